@@ -1,0 +1,19 @@
+"""Test settings: the base, fast password hashing, a generous throttle.
+
+The database comes from DATABASE_URL exactly as in production (the test run
+starts a throwaway PostgreSQL and points DATABASE_URL at it; without it the
+suite runs on SQLite). Tests that need a specific throttle override it.
+"""
+
+from .base import *  # noqa: F403
+from .base import REST_FRAMEWORK
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": {"scan": "100000/min"},
+}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

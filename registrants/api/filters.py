@@ -1,0 +1,109 @@
+"""The registrant list's filters, search and ordering. Bad values -> 400."""
+
+from __future__ import annotations
+
+from django import forms
+from django.db.models import Q
+from django_filters import rest_framework as filters
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
+
+from registrants.lifecycle import Status
+from registrants.models import GuestType, Registrant
+
+MAX_ID = 2**63 - 1
+
+
+class BoundedIdFilter(filters.NumberFilter):
+    """An id that fits the database's bigint: anything else is a 400, not a 500."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+class MultipleChoiceCSVField(forms.MultipleChoiceField):
+    """Accepts `status=a&status=b` and `status=a,b` alike."""
+
+    def to_python(self, value):
+        values = super().to_python(value)
+        return [part.strip() for item in values for part in item.split(",") if part.strip()]
+
+
+class MultipleChoiceCSVFilter(filters.MultipleChoiceFilter):
+    field_class = MultipleChoiceCSVField
+
+
+class RegistrantFilter(filters.FilterSet):
+    event = BoundedIdFilter(field_name="event_id")
+    status = MultipleChoiceCSVFilter(choices=Status.choices)
+    guest_type = MultipleChoiceCSVFilter(choices=GuestType.choices)
+    company = BoundedIdFilter(field_name="company_id")
+    search = filters.CharFilter(method="filter_search", max_length=200)
+    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Registrant
+        fields = ["event", "status", "guest_type", "company", "created_after", "created_before"]
+
+    def filter_search(self, queryset, name, value):
+        """Name, email or company; never the check-in code (a code is a door key)."""
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(name__icontains=value) | Q(email__icontains=value) | Q(company__name__icontains=value)
+        )
+
+
+# Public ordering names -> the queryset's fields. The company name is
+# annotated (see RegistrantViewSet.get_queryset) because cursor pagination
+# reads the ordering value off each row.
+ORDERING_ALIASES = {
+    "name": "name",
+    "email": "email",
+    "company": "company_name",
+    "status": "status",
+    "created_at": "created_at",
+}
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """One ordering field, from a fixed list; anything else is a 400."""
+
+    ordering_fields = list(ORDERING_ALIASES)
+
+    def get_ordering(self, request, queryset, view):
+        raw = request.query_params.get(self.ordering_param)
+        if raw is None:
+            return None
+        terms = [t.strip() for t in raw.split(",") if t.strip()]
+        if len(terms) != 1 or terms[0].lstrip("-") not in ORDERING_ALIASES:
+            raise ValidationError(
+                {
+                    "ordering": [
+                        f"Order by one of: {', '.join(ORDERING_ALIASES)} "
+                        "(prefix with '-' for descending)."
+                    ]
+                }
+            )
+        term = terms[0]
+        desc = term.startswith("-")
+        field = ORDERING_ALIASES[term.lstrip("-")]
+        return (("-" if desc else "") + field,)
+
+    def get_schema_operation_parameters(self, view):
+        choices = [*ORDERING_ALIASES, *[f"-{k}" for k in ORDERING_ALIASES]]
+        return [
+            {
+                "name": self.ordering_param,
+                "required": False,
+                "in": "query",
+                "description": "Sort by one field; prefix with '-' for descending.",
+                "schema": {"type": "string", "enum": choices},
+            }
+        ]

@@ -1,0 +1,275 @@
+"""Plain input and output serializers. No business logic: that is services.py."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from registrants import lifecycle
+from registrants.lifecycle import ScanMode, Status
+from registrants.models import Company, Event, GuestType, Registrant, StatusChange
+from registrants.services import actor_display_name
+
+MAX_ID = 2**63 - 1
+MAX_CAPACITY = 1_000_000
+
+
+def id_field(**kwargs) -> serializers.IntegerField:
+    """An id in a body: an integer that fits a bigint, so lookups cannot overflow."""
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+def reject_read_only(data, allowed: set[str], read_only: set[str]) -> None:
+    """Refuse fields that may not be written here, instead of silently dropping them."""
+    if not isinstance(data, dict):
+        return
+    sent = read_only & set(data)
+    if sent:
+        raise serializers.ValidationError(
+            {name: ["This field cannot be changed here."] for name in sorted(sent)}
+        )
+
+
+# --- Events --------------------------------------------------------------------
+
+
+class EventSerializer(serializers.ModelSerializer):
+    seats_taken = serializers.IntegerField(read_only=True)
+    seats_left = serializers.SerializerMethodField()
+    capacity = serializers.IntegerField(min_value=1, max_value=MAX_CAPACITY)
+    name = serializers.CharField(max_length=200)
+
+    class Meta:
+        model = Event
+        fields = ["id", "name", "date", "capacity", "seats_taken", "seats_left", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+    def get_seats_left(self, obj) -> int:
+        return max(0, obj.capacity - getattr(obj, "seats_taken", 0))
+
+
+class EventUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    date = serializers.DateField(required=False)
+    capacity = serializers.IntegerField(min_value=1, max_value=MAX_CAPACITY, required=False)
+
+    def to_internal_value(self, data):
+        reject_read_only(data, set(self.fields), {"id", "seats_taken", "seats_left", "created_at", "updated_at"})
+        return super().to_internal_value(data)
+
+
+# --- Companies -----------------------------------------------------------------
+
+
+class CompanySerializer(serializers.ModelSerializer):
+    registrant_count = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(max_length=200)
+
+    class Meta:
+        model = Company
+        fields = ["id", "name", "registrant_count", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+class CompanyMergeSerializer(serializers.Serializer):
+    into = id_field(help_text="The company that absorbs this one.")
+
+
+# --- Registrants ---------------------------------------------------------------
+
+
+class CompanyRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class RegistrantSerializer(serializers.ModelSerializer):
+    """A registrant as the API shows it. `check_in_code` only for roles that
+    may see codes (viewers never do: a code is a door key)."""
+
+    company = serializers.SerializerMethodField()
+    allowed_transitions = serializers.SerializerMethodField()
+    check_in_code = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Registrant
+        fields = [
+            "id", "event", "name", "email", "company", "guest_type", "status",
+            "allowed_transitions", "check_in_code", "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_company(self, obj) -> CompanyRefSerializer(allow_null=True):  # type: ignore[valid-type]
+        if obj.company_id is None:
+            return None
+        return {"id": obj.company_id, "name": obj.company.name}
+
+    def get_allowed_transitions(self, obj) -> list[Status]:
+        return [s.value for s in lifecycle.allowed_targets(obj.status)]
+
+    def get_check_in_code(self, obj) -> str | None:
+        request = self.context.get("request")
+        if request and request.user.has_perm("registrants.view_check_in_code"):
+            return obj.check_in_code
+        return None
+
+
+class RegistrantCreateSerializer(serializers.Serializer):
+    event = id_field()
+    name = serializers.CharField(max_length=200)
+    email = serializers.EmailField(max_length=254)
+    company = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, allow_null=True,
+        help_text="A company name; created if new, matched after normalisation.",
+    )
+    company_id = id_field(required=False, allow_null=True)
+    guest_type = serializers.ChoiceField(choices=GuestType.choices, default=GuestType.ATTENDEE)
+
+    def to_internal_value(self, data):
+        reject_read_only(data, set(self.fields), {"id", "status", "check_in_code", "created_at", "updated_at"})
+        return super().to_internal_value(data)
+
+    def validate(self, attrs):
+        if attrs.get("company") and attrs.get("company_id"):
+            raise serializers.ValidationError(
+                {"company": ["Give either a company name or company_id, not both."]}
+            )
+        return attrs
+
+
+class RegistrantUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    email = serializers.EmailField(max_length=254, required=False)
+    company = serializers.CharField(max_length=200, required=False, allow_blank=True, allow_null=True)
+    company_id = id_field(required=False, allow_null=True)
+    guest_type = serializers.ChoiceField(choices=GuestType.choices, required=False)
+
+    def to_internal_value(self, data):
+        reject_read_only(
+            data, set(self.fields),
+            {"id", "event", "status", "check_in_code", "created_at", "updated_at", "allowed_transitions"},
+        )
+        return super().to_internal_value(data)
+
+    def validate(self, attrs):
+        if "company" in attrs and "company_id" in attrs:
+            raise serializers.ValidationError(
+                {"company": ["Give either a company name or company_id, not both."]}
+            )
+        return attrs
+
+
+class StatusChangeSerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StatusChange
+        fields = ["id", "registrant", "from_status", "to_status", "at", "actor", "source", "note"]
+        read_only_fields = fields
+
+    def get_actor(self, obj) -> str | None:
+        return actor_display_name(obj.actor) if obj.actor_id else None
+
+
+class TransitionInputSerializer(serializers.Serializer):
+    to_status = serializers.ChoiceField(choices=Status.choices)
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class TransitionResultSerializer(serializers.Serializer):
+    changed = serializers.BooleanField()
+    registrant = RegistrantSerializer()
+    changes = StatusChangeSerializer(many=True)
+
+
+# --- Scan ------------------------------------------------------------------------
+
+
+class ScanInputSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=128)
+    mode = serializers.ChoiceField(choices=ScanMode.choices)
+    nonce = serializers.CharField(
+        max_length=64, required=False,
+        help_text="Client-generated; a retry with the same nonce gets the first answer.",
+    )
+
+
+class ScanRegistrantSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    company = serializers.CharField(allow_null=True)
+    guest_type = serializers.ChoiceField(choices=GuestType.choices)
+    status = serializers.ChoiceField(choices=Status.choices)
+
+
+class ScanPreviousSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Status.choices)
+    by = serializers.CharField(allow_null=True)
+    at = serializers.DateTimeField()
+
+
+class ScanResultSerializer(serializers.Serializer):
+    changed = serializers.BooleanField()
+    status = serializers.ChoiceField(choices=Status.choices)
+    steps = serializers.ListField(child=serializers.ChoiceField(choices=Status.choices))
+    message = serializers.CharField()
+    registrant = ScanRegistrantSerializer()
+    previous = ScanPreviousSerializer(allow_null=True)
+
+
+# --- Stats -----------------------------------------------------------------------
+
+
+class CountPerCompanySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class CompaniesStatsSerializer(serializers.Serializer):
+    top = CountPerCompanySerializer(many=True)
+    others = serializers.IntegerField()
+    others_companies = serializers.IntegerField()
+    no_company = serializers.IntegerField()
+
+
+class ArrivalBucketSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    count = serializers.IntegerField()
+
+
+class OccupancyBucketSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    inside = serializers.IntegerField()
+
+
+class StatusCountsSerializer(serializers.Serializer):
+    registered = serializers.IntegerField()
+    checked_in = serializers.IntegerField()
+    entered = serializers.IntegerField()
+    exited = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+
+
+class GuestTypeCountsSerializer(serializers.Serializer):
+    attendee = serializers.IntegerField()
+    speaker = serializers.IntegerField()
+    sponsor = serializers.IntegerField()
+    exhibitor = serializers.IntegerField()
+    staff = serializers.IntegerField()
+    press = serializers.IntegerField()
+    vip = serializers.IntegerField()
+
+
+class EventStatsSerializer(serializers.Serializer):
+    event = serializers.IntegerField()
+    generated_at = serializers.DateTimeField()
+    capacity = serializers.IntegerField()
+    total = serializers.IntegerField()
+    attendees = serializers.IntegerField()
+    on_site = serializers.IntegerField()
+    seats_left = serializers.IntegerField()
+    by_status = StatusCountsSerializer()
+    by_guest_type = GuestTypeCountsSerializer()
+    companies = CompaniesStatsSerializer()
+    arrivals = ArrivalBucketSerializer(many=True)
+    occupancy = OccupancyBucketSerializer(many=True)

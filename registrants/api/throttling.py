@@ -1,0 +1,61 @@
+"""A scan throttle that cannot be overrun by concurrent requests.
+
+DRF's SimpleRateThrottle reads the request history, decides and writes it
+back: two requests at once both see room and both pass. This one counts in a
+fixed window with the cache's atomic increment (Redis INCR, or the local
+memory cache's lock), so the count is exact. The cost is the fixed window's
+edge: up to twice the rate across the boundary of two windows, never more
+than the rate inside one.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.throttling import BaseThrottle
+
+logger = logging.getLogger(__name__)
+
+DURATIONS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """'1200/min' -> (1200, 60)."""
+    count, period = rate.split("/")
+    return int(count), DURATIONS[period.strip()[0]]
+
+
+class ScanRateThrottle(BaseThrottle):
+    """Per-user limit on scans; the rate is REST_FRAMEWORK's 'scan' rate."""
+
+    scope = "scan"
+
+    def allow_request(self, request, view) -> bool:
+        rate = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][self.scope]
+        self.num_requests, self.duration = parse_rate(rate)
+        if request.user and request.user.is_authenticated:
+            ident = f"user:{request.user.pk}"
+        else:
+            ident = f"addr:{self.get_ident(request)}"
+        now = time.time()
+        window = int(now // self.duration)
+        self.window_end = (window + 1) * self.duration
+        self.now = now
+        key = f"throttle:{self.scope}:{ident}:{window}"
+        try:
+            cache.add(key, 0, self.duration + 1)
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, self.duration + 1)
+            count = 1
+        except Exception:
+            # Failing open: a cache outage must not stop the doors.
+            logger.warning("throttle cache unavailable; scan allowed")
+            return True
+        return count <= self.num_requests
+
+    def wait(self) -> float:
+        return max(0.0, self.window_end - self.now)

@@ -1,0 +1,348 @@
+"""API views: parse input, call a service or selector, render output. Thin."""
+
+from __future__ import annotations
+
+import json
+
+from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
+from rest_framework.views import APIView
+
+from registrants import selectors, services
+from registrants.errors import ApplicationError, http_status_for
+from registrants.lifecycle import Kind
+from registrants.models import Registrant, Source
+
+from . import serializers as s
+from .errors import error_body
+from .filters import RegistrantFilter, StrictOrderingFilter
+from .pagination import RegistrantCursorPagination, SmallCursorPagination
+from .schema import errors
+from .throttling import ScanRateThrottle
+
+ID_REGEX = r"[0-9]{1,18}"  # longer ids cannot exist (bigint) and would overflow lookups
+
+P_VIEW_EVENT = "registrants.view_event"
+P_VIEW_COMPANY = "registrants.view_company"
+P_VIEW_REGISTRANT = "registrants.view_registrant"
+P_VIEW_HISTORY = "registrants.view_statuschange"
+
+
+def role_kinds(user) -> frozenset[Kind]:
+    """The kinds of status change the user's role may make."""
+    if user.has_perm("registrants.change_any_status"):
+        return frozenset(Kind)
+    if user.has_perm("registrants.move_forward"):
+        return frozenset({Kind.FORWARD})
+    return frozenset()
+
+
+@extend_schema(tags=["events"])
+class EventViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Events and their capacity."""
+
+    serializer_class = s.EventSerializer
+    pagination_class = SmallCursorPagination
+    filter_backends: list = []
+    lookup_value_regex = ID_REGEX
+    required_perms = {
+        "GET": [P_VIEW_EVENT],
+        "POST": ["registrants.add_event"],
+        "PATCH": ["registrants.change_event"],
+        "DELETE": ["registrants.delete_event"],
+    }
+
+    def get_queryset(self):
+        return selectors.event_list()
+
+    @extend_schema(responses={201: s.EventSerializer, **errors(400, 401, 403, 415)})
+    def create(self, request):
+        data = s.EventSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        event = services.event_create(**data.validated_data)
+        return Response(self._render(event.pk), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=s.EventUpdateSerializer,
+        responses={200: s.EventSerializer, **errors(400, 401, 403, 404, 409, 415)},
+    )
+    def partial_update(self, request, pk=None):
+        event = get_object_or_404(self.get_queryset(), pk=pk)
+        data = s.EventUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.event_update(event_id=event.pk, **data.validated_data)
+        return Response(self._render(event.pk))
+
+    @extend_schema(responses={204: None, **errors(401, 403, 404, 409)})
+    def destroy(self, request, pk=None):
+        event = get_object_or_404(self.get_queryset(), pk=pk)
+        services.event_delete(event_id=event.pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses={200: s.EventStatsSerializer, **errors(401, 403, 404)})
+    @action(detail=True, methods=["get"])
+    def stats(self, request, pk=None):
+        """The dashboard numbers of the event."""
+        event = get_object_or_404(self.get_queryset(), pk=pk)
+        return Response(s.EventStatsSerializer(selectors.event_stats(event=event)).data)
+
+    def _render(self, pk: int):
+        return s.EventSerializer(self.get_queryset().get(pk=pk)).data
+
+
+@extend_schema(tags=["companies"])
+class CompanyViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Companies, unique after normalisation, and their merge."""
+
+    serializer_class = s.CompanySerializer
+    pagination_class = SmallCursorPagination
+    filter_backends: list = []
+    lookup_value_regex = ID_REGEX
+    required_perms = {
+        "GET": [P_VIEW_COMPANY],
+        "POST": ["registrants.add_company"],
+        "PATCH": ["registrants.change_company"],
+        "DELETE": ["registrants.delete_company"],
+    }
+
+    def get_queryset(self):
+        return selectors.company_list()
+
+    @extend_schema(responses={201: s.CompanySerializer, **errors(400, 401, 403, 409, 415)})
+    def create(self, request):
+        data = s.CompanySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        company = services.company_create(name=data.validated_data["name"])
+        return Response(self._render(company.pk), status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: s.CompanySerializer, **errors(400, 401, 403, 404, 409, 415)})
+    def partial_update(self, request, pk=None):
+        company = get_object_or_404(self.get_queryset(), pk=pk)
+        data = s.CompanySerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        if "name" in data.validated_data:
+            services.company_rename(company_id=company.pk, name=data.validated_data["name"])
+        return Response(self._render(company.pk))
+
+    @extend_schema(responses={204: None, **errors(401, 403, 404, 409)})
+    def destroy(self, request, pk=None):
+        company = get_object_or_404(self.get_queryset(), pk=pk)
+        services.company_delete(company_id=company.pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        request=s.CompanyMergeSerializer,
+        responses={200: s.CompanySerializer, **errors(400, 401, 403, 404, 415)},
+    )
+    @action(detail=True, methods=["post"], url_path="merge")
+    def merge(self, request, pk=None):
+        """Move this company's registrants to `into` and delete this company."""
+        company = get_object_or_404(self.get_queryset(), pk=pk)
+        data = s.CompanyMergeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        into = services.company_merge(source_id=company.pk, into_id=data.validated_data["into"])
+        return Response(self._render(into.pk))
+
+    def _render(self, pk: int):
+        return s.CompanySerializer(self.get_queryset().get(pk=pk)).data
+
+
+# The merge action changes companies; it needs the same rights as PATCH.
+CompanyViewSet.required_perms = {
+    **CompanyViewSet.required_perms,
+    "POST": ["registrants.add_company", "registrants.change_company"],
+}
+
+
+@extend_schema(tags=["registrants"])
+class RegistrantViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Registrants: list with filters, search and ordering; details; history."""
+
+    serializer_class = s.RegistrantSerializer
+    pagination_class = RegistrantCursorPagination
+    filterset_class = RegistrantFilter
+    filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
+    lookup_value_regex = ID_REGEX
+    required_perms = {
+        "GET": [P_VIEW_REGISTRANT],
+        "POST": ["registrants.add_registrant"],
+        "PATCH": ["registrants.change_registrant"],
+        "DELETE": ["registrants.delete_registrant"],
+    }
+
+    def get_queryset(self):
+        return selectors.registrant_list()
+
+    def get_permissions(self):
+        if self.action == "transitions":
+            self.required_perms = {"POST": [P_VIEW_REGISTRANT]}
+        elif self.action == "history":
+            self.required_perms = {"GET": [P_VIEW_REGISTRANT, P_VIEW_HISTORY]}
+        return super().get_permissions()
+
+    @extend_schema(
+        request=s.RegistrantCreateSerializer,
+        responses={201: s.RegistrantSerializer, **errors(400, 401, 403, 404, 409, 415)},
+    )
+    def create(self, request):
+        data = s.RegistrantCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        registrant = services.registrant_register(
+            event_id=v["event"], name=v["name"], email=v["email"], guest_type=v["guest_type"],
+            company_name=v.get("company"), company_id=v.get("company_id"),
+            actor=request.user, source=Source.API,
+        )
+        return Response(self._render(registrant.pk), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=s.RegistrantUpdateSerializer,
+        responses={200: s.RegistrantSerializer, **errors(400, 401, 403, 404, 415)},
+    )
+    def partial_update(self, request, pk=None):
+        registrant = get_object_or_404(Registrant, pk=pk)
+        data = s.RegistrantUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = dict(data.validated_data)
+        kwargs = {k: v[k] for k in ("name", "email", "guest_type") if k in v}
+        if "company_id" in v:
+            kwargs["company_id"] = v["company_id"]
+        elif "company" in v:
+            kwargs["company_name"] = v["company"] or ""
+        services.registrant_update(registrant_id=registrant.pk, **kwargs)
+        return Response(self._render(registrant.pk))
+
+    @extend_schema(responses={204: None, **errors(401, 403, 404)})
+    def destroy(self, request, pk=None):
+        registrant = get_object_or_404(Registrant, pk=pk)
+        services.registrant_delete(registrant_id=registrant.pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        request=s.TransitionInputSerializer,
+        responses={200: s.TransitionResultSerializer, **errors(400, 401, 403, 404, 409, 415)},
+    )
+    @action(detail=True, methods=["post"])
+    def transitions(self, request, pk=None):
+        """Change the registrant's status (a no-op if it already has it)."""
+        registrant = get_object_or_404(Registrant, pk=pk)
+        data = s.TransitionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        kinds = role_kinds(request.user)
+        if not kinds:
+            return self.permission_denied(request, message="Your role may not change statuses.")
+        result = services.registrant_change_status(
+            registrant_id=registrant.pk,
+            to_status=data.validated_data["to_status"],
+            note=data.validated_data["note"],
+            actor=request.user, source=Source.API, allowed_kinds=kinds,
+        )
+        body = {
+            "changed": result.changed,
+            "registrant": self._render(registrant.pk),
+            "changes": s.StatusChangeSerializer(result.changes, many=True).data,
+        }
+        return Response(body)
+
+    @extend_schema(responses={200: s.StatusChangeSerializer(many=True), **errors(401, 403, 404)})
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def history(self, request, pk=None):
+        """The registrant's status changes, oldest first."""
+        registrant = get_object_or_404(Registrant, pk=pk)
+        rows = selectors.registrant_history(registrant_id=registrant.pk)
+        return Response(s.StatusChangeSerializer(rows, many=True).data)
+
+    def _render(self, pk: int):
+        return s.RegistrantSerializer(
+            self.get_queryset().get(pk=pk), context=self.get_serializer_context()
+        ).data
+
+
+def scan_body(result: services.StatusResult) -> dict:
+    """The answer a desk or door screen shows: who it was and what happened."""
+    r = result.registrant
+    previous = None
+    if not result.changed and result.previous is not None:
+        p = result.previous
+        previous = {
+            "status": p.to_status,
+            "by": services.actor_display_name(p.actor) if p.actor_id else None,
+            "at": p.at,
+        }
+    if result.changed:
+        message = f"{r.name}: {r.get_status_display().lower()}."
+    elif previous:
+        by = f" by {previous['by']}" if previous["by"] else ""
+        message = f"{r.name}: already {r.get_status_display().lower()}{by} at {p.at:%H:%M}."
+    else:
+        message = f"{r.name}: already {r.get_status_display().lower()}."
+    return s.ScanResultSerializer(
+        {
+            "changed": result.changed,
+            "status": r.status,
+            "steps": [c.to_status for c in result.changes],
+            "message": message,
+            "registrant": {
+                "id": r.pk, "name": r.name,
+                "company": r.company.name if r.company_id else None,
+                "guest_type": r.guest_type, "status": r.status,
+            },
+            "previous": previous,
+        }
+    ).data
+
+
+@extend_schema(tags=["scan"])
+class ScanView(APIView):
+    """Scan a check-in code at the desk or a door."""
+
+    required_perms = {"POST": ["registrants.scan_code"]}
+    throttle_classes = [ScanRateThrottle]
+
+    @extend_schema(
+        request=s.ScanInputSerializer,
+        responses={
+            200: s.ScanResultSerializer,
+            **errors(400, 401, 403, 415, 429),
+            404: OpenApiResponse(description="Unknown code.", response=errors(404)[404].response),
+            409: OpenApiResponse(
+                description="Cancelled registrant, or a move the lifecycle does not allow.",
+                response=errors(409)[409].response,
+            ),
+        },
+    )
+    def post(self, request):
+        data = s.ScanInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+
+        def perform():
+            try:
+                result = services.registrant_scan(code=v["code"], mode=v["mode"], actor=request.user)
+            except ApplicationError as exc:
+                return http_status_for(exc.code), error_body(exc.code, exc.message, exc.fields, exc.details)
+            return 200, _jsonable(scan_body(result))
+
+        if v.get("nonce"):
+            http_status, body, _ = services.scan_with_nonce(
+                user=request.user, nonce=v["nonce"], perform=perform
+            )
+        else:
+            http_status, body = perform()
+        return Response(body, status=http_status)
+
+
+def _jsonable(data):
+    """Serializer output with datetimes as strings, for storing in a receipt."""
+    return json.loads(json.dumps(data, cls=JSONEncoder))

@@ -1,0 +1,47 @@
+"""The one domain error type. The API's exception handler maps it to HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApplicationError(Exception):
+    """A refused operation, with a machine-readable code.
+
+    `code` decides the HTTP status (see HTTP_STATUS), `message` is shown to
+    people, `fields` maps input fields to their problems and `details` carries
+    structured context (current status, allowed targets, the registrant).
+    """
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        fields: dict[str, list[str]] | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.fields = fields or {}
+        self.details = details or {}
+
+
+HTTP_STATUS = {
+    "validation_error": 400,
+    "permission_denied": 403,
+    "not_found": 404,
+    "invalid_transition": 409,
+    "event_full": 409,
+    "cancelled": 409,
+    "conflict": 409,
+    "capacity_below_seats_taken": 409,
+    "event_has_registrants": 409,
+    "company_exists": 409,
+    "company_has_registrants": 409,
+}
+
+
+def http_status_for(code: str) -> int:
+    return HTTP_STATUS.get(code, 400)

@@ -1,0 +1,190 @@
+"""The domain: events, companies, registrants and their status history.
+
+Models stay lean: rules live in lifecycle.py (statuses) and services.py
+(writes). The constraints here are the database's own guard for the rules
+that must hold even if a bug slipped past the services.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from .lifecycle import INITIAL_STATUS, Status
+
+CHECK_IN_CODE_BYTES = 24  # 192 bits of randomness, 32 URL-safe characters
+
+
+def new_check_in_code() -> str:
+    """An unguessable, URL-safe code: what the QR badge carries."""
+    return secrets.token_urlsafe(CHECK_IN_CODE_BYTES)
+
+
+class GuestType(models.TextChoices):
+    ATTENDEE = "attendee", "Attendee"
+    SPEAKER = "speaker", "Speaker"
+    SPONSOR = "sponsor", "Sponsor"
+    EXHIBITOR = "exhibitor", "Exhibitor"
+    STAFF = "staff", "Staff"
+    PRESS = "press", "Press"
+    VIP = "vip", "VIP"
+
+
+class Source(models.TextChoices):
+    API = "api", "API"
+    DASHBOARD = "dashboard", "Dashboard"
+    ADMIN = "admin", "Admin"
+    SCAN = "scan", "Scan"
+    IMPORT = "import", "Import"
+    SYSTEM = "system", "System"
+
+
+class Event(models.Model):
+    name = models.CharField(max_length=200)
+    date = models.DateField()
+    capacity = models.PositiveIntegerField(help_text="Seats; at least 1.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-date", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="event_capacity_at_least_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.date:%Y-%m-%d})"
+
+
+class Company(models.Model):
+    name = models.CharField(max_length=200, help_text="The first spelling seen, for display.")
+    normalized_name = models.CharField(max_length=200, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name_plural = "companies"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(normalized_name=""), name="company_name_not_blank"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Registrant(models.Model):
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="registrants")
+    company = models.ForeignKey(
+        Company, on_delete=models.PROTECT, related_name="registrants", null=True, blank=True
+    )
+    name = models.CharField(max_length=200)
+    email = models.EmailField(max_length=254)
+    guest_type = models.CharField(
+        max_length=16, choices=GuestType.choices, default=GuestType.ATTENDEE
+    )
+    # Written only by services.py, together with a StatusChange row.
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=INITIAL_STATUS, editable=False
+    )
+    check_in_code = models.CharField(
+        max_length=64, unique=True, default=new_check_in_code, editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        permissions = [
+            ("move_forward", "Can move registrants forward (check in, entry, exit)"),
+            ("change_any_status", "Can undo, cancel and reinstate registrants"),
+            ("scan_code", "Can scan check-in codes"),
+            ("view_check_in_code", "Can see check-in codes"),
+            ("export_registrants", "Can export registrant lists"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="registrant_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(guest_type__in=GuestType.values), name="registrant_guest_type_valid"
+            ),
+        ]
+        indexes = [
+            # Seat counting and the status chips/filters of one event.
+            models.Index(fields=["event", "status"], name="registrant_event_status"),
+            models.Index(fields=["event", "guest_type"], name="registrant_event_guest_type"),
+            models.Index(fields=["event", "company"], name="registrant_event_company"),
+            models.Index(fields=["event", "created_at"], name="registrant_event_created"),
+            models.Index(fields=["event", "email"], name="registrant_event_email"),
+            models.Index(fields=["event", "name"], name="registrant_event_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+class StatusChange(models.Model):
+    """One step of a registrant's history. Append-only.
+
+    `event` repeats the registrant's event so that the dashboard's feed and
+    time series read one indexed table instead of joining.
+    """
+
+    registrant = models.ForeignKey(Registrant, on_delete=models.CASCADE, related_name="history")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    from_status = models.CharField(max_length=16, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=16, choices=Status.choices)
+    at = models.DateTimeField(db_index=True)
+    # PROTECT: history keeps its actor; deactivate users instead of deleting.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(max_length=16, choices=Source.choices)
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        get_latest_by = "id"
+        indexes = [
+            models.Index(fields=["registrant", "id"], name="statuschange_registrant"),
+            models.Index(fields=["event", "to_status", "at"], name="statuschange_event_to_at"),
+            models.Index(fields=["event", "-id"], name="statuschange_event_feed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '(new)'} -> {self.to_status}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError("Status history is append-only: rows cannot be edited.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Status history is append-only: rows go only with their registrant.")
+
+
+class ScanReceipt(models.Model):
+    """The first answer to a scan that carried a client nonce.
+
+    A scanner that retries after a network drop sends the same nonce and gets
+    this answer back; nothing is written twice.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    nonce = models.CharField(max_length=64)
+    http_status = models.PositiveSmallIntegerField(default=200)
+    response = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "nonce"], name="scanreceipt_user_nonce"),
+        ]
+
+    def __str__(self) -> str:
+        return f"scan nonce {self.nonce}"

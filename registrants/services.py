@@ -1,0 +1,639 @@
+"""Every write of the domain. Each function owns its transaction.
+
+Rules the services keep (see docs/decisions/):
+- A status change and its StatusChange row commit together or not at all.
+- The registrant row is locked (SELECT ... FOR UPDATE) before its status is
+  read, so that concurrent changes serialise; on SQLite the IMMEDIATE
+  transaction mode serialises all writers instead.
+- Seats are counted with the event row locked, so capacity holds under
+  concurrency (docs/decisions/0002-capacity-guard.md).
+- Side effects (signals for live pages) leave only via transaction.on_commit.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from . import lifecycle
+from .errors import ApplicationError
+from .lifecycle import Kind, ScanMode, Status
+from .models import Company, Event, GuestType, Registrant, ScanReceipt, Source, StatusChange
+from .normalization import clean_company_name, normalize_company_name, normalize_email
+from .signals import registrant_changed, status_changed
+
+Actor = AbstractBaseUser | None
+
+ALL_KINDS: frozenset[Kind] = frozenset(Kind)
+
+
+def actor_display_name(actor: Any) -> str:
+    """How a person is named on screens and in messages."""
+    if actor is None:
+        return "system"
+    full = actor.get_full_name() if hasattr(actor, "get_full_name") else ""
+    return full or actor.get_username()
+
+
+def _actor_or_none(actor: Actor) -> Any:
+    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+
+
+def _announce_status_change(registrant: Registrant, change_ids: list[int]) -> None:
+    event_id, registrant_id = registrant.event_id, registrant.pk
+    transaction.on_commit(
+        lambda: status_changed.send(
+            sender=Registrant, event_id=event_id, registrant_id=registrant_id, changes=change_ids
+        )
+    )
+
+
+def _announce_registrant(event_id: int, registrant_id: int, action: str) -> None:
+    transaction.on_commit(
+        lambda: registrant_changed.send(
+            sender=Registrant, event_id=event_id, registrant_id=registrant_id, action=action
+        )
+    )
+
+
+def seats_taken(*, event_id: int) -> int:
+    """Registrants of the event that hold a seat (everyone not cancelled)."""
+    return Registrant.objects.filter(
+        event_id=event_id, status__in=lifecycle.SEAT_HOLDING
+    ).count()
+
+
+def _lock_event(event_id: int) -> Event:
+    try:
+        return Event.objects.select_for_update().get(pk=event_id)
+    except Event.DoesNotExist:
+        raise ApplicationError("not_found", "No such event.") from None
+
+
+def _require_free_seat(event: Event) -> None:
+    taken = seats_taken(event_id=event.pk)
+    if taken >= event.capacity:
+        raise ApplicationError(
+            "event_full",
+            f"The event is full: {taken} of {event.capacity} seats are taken.",
+            details={"capacity": event.capacity, "seats_taken": taken},
+        )
+
+
+# --- Events ------------------------------------------------------------------
+
+
+def event_create(*, name: str, date: datetime.date, capacity: int) -> Event:
+    """Create an event. Raises validation_error for a capacity below 1."""
+    if capacity < 1:
+        raise ApplicationError(
+            "validation_error", "Capacity must be at least 1.",
+            fields={"capacity": ["Ensure this value is greater than or equal to 1."]},
+        )
+    with transaction.atomic():
+        return Event.objects.create(name=name, date=date, capacity=capacity)
+
+
+def event_update(
+    *,
+    event_id: int,
+    name: str | None = None,
+    date: datetime.date | None = None,
+    capacity: int | None = None,
+) -> Event:
+    """Edit an event. Lowering capacity below the seats taken raises
+    capacity_below_seats_taken (409)."""
+    with transaction.atomic():
+        event = _lock_event(event_id)
+        fields: list[str] = []
+        if name is not None:
+            event.name = name
+            fields.append("name")
+        if date is not None:
+            event.date = date
+            fields.append("date")
+        if capacity is not None and capacity != event.capacity:
+            if capacity < 1:
+                raise ApplicationError(
+                    "validation_error", "Capacity must be at least 1.",
+                    fields={"capacity": ["Ensure this value is greater than or equal to 1."]},
+                )
+            taken = seats_taken(event_id=event.pk)
+            if capacity < taken:
+                raise ApplicationError(
+                    "capacity_below_seats_taken",
+                    f"Capacity cannot go below the {taken} seats already taken.",
+                    details={"seats_taken": taken, "capacity": event.capacity},
+                )
+            event.capacity = capacity
+            fields.append("capacity")
+        if fields:
+            event.save(update_fields=[*fields, "updated_at"])
+        return event
+
+
+def event_delete(*, event_id: int) -> None:
+    """Delete an event that has no registrants; else event_has_registrants (409)."""
+    with transaction.atomic():
+        event = _lock_event(event_id)
+        count = Registrant.objects.filter(event_id=event.pk).count()
+        if count:
+            raise ApplicationError(
+                "event_has_registrants",
+                f"The event has {count} registrants; it cannot be deleted.",
+                details={"registrants": count},
+            )
+        event.delete()
+
+
+# --- Companies ---------------------------------------------------------------
+
+
+def _validated_company_name(name: str) -> tuple[str, str]:
+    display = clean_company_name(name or "")
+    if not display:
+        raise ApplicationError(
+            "validation_error", "A company name cannot be blank.",
+            fields={"name": ["This field may not be blank."]},
+        )
+    return display, normalize_company_name(display)
+
+
+def company_get_or_create(*, name: str) -> Company:
+    """The company this name normalises to, created if new.
+
+    Safe under concurrency: a racing insert of the same name hits the unique
+    index, and the loser reads the winner's row.
+    """
+    display, key = _validated_company_name(name)
+    existing = Company.objects.filter(normalized_name=key).first()
+    if existing:
+        return existing
+    try:
+        with transaction.atomic():
+            return Company.objects.create(name=display, normalized_name=key)
+    except IntegrityError:
+        return Company.objects.get(normalized_name=key)
+
+
+def company_create(*, name: str) -> Company:
+    """Create a company; company_exists (409) if the name normalises to one."""
+    display, key = _validated_company_name(name)
+    try:
+        with transaction.atomic():
+            return Company.objects.create(name=display, normalized_name=key)
+    except IntegrityError:
+        existing = Company.objects.filter(normalized_name=key).first()
+        raise ApplicationError(
+            "company_exists",
+            f'A company with this name already exists: "{existing.name if existing else display}".',
+            details={"company_id": existing.pk if existing else None},
+        ) from None
+
+
+def company_rename(*, company_id: int, name: str) -> Company:
+    """Change a company's display name; company_exists (409) on a clash."""
+    display, key = _validated_company_name(name)
+    try:
+        with transaction.atomic():
+            company = Company.objects.select_for_update().get(pk=company_id)
+            company.name, company.normalized_name = display, key
+            company.save(update_fields=["name", "normalized_name"])
+            return company
+    except Company.DoesNotExist:
+        raise ApplicationError("not_found", "No such company.") from None
+    except IntegrityError:
+        existing = Company.objects.get(normalized_name=key)
+        raise ApplicationError(
+            "company_exists",
+            f'Another company already has this name: "{existing.name}". Merge them instead.',
+            details={"company_id": existing.pk},
+        ) from None
+
+
+def company_merge(*, source_id: int, into_id: int) -> Company:
+    """Move every registrant of `source` to `into`, then delete `source`.
+
+    History rows do not name companies, so they stay as they are.
+    """
+    if source_id == into_id:
+        raise ApplicationError(
+            "validation_error", "A company cannot be merged into itself.",
+            fields={"into": ["Choose a different company."]},
+        )
+    with transaction.atomic():
+        companies = {
+            c.pk: c
+            for c in Company.objects.select_for_update().filter(pk__in=[source_id, into_id])
+        }
+        if source_id not in companies:
+            raise ApplicationError("not_found", "No such company.")
+        if into_id not in companies:
+            raise ApplicationError(
+                "validation_error", "The company to merge into does not exist.",
+                fields={"into": [f'Invalid pk "{into_id}" - object does not exist.']},
+            )
+        Registrant.objects.filter(company_id=source_id).update(
+            company_id=into_id, updated_at=timezone.now()
+        )
+        companies[source_id].delete()
+        return companies[into_id]
+
+
+def company_delete(*, company_id: int) -> None:
+    """Delete a company nobody belongs to; else company_has_registrants (409)."""
+    with transaction.atomic():
+        try:
+            company = Company.objects.select_for_update().get(pk=company_id)
+        except Company.DoesNotExist:
+            raise ApplicationError("not_found", "No such company.") from None
+        count = Registrant.objects.filter(company_id=company_id).count()
+        if count:
+            raise ApplicationError(
+                "company_has_registrants",
+                f"{count} registrants belong to this company; merge it into another instead.",
+                details={"registrants": count},
+            )
+        company.delete()
+
+
+# --- Registrants -------------------------------------------------------------
+
+
+def _record(
+    registrant: Registrant,
+    *,
+    from_status: str,
+    to_status: str,
+    actor: Actor,
+    source: str,
+    note: str = "",
+    at: datetime.datetime | None = None,
+) -> StatusChange:
+    return StatusChange.objects.create(
+        registrant=registrant,
+        event_id=registrant.event_id,
+        from_status=from_status,
+        to_status=to_status,
+        at=at or timezone.now(),
+        actor=_actor_or_none(actor),
+        source=source,
+        note=note,
+    )
+
+
+def registrant_register(
+    *,
+    event_id: int,
+    name: str,
+    email: str,
+    guest_type: str = "attendee",
+    company_name: str | None = None,
+    company_id: int | None = None,
+    actor: Actor = None,
+    source: str = Source.API,
+    note: str = "",
+) -> Registrant:
+    """Register someone for an event, with the creation history row.
+
+    Raises not_found (no such event), event_full (409), validation_error.
+    """
+    name, email = _validated_details(name=name, email=email, guest_type=guest_type)
+    with transaction.atomic():
+        event = _lock_event(event_id)
+        _require_free_seat(event)
+        # Inside the transaction: a refused registration leaves no new company.
+        company = _resolve_company(company_name=company_name, company_id=company_id)
+        registrant = Registrant.objects.create(
+            event=event,
+            name=name,
+            email=email,
+            guest_type=guest_type,
+            company=company,
+            status=lifecycle.INITIAL_STATUS,
+        )
+        change = _record(
+            registrant, from_status="", to_status=lifecycle.INITIAL_STATUS,
+            actor=actor, source=source, note=note,
+        )
+        _announce_registrant(event.pk, registrant.pk, "created")
+        _announce_status_change(registrant, [change.pk])
+    return registrant
+
+
+def _validated_details(
+    *, name: str | None, email: str | None, guest_type: str | None
+) -> tuple[str | None, str | None]:
+    """Check the fields every path (API, admin, import) must get right."""
+    problems: dict[str, list[str]] = {}
+    if name is not None:
+        name = name.strip()
+        if not name:
+            problems["name"] = ["This field may not be blank."]
+    if email is not None:
+        email = normalize_email(email)
+        try:
+            validate_email(email)
+        except DjangoValidationError:
+            problems["email"] = ["Enter a valid email address."]
+    if guest_type is not None and guest_type not in GuestType.values:
+        problems["guest_type"] = [
+            f'"{guest_type}" is not a guest type; use one of: {", ".join(GuestType.values)}.'
+        ]
+    if problems:
+        field_name = next(iter(problems))
+        raise ApplicationError(
+            "validation_error", f"{field_name}: {problems[field_name][0]}", fields=problems
+        )
+    return name, email
+
+
+def _resolve_company(*, company_name: str | None, company_id: int | None) -> Company | None:
+    if company_id is not None:
+        company = Company.objects.filter(pk=company_id).first()
+        if company is None:
+            raise ApplicationError(
+                "validation_error", "That company does not exist.",
+                fields={"company_id": [f'Invalid pk "{company_id}" - object does not exist.']},
+            )
+        return company
+    if company_name is not None and company_name.strip():
+        return company_get_or_create(name=company_name)
+    return None
+
+
+_UNSET: Any = object()
+
+
+def registrant_update(
+    *,
+    registrant_id: int,
+    name: str | None = None,
+    email: str | None = None,
+    guest_type: str | None = None,
+    company_name: str | None = _UNSET,
+    company_id: int | None = _UNSET,
+) -> Registrant:
+    """Edit a registrant's details. Status and event are not editable here.
+
+    `company_name=""` or `company_id=None` clears the company.
+    """
+    name, email = _validated_details(name=name, email=email, guest_type=guest_type)
+    with transaction.atomic():
+        registrant = _lock_registrant(registrant_id)
+        company: Any = _UNSET
+        if company_id is not _UNSET:
+            company = _resolve_company(company_name=None, company_id=company_id)
+        elif company_name is not _UNSET:
+            company = _resolve_company(company_name=company_name, company_id=None)
+        fields: list[str] = []
+        if name is not None:
+            registrant.name = name
+            fields.append("name")
+        if email is not None:
+            registrant.email = email
+            fields.append("email")
+        if guest_type is not None:
+            registrant.guest_type = guest_type
+            fields.append("guest_type")
+        if company is not _UNSET:
+            registrant.company = company
+            fields.append("company")
+        if fields:
+            registrant.save(update_fields=[*fields, "updated_at"])
+            _announce_registrant(registrant.event_id, registrant.pk, "updated")
+    return registrant
+
+
+def registrant_delete(*, registrant_id: int) -> None:
+    """Delete a registrant and, with it, its history."""
+    with transaction.atomic():
+        registrant = _lock_registrant(registrant_id)
+        event_id, pk = registrant.event_id, registrant.pk
+        registrant.delete()
+        _announce_registrant(event_id, pk, "deleted")
+
+
+def _lock_registrant(registrant_id: int) -> Registrant:
+    try:
+        return Registrant.objects.select_for_update().get(pk=registrant_id)
+    except Registrant.DoesNotExist:
+        raise ApplicationError("not_found", "No such registrant.") from None
+
+
+@dataclass
+class StatusResult:
+    """The outcome of a status change or a scan."""
+
+    registrant: Registrant
+    changed: bool
+    changes: list[StatusChange] = field(default_factory=list)
+    # When nothing changed: the history row that put them where they are.
+    previous: StatusChange | None = None
+
+
+def _invalid_transition(registrant: Registrant, to_status: str) -> ApplicationError:
+    allowed = [s.value for s in lifecycle.allowed_targets(registrant.status)]
+    return ApplicationError(
+        "invalid_transition",
+        f"Cannot move from {registrant.status} to {to_status}; "
+        f"allowed from {registrant.status}: {', '.join(allowed) or 'nothing'}.",
+        details={"current_status": registrant.status, "allowed": allowed},
+    )
+
+
+def _last_change_to(registrant: Registrant, status: str) -> StatusChange | None:
+    return (
+        StatusChange.objects.filter(registrant_id=registrant.pk, to_status=status)
+        .select_related("actor")
+        .order_by("-id")
+        .first()
+    )
+
+
+def registrant_change_status(
+    *,
+    registrant_id: int,
+    to_status: str,
+    actor: Actor = None,
+    source: str = Source.API,
+    note: str = "",
+    allowed_kinds: Iterable[Kind] = ALL_KINDS,
+) -> StatusResult:
+    """Move a registrant to `to_status`, writing its history row.
+
+    Asking for the current status is a no-op (changed=False, no row).
+    Raises not_found, invalid_transition (409), permission_denied (403) when
+    the move's kind is not in `allowed_kinds` (the caller's role), and
+    event_full (409) for a reinstate without a free seat.
+    """
+    to_status = Status(to_status)
+    with transaction.atomic():
+        registrant = _lock_registrant(registrant_id)
+        if registrant.status == to_status:
+            return StatusResult(
+                registrant, changed=False, previous=_last_change_to(registrant, to_status)
+            )
+        kind = lifecycle.kind_of(registrant.status, to_status)
+        if kind is None:
+            raise _invalid_transition(registrant, to_status)
+        if kind not in set(allowed_kinds):
+            raise ApplicationError(
+                "permission_denied",
+                f"Your role may not {kind.value} a registrant ({registrant.status} to {to_status}).",
+            )
+        if kind == Kind.REINSTATE:
+            _require_free_seat(_lock_event(registrant.event_id))
+        change = _apply(registrant, to_status, actor=actor, source=source, note=note)
+        _announce_status_change(registrant, [change.pk])
+    return StatusResult(registrant, changed=True, changes=[change])
+
+
+def _apply(
+    registrant: Registrant, to_status: str, *, actor: Actor, source: str, note: str = ""
+) -> StatusChange:
+    """Write one move: the history row and the status, in the caller's transaction."""
+    change = _record(
+        registrant, from_status=registrant.status, to_status=to_status,
+        actor=actor, source=source, note=note,
+    )
+    registrant.status = to_status
+    registrant.save(update_fields=["status", "updated_at"])
+    return change
+
+
+def registrant_scan(
+    *,
+    code: str,
+    mode: str,
+    actor: Actor = None,
+    source: str = Source.SCAN,
+) -> StatusResult:
+    """The desk and door operation: bring the code's holder to the mode's status.
+
+    Raises not_found (unknown code), cancelled (409), invalid_transition (409,
+    e.g. an exit scan of someone never let in). A repeat is changed=False.
+    """
+    scan_mode = ScanMode(mode)
+    with transaction.atomic():
+        registrant = (
+            Registrant.objects.select_for_update(of=("self",))
+            .select_related("company")
+            .filter(check_in_code=code)
+            .first()
+        )
+        if registrant is None:
+            raise ApplicationError("not_found", "Unknown code: no registrant carries it.")
+        plan = lifecycle.plan_scan(scan_mode, registrant.status)
+        if plan.refusal == "cancelled":
+            raise ApplicationError(
+                "cancelled", f"{registrant.name}'s registration is cancelled.",
+                details={"registrant": _scan_summary(registrant)},
+            )
+        if plan.refusal:
+            error = _invalid_transition(registrant, lifecycle.SCAN_TARGET[scan_mode])
+            error.details["registrant"] = _scan_summary(registrant)
+            raise error
+        if plan.repeat:
+            return StatusResult(
+                registrant, changed=False,
+                previous=_last_change_to(registrant, registrant.status),
+            )
+        changes = [
+            _apply(registrant, step, actor=actor, source=source) for step in plan.steps
+        ]
+        _announce_status_change(registrant, [c.pk for c in changes])
+    return StatusResult(registrant, changed=True, changes=changes)
+
+
+def _scan_summary(registrant: Registrant) -> dict[str, Any]:
+    """Who a refused scan was about, so the staff screen can say it."""
+    return {
+        "id": registrant.pk,
+        "name": registrant.name,
+        "company": registrant.company.name if registrant.company_id else None,
+        "guest_type": registrant.guest_type,
+        "status": registrant.status,
+    }
+
+
+def scan_with_nonce(
+    *,
+    user: Any,
+    nonce: str,
+    perform: Any,
+) -> tuple[int, dict[str, Any], bool]:
+    """Run `perform()` once per (user, nonce); a retry gets the first answer.
+
+    `perform` returns (http_status, body). The receipt is claimed first, in
+    the same transaction as the scan, so that a concurrent retry waits on the
+    unique index and then reads the stored answer. Returns (status, body,
+    replayed).
+    """
+    stored = ScanReceipt.objects.filter(user=user, nonce=nonce).first()
+    if stored:
+        return stored.http_status, stored.response, True
+    try:
+        with transaction.atomic():
+            receipt = ScanReceipt.objects.create(user=user, nonce=nonce)
+            http_status, body = perform()
+            receipt.http_status, receipt.response = http_status, body
+            receipt.save(update_fields=["http_status", "response"])
+            return http_status, body, False
+    except IntegrityError:
+        stored = ScanReceipt.objects.get(user=user, nonce=nonce)
+        return stored.http_status, stored.response, True
+
+
+@dataclass
+class BulkRowResult:
+    registrant_id: int
+    ok: bool
+    changed: bool = False
+    status: str | None = None
+    error_code: str | None = None
+    message: str = ""
+
+
+def registrants_bulk_change_status(
+    *,
+    registrant_ids: Iterable[int],
+    to_status: str,
+    actor: Actor = None,
+    source: str = Source.DASHBOARD,
+    note: str = "",
+    allowed_kinds: Iterable[Kind] = ALL_KINDS,
+) -> list[BulkRowResult]:
+    """Apply one status change to many registrants, each on its own.
+
+    Every row goes through registrant_change_status (its own transaction and
+    lock), so one refusal does not undo the others and no-ops write nothing.
+    """
+    kinds = frozenset(allowed_kinds)
+    results: list[BulkRowResult] = []
+    for registrant_id in dict.fromkeys(registrant_ids):
+        try:
+            result = registrant_change_status(
+                registrant_id=registrant_id, to_status=to_status, actor=actor,
+                source=source, note=note, allowed_kinds=kinds,
+            )
+        except ApplicationError as exc:
+            results.append(
+                BulkRowResult(registrant_id, ok=False, error_code=exc.code, message=exc.message)
+            )
+        else:
+            results.append(
+                BulkRowResult(
+                    registrant_id, ok=True, changed=result.changed,
+                    status=result.registrant.status,
+                )
+            )
+    return results

@@ -1,0 +1,12 @@
+"""Domain signals, sent only after the transaction that caused them commits.
+
+Receivers (the live dashboard, caches) can trust that what they are told is
+in the database: a rolled-back change is never announced.
+"""
+
+from django.dispatch import Signal
+
+# kwargs: event_id, registrant_id, changes (list of StatusChange ids)
+status_changed = Signal()
+# kwargs: event_id, registrant_id, action ("created" | "updated" | "deleted")
+registrant_changed = Signal()

@@ -1,0 +1,64 @@
+"""The invariants of ../shared/RELIABILITY.md, checked after every scenario.
+
+I1 status == newest history row's to_status; I2 the history chain is
+unbroken; I3 seats taken <= capacity; I5 the stats equal a fresh SQL count.
+Each check reads the database directly, not through the code under test.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from registrants.lifecycle import SEAT_HOLDING, Status
+from registrants.models import Event, Registrant, StatusChange
+
+
+def history_violations(event_ids=None) -> list[str]:
+    """I1 and I2 for every registrant (of the given events)."""
+    registrants = Registrant.objects.all()
+    changes = StatusChange.objects.order_by("registrant_id", "id")
+    if event_ids is not None:
+        registrants = registrants.filter(event_id__in=event_ids)
+        changes = changes.filter(event_id__in=event_ids)
+    chains: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for registrant_id, frm, to in changes.values_list("registrant_id", "from_status", "to_status"):
+        chains[registrant_id].append((frm, to))
+    problems = []
+    for registrant_id, status in registrants.values_list("id", "status"):
+        chain = chains.get(registrant_id, [])
+        if not chain:
+            problems.append(f"registrant {registrant_id}: no history")
+            continue
+        if chain[0][0] != "":
+            problems.append(f"registrant {registrant_id}: first row is not a creation")
+        for (_, prev_to), (frm, _) in zip(chain, chain[1:], strict=False):
+            if frm != prev_to:
+                problems.append(f"registrant {registrant_id}: chain broken ({prev_to} -> {frm})")
+        if chain[-1][1] != status:
+            problems.append(
+                f"registrant {registrant_id}: status {status} but newest history {chain[-1][1]}"
+            )
+    return problems
+
+
+def capacity_violations() -> list[str]:
+    """I3 for every event."""
+    problems = []
+    for event in Event.objects.all():
+        taken = Registrant.objects.filter(event=event, status__in=SEAT_HOLDING).count()
+        if taken > event.capacity:
+            problems.append(f"event {event.pk}: {taken} seats taken of {event.capacity}")
+    return problems
+
+
+def fresh_status_counts(event_id: int) -> dict[str, int]:
+    """Counts per status straight from SQL, for comparing with the stats (I5)."""
+    counts = {s.value: 0 for s in Status}
+    for status in Registrant.objects.filter(event_id=event_id).values_list("status", flat=True):
+        counts[status] += 1
+    return counts
+
+
+def assert_invariants(event_ids=None) -> None:
+    problems = history_violations(event_ids) + capacity_violations()
+    assert not problems, "invariants violated:\n" + "\n".join(problems[:20])
