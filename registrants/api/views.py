@@ -15,8 +15,8 @@ from rest_framework.views import APIView
 
 from registrants import selectors, services
 from registrants.errors import ApplicationError, http_status_for
-from registrants.lifecycle import Kind
 from registrants.models import Registrant, Source
+from registrants.permissions import role_kinds
 
 from . import serializers as s
 from .errors import error_body
@@ -31,15 +31,6 @@ P_VIEW_EVENT = "registrants.view_event"
 P_VIEW_COMPANY = "registrants.view_company"
 P_VIEW_REGISTRANT = "registrants.view_registrant"
 P_VIEW_HISTORY = "registrants.view_statuschange"
-
-
-def role_kinds(user) -> frozenset[Kind]:
-    """The kinds of status change the user's role may make."""
-    if user.has_perm("registrants.change_any_status"):
-        return frozenset(Kind)
-    if user.has_perm("registrants.move_forward"):
-        return frozenset({Kind.FORWARD})
-    return frozenset()
 
 
 @extend_schema(tags=["events"])
