@@ -1,8 +1,28 @@
-"""ASGI entry point: what `make run` serves with uvicorn."""
+"""ASGI entry point: HTTP (Django) and websockets (Channels) in one process.
+
+`make run` serves this with uvicorn, so the embedded default stays a single
+process. Websockets are authenticated by the session cookie and refused from
+origins outside ALLOWED_HOSTS (cross-site websocket hijacking).
+"""
 
 import os
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
-application = get_asgi_application()
+django_asgi_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up)
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+
+from live.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        ),
+    }
+)

@@ -150,3 +150,21 @@ def event_stats(*, event: Event, top_companies: int = TOP_COMPANIES) -> dict[str
         "arrivals": _arrivals(event.pk),
         "occupancy": _occupancy(event.pk),
     }
+
+
+def event_counts(*, event_id: int) -> dict[str, Any]:
+    """The live tiles' numbers in one query: counts per status, and the newest
+    history row id they include (live clients skip deltas at or below it)."""
+    status_counts = Registrant.objects.filter(event_id=event_id).aggregate(
+        **{s.value: Count("id", filter=Q(status=s)) for s in Status}
+    )
+    last_change = (
+        StatusChange.objects.filter(event_id=event_id).order_by("-id").values_list("id", flat=True).first()
+    )
+    capacity = Event.objects.filter(pk=event_id).values_list("capacity", flat=True).first()
+    return {
+        "event": event_id,
+        "capacity": capacity,
+        "by_status": status_counts,
+        "last_change_id": last_change or 0,
+    }

@@ -56,10 +56,11 @@ def _announce_status_change(registrant: Registrant, change_ids: list[int]) -> No
     )
 
 
-def _announce_registrant(event_id: int, registrant_id: int, action: str) -> None:
+def _announce_registrant(event_id: int, registrant_id: int, action: str, status: str) -> None:
     transaction.on_commit(
         lambda: registrant_changed.send(
-            sender=Registrant, event_id=event_id, registrant_id=registrant_id, action=action
+            sender=Registrant, event_id=event_id, registrant_id=registrant_id, action=action,
+            status=status,
         )
     )
 
@@ -324,7 +325,7 @@ def registrant_register(
             registrant, from_status="", to_status=lifecycle.INITIAL_STATUS,
             actor=actor, source=source, note=note,
         )
-        _announce_registrant(event.pk, registrant.pk, "created")
+        _announce_registrant(event.pk, registrant.pk, "created", registrant.status)
         _announce_status_change(registrant, [change.pk])
     return registrant
 
@@ -409,7 +410,7 @@ def registrant_update(
             fields.append("company")
         if fields:
             registrant.save(update_fields=[*fields, "updated_at"])
-            _announce_registrant(registrant.event_id, registrant.pk, "updated")
+            _announce_registrant(registrant.event_id, registrant.pk, "updated", registrant.status)
     return registrant
 
 
@@ -417,9 +418,9 @@ def registrant_delete(*, registrant_id: int) -> None:
     """Delete a registrant and, with it, its history."""
     with transaction.atomic():
         registrant = _lock_registrant(registrant_id)
-        event_id, pk = registrant.event_id, registrant.pk
+        event_id, pk, status = registrant.event_id, registrant.pk, registrant.status
         registrant.delete()
-        _announce_registrant(event_id, pk, "deleted")
+        _announce_registrant(event_id, pk, "deleted", status)
 
 
 def _lock_registrant(registrant_id: int) -> Registrant:

@@ -8,5 +8,6 @@ from django.dispatch import Signal
 
 # kwargs: event_id, registrant_id, changes (list of StatusChange ids)
 status_changed = Signal()
-# kwargs: event_id, registrant_id, action ("created" | "updated" | "deleted")
+# kwargs: event_id, registrant_id, action ("created" | "updated" | "deleted"),
+# status (the registrant's status at that moment; for "deleted", the last one)
 registrant_changed = Signal()

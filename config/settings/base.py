@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "registrants",
+    "live",
 ]
 
 MIDDLEWARE = [
@@ -107,6 +108,21 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Live updates (websockets) ------------------------------------------------
+# In-process by default (one process serves every socket); Redis pub/sub when
+# REDIS_URL is set, so that several processes reach each other's listeners.
+# Pub/sub publishes once per group and lets each process fan out locally,
+# rather than one Redis list push per listener (docs/decisions/0005-live-updates.md).
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # --- Auth -------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group
 from registrants import services
 from registrants.models import Company, Event, GuestType, Registrant
 from registrants.normalization import normalize_company_name
+from registrants.roles import sync_role_groups
 
 
 class EventFactory(factory.django.DjangoModelFactory):
@@ -77,5 +78,9 @@ def make_user(username: str, role: str | None, *, password: str = "pw-for-tests-
     """A user in one role (or none, for a logged-in user without a role)."""
     user = get_user_model().objects.create_user(username=username, password=password)
     if role:
+        if not Group.objects.filter(name=role).exists():
+            # transactional_db flushes the tables after each test, taking the
+            # groups that the data migration created with them.
+            sync_role_groups()
         user.groups.add(Group.objects.get(name=role))
     return user

@@ -1,0 +1,131 @@
+"""The websocket stream of one event: /ws/events/<id>/.
+
+Authenticated by the browser session (AuthMiddlewareStack); any role that
+may read the event may listen; anonymous connections are refused (close code
+4401), users without the right 4403, unknown events 4404. Cross-origin
+connections are refused before they get here (AllowedHostsOriginValidator
+in config/asgi.py).
+
+Each connection gets a snapshot of the numbers on connect and then every
+SNAPSHOT_SECONDS from a per-process ticker that counts once per event and
+shares the result with every local listener; between snapshots it gets
+every committed change as a delta (see messages.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from registrants import selectors
+from registrants.models import Event
+
+from .messages import group_name
+
+logger = logging.getLogger(__name__)
+
+SNAPSHOT_SECONDS = 3.0
+SEND_TIMEOUT_SECONDS = 5.0
+
+# Per process: event id -> the consumers listening to it here.
+_listeners: dict[int, set[EventStreamConsumer]] = defaultdict(set)
+_ticker: asyncio.Task | None = None
+
+
+@database_sync_to_async
+def _may_listen(user, event_id: int) -> int:
+    """0 when allowed, else the close code."""
+    if not (user and user.is_authenticated):
+        return 4401
+    if not user.has_perm("registrants.view_event"):
+        return 4403
+    if not Event.objects.filter(pk=event_id).exists():
+        return 4404
+    return 0
+
+
+@database_sync_to_async
+def _snapshot(event_id: int) -> dict:
+    return selectors.event_counts(event_id=event_id)
+
+
+async def _send_snapshots() -> None:
+    """Count once per event with local listeners, send to each of them."""
+    for event_id, consumers in list(_listeners.items()):
+        if not consumers:
+            _listeners.pop(event_id, None)
+            continue
+        try:
+            numbers = await _snapshot(event_id)
+        except Exception as exc:
+            logger.warning("live snapshot failed: %s", type(exc).__name__)
+            continue
+        message = {"type": "numbers", **numbers}
+        # One task per connection: a slow client cannot hold up the others.
+        for consumer in list(consumers):
+            asyncio.ensure_future(consumer.send_bounded(message))
+
+
+async def _tick_forever() -> None:
+    while True:
+        await asyncio.sleep(SNAPSHOT_SECONDS)
+        try:
+            await _send_snapshots()
+        except Exception:
+            logger.exception("live ticker failed")
+
+
+def _ensure_ticker() -> None:
+    global _ticker
+    if _ticker is None or _ticker.done():
+        _ticker = asyncio.ensure_future(_tick_forever())
+
+
+class EventStreamConsumer(AsyncJsonWebsocketConsumer):
+    """Streams one event's committed changes and numbers to one browser."""
+
+    async def connect(self) -> None:
+        self.event_id = int(self.scope["url_route"]["kwargs"]["event_id"])
+        self.group = group_name(self.event_id)
+        refusal = await _may_listen(self.scope.get("user"), self.event_id)
+        if refusal:
+            await self.close(code=refusal)
+            return
+        # Join before the snapshot, so no change falls between the two.
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        _listeners[self.event_id].add(self)
+        _ensure_ticker()
+        await self.send_json({"type": "numbers", **(await _snapshot(self.event_id))})
+
+    async def disconnect(self, code) -> None:
+        _listeners.get(getattr(self, "event_id", -1), set()).discard(self)
+        if hasattr(self, "group"):
+            try:
+                await self.channel_layer.group_discard(self.group, self.channel_name)
+            except Exception as exc:  # Redis may be the reason we are closing
+                logger.warning("live group_discard failed: %s", type(exc).__name__)
+
+    async def receive_json(self, content, **kwargs) -> None:
+        # The page may ask for a snapshot at once (e.g. after it reconnected).
+        if isinstance(content, dict) and content.get("type") == "resync":
+            await self.send_json({"type": "numbers", **(await _snapshot(self.event_id))})
+
+    async def live_change(self, message: dict) -> None:
+        """A committed change from any process (group_send type live.change)."""
+        payload = {k: v for k, v in message.items() if k != "type"}
+        await self.send_bounded({"type": "change", **payload})
+
+    async def send_bounded(self, message: dict) -> None:
+        """Send, but give up on a client that cannot take it within the timeout."""
+        try:
+            await asyncio.wait_for(self.send_json(message), SEND_TIMEOUT_SECONDS)
+        except (TimeoutError, asyncio.TimeoutError):
+            logger.info("closing a live client that stopped reading")
+            await self.close(code=4408)
+        except Exception as exc:
+            logger.debug("live send failed: %s", type(exc).__name__)

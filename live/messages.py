@@ -1,0 +1,88 @@
+"""What the live stream sends, built once per change and shared by all
+listeners of the event.
+
+Messages carry deltas (which status lost one, which gained one) rather than
+recomputed numbers: a delta costs no query and deltas from several processes
+commute, while snapshots could arrive out of order. Each connection also gets
+a fresh snapshot on connect and every few seconds (see consumers.py), which
+erases any drift, e.g. from messages lost while Redis was down.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from registrants.models import Registrant, StatusChange
+from registrants.services import actor_display_name
+
+
+def group_name(event_id: int) -> str:
+    return f"event.{event_id}"
+
+
+def _registrant_summary(registrant: Registrant) -> dict[str, Any]:
+    return {
+        "id": registrant.pk,
+        "name": registrant.name,
+        "company": registrant.company.name if registrant.company_id else None,
+        "guest_type": registrant.guest_type,
+        "status": registrant.status,
+    }
+
+
+def status_change_message(change_ids: list[int]) -> dict[str, Any] | None:
+    """One message for the rows written by one committed status change."""
+    changes = list(
+        StatusChange.objects.filter(pk__in=change_ids)
+        .select_related("actor", "registrant", "registrant__company")
+        .order_by("id")
+    )
+    if not changes:
+        return None  # deleted since (the registrant went); nothing to tell
+    delta: Counter[str] = Counter()
+    for change in changes:
+        if change.from_status:
+            delta[change.from_status] -= 1
+        delta[change.to_status] += 1
+    registrant = changes[-1].registrant
+    return {
+        "type": "live.change",
+        "kind": "status",
+        "event": registrant.event_id,
+        "registrant": _registrant_summary(registrant),
+        "changes": [
+            {
+                "id": c.pk,
+                "from_status": c.from_status,
+                "to_status": c.to_status,
+                "at": c.at.isoformat(),
+                "actor": actor_display_name(c.actor) if c.actor_id else None,
+                "source": c.source,
+                "note": c.note,
+            }
+            for c in changes
+        ],
+        "delta": {k: v for k, v in delta.items() if v},
+    }
+
+
+def registrant_message(
+    *, event_id: int, registrant_id: int, action: str, status: str
+) -> dict[str, Any]:
+    """Creation, edit or deletion of a registrant. Only a deletion moves the
+    numbers here (a creation's numbers come with its first history row)."""
+    registrant = (
+        Registrant.objects.select_related("company").filter(pk=registrant_id).first()
+        if action != "deleted"
+        else None
+    )
+    return {
+        "type": "live.change",
+        "kind": "registrant",
+        "action": action,
+        "event": event_id,
+        "registrant": _registrant_summary(registrant) if registrant else {"id": registrant_id, "status": status},
+        "changes": [],
+        "delta": {status: -1} if action == "deleted" else {},
+    }

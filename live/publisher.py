@@ -1,0 +1,100 @@
+"""Publishes committed domain changes to the event's live stream.
+
+The domain services send their signals from `transaction.on_commit`, so a
+rolled-back change is never announced (RELIABILITY F1). Publishing never
+raises into the writer: if Redis is down the failure is logged and the write
+stands; live pages resync from their periodic snapshot.
+
+How a message reaches the channel layer depends on where we run:
+- the in-process layer (embedded default) lives on the ASGI server's event
+  loop; async_to_sync hands the send to that loop.
+- the Redis layer is used from one long-lived background loop per process,
+  fire-and-forget, so that a WSGI worker (no loop of its own) keeps one Redis
+  connection instead of opening one per message, and the writer does not
+  wait for Redis before answering.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from concurrent.futures import Future
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.dispatch import receiver
+
+from registrants.signals import registrant_changed, status_changed
+
+from .messages import group_name, registrant_message, status_change_message
+
+logger = logging.getLogger(__name__)
+
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_lock = threading.Lock()
+
+
+def _background_loop() -> asyncio.AbstractEventLoop:
+    global _loop
+    with _loop_lock:
+        if _loop is None or _loop.is_closed():
+            loop = asyncio.new_event_loop()
+            thread = threading.Thread(
+                target=loop.run_forever, name="live-publisher", daemon=True
+            )
+            thread.start()
+            _loop = loop
+        return _loop
+
+
+def _log_failure(future: Future) -> None:
+    exc = future.exception()
+    if exc is not None:
+        logger.warning("live publish failed: %s: %s", type(exc).__name__, exc)
+
+
+def publish(event_id: int, message: dict[str, Any]) -> Future | None:
+    """Send `message` to every listener of the event. Never raises."""
+    try:
+        layer = get_channel_layer()
+        if layer is None:
+            return None
+        group = group_name(event_id)
+        if isinstance(layer, InMemoryChannelLayer):
+            async_to_sync(layer.group_send)(group, message)
+            return None
+        future = asyncio.run_coroutine_threadsafe(
+            layer.group_send(group, message), _background_loop()
+        )
+        future.add_done_callback(_log_failure)
+        return future
+    except Exception as exc:  # a live page is never worth a failed write
+        logger.warning("live publish failed: %s: %s", type(exc).__name__, exc)
+        return None
+
+
+@receiver(status_changed, dispatch_uid="live.status_changed")
+def _on_status_changed(sender, *, event_id: int, registrant_id: int, changes: list[int], **kwargs):
+    try:
+        message = status_change_message(changes)
+    except Exception:
+        logger.exception("could not build the live message for registrant %s", registrant_id)
+        return
+    if message is not None:
+        publish(event_id, message)
+
+
+@receiver(registrant_changed, dispatch_uid="live.registrant_changed")
+def _on_registrant_changed(
+    sender, *, event_id: int, registrant_id: int, action: str, status: str, **kwargs
+):
+    try:
+        message = registrant_message(
+            event_id=event_id, registrant_id=registrant_id, action=action, status=status
+        )
+    except Exception:
+        logger.exception("could not build the live message for registrant %s", registrant_id)
+        return
+    publish(event_id, message)

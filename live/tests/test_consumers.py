@@ -1,0 +1,204 @@
+"""The live stream: who may listen, what is pushed, and when (F1, S9)."""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
+
+from live.routing import websocket_urlpatterns
+from registrants import services
+from registrants.tests.factories import EventFactory, make_registrant, make_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def communicator(event_id: int, user) -> WebsocketCommunicator:
+    comm = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/events/{event_id}/")
+    comm.scope["user"] = user
+    return comm
+
+
+async def connect_and_read_snapshot(comm):
+    connected, code = await comm.connect(timeout=5)
+    assert connected, code
+    hello = await comm.receive_json_from(timeout=5)
+    assert hello["type"] == "numbers"
+    return hello
+
+
+@pytest.fixture
+def viewer_user(db):
+    return make_user("vic", "viewer")
+
+
+def test_anonymous_connection_is_refused():
+    event = EventFactory()
+
+    async def scenario():
+        comm = communicator(event.pk, AnonymousUser())
+        connected, code = await comm.connect(timeout=5)
+        assert not connected
+        assert code == 4401
+
+    async_to_sync(scenario)()
+
+
+def test_user_without_a_role_is_refused_and_unknown_event_is_refused():
+    event = EventFactory()
+    nobody = make_user("nobody", None)
+    viewer = make_user("vic2", "viewer")
+
+    async def scenario():
+        connected, code = await communicator(event.pk, nobody).connect(timeout=5)
+        assert (connected, code) == (False, 4403)
+        connected, code = await communicator(event.pk + 1000, viewer).connect(timeout=5)
+        assert (connected, code) == (False, 4404)
+
+    async_to_sync(scenario)()
+
+
+@pytest.mark.parametrize("role", ["organiser", "checkin_staff", "viewer"])
+def test_every_reading_role_receives_committed_changes_with_deltas(role):
+    event = EventFactory(capacity=10)
+    registrant = make_registrant(event)
+    user = make_user(f"user-{role}", role)
+
+    async def scenario():
+        comm = communicator(event.pk, user)
+        hello = await connect_and_read_snapshot(comm)
+        assert hello["by_status"]["registered"] == 1
+        await database_sync_to_async(services.registrant_change_status)(
+            registrant_id=registrant.pk, to_status="checked_in"
+        )
+        message = await comm.receive_json_from(timeout=5)
+        assert message["type"] == "change"
+        assert message["registrant"]["id"] == registrant.pk
+        assert message["delta"] == {"registered": -1, "checked_in": 1}
+        assert [c["to_status"] for c in message["changes"]] == ["checked_in"]
+        await comm.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_rolled_back_change_publishes_nothing_and_commit_publishes_exactly_once(viewer_user):
+    event = EventFactory(capacity=10)
+    registrant = make_registrant(event)
+
+    def change_then_roll_back():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            services.registrant_change_status(registrant_id=registrant.pk, to_status="checked_in")
+            raise RuntimeError("roll back")
+
+    async def scenario():
+        comm = communicator(event.pk, viewer_user)
+        await connect_and_read_snapshot(comm)
+        await database_sync_to_async(change_then_roll_back)()
+        assert await comm.receive_nothing(timeout=0.5)
+        await database_sync_to_async(services.registrant_change_status)(
+            registrant_id=registrant.pk, to_status="checked_in"
+        )
+        first = await comm.receive_json_from(timeout=5)
+        assert first["type"] == "change"
+        assert first["delta"] == {"registered": -1, "checked_in": 1}
+        assert await comm.receive_nothing(timeout=0.5)
+        await comm.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_entry_scan_of_a_registered_code_is_one_message_with_both_steps(viewer_user):
+    event = EventFactory(capacity=10)
+    registrant = make_registrant(event)
+
+    async def scenario():
+        comm = communicator(event.pk, viewer_user)
+        await connect_and_read_snapshot(comm)
+        await database_sync_to_async(services.registrant_scan)(
+            code=registrant.check_in_code, mode="entry"
+        )
+        message = await comm.receive_json_from(timeout=5)
+        assert [c["to_status"] for c in message["changes"]] == ["checked_in", "entered"]
+        assert message["delta"] == {"registered": -1, "entered": 1}
+        await comm.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_registration_and_deletion_move_the_numbers(viewer_user):
+    event = EventFactory(capacity=10)
+
+    async def scenario():
+        comm = communicator(event.pk, viewer_user)
+        await connect_and_read_snapshot(comm)
+        registrant = await database_sync_to_async(make_registrant)(event)
+        messages = [await comm.receive_json_from(timeout=5) for _ in range(2)]
+        deltas = [m["delta"] for m in messages if m["delta"]]
+        assert deltas == [{"registered": 1}]
+        await database_sync_to_async(services.registrant_delete)(registrant_id=registrant.pk)
+        deleted = await comm.receive_json_from(timeout=5)
+        assert deleted["action"] == "deleted"
+        assert deleted["delta"] == {"registered": -1}
+        await comm.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_changes_of_other_events_are_not_sent(viewer_user):
+    event, other = EventFactory(), EventFactory()
+    elsewhere = make_registrant(other)
+
+    async def scenario():
+        comm = communicator(event.pk, viewer_user)
+        await connect_and_read_snapshot(comm)
+        await database_sync_to_async(services.registrant_change_status)(
+            registrant_id=elsewhere.pk, to_status="checked_in"
+        )
+        assert await comm.receive_nothing(timeout=0.5)
+        await comm.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_websocket_from_a_foreign_origin_is_rejected(viewer_user):
+    from config.asgi import application
+
+    event = EventFactory()
+
+    async def scenario():
+        comm = WebsocketCommunicator(
+            application, f"/ws/events/{event.pk}/", headers=[(b"origin", b"https://evil.example")]
+        )
+        connected, _ = await comm.connect(timeout=5)
+        assert not connected
+        same = WebsocketCommunicator(
+            application, f"/ws/events/{event.pk}/", headers=[(b"origin", b"http://127.0.0.1")]
+        )
+        same.scope["user"] = viewer_user
+        connected, _ = await same.connect(timeout=5)
+        # The same user from an allowed origin gets through: the origin decided.
+        assert connected
+        await same.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_resync_request_answers_a_fresh_snapshot(viewer_user):
+    event = EventFactory(capacity=10)
+    make_registrant(event, status="entered")
+
+    async def scenario():
+        comm = communicator(event.pk, viewer_user)
+        hello = await connect_and_read_snapshot(comm)
+        await comm.send_json_to({"type": "resync"})
+        again = await comm.receive_json_from(timeout=5)
+        assert again["type"] == "numbers"
+        assert again["by_status"] == hello["by_status"]
+        assert again["by_status"]["entered"] == 1
+        await comm.disconnect()
+
+    async_to_sync(scenario)()
