@@ -124,7 +124,7 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         """Send, but give up on a client that cannot take it within the timeout."""
         try:
             await asyncio.wait_for(self.send_json(message), SEND_TIMEOUT_SECONDS)
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             logger.info("closing a live client that stopped reading")
             await self.close(code=4408)
         except Exception as exc:
