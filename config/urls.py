@@ -1,17 +1,21 @@
-"""Top-level routes: the API, its schema and docs, the admin."""
+"""Top-level routes: the API, its schema and docs, the admin, the pages."""
 
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from registrants.api import errors
+from dashboard.views import errors
 
 urlpatterns = [
     path("api/v1/", include("registrants.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),
+    path("", include("dashboard.urls")),
 ]
 
-handler404 = errors.handler404
-handler500 = errors.handler500
+# Pages get the dashboard's templates; paths under /api/ keep the API's
+# error shape (the handlers delegate to registrants.api.errors there).
+handler403 = errors.forbidden
+handler404 = errors.page_not_found
+handler500 = errors.server_error

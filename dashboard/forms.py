@@ -1,0 +1,76 @@
+"""Forms of the pages. They only parse input; the services decide."""
+
+from __future__ import annotations
+
+from django import forms
+
+from registrants.lifecycle import ScanMode, Status
+from registrants.models import GuestType
+
+from .access import BULK_ACTIONS
+
+MAX_BULK = 500
+
+
+class TransitionForm(forms.Form):
+    to_status = forms.ChoiceField(choices=Status.choices)
+    note = forms.CharField(max_length=500, required=False, strip=True)
+
+
+class RegistrantEditForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    email = forms.EmailField(max_length=254)
+    company = forms.CharField(
+        max_length=200, required=False,
+        help_text="Matched to an existing company after normalisation; leave empty for none.",
+    )
+    guest_type = forms.ChoiceField(choices=GuestType.choices, label="Guest type")
+
+    # Service field names -> form fields, for errors the service reports.
+    SERVICE_FIELDS = {"company_name": "company", "company_id": "company"}
+
+    def add_service_errors(self, fields: dict[str, list[str]], message: str) -> None:
+        if not fields:
+            self.add_error(None, message)
+            return
+        for name, problems in fields.items():
+            target = self.SERVICE_FIELDS.get(name, name)
+            for problem in problems:
+                self.add_error(target if target in self.fields else None, problem)
+
+
+class BulkForm(forms.Form):
+    action = forms.ChoiceField(choices=[(k, v[2]) for k, v in BULK_ACTIONS.items()])
+    ids = forms.TypedMultipleChoiceField(coerce=int, choices=[], required=True, error_messages={
+        "required": "Select at least one registrant first.",
+    })
+    confirm = forms.BooleanField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Any whole number is a candidate; the view keeps only this event's.
+        self.fields["ids"].valid_value = lambda value: str(value).isdigit() and len(str(value)) <= 18
+
+    def clean_ids(self):
+        ids = list(dict.fromkeys(self.cleaned_data["ids"]))
+        if len(ids) > MAX_BULK:
+            raise forms.ValidationError(f"Select at most {MAX_BULK} registrants at a time.")
+        return ids
+
+
+class DeskScanForm(forms.Form):
+    mode = forms.ChoiceField(choices=ScanMode.choices)
+    code = forms.CharField(max_length=200, required=False, strip=True)
+    registrant = forms.CharField(required=False, max_length=18)
+
+    def clean_registrant(self):
+        value = self.cleaned_data["registrant"]
+        if value and not value.isdigit():
+            raise forms.ValidationError("Pick a registrant from the list.")
+        return int(value) if value else None
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("code") and not data.get("registrant"):
+            raise forms.ValidationError("Scan a code or type a name first.")
+        return data

@@ -1,0 +1,141 @@
+"""The registrant list's state: filters, chip counts, ordering and paging.
+
+The filters are the API's own RegistrantFilter (django-filter), so the page
+and /api/v1/registrants/ agree on what "status=a,b&search=x" means. Invalid
+values are reported on the page and ignored, never a 500.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q
+from django.http import QueryDict
+
+from registrants import selectors
+from registrants.api.filters import ORDERING_ALIASES, RegistrantFilter
+from registrants.lifecycle import Kind, Status
+from registrants.models import Company, Event, GuestType, Registrant
+
+from .access import transition_targets
+from .presenters import STATUS_COLOURS, transition_label
+
+PAGE_SIZE = 50
+DEFAULT_ORDERING = "name"
+COLUMNS = [("name", "Name"), ("email", "Email"), ("company", "Company"),
+           ("guest_type", "Guest type"), ("status", "Status"), ("created_at", "Registered")]
+
+
+@dataclass
+class Row:
+    registrant: Registrant
+    actions: list[tuple[str, str]] = field(default_factory=list)  # (to_status, label)
+    duplicate: bool = False
+
+
+@dataclass
+class Listing:
+    event: Event
+    page: Page
+    rows: list[Row]
+    chips: list[dict[str, Any]]
+    ordering: str
+    columns: list[dict[str, Any]]
+    selected: dict[str, Any]
+    companies: list[Company]
+    guest_types: list[tuple[str, str]]
+    errors: list[str]
+    total: int
+
+
+def _event_filter(event: Event, data: QueryDict) -> RegistrantFilter:
+    data = data.copy()
+    data.pop("event", None)
+    return RegistrantFilter(
+        data=data, queryset=selectors.registrant_list().filter(event_id=event.pk)
+    )
+
+
+def _ordering(raw: str | None, errors: list[str]) -> str:
+    if not raw:
+        return DEFAULT_ORDERING
+    if raw.lstrip("-") in ORDERING_ALIASES:
+        return raw
+    errors.append(f"Cannot sort by \"{raw}\"; sorted by name instead.")
+    return DEFAULT_ORDERING
+
+
+def build_listing(*, event: Event, params: QueryDict, user, kinds: frozenset[Kind]) -> Listing:
+    errors: list[str] = []
+    filterset = _event_filter(event, params)
+    if not filterset.is_valid():
+        for name, problems in filterset.errors.items():
+            errors += [f"{name}: {problem} This filter was ignored." for problem in problems]
+    ordering = _ordering(params.get("ordering"), errors)
+    order_field = ("-" if ordering.startswith("-") else "") + ORDERING_ALIASES[ordering.lstrip("-")]
+    queryset = filterset.qs.order_by(order_field, "id")
+
+    paginator = Paginator(queryset, PAGE_SIZE)
+    page = paginator.get_page(params.get("page"))
+    registrants = list(page.object_list)
+    duplicates = _duplicate_emails(event, [r.email for r in registrants])
+    rows = [
+        Row(
+            registrant=r,
+            actions=[(t.value, transition_label(r.status, t))
+                     for t in transition_targets(user, r.status, kinds)],
+            duplicate=r.email in duplicates,
+        )
+        for r in registrants
+    ]
+
+    # Chip counts: every filter but status, so each chip says what it would add.
+    without_status = params.copy()
+    without_status.pop("status", None)
+    counts = _event_filter(event, without_status).qs.aggregate(
+        **{s.value: Count("id", filter=Q(status=s)) for s in Status}
+    )
+    cleaned = filterset.form.cleaned_data if hasattr(filterset.form, "cleaned_data") else {}
+    chosen_statuses = set(cleaned.get("status") or [])
+    chips = [
+        {"value": s.value, "label": s.label, "count": counts[s.value],
+         "checked": s.value in chosen_statuses, "colour": STATUS_COLOURS[s]}
+        for s in Status
+    ]
+    columns = []
+    for key, label in COLUMNS:
+        sortable = key in ORDERING_ALIASES
+        current = ordering.lstrip("-") == key
+        descending = ordering.startswith("-")
+        columns.append({
+            "key": key, "label": label, "sortable": sortable, "current": current,
+            "aria_sort": ("descending" if descending else "ascending") if current else "",
+            "next": f"-{key}" if current and not descending else key,
+        })
+    company = cleaned.get("company")
+    return Listing(
+        event=event, page=page, rows=rows, chips=chips, ordering=ordering, columns=columns,
+        selected={
+            "search": params.get("search", ""),
+            "guest_type": (cleaned.get("guest_type") or [""])[0],
+            "company": company,
+        },
+        companies=list(
+            Company.objects.filter(registrants__event_id=event.pk).distinct().order_by("name")
+        ),
+        guest_types=list(GuestType.choices),
+        errors=errors,
+        total=paginator.count,
+    )
+
+
+def _duplicate_emails(event: Event, emails: list[str]) -> set[str]:
+    """Emails on this page that more than one registration of the event uses."""
+    if not emails:
+        return set()
+    return set(
+        Registrant.objects.filter(event_id=event.pk, email__in=set(emails))
+        .values("email").annotate(n=Count("id")).filter(n__gt=1).values_list("email", flat=True)
+    )

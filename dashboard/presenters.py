@@ -1,0 +1,165 @@
+"""Shapes the selectors' data for the pages: labels, percentages, local times.
+
+Pure functions over what registrants.selectors returns; no queries of their
+own beyond those selectors.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.urls import reverse
+from django.utils import timezone
+
+from registrants import selectors, services
+from registrants.lifecycle import Kind, Status, kind_of
+from registrants.models import Event, GuestType, Source, StatusChange
+
+BUCKET = datetime.timedelta(seconds=selectors.BUCKET_SECONDS)
+# Gaps in a time series are filled with explicit buckets only up to this
+# many (a week of 15-minute buckets); beyond that the chart would be a
+# smear of zeros, so the series is drawn with its gaps.
+MAX_FILLED_BUCKETS = 7 * 24 * 4
+
+# One colour per status, the same on chips, tiles and charts. Each is dark
+# enough for white text and for a 3:1 contrast against the white page.
+STATUS_COLOURS = {
+    Status.REGISTERED: "#475569",
+    Status.CHECKED_IN: "#1d4ed8",
+    Status.ENTERED: "#15803d",
+    Status.EXITED: "#b45309",
+    Status.CANCELLED: "#b91c1c",
+}
+CHART_COLOURS = ["#1d4ed8", "#15803d", "#b45309", "#7e22ce", "#0e7490", "#be185d", "#4d7c0f",
+                 "#c2410c", "#4338ca", "#0f766e", "#64748b", "#94a3b8"]
+
+
+def transition_label(from_status: str, to_status: str) -> str:
+    """What the button for a move says."""
+    kind = kind_of(from_status, to_status)
+    if kind == Kind.UNDO:
+        return "Undo check-in"
+    if kind == Kind.REINSTATE:
+        return "Reinstate"
+    if kind == Kind.CANCEL:
+        return "Cancel registration"
+    if to_status == Status.CHECKED_IN:
+        return "Check in"
+    if to_status == Status.ENTERED:
+        return "Let in again" if from_status == Status.EXITED else "Let in"
+    if to_status == Status.EXITED:
+        return "Mark exited"
+    return f"Move to {Status(to_status).label.lower()}"
+
+
+def percent(part: int, whole: int) -> float:
+    return round(100.0 * part / whole, 1) if whole else 0.0
+
+
+def local_time(value: datetime.datetime, with_date: bool = False) -> str:
+    local = timezone.localtime(value)
+    return local.strftime("%d %b %H:%M") if with_date else local.strftime("%H:%M")
+
+
+def _filled(series: list[dict[str, Any]], key: str, carry: bool) -> list[tuple[datetime.datetime, int]]:
+    """Buckets from first to last, gaps filled (0, or the previous value)."""
+    points = [(row["start"], int(row[key])) for row in series]
+    if len(points) < 2:
+        return points
+    span = int((points[-1][0] - points[0][0]) / BUCKET)
+    if span > MAX_FILLED_BUCKETS:
+        return points
+    by_start = dict(points)
+    filled, last = [], 0
+    for i in range(span + 1):
+        start = points[0][0] + i * BUCKET
+        value = by_start.get(start, last if carry else 0)
+        filled.append((start, value))
+        last = value
+    return filled
+
+
+def _series(points: list[tuple[datetime.datetime, int]]) -> dict[str, list]:
+    days = {timezone.localtime(start).date() for start, _ in points}
+    return {
+        "labels": [local_time(start, with_date=len(days) > 1) for start, _ in points],
+        "values": [value for _, value in points],
+    }
+
+
+def feed_item(change: StatusChange) -> dict[str, Any]:
+    registrant = change.registrant
+    return {
+        "id": change.pk,
+        "at": change.at.isoformat(),
+        "time": local_time(change.at, with_date=True),
+        "registrant": registrant.name,
+        "company": registrant.company.name if registrant.company_id else "",
+        "url": reverse("dashboard:registrant", args=[registrant.pk]),
+        "from_status": change.from_status,
+        "from_label": Status(change.from_status).label if change.from_status else "new",
+        "to_status": change.to_status,
+        "to_label": Status(change.to_status).label,
+        "actor": services.actor_display_name(change.actor) if change.actor_id else "system",
+        "source": Source(change.source).label,
+        "note": change.note,
+    }
+
+
+def dashboard_numbers(event: Event) -> dict[str, Any]:
+    """Everything the event dashboard shows, JSON-ready: the page renders it
+    first and numbers.json serves it for the periodic refresh."""
+    stats = selectors.event_stats(event=event)
+    total, capacity = stats["total"], stats["capacity"]
+    by_status = stats["by_status"]
+    tiles = [
+        {
+            "key": status.value, "label": status.label, "value": by_status[status],
+            "percent": percent(by_status[status], total), "of": "of registrations",
+            "colour": STATUS_COLOURS[status],
+        }
+        for status in Status
+    ]
+    tiles += [
+        {"key": "attendees", "label": "Attendees", "value": stats["attendees"],
+         "percent": percent(stats["attendees"], capacity), "of": "of capacity", "colour": ""},
+        {"key": "on_site", "label": "On site now", "value": stats["on_site"],
+         "percent": percent(stats["on_site"], stats["attendees"]), "of": "of attendees",
+         "colour": ""},
+        {"key": "seats_left", "label": "Seats left", "value": stats["seats_left"],
+         "percent": percent(stats["seats_left"], capacity), "of": "of capacity", "colour": ""},
+    ]
+    companies = stats["companies"]
+    company_labels = [c["name"] for c in companies["top"]]
+    company_values = [c["count"] for c in companies["top"]]
+    if companies["others"]:
+        company_labels.append(f"Others ({companies['others_companies']} companies)")
+        company_values.append(companies["others"])
+    if companies["no_company"]:
+        company_labels.append("No company")
+        company_values.append(companies["no_company"])
+    feed = [feed_item(c) for c in selectors.event_feed(event_id=event.pk)]
+    return {
+        "event": event.pk,
+        "generated_at": stats["generated_at"].isoformat(),
+        "generated_time": timezone.localtime(stats["generated_at"]).strftime("%H:%M:%S"),
+        "capacity": capacity,
+        "total": total,
+        "tiles": tiles,
+        "charts": {
+            "status": {
+                "labels": [s.label for s in Status],
+                "values": [by_status[s] for s in Status],
+                "colours": [STATUS_COLOURS[s] for s in Status],
+            },
+            "companies": {"labels": company_labels, "values": company_values},
+            "guest_types": {
+                "labels": [g.label for g in GuestType],
+                "values": [stats["by_guest_type"][g] for g in GuestType.values],
+            },
+            "arrivals": _series(_filled(stats["arrivals"], "count", carry=False)),
+            "occupancy": _series(_filled(stats["occupancy"], "inside", carry=True)),
+        },
+        "feed": feed,
+    }

@@ -1,0 +1,125 @@
+/* The check-in desk, keyboard first.
+
+   One input takes what a USB scanner types (a code, then Enter) or a name.
+   While a name is typed, htmx fills the match list; the arrow keys move
+   through it and Enter picks the highlighted person. Enter with nothing
+   highlighted sends the input as a code. Escape clears. After every answer
+   the input is empty and focused again, ready for the next badge. */
+(function () {
+  "use strict";
+
+  function ready(fn) {
+    if (document.readyState !== "loading") fn();
+    else document.addEventListener("DOMContentLoaded", fn);
+  }
+
+  ready(function () {
+    const form = document.getElementById("desk-form");
+    const input = document.getElementById("desk-input");
+    const picked = document.getElementById("desk-registrant");
+    const list = document.getElementById("desk-matches");
+    const desk = document.getElementById("desk");
+    if (!form || !input) return;
+    let active = -1;
+
+    function options() {
+      return Array.prototype.slice.call(list.querySelectorAll("[data-registrant]"));
+    }
+
+    function highlight(index) {
+      const all = options();
+      active = all.length ? Math.max(-1, Math.min(index, all.length - 1)) : -1;
+      all.forEach(function (option, i) {
+        option.setAttribute("aria-selected", i === active ? "true" : "false");
+        option.classList.toggle("match--active", i === active);
+      });
+      if (active >= 0) {
+        input.setAttribute("aria-activedescendant", all[active].id);
+        all[active].scrollIntoView({ block: "nearest" });
+      } else {
+        input.removeAttribute("aria-activedescendant");
+      }
+    }
+
+    function clearMatches() {
+      list.innerHTML = "";
+      active = -1;
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+    }
+
+    function submit(registrantId) {
+      picked.value = registrantId || "";
+      if (!registrantId && !input.value.trim()) return;
+      form.requestSubmit();
+    }
+
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "ArrowDown") {
+        event.preventDefault();
+        highlight(active + 1);
+      } else if (event.key === "ArrowUp") {
+        event.preventDefault();
+        highlight(active - 1);
+      } else if (event.key === "Escape") {
+        event.preventDefault();
+        input.value = "";
+        clearMatches();
+      } else if (event.key === "Enter") {
+        event.preventDefault();
+        const all = options();
+        submit(active >= 0 && all[active] ? all[active].dataset.registrant : "");
+      }
+    });
+
+    list.addEventListener("mousedown", function (event) {
+      event.preventDefault(); // keep the focus in the input
+    });
+    list.addEventListener("click", function (event) {
+      const option = event.target.closest("[data-registrant]");
+      if (option) submit(option.dataset.registrant);
+    });
+
+    // The values are gathered; empty the input now so that the next badge
+    // can be scanned while this answer is on its way.
+    form.addEventListener("htmx:configRequest", function (event) {
+      if (event.target !== form) return;
+      input.value = "";
+      picked.value = "";
+      clearMatches();
+    });
+
+    form.addEventListener("htmx:afterRequest", function (event) {
+      if (event.target === form) input.focus();
+    });
+
+    document.body.addEventListener("htmx:afterSwap", function (event) {
+      if (event.target === list) {
+        const count = options().length;
+        input.setAttribute("aria-expanded", count ? "true" : "false");
+        highlight(-1);
+        // A stale answer for text that is no longer there.
+        if (!input.value.trim()) clearMatches();
+      }
+    });
+
+    // Mode: remembered in the URL (a reload keeps it), shown by colour.
+    form.addEventListener("change", function (event) {
+      if (event.target.name !== "mode") return;
+      desk.dataset.mode = event.target.value;
+      const url = new URL(window.location.href);
+      url.searchParams.set("mode", event.target.value);
+      window.history.replaceState(null, "", url);
+    });
+    form.querySelectorAll('input[name="mode"]').forEach(function (radio) {
+      radio.addEventListener("keydown", function (event) {
+        if (event.key === "Enter" || event.key === "Escape") {
+          event.preventDefault();
+          input.focus();
+        }
+      });
+    });
+
+    input.focus();
+  });
+})();

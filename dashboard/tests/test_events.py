@@ -1,0 +1,96 @@
+"""The events list and the event dashboard with its numbers endpoint."""
+
+from __future__ import annotations
+
+import json
+
+from django.urls import reverse
+
+from registrants import services
+from registrants.models import Source
+
+
+def test_events_list_shows_seats_taken_of_capacity_and_links(org_web, crowd, event):
+    response = org_web.get("/")
+    html = response.content.decode()
+    # Five registrants, one cancelled: four seats taken.
+    assert f"<strong>4</strong> of {event.capacity} seats taken" in html
+    assert reverse("dashboard:event_dashboard", args=[event.pk]) in html
+    assert reverse("dashboard:registrants", args=[event.pk]) in html
+    assert reverse("dashboard:desk", args=[event.pk]) in html
+
+
+def test_viewer_gets_no_desk_link(viewer_web, crowd, event):
+    html = viewer_web.get("/").content.decode()
+    assert reverse("dashboard:registrants", args=[event.pk]) in html
+    assert reverse("dashboard:desk", args=[event.pk]) not in html
+
+
+def test_dashboard_page_shows_tiles_feed_and_embedded_numbers(org_web, crowd, event):
+    response = org_web.get(reverse("dashboard:event_dashboard", args=[event.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    for label in ["Registered", "Checked in", "Entered", "Exited", "Cancelled",
+                  "Attendees", "On site now", "Seats left"]:
+        assert f'<span class="tile__label">{label}</span>' in html
+    assert 'id="chart-companies"' in html and 'id="chart-occupancy"' in html
+    assert "Alan Turing" in html  # in the feed
+    assert response["Cache-Control"] == "no-store"
+    numbers = response.context["numbers"]
+    assert json.loads(
+        html.split('id="dashboard-numbers" type="application/json">')[1].split("</script>")[0]
+    )["total"] == numbers["total"] == 5
+
+
+def test_numbers_json_has_tiles_with_percentages_charts_and_feed(org_web, crowd, event, organiser):
+    services.registrant_change_status(
+        registrant_id=crowd["ada"].pk, to_status="checked_in", actor=organiser,
+        source=Source.DASHBOARD, note="at the desk",
+    )
+    data = org_web.get(reverse("dashboard:event_numbers", args=[event.pk])).json()
+    tiles = {t["key"]: t for t in data["tiles"]}
+    assert tiles["checked_in"]["value"] == 2
+    assert tiles["checked_in"]["percent"] == 40.0  # 2 of 5 registrations
+    assert tiles["attendees"]["value"] == 4
+    assert tiles["on_site"]["value"] == 1
+    assert tiles["seats_left"]["value"] == event.capacity - 4
+    assert data["charts"]["status"]["values"] == [0, 2, 1, 1, 1]
+    assert "Analytical Engines" in data["charts"]["companies"]["labels"]
+    assert data["charts"]["arrivals"]["values"] and sum(data["charts"]["arrivals"]["values"]) == 4
+    newest = data["feed"][0]
+    assert newest["registrant"] == "Ada Lovelace"
+    assert newest["to_status"] == "checked_in"
+    assert newest["actor"] == "olga" and newest["source"] == "Dashboard"
+    assert newest["note"] == "at the desk"
+
+
+def test_feed_keeps_the_latest_fifty(org_web, event):
+    from registrants.tests.factories import make_registrant
+
+    for i in range(30):
+        make_registrant(event, name=f"Person {i}", status="checked_in")  # 60 changes
+    data = org_web.get(reverse("dashboard:event_numbers", args=[event.pk])).json()
+    assert len(data["feed"]) == 50
+    ids = [item["id"] for item in data["feed"]]
+    assert ids == sorted(ids, reverse=True)
+
+
+def test_companies_chart_sums_the_rest_as_others(org_web, event):
+    from registrants.tests.factories import make_registrant
+
+    for i in range(12):
+        make_registrant(event, name=f"P{i}", company=f"Company {i:02d}")
+    make_registrant(event, name="Solo")
+    labels = org_web.get(
+        reverse("dashboard:event_numbers", args=[event.pk])
+    ).json()["charts"]["companies"]["labels"]
+    assert len(labels) == 12
+    assert labels[-2] == "Others (2 companies)" and labels[-1] == "No company"
+
+
+def test_unknown_event_is_a_404_page_and_a_json_404(org_web):
+    page = org_web.get(reverse("dashboard:event_dashboard", args=[999999]))
+    assert page.status_code == 404
+    assert b"This page does not exist" in page.content
+    numbers = org_web.get(reverse("dashboard:event_numbers", args=[999999]))
+    assert numbers.status_code == 404 and numbers.json()["error"]["code"] == "not_found"

@@ -1,0 +1,43 @@
+"""The pages' routes, mounted at the site root by config.urls."""
+
+from django.urls import path, register_converter
+
+from .views import auth, desk, events, registrants
+
+
+class IdConverter:
+    """A database id: at most 18 digits, so that a longer number is a 404,
+    not an overflow in the database driver."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+register_converter(IdConverter, "id")
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("login/", auth.LoginView.as_view(), name="login"),
+    path("logout/", auth.LogoutView.as_view(), name="logout"),
+    path("", events.event_list, name="events"),
+    path("events/<id:event_id>/dashboard/", events.event_dashboard, name="event_dashboard"),
+    path("events/<id:event_id>/dashboard/numbers.json", events.event_numbers,
+         name="event_numbers"),
+    path("events/<id:event_id>/registrants/", registrants.registrant_list, name="registrants"),
+    path("events/<id:event_id>/registrants/bulk/", registrants.registrant_bulk,
+         name="registrants_bulk"),
+    path("registrants/<id:pk>/", registrants.registrant_detail, name="registrant"),
+    path("registrants/<id:pk>/transition/", registrants.registrant_transition,
+         name="registrant_transition"),
+    path("registrants/<id:pk>/edit/", registrants.registrant_edit, name="registrant_edit"),
+    path("registrants/<id:pk>/delete/", registrants.registrant_delete, name="registrant_delete"),
+    path("events/<id:event_id>/desk/", desk.desk, name="desk"),
+    path("events/<id:event_id>/desk/search/", desk.desk_search, name="desk_search"),
+    path("events/<id:event_id>/desk/scan/", desk.desk_scan, name="desk_scan"),
+]

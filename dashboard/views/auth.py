@@ -1,0 +1,19 @@
+"""Log in and out with django.contrib.auth's views and our templates."""
+
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.urls import reverse_lazy
+
+
+class LoginView(auth_views.LoginView):
+    """Remembers `next` (a hidden field), sends logged-in users on."""
+
+    template_name = "dashboard/login.html"
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    """POST only (Django's rule): a link cannot log someone out."""
+
+    next_page = reverse_lazy("dashboard:login")

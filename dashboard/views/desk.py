@@ -1,0 +1,166 @@
+"""The check-in desk: one input for a scanned code or a typed name.
+
+A code goes through services.registrant_scan with source=SCAN; picking a
+person from the name search goes through the same service with their code
+and source=DASHBOARD, so a pick has exactly the scan's semantics (desk,
+entry with its two steps, exit; repeats answered as repeats).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from registrants import selectors, services
+from registrants.api.filters import RegistrantFilter
+from registrants.errors import ApplicationError, http_status_for
+from registrants.lifecycle import ScanMode
+from registrants.models import Event, GuestType, Source
+
+from ..access import P_SCAN, P_VIEW_EVENT, P_VIEW_REGISTRANT, capabilities, require_perms
+from ..forms import DeskScanForm
+from .common import is_htmx, no_store
+
+RECENT_SCANS = 10
+MAX_MATCHES = 8
+MIN_SEARCH = 2
+
+DESK_PERMS = (P_VIEW_EVENT, P_VIEW_REGISTRANT, P_SCAN)
+
+
+def _session_key(event_id: int) -> str:
+    return f"dashboard:desk:{event_id}:recent"
+
+
+def _mode(value: str | None) -> str:
+    return value if value in ScanMode.values else ScanMode.DESK.value
+
+
+def _summary(registrant: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not registrant:
+        return None
+    guest_type = registrant.get("guest_type") or ""
+    return {
+        "id": registrant.get("id"),
+        "name": registrant.get("name", ""),
+        "company": registrant.get("company") or "",
+        "guest_type": GuestType(guest_type).label if guest_type in GuestType.values else guest_type,
+    }
+
+
+def _from_result(result: services.StatusResult, mode: str) -> dict[str, Any]:
+    """The desk's answer to a scan that went through: success or already done."""
+    r = result.registrant
+    status_label = r.get_status_display().lower()
+    if result.changed:
+        steps = " and ".join(c.get_to_status_display().lower() for c in result.changes)
+        outcome, headline, detail = "success", status_label.capitalize(), f"Now {steps}."
+    else:
+        outcome, headline = "already", f"Already {status_label}"
+        detail = ""
+        previous = result.previous
+        if previous is not None:
+            by = f" by {services.actor_display_name(previous.actor)}" if previous.actor_id else ""
+            detail = f"{previous.get_to_status_display()}{by} at {timezone.localtime(previous.at):%H:%M}."
+    return {
+        "outcome": outcome, "headline": headline, "detail": detail, "mode": mode,
+        "registrant": _summary({
+            "id": r.pk, "name": r.name, "company": r.company.name if r.company_id else "",
+            "guest_type": r.guest_type,
+        }),
+    }
+
+
+def _from_error(exc: ApplicationError, mode: str) -> dict[str, Any]:
+    if exc.code == "not_found":
+        return {"outcome": "unknown", "headline": "Unknown code", "detail": exc.message,
+                "mode": mode, "registrant": None}
+    headline = "Cancelled registration" if exc.code == "cancelled" else "Refused"
+    return {"outcome": "refused", "headline": headline, "detail": exc.message, "mode": mode,
+            "registrant": _summary(exc.details.get("registrant"))}
+
+
+@require_perms(*DESK_PERMS)
+def desk(request, event_id: int):
+    event = get_object_or_404(Event, pk=event_id)
+    return no_store(render(request, "dashboard/desk.html", {
+        "event": event, "mode": _mode(request.GET.get("mode")), "modes": ScanMode.choices,
+        "recent": request.session.get(_session_key(event.pk), []), "result": None,
+        "can": capabilities(request.user),
+    }))
+
+
+@require_GET
+@require_perms(*DESK_PERMS)
+def desk_search(request, event_id: int):
+    """People of this event whose name, email or company match (never the code)."""
+    event = get_object_or_404(Event, pk=event_id)
+    query = (request.GET.get("code") or "").strip()
+    matches = []
+    if len(query) >= MIN_SEARCH:
+        filterset = RegistrantFilter(
+            data={"search": query[:200]},
+            queryset=selectors.registrant_list().filter(event_id=event.pk),
+        )
+        matches = list(filterset.qs.order_by("name", "id")[:MAX_MATCHES])
+    return no_store(render(request, "dashboard/partials/desk_matches.html", {
+        "event": event, "matches": matches, "query": query,
+        "searched": len(query) >= MIN_SEARCH,
+    }))
+
+
+@require_POST
+@require_perms(*DESK_PERMS)
+def desk_scan(request, event_id: int):
+    event = get_object_or_404(Event, pk=event_id)
+    form = DeskScanForm(request.POST)
+    mode = _mode(request.POST.get("mode"))
+    if not form.is_valid():
+        problems = [e for errs in form.errors.values() for e in errs]
+        result = {"outcome": "refused", "headline": "Nothing to do", "mode": mode,
+                  "detail": " ".join(problems), "registrant": None}
+        return _respond(request, event, result, status=400, remember=False)
+    code, picked = form.cleaned_data["code"], form.cleaned_data["registrant"]
+    source = Source.SCAN
+    if picked is not None:
+        registrant = selectors.registrant_list().filter(event_id=event.pk, pk=picked).first()
+        if registrant is None:
+            result = {"outcome": "unknown", "headline": "Not found",
+                      "detail": "That person is not registered for this event.",
+                      "mode": mode, "registrant": None}
+            return _respond(request, event, result, status=404)
+        code, source = registrant.check_in_code, Source.DASHBOARD
+    else:
+        # The scan service knows codes, not desks: a badge of another event
+        # must not check its holder in there from this event's desk.
+        holder = selectors.registrant_list().filter(check_in_code=code).first()
+        if holder is not None and holder.event_id != event.pk:
+            result = {"outcome": "refused", "headline": "Other event", "mode": mode,
+                      "detail": "This badge belongs to another event.",
+                      "registrant": _summary({"id": holder.pk, "name": holder.name,
+                                              "company": holder.company_name,
+                                              "guest_type": holder.guest_type})}
+            return _respond(request, event, result, status=409)
+    try:
+        outcome = services.registrant_scan(code=code, mode=mode, actor=request.user, source=source)
+    except ApplicationError as exc:
+        return _respond(request, event, _from_error(exc, mode), status=http_status_for(exc.code))
+    return _respond(request, event, _from_result(outcome, mode))
+
+
+def _respond(request, event: Event, result: dict[str, Any], *, status: int = 200,
+             remember: bool = True):
+    result["time"] = timezone.localtime().strftime("%H:%M:%S")
+    result["mode_label"] = ScanMode(result["mode"]).label
+    key = _session_key(event.pk)
+    recent = request.session.get(key, [])
+    if remember:
+        recent = [result, *recent][:RECENT_SCANS]
+        request.session[key] = recent
+    context = {"event": event, "result": result, "recent": recent, "mode": result["mode"],
+               "modes": ScanMode.choices, "can": capabilities(request.user)}
+    template = "dashboard/partials/desk_result.html" if is_htmx(request) else "dashboard/desk.html"
+    return no_store(render(request, template, context, status=status))

@@ -1,0 +1,67 @@
+"""The events list, the event dashboard and its numbers for the refresh."""
+
+from __future__ import annotations
+
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+
+from registrants import selectors
+from registrants.models import Event
+
+from ..access import P_VIEW_EVENT, P_VIEW_HISTORY, P_VIEW_REGISTRANT, capabilities, require_perms
+from ..presenters import dashboard_numbers, percent
+from .common import no_store
+
+# The dashboard re-reads its numbers this often. A later push (websocket)
+# calls the same page function with the same JSON, so this is the fallback.
+REFRESH_SECONDS = 5
+
+
+@require_perms(P_VIEW_EVENT)
+def event_list(request):
+    events = [
+        {"event": e, "percent": percent(e.seats_taken, e.capacity)}
+        for e in selectors.event_list()
+    ]
+    return render(
+        request, "dashboard/events.html",
+        {"events": events, "can": capabilities(request.user)},
+    )
+
+
+@require_perms(P_VIEW_EVENT, P_VIEW_REGISTRANT, P_VIEW_HISTORY)
+def event_dashboard(request, event_id: int):
+    event = get_object_or_404(selectors.event_list(), pk=event_id)
+    numbers = dashboard_numbers(event)
+    return no_store(render(
+        request, "dashboard/event_dashboard.html",
+        {
+            "event": event,
+            "numbers": numbers,
+            "numbers_url": reverse("dashboard:event_numbers", args=[event.pk]),
+            "refresh_seconds": REFRESH_SECONDS,
+            "can": capabilities(request.user),
+        },
+    ))
+
+
+def event_numbers(request, event_id: int):
+    """The dashboard numbers as JSON, for the page's periodic refresh.
+
+    Session-authenticated like the page; answers 401/403 in JSON rather than
+    redirecting to the login page, since only scripts read it.
+    """
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": {"code": "not_authenticated",
+                                       "message": "Your session has ended; log in again."}},
+                            status=401)
+    if not request.user.has_perms([P_VIEW_EVENT, P_VIEW_REGISTRANT, P_VIEW_HISTORY]):
+        return JsonResponse({"error": {"code": "permission_denied",
+                                       "message": "Your role may not read these numbers."}},
+                            status=403)
+    event = Event.objects.filter(pk=event_id).first()
+    if event is None:
+        return JsonResponse({"error": {"code": "not_found", "message": "No such event."}},
+                            status=404)
+    return no_store(JsonResponse(dashboard_numbers(event)))

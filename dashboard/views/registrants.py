@@ -1,0 +1,261 @@
+"""The registrant list (filters, quick and bulk actions) and the registrant page.
+
+Every write calls a registrants.services function with source=DASHBOARD and
+the logged-in user as actor; a refusal (ApplicationError) is shown inline
+with the service's own message and the HTTP status the API would give.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from registrants import selectors, services
+from registrants.errors import ApplicationError, http_status_for
+from registrants.lifecycle import Status
+from registrants.models import Event, Source
+from registrants.permissions import role_kinds
+
+from ..access import (
+    BULK_ACTIONS,
+    P_CHANGE_REGISTRANT,
+    P_DELETE_REGISTRANT,
+    P_VIEW_EVENT,
+    P_VIEW_HISTORY,
+    P_VIEW_REGISTRANT,
+    bulk_actions_for,
+    capabilities,
+    require_perms,
+    transition_targets,
+)
+from ..forms import BulkForm, RegistrantEditForm, TransitionForm
+from ..listing import Row, build_listing
+from ..presenters import transition_label
+from .common import is_htmx, no_store
+
+
+def _registrant_or_404(pk: int):
+    return get_object_or_404(selectors.registrant_list().select_related("event"), pk=pk)
+
+
+def _safe_next(request, fallback: str) -> str:
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+def _outcome_message(result: services.StatusResult) -> str:
+    r = result.registrant
+    label = r.get_status_display().lower()
+    return f"{r.name}: {label}." if result.changed else f"{r.name}: already {label}; nothing changed."
+
+
+# --- The list -----------------------------------------------------------------
+
+
+@require_perms(P_VIEW_EVENT, P_VIEW_REGISTRANT)
+@vary_on_headers("HX-Request")
+def registrant_list(request, event_id: int):
+    event = get_object_or_404(Event, pk=event_id)
+    listing = build_listing(
+        event=event, params=request.GET, user=request.user, kinds=role_kinds(request.user)
+    )
+    context = {
+        "event": event, "listing": listing, "can": capabilities(request.user),
+        "bulk_actions": bulk_actions_for(request.user),
+    }
+    template = (
+        "dashboard/partials/registrant_results.html" if is_htmx(request)
+        else "dashboard/registrant_list.html"
+    )
+    return no_store(render(request, template, context))
+
+
+@require_POST
+@require_perms(P_VIEW_EVENT, P_VIEW_REGISTRANT)
+def registrant_bulk(request, event_id: int):
+    """Bulk check-in or cancel: first a confirmation, then a result per row."""
+    event = get_object_or_404(Event, pk=event_id)
+    form = BulkForm(request.POST)
+    action = request.POST.get("action")
+    if action not in BULK_ACTIONS:
+        return _bulk_render(request, event, {"error": "Choose check in or cancel."}, status=400)
+    to_status, kind, label = BULK_ACTIONS[action]
+    kinds = role_kinds(request.user)
+    if kind not in kinds:
+        raise PermissionDenied(f"Your role may not {label.lower()} registrants.")
+    if not form.is_valid():
+        errors = [e for problems in form.errors.values() for e in problems]
+        return _bulk_render(request, event, {"error": " ".join(errors)}, status=400)
+    registrants = {
+        r.pk: r
+        for r in selectors.registrant_list().filter(event_id=event.pk, pk__in=form.cleaned_data["ids"])
+    }
+    ids = [i for i in form.cleaned_data["ids"] if i in registrants]
+    if not ids:
+        return _bulk_render(
+            request, event, {"error": "None of the selected registrants belong to this event."},
+            status=400,
+        )
+    context = {"action": action, "label": label, "to_status": to_status, "ids": ids,
+               "next": _safe_next(request, reverse("dashboard:registrants", args=[event.pk]))}
+    if not form.cleaned_data["confirm"]:
+        context["registrants"] = [registrants[i] for i in ids]
+        context["unchanged"] = sum(1 for i in ids if registrants[i].status == to_status)
+        return _bulk_render(request, event, context)
+    results = services.registrants_bulk_change_status(
+        registrant_ids=ids, to_status=to_status, actor=request.user,
+        source=Source.DASHBOARD, allowed_kinds=kinds,
+    )
+    context["results"] = [
+        {"registrant": registrants[r.registrant_id], "result": r,
+         "status_label": Status(r.status).label if r.status else ""}
+        for r in results
+    ]
+    context["changed"] = sum(1 for r in results if r.changed)
+    context["refused"] = sum(1 for r in results if not r.ok)
+    context["unchanged"] = sum(1 for r in results if r.ok and not r.changed)
+    response = _bulk_render(request, event, context)
+    # The list below re-reads itself (see list.js) to show the new statuses.
+    response["HX-Trigger"] = "registrants-changed"
+    return response
+
+
+def _bulk_render(request, event, context, status=200):
+    context = {"event": event, **context}
+    template = (
+        "dashboard/partials/bulk_panel.html" if is_htmx(request) else "dashboard/bulk_page.html"
+    )
+    return render(request, template, context, status=status)
+
+
+# --- One registrant ---------------------------------------------------------------
+
+
+def _detail_context(request, registrant, **extra):
+    kinds = role_kinds(request.user)
+    targets = transition_targets(request.user, registrant.status, kinds)
+    can = capabilities(request.user)
+    context = {
+        "registrant": registrant,
+        "event": registrant.event,
+        "history": list(selectors.registrant_history(registrant_id=registrant.pk)),
+        "actions": [(t.value, transition_label(registrant.status, t)) for t in targets],
+        "can": can,
+    }
+    if can["edit"] and "form" not in extra:
+        context["form"] = RegistrantEditForm(initial={
+            "name": registrant.name, "email": registrant.email,
+            "company": registrant.company.name if registrant.company_id else "",
+            "guest_type": registrant.guest_type,
+        })
+    context.update(extra)
+    return context
+
+
+@require_perms(P_VIEW_REGISTRANT, P_VIEW_HISTORY)
+def registrant_detail(request, pk: int):
+    registrant = _registrant_or_404(pk)
+    return no_store(render(request, "dashboard/registrant_detail.html",
+                           _detail_context(request, registrant)))
+
+
+@require_POST
+@require_perms(P_VIEW_REGISTRANT)
+def registrant_transition(request, pk: int):
+    """One status change, from the list's row buttons or the registrant page.
+
+    `context=row` answers with the list row, otherwise with the page's status
+    panel (htmx) or a redirect back to the page (plain form post).
+    """
+    registrant = _registrant_or_404(pk)
+    kinds = role_kinds(request.user)
+    if not kinds:
+        raise PermissionDenied("Your role may not change statuses.")
+    form = TransitionForm(request.POST)
+    error, status, notice = None, 200, ""
+    if not form.is_valid():
+        error = "Choose one of the buttons: " + "; ".join(
+            f"{k}: {' '.join(v)}" for k, v in form.errors.items()
+        )
+        status = 400
+    else:
+        try:
+            result = services.registrant_change_status(
+                registrant_id=registrant.pk, to_status=form.cleaned_data["to_status"],
+                note=form.cleaned_data["note"], actor=request.user, source=Source.DASHBOARD,
+                allowed_kinds=kinds,
+            )
+        except ApplicationError as exc:
+            error, status = exc.message, http_status_for(exc.code)
+        else:
+            notice = _outcome_message(result)
+    registrant = _registrant_or_404(pk)
+
+    if request.POST.get("context") == "row" and is_htmx(request):
+        row = Row(
+            registrant=registrant,
+            actions=[(t.value, transition_label(registrant.status, t))
+                     for t in transition_targets(request.user, registrant.status, kinds)],
+        )
+        return render(request, "dashboard/partials/registrant_row.html",
+                      {"row": row, "can": capabilities(request.user), "error": error,
+                       "notice": notice, "event": registrant.event,
+                       "next": _safe_next(request, "")},
+                      status=status)
+    if is_htmx(request):
+        return render(request, "dashboard/partials/registrant_status.html",
+                      _detail_context(request, registrant, error=error, notice=notice),
+                      status=status)
+    if error:
+        return render(request, "dashboard/registrant_detail.html",
+                      _detail_context(request, registrant, error=error), status=status)
+    messages.success(request, notice)
+    return redirect(_safe_next(request, reverse("dashboard:registrant", args=[registrant.pk])))
+
+
+@require_POST
+@require_perms(P_VIEW_REGISTRANT, P_CHANGE_REGISTRANT)
+def registrant_edit(request, pk: int):
+    registrant = _registrant_or_404(pk)
+    form = RegistrantEditForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.registrant_update(
+                registrant_id=registrant.pk, name=data["name"], email=data["email"],
+                guest_type=data["guest_type"], company_name=data["company"],
+            )
+        except ApplicationError as exc:
+            form.add_service_errors(exc.fields, exc.message)
+            status = http_status_for(exc.code)
+        else:
+            messages.success(request, "Details saved.")
+            return redirect("dashboard:registrant", pk=registrant.pk)
+    else:
+        status = 400
+    return render(request, "dashboard/registrant_detail.html",
+                  _detail_context(request, registrant, form=form, edit_open=True), status=status)
+
+
+@require_POST
+@require_perms(P_VIEW_REGISTRANT, P_DELETE_REGISTRANT)
+def registrant_delete(request, pk: int):
+    registrant = _registrant_or_404(pk)
+    event_id, name = registrant.event_id, registrant.name
+    try:
+        services.registrant_delete(registrant_id=registrant.pk)
+    except ApplicationError as exc:
+        return render(request, "dashboard/registrant_detail.html",
+                      _detail_context(request, registrant, error=exc.message),
+                      status=http_status_for(exc.code))
+    messages.success(request, f"{name} was deleted, with their history.")
+    return redirect("dashboard:registrants", event_id=event_id)
