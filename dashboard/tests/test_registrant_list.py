@@ -1,0 +1,202 @@
+"""The registrant list: filters from the URL, chips, sorting, paging, row actions."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from registrants.lifecycle import Status
+from registrants.models import Source
+from registrants.tests.factories import make_registrant
+
+
+def _names(response) -> list[str]:
+    return [row.registrant.name for row in response.context["listing"].rows]
+
+
+def _url(event, query=""):
+    return reverse("dashboard:registrants", args=[event.pk]) + query
+
+
+def test_list_shows_only_this_events_registrants(org_web, crowd, event):
+    names = _names(org_web.get(_url(event)))
+    assert sorted(names) == ["Ada Lovelace", "Alan Turing", "Grace Hopper", "Ken Thompson",
+                             "Linus Torvalds"]
+
+
+@pytest.mark.parametrize("query,expected", [
+    ("?status=checked_in&status=entered", ["Alan Turing", "Grace Hopper"]),
+    ("?status=checked_in,entered", ["Alan Turing", "Grace Hopper"]),
+    ("?search=bell", ["Ken Thompson"]),  # company
+    ("?search=GRACE@", ["Grace Hopper"]),  # email, any case
+    ("?search=tur", ["Alan Turing"]),  # name
+    ("?guest_type=speaker", ["Ada Lovelace"]),
+    ("?status=registered&status=exited&search=l", ["Ada Lovelace", "Linus Torvalds"]),
+])
+def test_filters_come_from_the_url(org_web, crowd, event, query, expected):
+    assert sorted(_names(org_web.get(_url(event, query)))) == expected
+
+
+def test_company_filter_and_its_options(org_web, crowd, event):
+    company_id = crowd["grace"].company_id
+    response = org_web.get(_url(event, f"?company={company_id}"))
+    assert _names(response) == ["Grace Hopper"]
+    options = [c.name for c in response.context["listing"].companies]
+    assert options == ["Analytical Engines", "Bell Labs", "Bletchley", "Navy"]
+    assert f'<option value="{company_id}" selected>Navy</option>' in response.content.decode()
+
+
+def test_search_never_matches_check_in_codes(org_web, crowd, event):
+    code = crowd["ada"].check_in_code
+    assert _names(org_web.get(_url(event, f"?search={code[:12]}"))) == []
+
+
+def test_chips_count_every_status_under_the_other_filters(org_web, crowd, event):
+    response = org_web.get(_url(event, "?status=entered&search=o"))
+    chips = {c["value"]: (c["count"], c["checked"]) for c in response.context["listing"].chips}
+    # "o" matches Ada Lovelace, Grace Hopper, Alan Turing (Bletchley), Linus Torvalds, Ken Thompson
+    assert chips == {
+        "registered": (1, False), "checked_in": (1, False), "entered": (1, True),
+        "exited": (1, False), "cancelled": (1, False),
+    }
+    html = response.content.decode()
+    assert 'name="status" value="entered" checked' in html
+    assert 'value="o"' in html  # the search box keeps its text
+
+
+@pytest.mark.parametrize("ordering,first", [
+    ("name", "Ada Lovelace"), ("-name", "Linus Torvalds"),
+    ("company", "Linus Torvalds"),  # no company sorts first ("")
+    ("-company", "Grace Hopper"),  # Navy
+    ("status", "Ken Thompson"),  # cancelled
+])
+def test_columns_sort_both_ways(org_web, crowd, event, ordering, first):
+    response = org_web.get(_url(event, f"?ordering={ordering}"))
+    assert _names(response)[0] == first
+
+
+def test_sort_links_keep_the_filters_and_flip_direction(org_web, crowd, event):
+    html = org_web.get(_url(event, "?status=entered&ordering=name")).content.decode()
+    assert 'href="?status=entered&amp;ordering=-name"' in html
+    assert 'aria-sort="ascending"' in html
+
+
+def test_bad_filter_values_are_reported_not_a_500(org_web, crowd, event):
+    response = org_web.get(_url(event, "?status=flying&ordering=shoe_size&company=abc&page=zz"))
+    assert response.status_code == 200
+    errors = " ".join(response.context["listing"].errors)
+    assert "status" in errors and "company" in errors and "shoe_size" in errors
+    assert len(_names(response)) == 5
+
+
+def test_paging_fifty_per_page_with_links_that_keep_filters(org_web, event):
+    for i in range(55):
+        make_registrant(event, name=f"Person {i:02d}")
+    first = org_web.get(_url(event, "?search=person"))
+    assert len(_names(first)) == 50
+    html = first.content.decode()
+    assert 'href="?search=person&amp;page=2"' in html
+    second = org_web.get(_url(event, "?search=person&page=2"))
+    assert _names(second) == [f"Person {i}" for i in range(50, 55)]
+
+
+def test_htmx_request_gets_the_results_fragment_with_chip_counts(org_web, crowd, event):
+    response = org_web.get(_url(event, "?status=entered"), HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert "<html" not in html
+    assert 'id="count-entered" hx-swap-oob="true">1<' in html
+    assert 'id="ordering" name="ordering" value="name" hx-swap-oob="true"' in html
+    assert response["Vary"] == "HX-Request, Cookie" or "HX-Request" in response["Vary"]
+
+
+def test_history_restore_gets_the_whole_page(org_web, crowd, event):
+    response = org_web.get(
+        _url(event, "?status=entered"),
+        HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true",
+    )
+    assert b"<html" in response.content
+
+
+def test_organiser_sees_every_allowed_move_per_row(org_web, crowd, event):
+    rows = {r.registrant.name: [a for a, _ in r.actions]
+            for r in org_web.get(_url(event)).context["listing"].rows}
+    assert rows == {
+        "Ada Lovelace": ["checked_in", "cancelled"],
+        "Grace Hopper": ["registered", "entered", "cancelled"],
+        "Alan Turing": ["exited"],
+        "Linus Torvalds": ["entered"],
+        "Ken Thompson": ["registered"],
+    }
+
+
+def test_staff_sees_forward_moves_only_and_no_cancel_bulk(staff_web, crowd, event):
+    response = staff_web.get(_url(event))
+    rows = {r.registrant.name: [a for a, _ in r.actions] for r in response.context["listing"].rows}
+    assert rows["Grace Hopper"] == ["entered"]
+    assert rows["Ken Thompson"] == []
+    html = response.content.decode()
+    assert "Check in selected" in html
+    assert "Cancel selected" not in html
+    assert "Cancel registration" not in html and "Undo check-in" not in html
+
+
+def test_viewer_sees_no_buttons_or_checkboxes(viewer_web, crowd, event):
+    html = viewer_web.get(_url(event)).content.decode()
+    assert "Ada Lovelace" in html
+    assert "<button" in html  # only the filter's Apply and the Log out button
+    assert html.count("<button") == 2
+    assert 'type="checkbox" class="row-select"' not in html
+    assert 'id="bulk"' not in html
+    assert "Actions</th>" not in html
+
+
+def test_row_action_answers_with_the_updated_row(org_web, crowd, organiser):
+    ada = crowd["ada"]
+    response = org_web.post(
+        reverse("dashboard:registrant_transition", args=[ada.pk]),
+        {"to_status": "checked_in", "context": "row", "next": "/events/1/registrants/"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.strip().startswith(f'<tr id="row-{ada.pk}"')
+    assert "Ada Lovelace: checked in." in html
+    assert "Undo check-in" in html  # the new allowed moves
+    change = ada.history.order_by("-id").first()
+    assert (change.to_status, change.source, change.actor) == ("checked_in", Source.DASHBOARD,
+                                                                 organiser)
+
+
+def test_refused_row_action_shows_the_reason_in_the_row(org_web, crowd):
+    """A stale page offering a move that is no longer allowed."""
+    alan = crowd["alan"]  # entered; cannot be checked in
+    response = org_web.post(
+        reverse("dashboard:registrant_transition", args=[alan.pk]),
+        {"to_status": "checked_in", "context": "row"}, HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Cannot move from entered to checked_in; allowed from entered: exited." in html
+    assert 'class="row--error"' in html
+    alan.refresh_from_db()
+    assert alan.status == Status.ENTERED
+
+
+def test_staff_forging_a_cancel_from_the_row_gets_403_with_the_reason(staff_web, crowd):
+    ada = crowd["ada"]
+    response = staff_web.post(
+        reverse("dashboard:registrant_transition", args=[ada.pk]),
+        {"to_status": "cancelled", "context": "row"}, HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 403
+    assert b"Your role may not cancel a registrant" in response.content
+    ada.refresh_from_db()
+    assert ada.status == Status.REGISTERED
+
+
+def test_same_email_twice_is_flagged(org_web, event):
+    make_registrant(event, name="One", email="twin@example.com")
+    make_registrant(event, name="Two", email="twin@example.com")
+    make_registrant(event, name="Three", email="solo@example.com")
+    rows = {r.registrant.name: r.duplicate for r in org_web.get(_url(event)).context["listing"].rows}
+    assert rows == {"One": True, "Two": True, "Three": False}
