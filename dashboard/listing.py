@@ -44,6 +44,7 @@ class Listing:
     ordering: str
     columns: list[dict[str, Any]]
     selected: dict[str, Any]
+    ordering_param: str  # empty for the default, so that it stays out of URLs
     companies: list[Company]
     guest_types: list[tuple[str, str]]
     errors: list[str]
@@ -117,6 +118,7 @@ def build_listing(*, event: Event, params: QueryDict, user, kinds: frozenset[Kin
     company = cleaned.get("company")
     return Listing(
         event=event, page=page, rows=rows, chips=chips, ordering=ordering, columns=columns,
+        ordering_param="" if ordering == DEFAULT_ORDERING else ordering,
         selected={
             "search": params.get("search", ""),
             "guest_type": (cleaned.get("guest_type") or [""])[0],

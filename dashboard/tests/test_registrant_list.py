@@ -105,7 +105,9 @@ def test_htmx_request_gets_the_results_fragment_with_chip_counts(org_web, crowd,
     html = response.content.decode()
     assert "<html" not in html
     assert 'id="count-entered" hx-swap-oob="true">1<' in html
-    assert 'id="ordering" name="ordering" value="name" hx-swap-oob="true"' in html
+    assert 'id="ordering" name="ordering" value="" hx-swap-oob="true"' in html
+    sorted_desc = org_web.get(_url(event, "?ordering=-name"), HTTP_HX_REQUEST="true")
+    assert 'name="ordering" value="-name" hx-swap-oob="true"' in sorted_desc.content.decode()
     assert response["Vary"] == "HX-Request, Cookie" or "HX-Request" in response["Vary"]
 
 

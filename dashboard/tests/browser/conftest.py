@@ -1,0 +1,128 @@
+"""Browser tests: Debian's Chromium driven by pytest-playwright against
+pytest-django's live_server. Never downloads a browser."""
+
+from __future__ import annotations
+
+import datetime
+import os
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from django.utils import timezone
+
+from registrants import services
+from registrants.lifecycle import Status
+from registrants.models import GuestType, Source
+from registrants.roles import CHECKIN_STAFF, ORGANISER, VIEWER, sync_role_groups
+from registrants.tests.factories import EventFactory, make_user
+
+# pytest-playwright runs an event loop in the test thread; the ORM calls the
+# tests make to set up data are still plain synchronous calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "pw-for-browser-1"
+LAPTOP = {"width": 1366, "height": 768}
+TABLET = {"width": 768, "height": 1024}
+SCREENSHOTS = Path(os.environ.get("TEST_ARTIFACTS", "test-artifacts")) / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"],
+    }
+
+
+@pytest.fixture
+def users(transactional_db):
+    """One user per role. The role groups come from a data migration, which a
+    transactional test's flush removes; recreate them first."""
+    sync_role_groups()
+    return {
+        "organiser": make_user("olga", ORGANISER, password=PASSWORD),
+        "staff": make_user("sam", CHECKIN_STAFF, password=PASSWORD),
+        "viewer": make_user("vera", VIEWER, password=PASSWORD),
+    }
+
+
+@pytest.fixture
+def conference(users):
+    """An event with people in every status, their changes spread over an hour
+    so that the arrivals and occupancy charts have a shape."""
+    event = EventFactory(name="Venue Day", capacity=120)
+    start = timezone.now().replace(minute=0, second=0, microsecond=0) - datetime.timedelta(hours=2)
+    staff = users["staff"]
+    people = {}
+    plan = [
+        ("Ada Lovelace", "Analytical Engines", GuestType.SPEAKER, []),
+        ("Grace Hopper", "Navy", GuestType.VIP, [Status.CHECKED_IN]),
+        ("Alan Turing", "Bletchley", GuestType.ATTENDEE, [Status.CHECKED_IN, Status.ENTERED]),
+        ("Linus Torvalds", None, GuestType.PRESS, [Status.CHECKED_IN, Status.ENTERED,
+                                                   Status.EXITED]),
+        ("Ken Thompson", "Bell Labs", GuestType.SPONSOR, [Status.CANCELLED]),
+        ("Barbara Liskov", "MIT", GuestType.SPEAKER, [Status.CHECKED_IN, Status.ENTERED]),
+        ("Margaret Hamilton", "NASA", GuestType.ATTENDEE, [Status.CHECKED_IN]),
+        ("Katherine Johnson", "NASA", GuestType.ATTENDEE, [Status.CHECKED_IN, Status.ENTERED]),
+        ("Dennis Ritchie", "Bell Labs", GuestType.EXHIBITOR, []),
+        ("Radia Perlman", "DEC", GuestType.ATTENDEE, [Status.CHECKED_IN, Status.ENTERED]),
+        ("Frances Allen", "IBM", GuestType.STAFF, []),
+    ]
+    for i, (name, company, guest_type, steps) in enumerate(plan):
+        at = start + datetime.timedelta(minutes=9 * i)
+        with mock.patch("django.utils.timezone.now", return_value=at):
+            person = services.registrant_register(
+                event_id=event.pk, name=name, email=f"{name.split()[0].lower()}{i}@example.com",
+                company_name=company, guest_type=guest_type, source=Source.IMPORT,
+            )
+        for j, step in enumerate(steps):
+            with mock.patch("django.utils.timezone.now",
+                            return_value=at + datetime.timedelta(minutes=20 + 7 * j)):
+                services.registrant_change_status(
+                    registrant_id=person.pk, to_status=step, actor=staff, source=Source.SCAN,
+                )
+        person.refresh_from_db()
+        people[name.split()[0].lower()] = person
+    people["event"] = event
+    return people
+
+
+@pytest.fixture
+def open_as(browser, live_server):
+    """open_as(role, path, viewport) -> a logged-in page at `path`."""
+    contexts = []
+
+    def _open(role: str, path: str, viewport: dict | None = None):
+        context = browser.new_context(viewport=viewport or LAPTOP, base_url=live_server.url)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/login/?next=" + path)
+        page.get_by_label("Username").fill({"organiser": "olga", "staff": "sam",
+                                            "viewer": "vera"}[role])
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(live_server.url + path)
+        return page
+
+    yield _open
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def shoot():
+    """shoot(page, name): a full-page PNG under test-artifacts/screenshots/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def _shoot(page, name: str) -> Path:
+        size = page.viewport_size
+        path = SCREENSHOTS / f"{name}-{size['width']}x{size['height']}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return _shoot
