@@ -28,6 +28,30 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), DURATIONS[period.strip()[0]]
 
 
+def _count(key: str, ttl: int) -> int:
+    """Add one to the window's counter and return it, atomically.
+
+    On Redis: INCR and EXPIRE in one pipelined round trip (Django's cache
+    API would take three: exists, incr, and an add for a new window).
+    Elsewhere: add-then-incr, which the local memory cache does under a lock.
+    """
+    backend = getattr(cache, "_cache", None)
+    if backend is not None and hasattr(backend, "get_client"):
+        full_key = cache.make_and_validate_key(key)
+        client = backend.get_client(full_key, write=True)
+        pipe = client.pipeline(transaction=False)
+        pipe.incr(full_key)
+        pipe.expire(full_key, ttl, nx=True)
+        count, _ = pipe.execute()
+        return int(count)
+    cache.add(key, 0, ttl)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, ttl)
+        return 1
+
+
 class ScanRateThrottle(BaseThrottle):
     """Per-user limit on scans; the rate is REST_FRAMEWORK's 'scan' rate."""
 
@@ -46,11 +70,7 @@ class ScanRateThrottle(BaseThrottle):
         self.now = now
         key = f"throttle:{self.scope}:{ident}:{window}"
         try:
-            cache.add(key, 0, self.duration + 1)
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, self.duration + 1)
-            count = 1
+            count = _count(key, self.duration + 1)
         except Exception:
             # Failing open: a cache outage must not stop the doors.
             logger.warning("throttle cache unavailable; scan allowed")
