@@ -116,7 +116,7 @@ def dashboard_numbers(event: Event) -> dict[str, Any]:
     tiles = [
         {
             "key": status.value, "label": status.label, "value": by_status[status],
-            "percent": percent(by_status[status], total), "of": "of registrations",
+            "percent": percent(by_status[status], total), "of": "of all",
             "colour": STATUS_COLOURS[status],
         }
         for status in Status

@@ -9,6 +9,7 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 
 from registrants import services
@@ -36,6 +37,18 @@ def browser_type_launch_args(browser_type_launch_args):
         "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"],
     }
+
+
+@pytest.fixture(autouse=True)
+def _close_connections_after_each_request(transactional_db):
+    """The live server answers each request in a new thread; with persistent
+    connections (CONN_MAX_AGE) those threads would leave sessions open and
+    block dropping the test database. Close them at the end of each request."""
+    db_settings = connections.settings["default"]
+    kept = db_settings.get("CONN_MAX_AGE", 0)
+    db_settings["CONN_MAX_AGE"] = 0
+    yield
+    db_settings["CONN_MAX_AGE"] = kept
 
 
 @pytest.fixture
