@@ -63,7 +63,16 @@ def publish(event_id: int, message: dict[str, Any]) -> Future | None:
             return None
         group = group_name(event_id)
         if isinstance(layer, InMemoryChannelLayer):
-            async_to_sync(layer.group_send)(group, message)
+            try:
+                running = asyncio.get_running_loop()
+            except RuntimeError:
+                running = None
+            if running is not None:
+                # Called from code running on an event loop's own thread:
+                # async_to_sync would refuse, so schedule it on that loop.
+                running.create_task(layer.group_send(group, message))
+            else:
+                async_to_sync(layer.group_send)(group, message)
             return None
         future = asyncio.run_coroutine_threadsafe(
             layer.group_send(group, message), _background_loop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -275,7 +276,7 @@ def scan_body(result: services.StatusResult) -> dict:
         message = f"{r.name}: {r.get_status_display().lower()}."
     elif previous:
         by = f" by {previous['by']}" if previous["by"] else ""
-        message = f"{r.name}: already {r.get_status_display().lower()}{by} at {p.at:%H:%M}."
+        message = f"{r.name}: already {r.get_status_display().lower()}{by} at {timezone.localtime(p.at):%H:%M}."
     else:
         message = f"{r.name}: already {r.get_status_display().lower()}."
     return s.ScanResultSerializer(
