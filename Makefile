@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
-.PHONY: run test install install-dev lint lock serve bench clean
+.PHONY: run test install install-dev lint lock serve bench clean worker
 
 $(VENV)/.installed: requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ lint: install-dev
 lock:
 	uv pip compile pyproject.toml -o requirements.lock -q
 	uv pip compile pyproject.toml --extra dev -o requirements-dev.lock -q
+
+# A Celery worker for imports; needs REDIS_URL (docs/operations.md).
+worker: install
+	$(VENV)/bin/celery -A config.celery_app worker -l info
 
 bench: install-dev
 	$(PY) bench/scan_throughput.py

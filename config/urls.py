@@ -8,10 +8,12 @@ from dashboard.views import errors
 
 urlpatterns = [
     path("api/v1/", include("registrants.api.urls")),
+    path("api/v1/", include("imports.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),
     path("", include("dashboard.urls")),
+    path("", include("imports.urls")),
 ]
 
 # Pages get the dashboard's templates; paths under /api/ keep the API's

@@ -40,6 +40,7 @@ HTTP_STATUS = {
     "event_has_registrants": 409,
     "company_exists": 409,
     "company_has_registrants": 409,
+    "duplicate_import": 409,
 }
 
 

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "registrants",
     "dashboard",
     "live",
+    "imports",
 ]
 
 MIDDLEWARE = [
@@ -125,6 +126,33 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# --- Background jobs (Celery) --------------------------------------------------
+# Redis is the broker when REDIS_URL is set: start workers with
+# `celery -A config.celery_app worker -l info`. Without it there is no broker;
+# .delay() runs tasks eagerly and the web process runs imports in a background
+# thread (docs/decisions/0006-import-jobs.md). Job state lives in the database,
+# so no result backend is needed.
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# An unacknowledged message (its worker died) is delivered again after this.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+}
+CELERY_BEAT_SCHEDULE = {
+    "requeue-stale-imports": {"task": "imports.requeue_stale", "schedule": 60.0},
+}
+# Uploads wait here for their job; every worker must see the same directory.
+IMPORT_UPLOAD_DIR = env.str("IMPORT_UPLOAD_DIR", default=str(BASE_DIR / "var" / "imports"))
+# A running job whose worker sent no heartbeat for this long is taken over.
+IMPORT_STALE_SECONDS = env.int("IMPORT_STALE_SECONDS", default=300)
+
 # --- Auth -------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -192,6 +220,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "StatusEnum": "registrants.lifecycle.Status",
         "GuestTypeEnum": "registrants.models.GuestType",
+        "ImportModeEnum": "imports.models.ImportMode",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }

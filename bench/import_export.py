@@ -1,0 +1,262 @@
+#!/usr/bin/env python
+"""Import 100,000 registrants into PostgreSQL and export them again.
+
+    .venv/bin/python bench/import_export.py [--rows 100000] [--database-url URL] [--no-xlsx]
+
+One command does everything, and undoes it:
+
+1. creates a fresh PostgreSQL database (rd_bench_imports_<pid>) on the server
+   of --database-url (the helpers mirror bench/scan_throughput.py), migrates
+   it, creates an organiser and an event with room for everyone;
+2. writes a CSV (and an XLSX) file of --rows registrants spread over 200
+   companies and every guest type;
+3. imports the CSV exactly as a worker does (imports.services.import_job_run,
+   all-or-nothing: validate everything, then one transaction of bulk inserts);
+4. exports the event through the real view (Django test client, streamed
+   content consumed chunk by chunk) as CSV and as XLSX;
+5. optionally imports the XLSX into a second event;
+6. checks the database (exact counts, one creation history row each, no
+   duplicate emails) and prints time and peak RSS of each step, plus one
+   JSON line; then drops the database, also on Ctrl-C or an error.
+
+Peak memory is this process's resident set high-water mark (VmHWM in
+/proc/self/status), reset before each step by writing 5 to
+/proc/self/clear_refs, so each figure is that step's own peak, Django and
+its libraries included (the baseline is printed too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_SERVER_URL = "postgres://postgres@127.0.0.1:55432/"
+TARGETS = {"import_s": 10.0, "export_s": 5.0, "peak_mb": 250.0}
+GUEST_TYPES = ["attendee", "speaker", "sponsor", "exhibitor", "staff", "press", "vip"]
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--rows", type=int, default=100_000)
+    p.add_argument("--database-url", default=DEFAULT_SERVER_URL,
+                   help="PostgreSQL server to create the throwaway database on")
+    p.add_argument("--no-xlsx", action="store_true", help="skip the XLSX import")
+    p.add_argument("--keep-db", action="store_true")
+    return p.parse_args(argv)
+
+
+# --- The throwaway database (as in bench/scan_throughput.py) -------------------------
+
+
+def database_url(server_url: str, dbname: str) -> str:
+    parts = urlsplit(server_url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + dbname, parts.query, ""))
+
+
+def conninfo(url: str) -> str:
+    return "postgresql://" + url.split("://", 1)[1]
+
+
+def create_database(server_url: str, dbname: str) -> None:
+    with psycopg.connect(conninfo(database_url(server_url, "postgres")), autocommit=True) as c:
+        c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+
+
+def drop_database(server_url: str, dbname: str) -> None:
+    with psycopg.connect(conninfo(database_url(server_url, "postgres")), autocommit=True) as c:
+        c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+
+
+# --- Memory -------------------------------------------------------------------------------
+
+
+def rss_mb(field: str = "VmRSS") -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def reset_peak() -> None:
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # resets VmHWM to the current RSS (Linux >= 4.0)
+    except OSError:
+        pass
+
+
+class Step:
+    """Times a step and reads its peak RSS."""
+
+    def __init__(self, name: str, results: dict) -> None:
+        self.name, self.results = name, results
+
+    def __enter__(self):
+        reset_peak()
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        seconds = time.perf_counter() - self.start
+        self.results[self.name] = {"seconds": round(seconds, 2),
+                                   "peak_rss_mb": round(rss_mb("VmHWM"), 1)}
+        print(f"  {self.name:<14} {seconds:7.2f} s   peak RSS {rss_mb('VmHWM'):6.1f} MB")
+        return False
+
+
+# --- Files ---------------------------------------------------------------------------------
+
+
+def person(i: int) -> list[str]:
+    return [f"Guest {i}", f"guest{i}@bench.example", f"Bench Company {i % 200}",
+            GUEST_TYPES[i % len(GUEST_TYPES)]]
+
+
+def write_csv(path: Path, rows: int) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["Full name", "E-mail", "Organisation", "Type"])
+        writer.writerows(person(i) for i in range(rows))
+
+
+def write_xlsx(path: Path, rows: int) -> None:
+    import openpyxl
+
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet("Registrants")
+    sheet.append(["Full name", "E-mail", "Organisation", "Type"])
+    for i in range(rows):
+        sheet.append(person(i))
+    workbook.save(path)
+
+
+class LocalFile:
+    """What import_job_create needs of an upload, for a file on disk."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.name, self.size = path, path.name, path.stat().st_size
+
+    def chunks(self, size: int = 1024 * 1024):
+        with open(self.path, "rb") as f:
+            while chunk := f.read(size):
+                yield chunk
+
+
+# --- The run -------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace, workdir: Path) -> dict:
+    import datetime as dt
+
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    from django.test import Client
+
+    from imports import services
+    from imports.models import ImportJob
+    from registrants.models import Event, Registrant, StatusChange
+    from registrants.tests.factories import make_user
+
+    call_command("migrate", interactive=False, verbosity=0)
+    organiser = make_user("bench-organiser", "organiser")
+    event = Event.objects.create(name="Import bench", date=dt.date(2026, 11, 26),
+                                 capacity=args.rows)
+    csv_path = workdir / "registrants.csv"
+    write_csv(csv_path, args.rows)
+    results: dict = {"rows": args.rows, "csv_mb": round(csv_path.stat().st_size / 2**20, 1),
+                     "baseline_rss_mb": round(rss_mb(), 1)}
+    print(f"{args.rows:,} rows, CSV {results['csv_mb']} MB, baseline RSS "
+          f"{results['baseline_rss_mb']} MB")
+
+    with Step("import_csv", results):
+        job = services.import_job_create(event_id=event.pk, upload=LocalFile(csv_path),
+                                         actor=organiser)
+        services.import_job_run(job_id=job.pk)
+    job = ImportJob.objects.get(pk=job.pk)
+    assert (job.state, job.created) == ("done", args.rows), (job.state, job.message)
+
+    client = Client()
+    client.force_login(organiser)
+    for fmt in ("csv", "xlsx"):
+        with Step(f"export_{fmt}", results):
+            response = client.get(f"/api/v1/events/{event.pk}/export/?format={fmt}")
+            size = sum(len(chunk) for chunk in response.streaming_content)
+        assert response.status_code == 200, response.status_code
+        results[f"export_{fmt}"]["mb"] = round(size / 2**20, 1)
+
+    if not args.no_xlsx:
+        xlsx_path = workdir / "registrants.xlsx"
+        write_xlsx(xlsx_path, args.rows)
+        second = Event.objects.create(name="Import bench XLSX", date=dt.date(2026, 11, 27),
+                                      capacity=args.rows)
+        with Step("import_xlsx", results):
+            job2 = services.import_job_create(event_id=second.pk, upload=LocalFile(xlsx_path),
+                                              actor=organiser)
+            services.import_job_run(job_id=job2.pk)
+        job2 = ImportJob.objects.get(pk=job2.pk)
+        assert (job2.state, job2.created) == ("done", args.rows), (job2.state, job2.message)
+
+    registrants = Registrant.objects.filter(event=event)
+    checks = {
+        "registrants": registrants.count(),
+        "distinct_emails": registrants.values("email").distinct().count(),
+        "history_rows": StatusChange.objects.filter(event=event, source="import").count(),
+    }
+    assert set(checks.values()) == {args.rows}, checks
+    results["checks"] = checks
+    return results
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    dbname = f"rd_bench_imports_{os.getpid()}"
+    create_database(args.database_url, dbname)
+    workdir = Path(tempfile.mkdtemp(prefix="rd-bench-imports-"))
+    os.environ.update({
+        "DJANGO_SETTINGS_MODULE": "config.settings.base",
+        "DATABASE_URL": database_url(args.database_url, dbname),
+        "REDIS_URL": "",
+        "IMPORT_UPLOAD_DIR": str(workdir / "uploads"),
+        "LOG_LEVEL": "WARNING",
+        "DEBUG": "false",
+    })
+    warnings.filterwarnings("ignore", message="No directory at")
+    sys.path.insert(0, str(REPO))
+    try:
+        results = run(args, workdir)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        shutil.rmtree(workdir, ignore_errors=True)
+        if not args.keep_db:
+            drop_database(args.database_url, dbname)
+    peak = max(v["peak_rss_mb"] for v in results.values() if isinstance(v, dict) and "peak_rss_mb" in v)
+    verdict = {
+        "import_csv_under_10s": results["import_csv"]["seconds"] < TARGETS["import_s"],
+        "export_csv_under_5s": results["export_csv"]["seconds"] < TARGETS["export_s"],
+        "export_xlsx_under_5s": results["export_xlsx"]["seconds"] < TARGETS["export_s"],
+        "peak_under_250mb": peak < TARGETS["peak_mb"],
+    }
+    print(json.dumps({**results, "peak_rss_mb": peak, "targets_met": verdict}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

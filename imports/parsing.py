@@ -1,0 +1,266 @@
+"""Reading registrant spreadsheets: CSV and XLSX, streamed row by row.
+
+`open_table(path)` looks at the file once to learn its format, encoding,
+delimiter and header, then hands back a `Table` whose `rows()` generator
+yields one `RawRow` at a time. Nothing holds more than one row (plus the
+csv module's or openpyxl's own small buffers), so memory does not grow with
+the file.
+
+Row numbers are the ones a spreadsheet program shows: the header is row 1,
+the first data row is row 2. In a CSV file a quoted field may span several
+lines; it is still one row.
+
+Problems with the file as a whole (empty, no header, a required column
+missing, unreadable) raise `ImportFileError` with a message meant for the
+organiser who uploaded it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Our columns and the headers that name them, compared after `_header_key`
+# (case-folded, "_" and "-" read as spaces, whitespace collapsed).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "name": ("name", "full name", "attendee name"),
+    "email": ("email", "e mail", "email address", "e mail address"),
+    "company": ("company", "organisation", "organization", "company name"),
+    "guest_type": ("guest type", "type", "ticket type"),
+}
+REQUIRED = ("name", "email")
+DELIMITERS = (",", ";", "\t")
+SAMPLE_BYTES = 64 * 1024
+MAX_FIELD_CHARS = 10_000  # far above any real cell; a runaway quote hits this
+XLSX_MAGIC = b"PK\x03\x04"
+
+csv.field_size_limit(MAX_FIELD_CHARS)
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be imported; `message` says why and how to fix it."""
+
+    def __init__(self, message: str, *, row: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.row = row
+
+
+@dataclass(frozen=True)
+class RawRow:
+    """One data row: its spreadsheet row number and our columns' raw text."""
+
+    number: int
+    values: dict[str, str]
+
+
+def _header_key(text: object) -> str:
+    cleaned = str(text or "").replace("\ufeff", "").replace("_", " ").replace("-", " ")
+    return " ".join(cleaned.split()).casefold()
+
+
+_ALIASES = {alias: column for column, aliases in COLUMNS.items() for alias in aliases}
+
+
+def _latin1_for_undefined(error: UnicodeDecodeError) -> tuple[str, int]:
+    # cp1252 leaves five bytes undefined; read those as Latin-1 so that any
+    # byte sequence decodes (the "Latin-1 fallback").
+    return error.object[error.start : error.end].decode("latin-1"), error.end
+
+
+codecs.register_error("registrants_latin1", _latin1_for_undefined)
+
+
+@dataclass
+class Table:
+    """An opened file: its format, and where each of our columns sits."""
+
+    path: Path
+    kind: str  # "csv" or "xlsx"
+    columns: dict[str, int]  # our column -> position in the row
+    encoding: str = ""
+    delimiter: str = ","
+    decode_errors: str = "strict"
+    ignored: list[str] = field(default_factory=list)  # headers we do not use
+
+    def rows(self) -> Iterator[RawRow]:
+        """Data rows in file order, blank rows skipped (their numbers too).
+
+        Raises ImportFileError when the file has a header but no data rows.
+        """
+        source = self._csv_records() if self.kind == "csv" else self._xlsx_records()
+        seen = False
+        for number, cells in source:
+            if not any(str(c).strip() for c in cells if c is not None):
+                continue
+            seen = True
+            yield RawRow(number, {col: _cell(cells, pos) for col, pos in self.columns.items()})
+        if not seen:
+            raise ImportFileError("The file has a header row but no registrants below it.")
+
+    def _csv_records(self) -> Iterator[tuple[int, list[str]]]:
+        with open(
+            self.path, encoding=self.encoding, errors=self.decode_errors, newline=""
+        ) as f:
+            reader = csv.reader(f, delimiter=self.delimiter)
+            try:
+                next(reader, None)  # the header
+                yield from enumerate(reader, start=2)
+            except csv.Error as exc:
+                raise ImportFileError(
+                    f"The file could not be read as CSV near row {reader.line_num}: {exc}. "
+                    "Check for an unclosed quote.",
+                    row=reader.line_num,
+                ) from None
+
+    def _xlsx_records(self) -> Iterator[tuple[int, list[object]]]:
+        workbook = _load_workbook(self.path)
+        try:
+            rows = workbook.worksheets[0].iter_rows(values_only=True)
+            next(rows, None)
+            for index, record in enumerate(rows, start=2):
+                yield index, list(record)
+        finally:
+            workbook.close()
+
+
+def _cell(cells: list, position: int) -> str:
+    if position >= len(cells) or cells[position] is None:
+        return ""
+    value = cells[position]
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def open_table(path: str | Path) -> Table:
+    """Sniff the file at `path` and map its header. Raises ImportFileError."""
+    path = Path(path)
+    with open(path, "rb") as f:
+        head = f.read(SAMPLE_BYTES)
+    if not head.strip():
+        raise ImportFileError("The file is empty: upload a CSV or XLSX file with a header row.")
+    if head.startswith(XLSX_MAGIC):
+        return _open_xlsx(path)
+    return _open_csv(path, head)
+
+
+# --- CSV ------------------------------------------------------------------------
+
+
+def detect_encoding(path: Path, head: bytes) -> str:
+    """UTF-8 (with or without BOM) when every byte of the file decodes as
+    UTF-8; otherwise Windows-1252 read with a Latin-1 fallback. Reads the file
+    in chunks, so a large file costs time, not memory."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(256 * 1024):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8"
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """The delimiter that splits the header into the most columns (comma on a tie)."""
+    best, best_count = ",", 1
+    for delimiter in DELIMITERS:
+        count = len(next(csv.reader([header_line], delimiter=delimiter), []))
+        if count > best_count:
+            best, best_count = delimiter, count
+    return best
+
+
+def _open_csv(path: Path, head: bytes) -> Table:
+    encoding = detect_encoding(path, head)
+    errors = "registrants_latin1" if encoding == "cp1252" else "strict"
+    # The sample may end inside a multi-byte character: ignore that tail.
+    text = head.decode(encoding, errors="ignore" if encoding.startswith("utf") else errors)
+    header_line = next((line for line in io.StringIO(text, newline=None) if line.strip()), "")
+    delimiter = sniff_delimiter(header_line.rstrip("\r\n"))
+    with open(path, encoding=encoding, errors=errors, newline="") as f:
+        try:
+            header = next(csv.reader(f, delimiter=delimiter), [])
+        except csv.Error as exc:
+            raise ImportFileError(f"The header row could not be read: {exc}.") from None
+    table = Table(
+        path, "csv", {}, encoding=encoding, delimiter=delimiter, decode_errors=errors
+    )
+    _map_header(table, header)
+    return table
+
+
+# --- XLSX -----------------------------------------------------------------------
+
+
+def _load_workbook(path: Path):
+    import openpyxl
+
+    try:
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise ImportFileError(
+            f"The spreadsheet could not be opened ({type(exc).__name__}); "
+            "save it again as .xlsx or export it as CSV."
+        ) from None
+
+
+def _open_xlsx(path: Path) -> Table:
+    workbook = _load_workbook(path)
+    try:
+        if not workbook.worksheets:
+            raise ImportFileError("The spreadsheet has no sheets.")
+        first = next(workbook.worksheets[0].iter_rows(values_only=True), None)
+    finally:
+        workbook.close()
+    if first is None or not any(c is not None and str(c).strip() for c in first):
+        raise ImportFileError("The file is empty: the first sheet has no header row.")
+    table = Table(path, "xlsx", {})
+    _map_header(table, ["" if c is None else str(c) for c in first])
+    return table
+
+
+# --- The header -----------------------------------------------------------------
+
+
+def _map_header(table: Table, header: list[str]) -> None:
+    """Find our columns in the header; extra columns are ignored."""
+    if not any(h.strip() for h in header):
+        raise ImportFileError("The file is empty: upload a CSV or XLSX file with a header row.")
+    for position, text in enumerate(header):
+        column = _ALIASES.get(_header_key(text))
+        if column is None:
+            if text.strip():
+                table.ignored.append(text.strip())
+            continue
+        if column in table.columns:
+            first = header[table.columns[column]].strip()
+            raise ImportFileError(
+                f'Two columns mean "{column}": "{first}" and "{text.strip()}". Remove one of them.'
+            )
+        table.columns[column] = position
+    missing = [c for c in REQUIRED if c not in table.columns]
+    if missing:
+        raise ImportFileError(
+            "Missing required column"
+            + ("s" if len(missing) > 1 else "")
+            + ": "
+            + "; ".join(
+                f"{c} (accepted headers: {', '.join(_display(a) for a in COLUMNS[c])})"
+                for c in missing
+            )
+            + "."
+        )
+
+
+def _display(alias: str) -> str:
+    return {"e mail": "E-mail", "e mail address": "E-mail address"}.get(alias, alias.capitalize())

@@ -1,0 +1,81 @@
+"""Checking one imported row: every problem, each with its column.
+
+The rules are the ones registrant_register applies (a name, a valid email
+with its domain lower-cased, a known guest type, the model's lengths), but
+an import reports every problem of a row instead of stopping at the first,
+and accepts guest types by label and in any case ("VIP", "Speaker").
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from registrants.models import Company, GuestType, Registrant
+from registrants.normalization import clean_company_name, normalize_email
+from registrants.services import ImportedRegistrant
+
+from .parsing import RawRow
+
+NAME_MAX = Registrant._meta.get_field("name").max_length
+EMAIL_MAX = Registrant._meta.get_field("email").max_length
+COMPANY_MAX = Company._meta.get_field("name").max_length
+
+GUEST_TYPES: dict[str, str] = {
+    **{value.casefold(): value for value in GuestType.values},
+    **{str(label).casefold(): value for value, label in GuestType.choices},
+}
+
+Problem = tuple[str, str]  # (column, message)
+
+
+def _shown(value: str, limit: int = 60) -> str:
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def validate_row(raw: RawRow) -> tuple[ImportedRegistrant | None, list[Problem]]:
+    """The row ready to insert, or None and its problems."""
+    problems: list[Problem] = []
+    values = raw.values
+    for column, value in values.items():
+        if "\x00" in value:
+            problems.append((column, "Contains a NUL character; remove it."))
+    if problems:
+        return None, problems
+
+    name = " ".join(values.get("name", "").split())
+    if not name:
+        problems.append(("name", "Name is missing."))
+    elif len(name) > NAME_MAX:
+        problems.append(("name", f"Name is longer than {NAME_MAX} characters."))
+
+    email = normalize_email(values.get("email", ""))
+    if not email:
+        problems.append(("email", "Email is missing."))
+    else:
+        try:
+            if len(email) > EMAIL_MAX:
+                raise ValidationError("too long")
+            validate_email(email)
+        except ValidationError:
+            problems.append(("email", f'"{_shown(email)}" is not a valid email address.'))
+
+    typed = values.get("guest_type", "").strip()
+    guest_type = GUEST_TYPES.get(typed.casefold()) if typed else GuestType.ATTENDEE.value
+    if guest_type is None:
+        problems.append(
+            (
+                "guest_type",
+                f'Unknown guest type "{_shown(typed)}"; use one of: {", ".join(GuestType.values)}.',
+            )
+        )
+
+    company = clean_company_name(values.get("company", ""))
+    if len(company) > COMPANY_MAX:
+        problems.append(("company", f"Company is longer than {COMPANY_MAX} characters."))
+
+    if problems:
+        return None, problems
+    return ImportedRegistrant(
+        row=raw.number, name=name, email=email, guest_type=str(guest_type), company=company
+    ), []
