@@ -19,6 +19,10 @@ One command does everything, and undoes it:
    duplicate emails) and prints time and peak RSS of each step, plus one
    JSON line; then drops the database, also on Ctrl-C or an error.
 
+Wall time depends on what else the machine runs (the load average is
+printed); CPU seconds of this process are printed beside it (PostgreSQL's
+own work is not in them).
+
 Peak memory is this process's resident set high-water mark (VmHWM in
 /proc/self/status), reset before each step by writing 5 to
 /proc/self/clear_refs, so each figure is that step's own peak, Django and
@@ -107,14 +111,16 @@ class Step:
 
     def __enter__(self):
         reset_peak()
-        self.start = time.perf_counter()
+        self.start, self.cpu = time.perf_counter(), time.process_time()
         return self
 
     def __exit__(self, *exc):
         seconds = time.perf_counter() - self.start
-        self.results[self.name] = {"seconds": round(seconds, 2),
+        cpu = time.process_time() - self.cpu
+        self.results[self.name] = {"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
                                    "peak_rss_mb": round(rss_mb("VmHWM"), 1)}
-        print(f"  {self.name:<14} {seconds:7.2f} s   peak RSS {rss_mb('VmHWM'):6.1f} MB")
+        print(f"  {self.name:<14} {seconds:7.2f} s wall  {cpu:7.2f} s CPU (this process)"
+              f"   peak RSS {rss_mb('VmHWM'):6.1f} MB")
         return False
 
 
@@ -181,8 +187,10 @@ def run(args: argparse.Namespace, workdir: Path) -> dict:
     write_csv(csv_path, args.rows)
     results: dict = {"rows": args.rows, "csv_mb": round(csv_path.stat().st_size / 2**20, 1),
                      "baseline_rss_mb": round(rss_mb(), 1)}
+    results["load_average"] = os.getloadavg()[0]
     print(f"{args.rows:,} rows, CSV {results['csv_mb']} MB, baseline RSS "
-          f"{results['baseline_rss_mb']} MB")
+          f"{results['baseline_rss_mb']} MB, load average {results['load_average']:.1f} "
+          f"on {os.cpu_count()} cores")
 
     with Step("import_csv", results):
         job = services.import_job_create(event_id=event.pk, upload=LocalFile(csv_path),
