@@ -128,6 +128,16 @@ class Registrant(models.Model):
         return f"{self.name} <{self.email}>"
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """History rows are never deleted in bulk either. (Deleting a registrant
+    still takes its history: Django's cascade does not go through
+    QuerySet.delete.) Updates are refused by a database trigger (migration
+    0002), whatever the path."""
+
+    def delete(self):
+        raise ValueError("Status history is append-only: rows go only with their registrant.")
+
+
 class StatusChange(models.Model):
     """One step of a registrant's history. Append-only.
 
@@ -146,6 +156,8 @@ class StatusChange(models.Model):
     )
     source = models.CharField(max_length=16, choices=Source.choices)
     note = models.CharField(max_length=500, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]

@@ -367,8 +367,15 @@ def _validated_details(
 
 
 def _resolve_company(*, company_name: str | None, company_id: int | None) -> Company | None:
+    """The company a registration names, locked until the caller commits.
+
+    The lock keeps a concurrent merge from deleting the company between
+    here and the caller's commit (which would otherwise fail the foreign key
+    at commit time). If a merge got there first, a named company is created
+    afresh; a company given by id is reported as gone.
+    """
     if company_id is not None:
-        company = Company.objects.filter(pk=company_id).first()
+        company = Company.objects.select_for_update().filter(pk=company_id).first()
         if company is None:
             raise ApplicationError(
                 "validation_error", "That company does not exist.",
@@ -376,7 +383,14 @@ def _resolve_company(*, company_name: str | None, company_id: int | None) -> Com
             )
         return company
     if company_name is not None and company_name.strip():
-        return company_get_or_create(name=company_name)
+        for _ in range(3):
+            found = company_get_or_create(name=company_name)
+            locked = Company.objects.select_for_update().filter(pk=found.pk).first()
+            if locked is not None:
+                return locked
+        raise ApplicationError(
+            "conflict", "The company changed while registering; try again."
+        )
     return None
 
 
@@ -485,6 +499,11 @@ def registrant_change_status(
     the move's kind is not in `allowed_kinds` (the caller's role), and
     event_full (409) for a reinstate without a free seat.
     """
+    if to_status not in Status.values:
+        raise ApplicationError(
+            "validation_error", f'"{to_status}" is not a status.',
+            fields={"to_status": [f"Use one of: {', '.join(Status.values)}."]},
+        )
     to_status = Status(to_status)
     with transaction.atomic():
         registrant = _lock_registrant(registrant_id)

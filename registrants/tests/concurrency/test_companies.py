@@ -74,3 +74,61 @@ def test_twin_company_insert_without_retry_on_the_unique_index_fails_racers(monk
     )
     assert [c for c in crashes(outcomes) if c.startswith("IntegrityError")]
     assert Company.objects.count() == 1
+
+
+MERGE_RACERS = 30
+
+
+def _registrations_naming_a_company_racing_its_merge(monkeypatch, *, lock: bool):
+    from registrants.tests.concurrency.racing import sleep_after
+
+    google = services.company_create(name="Google")
+    google_inc = services.company_create(name="Google Inc")
+    events = [
+        services.event_create(name=f"Meetup {n}", date=datetime.date(2026, 12, 1), capacity=5)
+        for n in range(MERGE_RACERS)
+    ]
+    # Widen the window between finding the company and committing.
+    monkeypatch.setattr(
+        services, "company_get_or_create", sleep_after(services.company_get_or_create, 0.2)
+    )
+    if not lock:
+        monkeypatch.setattr(
+            services, "_resolve_company",
+            lambda *, company_name, company_id: services.company_get_or_create(name=company_name),
+        )
+
+    def merge():
+        time.sleep(0.1)
+        return services.company_merge(source_id=google_inc.pk, into_id=google.pk)
+
+    work = [
+        (lambda e=event, n=n: services.registrant_register(
+            event_id=e.pk, name=f"Googler {n}", email=f"g{n}@example.com",
+            company_name="Google Inc",
+        ))
+        for n, event in enumerate(events)
+    ]
+    return events, race([*work, merge])
+
+
+def test_registrations_racing_a_merge_of_their_company_all_land_in_a_company(monkeypatch):
+    """A merge deletes the absorbed company; registrations naming it at the
+    same moment either join it before the merge (and move with it) or find
+    it gone and create it afresh: never a foreign-key crash at commit."""
+    events, outcomes = _registrations_naming_a_company_racing_its_merge(monkeypatch, lock=True)
+    assert crashes(outcomes) == []
+    assert tally(outcomes) == {"ok": MERGE_RACERS + 1}
+    assert Registrant.objects.filter(company__isnull=True).count() == 0
+    assert Registrant.objects.count() == MERGE_RACERS
+    check_scenario(*events)
+
+
+@pytest.mark.race_twin
+@pytest.mark.postgres
+def test_twin_registrations_without_the_company_lock_crash_when_a_merge_races_them(monkeypatch):
+    """The twin: without locking the company, a registration that found the
+    absorbed company commits after the merge deleted it, and PostgreSQL's
+    deferred foreign key check fails the commit."""
+    _, outcomes = _registrations_naming_a_company_racing_its_merge(monkeypatch, lock=False)
+    assert any("IntegrityError" in crash for crash in crashes(outcomes))
