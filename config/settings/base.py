@@ -220,6 +220,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "StatusEnum": "registrants.lifecycle.Status",
         "GuestTypeEnum": "registrants.models.GuestType",
+        "ScanModeEnum": "registrants.lifecycle.ScanMode",
         "ImportModeEnum": "imports.models.ImportMode",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],

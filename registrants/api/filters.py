@@ -94,7 +94,11 @@ class StrictOrderingFilter(OrderingFilter):
         term = terms[0]
         desc = term.startswith("-")
         field = ORDERING_ALIASES[term.lstrip("-")]
-        return (("-" if desc else "") + field,)
+        # A unique tie-breaker, ascending whatever the direction: rows that
+        # share the value then keep one order across requests (PostgreSQL
+        # returns ties in any order), and rows added later (higher ids) land
+        # after a cursor's position among them, so a walk sees each row once.
+        return (("-" if desc else "") + field, "id")
 
     def get_schema_operation_parameters(self, view):
         choices = [*ORDERING_ALIASES, *[f"-{k}" for k in ORDERING_ALIASES]]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 
@@ -12,8 +14,12 @@ from .errors import database_unavailable_response, error_body
 logger = logging.getLogger(__name__)
 
 
+SESSION_KEY = re.compile(r"[a-z0-9]{8,64}")
+
+
 class ApiErrorMiddleware:
-    """For /api/ requests: refuse NUL bytes in the query string with 400, and
+    """Drop forged session cookies (every path). For /api/ requests: refuse
+    NUL bytes in the query string with 400, and
     answer 503 (not 500) when the database is unreachable anywhere in the
     stack, sessions and authentication included."""
 
@@ -21,6 +27,12 @@ class ApiErrorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        # A session key is Django's own [a-z0-9] string. Anything else in the
+        # cookie is forged; left in, it reaches the session lookup (with a NUL
+        # byte PostgreSQL answers DataError: a 500). It is simply no session.
+        session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        if session_key is not None and not SESSION_KEY.fullmatch(session_key):
+            del request.COOKIES[settings.SESSION_COOKIE_NAME]
         if request.path.startswith("/api/") and any(
             "\x00" in key or any("\x00" in v for v in values)
             for key, values in request.GET.lists()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from rest_framework.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 
 MAX_PAGE_SIZE = 200
@@ -30,6 +33,34 @@ class RegistrantCursorPagination(CursorPagination):
                 {"page_size": [f"Must be a whole number from 1 to {self.max_page_size}."]}
             )
         return size
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self._model = queryset.model
+        return super().paginate_queryset(queryset, request, view)
+
+    def decode_cursor(self, request):
+        """A cursor is client-controlled: its position must fit the ordering
+        field, or a forged cursor would reach the database as a bad value
+        (a 500). Anything that does not fit is an invalid cursor (404, as DRF)."""
+        cursor = super().decode_cursor(request)
+        if cursor is None or cursor.position is None:
+            return cursor
+        if "\x00" in cursor.position:  # PostgreSQL refuses NUL in text
+            raise NotFound(self.invalid_cursor_message)
+        name = self.ordering[0].lstrip("-")
+        try:
+            field = self._model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return cursor  # an annotation (the company name): any string will do
+        try:
+            value = field.to_python(cursor.position)
+            if isinstance(field, models.IntegerField) and not -(2**63) <= value < 2**63:
+                raise DjangoValidationError("out of range")
+            if isinstance(field, models.DateTimeField) and value is None:
+                raise DjangoValidationError("no date")
+        except (DjangoValidationError, TypeError, ValueError, OverflowError):
+            raise NotFound(self.invalid_cursor_message) from None
+        return cursor
 
     def get_schema_operation_parameters(self, view):
         params = super().get_schema_operation_parameters(view)

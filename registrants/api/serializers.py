@@ -160,6 +160,8 @@ class RegistrantUpdateSerializer(serializers.Serializer):
 
 class StatusChangeSerializer(serializers.ModelSerializer):
     actor = serializers.SerializerMethodField()
+    # Empty on the creation row: there was no status before it.
+    from_status = serializers.ChoiceField(choices=Status.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = StatusChange
