@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite, as `make test` and CI run it:
 #   1. on PostgreSQL + Redis (throwaway servers started here), everything;
-#   2. on the embedded default (SQLite, in-process cache), everything that is
-#      not PostgreSQL-specific (multi-process races use PostgreSQL).
-# Extra arguments go to both pytest runs.
+#   2. on the embedded default (SQLite, in-process cache and channel layer),
+#      everything that is not PostgreSQL-specific (multi-process races and
+#      real-worker tests use PostgreSQL).
+# Browser tests run in a pytest process of their own: pytest-playwright keeps
+# an event loop running in the main thread for the rest of its session, which
+# async code under test (channels, asgiref) must not share.
+# Extra arguments go to every pytest run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,18 +19,27 @@ eval "$(scripts/test-services.sh start)" || { echo "could not start test service
 trap 'scripts/test-services.sh stop >/dev/null 2>&1' EXIT
 
 start=$(date +%s)
-echo "== PostgreSQL + Redis =="
-$PY -m pytest -p no:cacheprovider "$@"
-pg_rc=$?
+results=()
+run() {
+    local label=$1
+    shift
+    local t0=$(date +%s)
+    echo "== $label =="
+    "$@"
+    local rc=$?
+    results+=("$label: exit $rc, $(( $(date +%s) - t0 )) s")
+    # Exit code 5 means "no tests collected": not a failure of the suite.
+    if [ "$rc" != 0 ] && [ "$rc" != 5 ]; then failed=1; fi
+}
+failed=0
 
-echo "== SQLite (embedded default) =="
-env -u DATABASE_URL -u REDIS_URL TEST_DB=sqlite $PY -m pytest -p no:cacheprovider -m "not postgres" "$@"
-sqlite_rc=$?
+run "PostgreSQL + Redis" $PY -m pytest -p no:cacheprovider -m "not browser" "$@"
+run "PostgreSQL + Redis, browser" $PY -m pytest -p no:cacheprovider -m "browser" "$@"
+run "SQLite" env -u DATABASE_URL -u REDIS_URL TEST_DB=sqlite \
+    $PY -m pytest -p no:cacheprovider -m "not postgres and not browser" "$@"
+run "SQLite, browser" env -u DATABASE_URL -u REDIS_URL TEST_DB=sqlite \
+    $PY -m pytest -p no:cacheprovider -m "browser and not postgres" "$@"
 
-echo "make test: PostgreSQL run exit $pg_rc, SQLite run exit $sqlite_rc, $(( $(date +%s) - start )) s"
-# Exit code 5 means "no tests collected": a selection that matched nothing
-# is not a failure of the suite.
-for rc in $pg_rc $sqlite_rc; do
-    if [ "$rc" != 0 ] && [ "$rc" != 5 ]; then exit "$rc"; fi
-done
-exit 0
+echo "make test: $(( $(date +%s) - start )) s in all"
+printf '  %s\n' "${results[@]}"
+exit $failed

@@ -29,10 +29,6 @@ from registrants.models import Company, Event, Registrant
 from registrants.roles import CHECKIN_STAFF, ORGANISER, VIEWER
 from registrants.tests.factories import make_user
 
-from . import _hypothesis_compat
-
-_hypothesis_compat.install()
-
 pytestmark = [pytest.mark.schemathesis, pytest.mark.django_db]
 
 CHECKS = (
@@ -73,7 +69,9 @@ def seed():
     for name in ("Acme", "Globex", "Initech", "Umbrella"):
         CompanyFactory(name=name)
     for i, status in enumerate(["registered", "checked_in", "entered", "exited", "cancelled"] * 2):
-        make_registrant(events[0], name=f"Fuzz {i}", company="Acme" if i % 2 else None, status=status)
+        make_registrant(
+            events[0], name=f"Fuzz {i}", company="Acme" if i % 2 else None, status=status
+        )
     make_registrant(events[1], name="Small", status="registered")
 
 
@@ -155,6 +153,8 @@ def test_fuzz_every_operation(identity, capsys, keep_test_connection):
     cases, server_errors = run_operations(headers, EXAMPLES[identity])
     elapsed = time.monotonic() - started
     with capsys.disabled():
-        print(f"\nschemathesis[{identity}]: {cases} cases, {server_errors} server errors, {elapsed:.1f}s")
+        print(
+            f"\nschemathesis[{identity}]: {cases} cases, {server_errors} server errors, {elapsed:.1f}s"
+        )
     assert server_errors == 0
     assert cases >= 20 * EXAMPLES[identity]
