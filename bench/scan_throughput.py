@@ -95,6 +95,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="REDIS_URL for the server")
     p.add_argument("--path", default="/api/v1/scan/", help="scan endpoint to POST to")
     p.add_argument(
+        "--paths",
+        default="",
+        help="compare endpoints in one run, alternating (bench/scan_compare.py), e.g. "
+        "/api/v1/scan/,/gateway/v1/scan; gateway paths are served by uvicorn gateway.main:app",
+    )
+    p.add_argument("--rounds", type=int, default=4, help="alternating rounds with --paths")
+    p.add_argument(
+        "--batch", action="store_true",
+        help="time --batches x 500 offline scans through /gateway/v1/scan/batch",
+    )
+    p.add_argument("--batches", type=int, default=20, help="batches of 500 with --batch")
+    p.add_argument(
         "--registrants",
         type=int,
         default=60_000,
@@ -778,6 +790,11 @@ def _raise_interrupt(signum, frame) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Set up, run, report, verify, tear down."""
     args = parse_args(argv)
+    if args.paths or args.batch:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import scan_compare
+
+        return scan_compare.main(args)
     # Also when started in the background, where SIGINT may arrive ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _raise_interrupt)

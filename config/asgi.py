@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP (Django) and websockets (Channels) in one process.
+"""ASGI entry point: HTTP (Django), the scanner gateway (FastAPI, under
+/gateway/) and websockets (Channels) in one process.
 
 `make run` serves this with uvicorn, so the embedded default stays a single
 process. Websockets are authenticated by the session cookie and refused from
@@ -16,11 +17,25 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set u
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from gateway.app import create_app as create_gateway_app  # noqa: E402
 from live.routing import websocket_urlpatterns  # noqa: E402
+
+gateway_app = create_gateway_app()
+
+
+async def http_app(scope, receive, send):
+    """/gateway/... goes to the FastAPI gateway, everything else to Django."""
+    if scope["path"].startswith("/gateway/"):
+        await gateway_app(scope, receive, send)
+    else:
+        await django_asgi_app(scope, receive, send)
+
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": http_app,
+        # The gateway's startup/shutdown (its connection pool); Django has none.
+        "lifespan": gateway_app,
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

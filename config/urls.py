@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),
     path("", include("dashboard.urls")),
+    path("", include("gateway.urls")),
     path("", include("imports.urls")),
 ]
 

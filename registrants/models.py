@@ -156,6 +156,9 @@ class StatusChange(models.Model):
     )
     source = models.CharField(max_length=16, choices=Source.choices)
     note = models.CharField(max_length=500, blank=True)
+    # The scanning device's own clock, for scans a device made offline and
+    # synced later (gateway batch); `at` stays the server's time.
+    scanned_at = models.DateTimeField(null=True, blank=True)
 
     objects = AppendOnlyQuerySet.as_manager()
 

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "registrants",
     "dashboard",
     "live",
+    "gateway",
     "imports",
 ]
 
@@ -152,6 +153,13 @@ CELERY_BEAT_SCHEDULE = {
 IMPORT_UPLOAD_DIR = env.str("IMPORT_UPLOAD_DIR", default=str(BASE_DIR / "var" / "imports"))
 # A running job whose worker sent no heartbeat for this long is taken over.
 IMPORT_STALE_SECONDS = env.int("IMPORT_STALE_SECONDS", default=300)
+
+# --- Door-scanner gateway (FastAPI, gateway/) -----------------------------------
+# Served under /gateway/ by config.asgi, or alone: `uvicorn gateway.main:app`.
+# Each process keeps an async pool of this many PostgreSQL connections.
+GATEWAY_DB_POOL_MIN = env.int("GATEWAY_DB_POOL_MIN", default=2)
+GATEWAY_DB_POOL_MAX = env.int("GATEWAY_DB_POOL_MAX", default=10)
+GATEWAY_DB_POOL_TIMEOUT = env.float("GATEWAY_DB_POOL_TIMEOUT", default=10.0)
 
 # --- Auth -------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from . import views
@@ -11,4 +11,5 @@ router.register("registrants", views.RegistrantViewSet, basename="registrant")
 urlpatterns = [
     path("scan/", views.ScanView.as_view(), name="scan"),
     *router.urls,
+    path("", include("gateway.api_urls")),
 ]

@@ -1,0 +1,211 @@
+"""The DRF path and the gateway side by side, and the gateway's batch path.
+
+Run through bench/scan_throughput.py:
+
+    .venv/bin/python bench/scan_throughput.py --paths /api/v1/scan/,/gateway/v1/scan
+    .venv/bin/python bench/scan_throughput.py --batch
+
+--paths: one fresh database, two servers with production settings
+(gunicorn sync workers serving config.wsgi for /api/; `uvicorn
+gateway.main:app` with uvicorn workers for /gateway/), --workers each, both
+on PostgreSQL and Redis. The paths take turns in --rounds rounds, each
+driving --clients clients (one thread and token each) for --seconds/rounds
+seconds with codes nobody scanned yet; every counted scan is a real desk
+check-in. Prints scans/s, p50 and p99 per path, the ratio, and the CPU share
+of other processes (the machine is shared); then checks invariant I1 and
+one history row per successful scan, in SQL.
+
+--batch: 10,000 offline desk scans (--batches x 500) POSTed to
+/gateway/v1/scan/batch one after another; prints the time to apply them all
+and checks that every one was applied exactly once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from typing import Any
+
+import httpx
+import psycopg
+import scan_throughput as st
+
+
+def start_gateway(workers: int, port: int, env: dict[str, str], log) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "uvicorn", "gateway.main:app", "--host", "127.0.0.1",
+           "--port", str(port), "--workers", str(workers), "--no-access-log",
+           "--log-level", "warning", "--backlog", "2048"]
+    return subprocess.Popen(cmd, cwd=st.REPO, env={**os.environ, **env}, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def drive(base: str, path: str, tokens, iters, seconds: float, timeout: float):
+    start, stop = threading.Event(), threading.Event()
+    logs = [st.ClientLog() for _ in tokens]
+    threads = [threading.Thread(target=st.client_loop, daemon=True,
+                                args=(base, path, tokens[i], iters[i], timeout, start, stop, logs[i]))
+               for i in range(len(tokens))]
+    for t in threads:
+        t.start()
+    time.sleep(0.3)
+    cpu0 = st.CpuSnapshot.take()
+    t0 = time.perf_counter()
+    start.set()
+    time.sleep(seconds)
+    stop.set()
+    t1 = time.perf_counter()
+    cpu1 = st.CpuSnapshot.take()
+    for t in threads:
+        t.join(timeout=timeout + 5)
+    return logs, t1 - t0, (cpu0, cpu1)
+
+
+def other_share(cpu, server_pids: list[int]) -> float:
+    before, after = cpu
+    split = st.cpu_split(before, after, server_pids[0])
+    for pid in server_pids[1:]:
+        extra = st.cpu_split(before, after, pid)["server"]
+        split["other"] -= extra
+    return round(100 * split["other"] / split["capacity"], 1) if split["capacity"] else 0.0
+
+
+def summarise(samples: list[float], ok: int, seconds: float) -> dict[str, Any]:
+    samples.sort()
+    return {"scans_per_s": round(ok / seconds, 1) if seconds else 0, "scans": ok,
+            "p50_ms": round(1000 * (st.percentile(samples, 0.50) or 0), 2),
+            "p99_ms": round(1000 * (st.percentile(samples, 0.99) or 0), 2)}
+
+
+def check_database(db_url: str) -> list[str]:
+    """I1 for every registrant, and no scan wrote more than one row."""
+    with psycopg.connect(st.psycopg_conninfo(db_url)) as conn:
+        bad = conn.execute(
+            "SELECT r.id FROM registrants_registrant r JOIN LATERAL (SELECT to_status FROM "
+            "registrants_statuschange h WHERE h.registrant_id = r.id ORDER BY h.id DESC LIMIT 1) "
+            "last ON true WHERE last.to_status <> r.status"
+        ).fetchall()
+        doubles = conn.execute(
+            "SELECT registrant_id FROM registrants_statuschange WHERE source = 'scan' "
+            "GROUP BY registrant_id HAVING count(*) > 1"
+        ).fetchall()
+    return [f"I1 violated for registrant {r[0]}" for r in bad] + [
+        f"registrant {r[0]} scanned twice" for r in doubles]
+
+
+def start_servers(args, paths, env, log, servers: list) -> dict[str, str]:
+    """One server per path: gunicorn (sync) for Django, uvicorn for the gateway."""
+    bases = {}
+    for path in paths:
+        port = st.free_port()
+        gateway = path.startswith("/gateway/")
+        start = start_gateway if gateway else st.start_server
+        servers.append(start(args.workers, port, env, log))
+        bases[path] = f"http://127.0.0.1:{port}"
+        probe = "/gateway/openapi.json" if gateway else "/api/v1/events/"
+        st.wait_until_answering(bases[path], probe, servers[-1])
+    return bases
+
+
+def main(args) -> int:
+    dbname = f"rd_bench_{os.getpid()}"
+    db_url = st.database_url(args.database_url, dbname)
+    st.create_database(args.database_url, dbname)
+    servers: list[subprocess.Popen] = []
+    log = tempfile.NamedTemporaryFile(prefix="bench-", suffix=".log", delete=False)  # noqa: SIM115
+    try:
+        env = st.app_environment(args, db_url)
+        st.setup_django(env)
+        seed = st.seed(args.clients, args.registrants)
+        st._close_django_connections()
+        paths = [p for p in (args.paths or "").split(",") if p] or ["/gateway/v1/scan"]
+        bases = start_servers(args, paths, env, log, servers)
+        print(f"load average before: {os.getloadavg()[0]:.2f}; {os.cpu_count()} CPUs")
+        if args.batch:
+            return run_batches(args, bases.get("/gateway/v1/scan") or next(iter(bases.values())),
+                               seed, db_url, [s.pid for s in servers])
+        iters = {p: [iter(seed.codes[i][k::len(paths)]) for i in range(args.clients)]
+                 for k, p in enumerate(paths)}
+        totals = {p: {"samples": [], "ok": 0, "seconds": 0.0, "errors": 0, "other": []}
+                  for p in paths}
+        # Warm each path (caches, pools, prepared statements), unmeasured.
+        for path in paths:
+            drive(bases[path], path, seed.tokens, iters[path], args.warmup, args.timeout)
+        per_round = args.seconds / args.rounds
+        for _ in range(args.rounds):
+            for path in paths:
+                logs, seconds, cpu = drive(bases[path], path, seed.tokens, iters[path],
+                                           per_round, args.timeout)
+                t = totals[path]
+                for client in logs:
+                    for _, latency, outcome in client.requests:
+                        if outcome == "ok":
+                            t["samples"].append(latency)
+                            t["ok"] += 1
+                        else:
+                            t["errors"] += 1
+                t["seconds"] += seconds
+                t["other"].append(other_share(cpu, [s.pid for s in servers]))
+        print(f"\nscan paths, alternating, {args.clients} clients, {args.rounds} rounds, "
+              f"{args.workers} workers per server")
+        figures = {}
+        for path in paths:
+            t = totals[path]
+            figures[path] = summarise(t["samples"], t["ok"], t["seconds"])
+            figures[path]["errors"] = t["errors"]
+            figures[path]["other_cpu_pct"] = round(sum(t["other"]) / len(t["other"]), 1)
+            f = figures[path]
+            print(f"  {path:22s} {f['scans_per_s']:8.1f} scans/s  p50 {f['p50_ms']:7.2f} ms  "
+                  f"p99 {f['p99_ms']:7.2f} ms  errors {f['errors']}  "
+                  f"other processes {f['other_cpu_pct']} % CPU")
+        if len(paths) == 2:
+            a, b = (figures[p]["scans_per_s"] for p in paths)
+            print(f"  ratio {paths[1]} / {paths[0]}: {b / a:.2f}x" if a else "  ratio: n/a")
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
+        problems = check_database(db_url)
+        print("invariants: ok" if not problems else "invariants: VIOLATED\n  " + "\n  ".join(problems[:10]))
+        return 1 if problems else (2 if any(figures[p]["errors"] for p in paths) else 0)
+    finally:
+        for server in servers:
+            st.stop_server(server)
+        st._close_django_connections()
+        st.drop_database(args.database_url, dbname)
+        log.close()
+        os.unlink(log.name)
+
+
+def run_batches(args, base: str, seed, db_url: str, pids: list[int]) -> int:
+    codes = [c for per_client in seed.codes for c in per_client][: args.batches * 500]
+    t0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+    batches = [
+        {"items": [{"code": c, "mode": "desk", "nonce": uuid.uuid4().hex,
+                    "scanned_at": (t0 + dt.timedelta(seconds=n * 500 + i)).isoformat()}
+                   for i, c in enumerate(codes[n * 500:(n + 1) * 500])]}
+        for n in range(args.batches)
+    ]
+    headers = {"Authorization": f"Bearer {seed.tokens[0]}"}
+    applied = 0
+    cpu0 = st.CpuSnapshot.take()
+    with httpx.Client(base_url=base, headers=headers, timeout=60) as http:
+        http.post("/gateway/v1/scan/batch", json={"items": []})  # connect; a 400
+        start = time.perf_counter()
+        for batch in batches:
+            r = http.post("/gateway/v1/scan/batch", json=batch)
+            r.raise_for_status()
+            applied += r.json()["applied"]
+        elapsed = time.perf_counter() - start
+        replay = http.post("/gateway/v1/scan/batch", json=batches[0]).json()
+    cpu1 = st.CpuSnapshot.take()
+    print(f"\nbatch path: {len(codes)} offline scans in {args.batches} batches of 500: "
+          f"{elapsed:.2f} s ({len(codes) / elapsed:.0f} scans/s), applied {applied}; "
+          f"replaying batch 1: {replay['replayed']} replayed, {replay['applied']} applied; "
+          f"other processes {other_share((cpu0, cpu1), pids)} % CPU")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    problems = check_database(db_url)
+    print("invariants: ok" if not problems else "invariants: VIOLATED")
+    return 1 if problems or applied != len(codes) else 0

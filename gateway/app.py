@@ -1,0 +1,348 @@
+"""The door-scanner gateway: FastAPI beside Django.
+
+    POST /gateway/v1/scan         one scan: the answers of POST /api/v1/scan/
+    POST /gateway/v1/scan/batch   up to 500 offline scans, each answered
+    GET  /gateway/docs            OpenAPI page (vendored Swagger UI, no CDN)
+    GET  /gateway/openapi.json
+
+Mounted into config.asgi under /gateway/ (the embedded default: one
+process), or served alone: `uvicorn gateway.main:app --workers N`.
+Django must be set up before create_app() (gateway.main does it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import drf_spectacular_sidecar
+from django.conf import settings
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from registrants.api.errors import error_body
+from registrants.lifecycle import ScanMode
+
+from . import cache, db, live, schemas
+from . import scan as rules
+from .auth import Refusal, authenticate
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "/gateway"
+MODES = frozenset(ScanMode.values)
+SIDECAR = Path(drf_spectacular_sidecar.__file__).parent / "static" / "drf_spectacular_sidecar"
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    return Response(content, status_code=status, media_type="application/json", headers=headers)
+
+
+def error(status: int, code: str, message: str, fields=None, headers=None) -> Response:
+    return json_response(status, error_body(code, message, fields), headers)
+
+
+def refusal_response(refusal: Refusal) -> Response:
+    headers = {}
+    if refusal.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    if refusal.retry_after is not None:
+        headers["Retry-After"] = str(refusal.retry_after)
+    return error(refusal.status, refusal.code, refusal.message, headers=headers)
+
+
+class BadRequest(Exception):
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+async def read_json(request: Request) -> Any:
+    """The body as the DRF API reads it: JSON only, empty means {}."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > limit:
+        raise BadRequest(error(413, "payload_too_large", "The request body is too large."))
+    raw = await request.body()
+    if len(raw) > limit:
+        raise BadRequest(error(413, "payload_too_large", "The request body is too large."))
+    if not raw:
+        return {}
+    content_type = request.headers.get("content-type", "")
+    media = content_type.split(";")[0].strip().lower()
+    if media != "application/json":
+        raise BadRequest(error(415, "unsupported_media_type",
+                               f'Unsupported media type "{content_type}" in request.'))
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=_no_constants)
+    except ValueError as exc:
+        raise BadRequest(error(400, "malformed_request", f"JSON parse error - {exc}")) from None
+
+
+def _no_constants(value: str):
+    raise ValueError("Out of range float values are not JSON compliant")
+
+
+def _clean_str(value: Any, max_length: int) -> str | None:
+    """The value when DRF's CharField would take it unchanged, else None."""
+    if type(value) is not str or not value.isascii() or "\x00" in value:
+        return None
+    value = value.strip()
+    return value if 0 < len(value) <= max_length else None
+
+
+def validate_scan(data: Any) -> tuple[str, str, str | None]:
+    """(code, mode, nonce) exactly as ScanInputSerializer validates them.
+    The common case is checked here; anything unusual is handed to the DRF
+    serializer itself, so that errors are word for word the API's."""
+    if type(data) is dict and set(data) <= {"code", "mode", "nonce"}:
+        code = _clean_str(data.get("code"), 128)
+        mode = data.get("mode")
+        nonce = data.get("nonce")
+        nonce_ok = "nonce" not in data or _clean_str(nonce, 64) is not None
+        if code is not None and type(mode) is str and mode in MODES and nonce_ok:
+            return code, mode, (_clean_str(nonce, 64) if "nonce" in data else None)
+    return _validate_with_drf(data)
+
+
+def _validate_with_drf(data: Any) -> tuple[str, str, str | None]:
+    from rest_framework.exceptions import ValidationError
+
+    from registrants.api.errors import _first_message, _flatten
+    from registrants.api.serializers import ScanInputSerializer
+
+    serializer = ScanInputSerializer(data=data)
+    try:
+        serializer.is_valid(raise_exception=True)
+    except ValidationError as exc:
+        fields = _flatten(exc.detail)
+        if not isinstance(fields, dict):
+            fields = {"non_field_errors": fields}
+        raise BadRequest(error(400, "validation_error", _first_message(fields) or "Invalid input.",
+                               fields)) from None
+    v = serializer.validated_data
+    return v["code"], v["mode"], v.get("nonce") or None
+
+
+DATETIME_FORMAT_ERROR = (
+    "Datetime has wrong format. Use one of these formats instead: "
+    "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."
+)
+
+
+def _item_problems(item: Any) -> tuple[dict[str, list[str]], rules.BatchItem | None]:
+    if type(item) is not dict:
+        return {"non_field_errors": [f"Invalid data. Expected a dictionary, but got {type(item).__name__}."]}, None
+    problems: dict[str, list[str]] = {}
+    values: dict[str, Any] = {}
+    for name, limit in (("code", 128), ("nonce", 64)):
+        if name not in item:
+            problems[name] = ["This field is required."]
+            continue
+        value = _clean_str(item[name], limit)
+        if value is None:
+            problems[name] = [f"Must be a non-blank ASCII string of at most {limit} characters."]
+        values[name] = value
+    mode = item.get("mode")
+    if "mode" not in item:
+        problems["mode"] = ["This field is required."]
+    elif type(mode) is not str or mode not in MODES:
+        problems["mode"] = [f'"{mode}" is not a valid choice.']
+    scanned_at = None
+    if "scanned_at" not in item:
+        problems["scanned_at"] = ["This field is required."]
+    else:
+        try:
+            if type(item["scanned_at"]) is not str:
+                raise ValueError
+            scanned_at = rules.utc(dt.datetime.fromisoformat(item["scanned_at"]))
+        except ValueError:
+            problems["scanned_at"] = [DATETIME_FORMAT_ERROR]
+    if problems:
+        return problems, None
+    return {}, rules.BatchItem(index=0, code=values["code"], mode=mode, nonce=values["nonce"],
+                               scanned_at=scanned_at)
+
+
+def validate_batch(data: Any) -> list[rules.BatchItem]:
+    if type(data) is not dict:
+        fields: dict[str, Any] = {"non_field_errors": [
+            f"Invalid data. Expected a dictionary, but got {type(data).__name__}."]}
+    elif "items" not in data:
+        fields = {"items": ["This field is required."]}
+    elif type(data["items"]) is not list:
+        fields = {"items": [f'Expected a list of items but got type "{type(data["items"]).__name__}".']}
+    elif not data["items"]:
+        fields = {"items": ["This list may not be empty."]}
+    elif len(data["items"]) > schemas.MAX_BATCH:
+        fields = {"items": [f"Ensure this field has no more than {schemas.MAX_BATCH} elements."]}
+    else:
+        items, problems = [], {}
+        for index, raw in enumerate(data["items"]):
+            item_problems, item = _item_problems(raw)
+            if item_problems:
+                problems[str(index)] = item_problems
+            else:
+                assert item is not None
+                item.index = index
+                items.append(item)
+        if not problems:
+            return items
+        fields = {"items": problems}
+    from registrants.api.errors import _first_message
+
+    raise BadRequest(error(400, "validation_error", _first_message(fields), fields))
+
+
+def database_unavailable() -> Response:
+    return error(503, "service_unavailable",
+                 "The database is unavailable right now; try again in a few seconds.",
+                 headers={"Retry-After": "2"})
+
+
+def _is_database_outage(exc: BaseException) -> bool:
+    import psycopg
+    from django.db import OperationalError
+    from psycopg_pool import PoolTimeout
+
+    return isinstance(exc, psycopg.OperationalError | PoolTimeout | OperationalError)
+
+
+async def scan_endpoint(request: Request) -> Response:
+    try:
+        principal = await authenticate(request.headers.get("authorization"))
+        code, mode, nonce = validate_scan(await read_json(request))
+    except Refusal as refusal:
+        return refusal_response(refusal)
+    except BadRequest as bad:
+        return bad.response
+    now = dt.datetime.now(dt.UTC)
+
+    async def work():
+        status, body, outcome = await db.backend().scan(code, mode, principal, nonce, now)
+        if outcome is not None:
+            live.publish(rules.live_message(outcome, principal.name))
+        return status, body
+
+    try:
+        status, body = await db.shielded(work)
+    except Exception as exc:
+        if _is_database_outage(exc):
+            logger.warning("database unavailable: %s", type(exc).__name__)
+            return database_unavailable()
+        raise
+    return json_response(status, body)
+
+
+async def batch_endpoint(request: Request) -> Response:
+    try:
+        principal = await authenticate(request.headers.get("authorization"))
+        items = validate_batch(await read_json(request))
+    except Refusal as refusal:
+        return refusal_response(refusal)
+    except BadRequest as bad:
+        return bad.response
+    now = dt.datetime.now(dt.UTC)
+
+    async def work():
+        results, messages = await db.backend().batch(items, principal, now)
+        for message in messages:
+            live.publish(message)
+        return results
+
+    try:
+        results = await db.shielded(work)
+    except Exception as exc:
+        if _is_database_outage(exc):
+            logger.warning("database unavailable: %s", type(exc).__name__)
+            return database_unavailable()
+        raise
+    ordered = [results[i] for i in range(len(items))]
+    counts = {"applied": 0, "repeat": 0, "conflict": 0}
+    replayed = 0
+    for result in ordered:
+        if result.get("replayed"):
+            replayed += 1
+        else:
+            result["replayed"] = False
+            counts[result["result"]] += 1
+    return json_response(200, {"results": ordered, "applied": counts["applied"],
+                               "repeats": counts["repeat"], "conflicts": counts["conflict"],
+                               "replayed": replayed})
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    yield
+    await live.drain()
+    await db.close()
+    await cache.store().close()
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="Registrant Dashboard door-scanner gateway",
+        version="1.0.0",
+        description=(
+            "Scans at the doors and desks, and offline batches from scanner devices. "
+            "Authenticate with `Authorization: Bearer <device key or API token>`. "
+            'Every error has the shape `{"error": {"code": "...", "message": "...", '
+            '"fields": {...}}}`.'
+        ),
+        docs_url=None, redoc_url=None,
+        openapi_url=f"{PREFIX}/openapi.json",
+        lifespan=lifespan,
+    )
+    app.add_api_route(
+        f"{PREFIX}/v1/scan", scan_endpoint, methods=["POST"], tags=["scan"],
+        summary="Scan a check-in code at the desk or a door",
+        description="The same request and answers as POST /api/v1/scan/.",
+        responses={200: {"model": schemas.ScanResult, "description": "Scanned."},
+                   **schemas.errors(400, 401, 403, 404, 409, 413, 415, 429, 503)},
+        openapi_extra=schemas.body(schemas.SCAN_REQUEST),
+    )
+    app.add_api_route(
+        f"{PREFIX}/v1/scan/batch", batch_endpoint, methods=["POST"], tags=["scan"],
+        summary="Apply up to 500 offline scans, in scanned_at order",
+        description=(
+            "Each item is answered on its own: applied, repeat, or conflict with a reason "
+            "(cancelled, unknown_code, invalid_transition, wrong_event). Conflicts are kept "
+            "for organisers (GET /api/v1/events/{id}/scan-conflicts/), never forced in. "
+            "A nonce seen before writes nothing and gets its first answer (replayed)."
+        ),
+        responses={200: {"model": schemas.BatchResult, "description": "Every item answered."},
+                   **schemas.errors(400, 401, 403, 413, 415, 429, 503)},
+        openapi_extra=schemas.body(schemas.BATCH_REQUEST),
+    )
+    app.mount(f"{PREFIX}/static", StaticFiles(directory=SIDECAR), name="gateway-static")
+
+    @app.get(f"{PREFIX}/docs", include_in_schema=False)
+    async def docs() -> Response:
+        return get_swagger_ui_html(
+            openapi_url=f"{PREFIX}/openapi.json",
+            title="Door-scanner gateway",
+            swagger_js_url=f"{PREFIX}/static/swagger-ui-dist/swagger-ui-bundle.js",
+            swagger_css_url=f"{PREFIX}/static/swagger-ui-dist/swagger-ui.css",
+            swagger_favicon_url=f"{PREFIX}/static/swagger-ui-dist/favicon-32x32.png",
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        codes = {404: "not_found", 405: "method_not_allowed"}
+        messages = {404: "No such resource.", 405: f'Method "{request.method}" not allowed.'}
+        return error(exc.status_code, codes.get(exc.status_code, "error"),
+                     messages.get(exc.status_code, str(exc.detail)))
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> Response:
+        logger.exception("gateway error")
+        return error(500, "server_error", "Something went wrong on our side; it has been logged.")
+
+    return app

@@ -1,0 +1,510 @@
+# ruff: noqa: S608  (table names come from the models' _meta, never from input)
+"""The gateway's database access: PostgreSQL with an async pool, or SQLite.
+
+PostgreSQL (production): a psycopg AsyncConnectionPool; a scan that changes
+something is ONE statement (lock the row if its status is one the mode
+accepts, update it, insert the history rows, return what the answer needs),
+so it commits whole or not at all. The accepted from-statuses and the steps
+per mode are parameters computed from registrants.lifecycle
+(scan.sql_plan), never written into the SQL.
+
+SQLite (the embedded default): the same reads and writes in one IMMEDIATE
+transaction (Django's connection settings: WAL, busy timeout), in one
+dedicated thread, because SQLite has one writer at a time anyway.
+
+Cancellation: every unit of database work runs as its own task, awaited
+through asyncio.shield (see `shielded`). A client that disconnects, or a
+server that cancels the request, cannot cut a transaction in half or lose
+the live message of a committed change; the work finishes and commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connections, transaction
+
+from registrants.models import Company, Registrant, ScanReceipt, StatusChange
+
+from . import scan as rules
+from .models import ScanConflict
+from .scan import BatchItem, Change, Outcome, Previous, Principal, Row
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+R = Registrant._meta.db_table
+C = Company._meta.db_table
+H = StatusChange._meta.db_table
+U = get_user_model()._meta.db_table
+RC = ScanReceipt._meta.db_table
+SC = ScanConflict._meta.db_table
+
+# --- Running work so that cancellation cannot cut it ---------------------------------
+
+_running: set[asyncio.Task] = set()
+
+
+async def shielded(work: Callable[[], Awaitable[T]]) -> T:
+    """Run `work()` as a task that finishes even if the caller is cancelled."""
+    task = asyncio.ensure_future(work())
+    _running.add(task)
+    task.add_done_callback(_running.discard)
+    return await asyncio.shield(task)
+
+
+async def drain() -> None:
+    """Wait for shielded work still running (tests; shutdown)."""
+    while _running:
+        await asyncio.gather(*list(_running), return_exceptions=True)
+
+
+_django_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gateway-django")
+
+
+async def in_django_thread(fn: Callable[..., T], *args: Any) -> T:
+    """Run sync Django code (ORM, SQLite) in the gateway's one Django thread."""
+    return await asyncio.get_running_loop().run_in_executor(_django_thread, fn, *args)
+
+
+def _close_django_connections() -> None:
+    connections.close_all()
+
+
+# --- SQL ----------------------------------------------------------------------------
+
+ROW_COLUMNS = "r.id, r.event_id, r.name, r.guest_type, c.name, r.status"
+
+# The hot path: one statement. `plan` is lifecycle.scan_from_statuses(mode)
+# as arrays; the row is locked only when its status is one the mode changes,
+# and PostgreSQL re-checks that status after waiting for a concurrent
+# writer's lock, so fifty simultaneous scans change it once.
+PG_SCAN = f"""
+WITH plan AS (
+    SELECT * FROM unnest(%(p_from)s::text[], %(p_no)s::int[], %(p_step_from)s::text[],
+                         %(p_step_to)s::text[], %(p_final)s::text[])
+        AS p(from_status, step_no, step_from, step_to, final)
+),
+target AS (
+    SELECT r.id, r.status AS old_status FROM {R} r
+    WHERE r.check_in_code = %(code)s AND r.status = ANY(%(from_statuses)s::text[])
+      AND (%(event)s::bigint IS NULL OR r.event_id = %(event)s::bigint)
+    FOR UPDATE
+),
+upd AS (
+    UPDATE {R} r
+    SET status = (SELECT p.final FROM plan p WHERE p.from_status = t.old_status LIMIT 1),
+        updated_at = %(now)s
+    FROM target t WHERE r.id = t.id
+    RETURNING r.id, r.event_id, r.name, r.guest_type, r.company_id, r.status, t.old_status
+),
+ins AS (
+    INSERT INTO {H} (registrant_id, event_id, from_status, to_status, at, actor_id, source,
+                     note, scanned_at)
+    SELECT u.id, u.event_id, p.step_from, p.step_to, %(now)s, %(actor)s, 'scan', '', NULL
+    FROM upd u JOIN plan p ON p.from_status = u.old_status
+    ORDER BY p.step_no
+    RETURNING id, from_status, to_status
+)
+SELECT u.id, u.event_id, u.name, u.guest_type, c.name, u.status,
+       (SELECT array_agg(i.id ORDER BY i.id) FROM ins i),
+       (SELECT array_agg(i.from_status ORDER BY i.id) FROM ins i),
+       (SELECT array_agg(i.to_status ORDER BY i.id) FROM ins i)
+FROM upd u LEFT JOIN {C} c ON c.id = u.company_id
+"""
+
+# Who the code belongs to now, and the newest history row to their status
+# (for "already checked in by Sam at 18:42").
+ROW_AND_PREVIOUS = f"""
+SELECT {ROW_COLUMNS}, h.at, h.actor_id, u.first_name, u.last_name, u.username
+FROM {R} r
+LEFT JOIN {C} c ON c.id = r.company_id
+LEFT JOIN {H} h ON h.id = (
+    SELECT MAX(h2.id) FROM {H} h2 WHERE h2.registrant_id = r.id AND h2.to_status = r.status
+)
+LEFT JOIN {U} u ON u.id = h.actor_id
+WHERE r.check_in_code = %s
+"""
+
+ROW_BY_CODE = f"SELECT {ROW_COLUMNS} FROM {R} r LEFT JOIN {C} c ON c.id = r.company_id WHERE r.check_in_code = %s"
+
+
+def _row(values) -> Row:
+    return Row(id=values[0], event_id=values[1], name=values[2], guest_type=values[3],
+               company=values[4], status=values[5])
+
+
+def _previous(values) -> Previous | None:
+    at, actor_id, first, last, username = values[6:11]
+    if at is None:
+        return None
+    if isinstance(at, str):
+        at = dt.datetime.fromisoformat(at)
+    by = rules.display_name(first, last, username) if actor_id else None
+    return Previous(at=rules.utc(at), by=by)
+
+
+def _outcome_from_lookup(mode: str, values, principal: Principal) -> tuple[Outcome, tuple]:
+    """A scan that changed nothing: why (from the row as it is now)."""
+    row = _row(values) if values else None
+    kind, steps = rules.decide(mode, row, principal)
+    previous = _previous(values) if kind == "repeat" else None
+    return Outcome(kind, row=row, mode=mode, previous=previous), steps
+
+
+def _batch_results(items, stored, plan) -> dict[int, dict[str, Any]]:
+    results = dict(plan.results) if plan else {}
+    for item in items:
+        if item.index in results:
+            continue
+        first = stored.get(item.nonce)
+        results[item.index] = {**(first or {}), "index": item.index, "nonce": item.nonce,
+                               "replayed": True}
+    return results
+
+
+def _receipt_json(value) -> dict[str, Any]:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+# --- PostgreSQL -----------------------------------------------------------------------
+
+
+class PostgresBackend:
+    vendor = "postgresql"
+
+    def __init__(self) -> None:
+        self._pool = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _conninfo(self) -> str:
+        from psycopg.conninfo import make_conninfo
+
+        s = connections["default"].settings_dict
+        params = {"dbname": s["NAME"], "user": s.get("USER") or None,
+                  "password": s.get("PASSWORD") or None, "host": s.get("HOST") or None,
+                  "port": str(s["PORT"]) if s.get("PORT") else None,
+                  "connect_timeout": str(s.get("OPTIONS", {}).get("connect_timeout", 5)),
+                  "application_name": "gateway"}
+        return make_conninfo(**{k: v for k, v in params.items() if v})
+
+    async def pool(self):
+        loop = asyncio.get_running_loop()
+        if self._pool is None or self._loop is not loop:
+            from psycopg_pool import AsyncConnectionPool
+
+            pool = AsyncConnectionPool(
+                self._conninfo(),
+                min_size=settings.GATEWAY_DB_POOL_MIN,
+                max_size=settings.GATEWAY_DB_POOL_MAX,
+                kwargs={"autocommit": True},
+                timeout=settings.GATEWAY_DB_POOL_TIMEOUT,
+                open=False,
+                name="gateway",
+            )
+            await pool.open(wait=False)
+            self._pool, self._loop = pool, loop
+        return self._pool
+
+    async def close(self) -> None:
+        pool, self._pool, self._loop = self._pool, None, None
+        if pool is not None:
+            await pool.close()
+
+    async def _scan_on(self, conn, code: str, mode: str, principal: Principal, now) -> Outcome:
+        params = {**rules.sql_plan(mode), "code": code, "event": principal.event_id,
+                  "now": now, "actor": principal.user_id}
+        for _ in range(5):
+            cur = await conn.execute(PG_SCAN, params)
+            changed = await cur.fetchone()
+            if changed is not None:
+                row = _row(changed)
+                ids, froms, tos = changed[6], changed[7], changed[8]
+                changes = [Change(i, f, t, now) for i, f, t in zip(ids, froms, tos, strict=True)]
+                return Outcome("changed", row=row, mode=mode, changes=changes)
+            cur = await conn.execute(ROW_AND_PREVIOUS, (code,))
+            outcome, steps = _outcome_from_lookup(mode, await cur.fetchone(), principal)
+            if outcome.kind != "changed":
+                return outcome
+            # The status moved between the two statements to one this mode
+            # changes (e.g. an exit scan landed meanwhile): try again.
+        raise RuntimeError("scan kept racing; giving up")
+
+    async def scan(self, code: str, mode: str, principal: Principal, nonce: str | None, now):
+        """(http status, body, outcome or None for a replayed nonce)."""
+        pool = await self.pool()
+        async with pool.connection() as conn:
+            if not nonce:
+                outcome = await self._scan_on(conn, code, mode, principal, now)
+                return (*rules.answer(outcome), outcome)
+            from psycopg.types.json import Jsonb
+
+            async with conn.transaction():
+                cur = await conn.execute(
+                    f"INSERT INTO {RC} (user_id, nonce, http_status, response, created_at) "
+                    "VALUES (%s, %s, 200, '{}'::jsonb, %s) "
+                    "ON CONFLICT (user_id, nonce) DO NOTHING RETURNING id",
+                    (principal.user_id, nonce, now),
+                )
+                claimed = await cur.fetchone()
+                if claimed is None:
+                    cur = await conn.execute(
+                        f"SELECT http_status, response FROM {RC} WHERE user_id = %s AND nonce = %s",
+                        (principal.user_id, nonce),
+                    )
+                    status, body = await cur.fetchone()
+                    return status, _receipt_json(body), None
+                outcome = await self._scan_on(conn, code, mode, principal, now)
+                status, body = rules.answer(outcome)
+                await conn.execute(
+                    f"UPDATE {RC} SET http_status = %s, response = %s WHERE id = %s",
+                    (status, Jsonb(body), claimed[0]),
+                )
+            return status, body, outcome
+
+    async def batch(self, items: list[BatchItem], principal: Principal, now):
+        """Apply a batch in one transaction: (results by index, live messages)."""
+        from psycopg.types.json import Jsonb
+
+        fresh_items, _ = _first_per_nonce(items)
+        pool = await self.pool()
+        async with pool.connection() as conn, conn.transaction():
+            cur = await conn.execute(
+                f"INSERT INTO {RC} (user_id, nonce, http_status, response, created_at) "
+                "SELECT %s, n, 200, '{}'::jsonb, %s FROM unnest(%s::text[]) AS n "
+                "ON CONFLICT (user_id, nonce) DO NOTHING RETURNING nonce",
+                (principal.user_id, now, [i.nonce for i in fresh_items]),
+            )
+            claimed = {r[0] for r in await cur.fetchall()}
+            todo = [i for i in fresh_items if i.nonce in claimed]
+            stored: dict[str, Any] = {}
+            if len(todo) < len(fresh_items):
+                cur = await conn.execute(
+                    f"SELECT nonce, response FROM {RC} WHERE user_id = %s AND nonce = ANY(%s::text[])",
+                    (principal.user_id, [i.nonce for i in fresh_items if i.nonce not in claimed]),
+                )
+                stored = {n: _receipt_json(r) for n, r in await cur.fetchall()}
+            plan = None
+            messages: list[dict] = []
+            if todo:
+                cur = await conn.execute(
+                    f"SELECT {ROW_COLUMNS}, r.check_in_code FROM {R} r "
+                    f"LEFT JOIN {C} c ON c.id = r.company_id "
+                    "WHERE r.check_in_code = ANY(%s::text[]) ORDER BY r.id FOR UPDATE OF r",
+                    (sorted({i.code for i in todo}),),
+                )
+                rows = {v[6]: _row(v) for v in await cur.fetchall()}
+                plan = rules.plan_batch(_in_scan_order(todo), rows, principal)
+                written: list = []
+                if plan.history:
+                    cur = await conn.execute(
+                        f"INSERT INTO {H} (registrant_id, event_id, from_status, to_status, at, "
+                        "actor_id, source, note, scanned_at) "
+                        "SELECT v.r, v.e, v.f, v.t, %s, %s, 'scan', '', v.d "
+                        "FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[], "
+                        "%s::timestamptz[]) WITH ORDINALITY AS v(r, e, f, t, d, n) ORDER BY v.n "
+                        "RETURNING id, registrant_id, from_status, to_status",
+                        (now, principal.user_id, *map(list, zip(*plan.history, strict=True))),
+                    )
+                    written = [(i, r, f, t, now) for i, r, f, t in await cur.fetchall()]
+                    ids = list(plan.final_status)
+                    await conn.execute(
+                        f"UPDATE {R} r SET status = v.s, updated_at = %s "
+                        "FROM unnest(%s::bigint[], %s::text[]) AS v(id, s) WHERE r.id = v.id",
+                        (now, ids, [plan.final_status[i] for i in ids]),
+                    )
+                if plan.conflicts:
+                    cols = ["event_id", "registrant_id", "code", "mode", "reason", "status",
+                            "nonce", "scanned_at"]
+                    await conn.execute(
+                        f"INSERT INTO {SC} ({', '.join(cols)}, device_id, actor_id, received_at) "
+                        "SELECT v.*, %s, %s, %s FROM unnest(%s::bigint[], %s::bigint[], "
+                        "%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
+                        "%s::timestamptz[]) AS v",
+                        (principal.device_id, principal.user_id, now,
+                         *[[c[k] for c in plan.conflicts] for k in cols]),
+                    )
+                await conn.execute(
+                    f"UPDATE {RC} rc SET response = v.body FROM unnest(%s::text[], %s::jsonb[]) "
+                    "AS v(nonce, body) WHERE rc.user_id = %s AND rc.nonce = v.nonce",
+                    ([i.nonce for i in todo], [Jsonb(plan.results[i.index]) for i in todo],
+                     principal.user_id),
+                )
+                messages = rules.batch_live_messages(plan, written, principal.name)
+        return _batch_results(items, {**stored, **_answers_by_nonce(todo, plan)}, plan), messages
+
+
+def _first_per_nonce(items: list[BatchItem]) -> tuple[list[BatchItem], list[BatchItem]]:
+    seen: set[str] = set()
+    first, repeats = [], []
+    for item in items:
+        (repeats if item.nonce in seen else first).append(item)
+        seen.add(item.nonce)
+    return first, repeats
+
+
+def _in_scan_order(items: list[BatchItem]) -> list[BatchItem]:
+    return sorted(items, key=lambda i: (i.scanned_at, i.index))
+
+
+def _answers_by_nonce(todo: list[BatchItem], plan) -> dict[str, Any]:
+    if plan is None:
+        return {}
+    return {i.nonce: plan.results[i.index] for i in todo}
+
+
+# --- SQLite ------------------------------------------------------------------------------
+
+
+class SqliteBackend:
+    """The same operations, synchronous, in the gateway's Django thread."""
+
+    vendor = "sqlite"
+
+    async def close(self) -> None:
+        await in_django_thread(_close_django_connections)
+
+    async def scan(self, code: str, mode: str, principal: Principal, nonce: str | None, now):
+        return await in_django_thread(self._scan, code, mode, principal, nonce, now)
+
+    async def batch(self, items: list[BatchItem], principal: Principal, now):
+        return await in_django_thread(self._batch, items, principal, now)
+
+    @staticmethod
+    def _ts(value: dt.datetime) -> str:
+        return connections["default"].ops.adapt_datetimefield_value(value)
+
+    def _scan_on(self, cur, code, mode, principal: Principal, now) -> Outcome:
+        cur.execute(ROW_AND_PREVIOUS, [code])
+        outcome, steps = _outcome_from_lookup(mode, cur.fetchone(), principal)
+        if outcome.kind != "changed":
+            return outcome
+        row = outcome.row
+        assert row is not None
+        changes = self._write_steps(cur, row, steps, principal.user_id, now, None)
+        return Outcome("changed", row=replace(row, status=steps[-1]), mode=mode, changes=changes)
+
+    def _write_steps(self, cur, row: Row, steps, actor_id, now, scanned_at) -> list[Change]:
+        changes, status = [], row.status
+        for step in steps:
+            cur.execute(
+                f"INSERT INTO {H} (registrant_id, event_id, from_status, to_status, at, actor_id, "
+                "source, note, scanned_at) VALUES (%s, %s, %s, %s, %s, %s, 'scan', '', %s) "
+                "RETURNING id",
+                [row.id, row.event_id, status, step, self._ts(now), actor_id,
+                 self._ts(scanned_at) if scanned_at else None],
+            )
+            changes.append(Change(cur.fetchone()[0], status, step, now))
+            status = step
+        cur.execute(f"UPDATE {R} SET status = %s, updated_at = %s WHERE id = %s",
+                    [status, self._ts(now), row.id])
+        return changes
+
+    def _scan(self, code, mode, principal: Principal, nonce, now):
+        with transaction.atomic(), connections["default"].cursor() as cur:  # BEGIN IMMEDIATE
+            claimed = None
+            if nonce:
+                cur.execute(
+                    f"INSERT INTO {RC} (user_id, nonce, http_status, response, created_at) "
+                    "VALUES (%s, %s, 200, '{}', %s) ON CONFLICT (user_id, nonce) DO NOTHING "
+                    "RETURNING id",
+                    [principal.user_id, nonce, self._ts(now)],
+                )
+                claimed = cur.fetchone()
+                if claimed is None:
+                    cur.execute(
+                        f"SELECT http_status, response FROM {RC} WHERE user_id = %s AND nonce = %s",
+                        [principal.user_id, nonce],
+                    )
+                    status, body = cur.fetchone()
+                    return status, _receipt_json(body), None
+            outcome = self._scan_on(cur, code, mode, principal, now)
+            status, body = rules.answer(outcome)
+            if claimed:
+                cur.execute(f"UPDATE {RC} SET http_status = %s, response = %s WHERE id = %s",
+                            [status, json.dumps(body), claimed[0]])
+        return status, body, outcome
+
+    def _batch(self, items: list[BatchItem], principal: Principal, now):
+        fresh_items, _ = _first_per_nonce(items)
+        plan, todo, stored, messages = None, [], {}, []
+        with transaction.atomic(), connections["default"].cursor() as cur:
+            for item in fresh_items:
+                cur.execute(
+                    f"INSERT INTO {RC} (user_id, nonce, http_status, response, created_at) "
+                    "VALUES (%s, %s, 200, '{}', %s) ON CONFLICT (user_id, nonce) DO NOTHING "
+                    "RETURNING id",
+                    [principal.user_id, item.nonce, self._ts(now)],
+                )
+                if cur.fetchone() is not None:
+                    todo.append(item)
+                else:
+                    cur.execute(
+                        f"SELECT response FROM {RC} WHERE user_id = %s AND nonce = %s",
+                        [principal.user_id, item.nonce],
+                    )
+                    stored[item.nonce] = _receipt_json(cur.fetchone()[0])
+            if todo:
+                rows = {}
+                for code in sorted({i.code for i in todo}):
+                    cur.execute(ROW_BY_CODE, [code])
+                    values = cur.fetchone()
+                    if values:
+                        rows[code] = _row(values)
+                plan = rules.plan_batch(_in_scan_order(todo), rows, principal)
+                written = []
+                for registrant_id, event_id, frm, to, scanned_at in plan.history:
+                    cur.execute(
+                        f"INSERT INTO {H} (registrant_id, event_id, from_status, to_status, at, "
+                        "actor_id, source, note, scanned_at) "
+                        "VALUES (%s, %s, %s, %s, %s, %s, 'scan', '', %s) RETURNING id",
+                        [registrant_id, event_id, frm, to, self._ts(now), principal.user_id,
+                         self._ts(scanned_at)],
+                    )
+                    written.append((cur.fetchone()[0], registrant_id, frm, to, now))
+                cur.executemany(
+                    f"UPDATE {R} SET status = %s, updated_at = %s WHERE id = %s",
+                    [(s, self._ts(now), i) for i, s in plan.final_status.items()],
+                )
+                cur.executemany(
+                    f"INSERT INTO {SC} (event_id, registrant_id, code, mode, reason, status, "
+                    "nonce, scanned_at, device_id, actor_id, received_at) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    [(c["event_id"], c["registrant_id"], c["code"], c["mode"], c["reason"],
+                      c["status"], c["nonce"], self._ts(c["scanned_at"]), principal.device_id,
+                      principal.user_id, self._ts(now)) for c in plan.conflicts],
+                )
+                cur.executemany(
+                    f"UPDATE {RC} SET response = %s WHERE user_id = %s AND nonce = %s",
+                    [(json.dumps(plan.results[i.index]), principal.user_id, i.nonce) for i in todo],
+                )
+                messages = rules.batch_live_messages(plan, written, principal.name)
+        return _batch_results(items, {**stored, **_answers_by_nonce(todo, plan)}, plan), messages
+
+
+_backend: PostgresBackend | SqliteBackend | None = None
+
+
+def backend() -> PostgresBackend | SqliteBackend:
+    global _backend
+    vendor = connections["default"].vendor
+    if _backend is None or _backend.vendor != vendor:
+        _backend = PostgresBackend() if vendor == "postgresql" else SqliteBackend()
+    return _backend
+
+
+async def close() -> None:
+    """Close the pool and the Django thread's connections (lifespan shutdown)."""
+    await drain()
+    if _backend is not None:
+        await _backend.close()
+    await in_django_thread(_close_django_connections)

@@ -1,0 +1,156 @@
+"""POST /gateway/v1/scan/batch: offline scans applied in scanned_at order,
+each answered; conflicts stored and listed; a replayed batch writes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from rest_framework.test import APIClient
+
+from gateway.models import DeviceToken, ScanConflict
+from registrants.models import Registrant, StatusChange
+from registrants.tests.factories import EventFactory, make_registrant
+from registrants.tests.invariants import assert_invariants
+
+from .conftest import bearer, user_token
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+
+
+def item(code, mode, seconds, nonce=None):
+    return {"code": code, "mode": mode, "nonce": nonce or uuid.uuid4().hex,
+            "scanned_at": (T0 + dt.timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")}
+
+
+def bulk_registrants(event, n: int) -> list[Registrant]:
+    """n registered people with their creation rows, fast (bulk inserts)."""
+    from django.utils import timezone
+
+    people = Registrant.objects.bulk_create(
+        Registrant(event=event, name=f"Guest {i}", email=f"g{i}@example.com") for i in range(n)
+    )
+    if not people[0].pk:  # backends that do not return ids
+        people = list(Registrant.objects.filter(event=event).order_by("id"))
+    StatusChange.objects.bulk_create(
+        StatusChange(registrant=p, event=event, from_status="", to_status="registered",
+                     at=timezone.now(), source="import") for p in people
+    )
+    return people
+
+
+def test_500_items_with_10_conflicts(gateway, event, device_key, organiser):
+    from registrants import services
+
+    people = bulk_registrants(event, 495)
+    for person in people[490:]:
+        services.registrant_change_status(registrant_id=person.pk, to_status="cancelled")
+    other_event = EventFactory()
+    stranger = make_registrant(other_event, name="Stranger")
+    never_in = make_registrant(event, name="Never In")
+    items = [item(p.check_in_code, "desk", i) for i, p in enumerate(people[:490])]
+    items += [item(p.check_in_code, "desk", 600 + i) for i, p in enumerate(people[490:])]  # cancelled
+    items += [item(f"unknown-{i}", "entry", 700 + i) for i in range(3)]  # unknown codes
+    items += [item(stranger.check_in_code, "entry", 800)]  # another event's code
+    items += [item(never_in.check_in_code, "exit", 900)]  # exit of someone never let in
+    assert len(items) == 500
+    before = StatusChange.objects.count()
+
+    r = gateway.post("/gateway/v1/scan/batch", json={"items": items}, headers=bearer(device_key))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["applied"], body["conflicts"], body["repeats"], body["replayed"]) == (490, 10, 0, 0)
+    assert [x["index"] for x in body["results"]] == list(range(500))
+    reasons = sorted(x["reason"] for x in body["results"] if x["result"] == "conflict")
+    assert reasons == ["cancelled"] * 5 + ["invalid_transition"] + ["unknown_code"] * 3 + ["wrong_event"]
+    assert Registrant.objects.filter(event=event, status="checked_in").count() == 490
+
+    device = DeviceToken.objects.get()
+    new_rows = StatusChange.objects.count() - before
+    assert new_rows == 490
+    rows = StatusChange.objects.order_by("-id")[:new_rows]
+    assert {(r.actor_id, r.source) for r in rows} == {(device.user_id, "scan")}
+    assert all(r.scanned_at is not None and r.scanned_at != r.at for r in rows)
+    assert ScanConflict.objects.filter(event=event).count() == 9
+    assert ScanConflict.objects.filter(event=other_event, reason="wrong_event").count() == 1
+    assert_invariants()
+
+    # The same batch again: nothing new, every item answered as before.
+    again = gateway.post("/gateway/v1/scan/batch", json={"items": items}, headers=bearer(device_key))
+    assert again.status_code == 200
+    replay = again.json()
+    assert replay["replayed"] == 500 and replay["applied"] == 0
+    assert StatusChange.objects.count() == before + new_rows
+    assert ScanConflict.objects.count() == 10
+    for first, second in zip(body["results"], replay["results"], strict=True):
+        assert {**first, "replayed": True} == second
+
+    # Organisers see the conflicts.
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {user_token(organiser)}")
+    listed = api.get(f"/api/v1/events/{event.pk}/scan-conflicts/").json()
+    assert len(listed["results"]) == 9
+    assert {c["device_name"] for c in listed["results"]} == {"Door A"}
+
+
+def test_applied_in_scanned_at_order_with_device_time_kept(gateway, event, device_key):
+    person = make_registrant(event)
+    items = [item(person.check_in_code, "exit", 900), item(person.check_in_code, "entry", 50)]
+    body = gateway.post("/gateway/v1/scan/batch", json={"items": items}, headers=bearer(device_key)).json()
+    assert [x["result"] for x in body["results"]] == ["applied", "applied"]
+    assert body["results"][1]["steps"] == ["checked_in", "entered"]
+    person.refresh_from_db()
+    assert person.status == "exited"
+    rows = list(StatusChange.objects.filter(registrant=person).order_by("id"))[1:]
+    assert [(r.to_status, r.scanned_at) for r in rows] == [
+        ("checked_in", T0 + dt.timedelta(seconds=50)),
+        ("entered", T0 + dt.timedelta(seconds=50)),
+        ("exited", T0 + dt.timedelta(seconds=900)),
+    ]
+    assert_invariants()
+
+
+def test_duplicate_nonce_inside_one_batch(gateway, event, device_key):
+    person = make_registrant(event)
+    nonce = uuid.uuid4().hex
+    items = [item(person.check_in_code, "desk", 1, nonce), item(person.check_in_code, "desk", 2, nonce)]
+    body = gateway.post("/gateway/v1/scan/batch", json={"items": items}, headers=bearer(device_key)).json()
+    assert [x["replayed"] for x in body["results"]] == [False, True]
+    assert body["results"][1]["result"] == "applied" and body["applied"] == 1
+    assert StatusChange.objects.filter(registrant=person).count() == 2
+
+
+def test_batch_with_a_user_token(gateway, staff):
+    person = make_registrant()
+    body = gateway.post("/gateway/v1/scan/batch",
+                        json={"items": [item(person.check_in_code, "entry", 1)]},
+                        headers=bearer(user_token(staff))).json()
+    assert body["applied"] == 1
+    assert Registrant.objects.get(pk=person.pk).status == "entered"
+    assert set(StatusChange.objects.filter(registrant=person, source="scan")
+               .values_list("actor_id", flat=True)) == {staff.pk}
+
+
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({}, "items"),
+        ({"items": []}, "items"),
+        ({"items": "x"}, "items"),
+        ({"items": [{"code": "a", "mode": "desk", "nonce": "n"}]}, "items"),
+        ({"items": [{"code": "a", "mode": "door", "nonce": "n", "scanned_at": "2026-12-01T09:00:00Z"}]}, "items"),
+        ({"items": [{"code": "a", "mode": "desk", "nonce": "n", "scanned_at": "yesterday"}]}, "items"),
+        ({"items": [item("a", "desk", 1)] * 501}, "items"),
+        ([1, 2], "non_field_errors"),
+    ],
+)
+def test_batch_validation(gateway, device_key, payload, field):
+    before = StatusChange.objects.count()
+    r = gateway.post("/gateway/v1/scan/batch", json=payload, headers=bearer(device_key))
+    assert r.status_code == 400
+    error = r.json()["error"]
+    assert error["code"] == "validation_error" and field in error["fields"]
+    assert StatusChange.objects.count() == before

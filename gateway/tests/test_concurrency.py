@@ -1,0 +1,185 @@
+"""RELIABILITY C5, C6, C10 against a real gateway server (2 uvicorn workers,
+PostgreSQL), with real concurrent HTTP clients; and the ASGI disconnect
+hazard of PERFORMANCE.md: requests cancelled in flight never leave a status
+without its history row (invariant I1), and a cancelled request's
+transaction still commits whole."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import threading
+import uuid
+from collections import Counter
+
+import httpx
+import pytest
+
+from registrants.models import StatusChange
+from registrants.tests.factories import make_registrant
+from registrants.tests.invariants import history_violations
+
+from .conftest import bearer, gateway_server, user_token
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SCANNERS = 50
+
+
+def race(base: str, key: str, bodies: list[dict]) -> list[tuple[int, dict]]:
+    """POST every body at once (one thread and client each, released together)."""
+    barrier = threading.Barrier(len(bodies))
+    results: list = [None] * len(bodies)
+
+    def run(i: int) -> None:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            barrier.wait()
+            r = client.post("/gateway/v1/scan", json=bodies[i], headers=bearer(key))
+            results[i] = (r.status_code, r.json())
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(bodies))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def rows(registrant) -> int:
+    return StatusChange.objects.filter(registrant=registrant).count()
+
+
+@pytest.fixture
+def server():
+    with gateway_server(workers=2) as base:
+        yield base
+
+
+@pytest.mark.postgres
+def test_c5_fifty_desk_scans_of_one_code(server, staff):
+    person = make_registrant()
+    before = rows(person)
+    results = race(server, user_token(staff), [{"code": person.check_in_code, "mode": "desk"}] * SCANNERS)
+    assert Counter(s for s, _ in results) == {200: SCANNERS}
+    assert Counter(b["changed"] for _, b in results) == {True: 1, False: SCANNERS - 1}
+    assert rows(person) - before == 1
+    assert history_violations() == []
+
+
+@pytest.mark.postgres
+def test_c6_fifty_entry_scans_of_a_registered_code(server, staff):
+    person = make_registrant()
+    before = rows(person)
+    results = race(server, user_token(staff), [{"code": person.check_in_code, "mode": "entry"}] * SCANNERS)
+    assert Counter(s for s, _ in results) == {200: SCANNERS}
+    changed = [b for _, b in results if b["changed"]]
+    assert len(changed) == 1 and changed[0]["steps"] == ["checked_in", "entered"]
+    assert rows(person) - before == 2
+    assert history_violations() == []
+
+
+@pytest.mark.postgres
+def test_c10_the_same_scan_retried_with_its_nonce(server, staff):
+    person = make_registrant()
+    before = rows(person)
+    body = {"code": person.check_in_code, "mode": "entry", "nonce": uuid.uuid4().hex}
+    results = race(server, user_token(staff), [body] * 20)
+    assert len({(s, json.dumps(b, sort_keys=True)) for s, b in results}) == 1  # the first answer
+    assert results[0][1]["changed"] is True
+    assert rows(person) - before == 2
+    again = race(server, user_token(staff), [body] * 5)
+    assert again[0] == results[0] and rows(person) - before == 2
+
+
+@pytest.mark.postgres
+def test_requests_cancelled_in_flight_never_break_history(server, staff, event):
+    """Clients that give up after about a millisecond, hundreds of times:
+    every registrant's status still equals its newest history row."""
+    people = [make_registrant(event, name=f"Guest {i}") for i in range(40)]
+    key = user_token(staff)
+    modes = ["desk", "entry", "exit"]
+
+    async def hammer(n: int) -> Counter:
+        outcomes: Counter = Counter()
+        async with httpx.AsyncClient(base_url=server, timeout=httpx.Timeout(0.001)) as client:
+            for _ in range(n):
+                person = random.choice(people)
+                body = {"code": person.check_in_code, "mode": random.choice(modes)}
+                if random.random() < 0.3:
+                    body["nonce"] = uuid.uuid4().hex
+                try:
+                    await client.post("/gateway/v1/scan", json=body, headers=bearer(key))
+                    outcomes["answered"] += 1
+                except httpx.TimeoutException:
+                    outcomes["cancelled"] += 1
+        return outcomes
+
+    async def main() -> Counter:
+        parts = await asyncio.gather(*(hammer(40) for _ in range(10)))
+        return sum(parts, Counter())
+
+    outcomes = asyncio.run(main())
+    assert outcomes["cancelled"] > 50, outcomes
+    # Let the server finish what the clients walked away from, then check.
+    with httpx.Client(base_url=server, timeout=10) as client:
+        for person in people:
+            client.post("/gateway/v1/scan", json={"code": person.check_in_code, "mode": "desk"},
+                        headers=bearer(key))
+    assert history_violations([event.pk]) == []
+    assert StatusChange.objects.filter(event=event, source="scan").exists()
+
+
+def test_a_cancelled_caller_does_not_cut_the_transaction(event, staff):
+    """The shield, in-process: the caller is cancelled while the scan's
+    transaction is in the middle of its writes; the transaction commits
+    whole and its live message is still sent."""
+    from gateway import db, live
+    from gateway import scan as rules
+    from gateway.scan import Principal
+
+    person = make_registrant(event)
+    before = rows(person)
+    principal = Principal(user_id=staff.pk, name="sam")
+    sent: list = []
+    started = threading.Event()
+
+    original = rules.answer
+
+    def slow_answer(outcome):
+        started.set()
+        import time
+
+        time.sleep(0.3)  # inside the transaction, after the writes
+        return original(outcome)
+
+    async def main():
+        import datetime as dt
+
+        backend = db.backend()
+
+        async def work():
+            status, body, outcome = await backend.scan(
+                person.check_in_code, "entry", principal, uuid.uuid4().hex, dt.datetime.now(dt.UTC)
+            )
+            sent.append(rules.live_message(outcome, principal.name))
+            return status
+
+        caller = asyncio.ensure_future(db.shielded(work))
+        await asyncio.sleep(0.1)
+        caller.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await caller
+        await db.drain()
+        await live.drain()
+        await db.close()
+
+    rules.answer = slow_answer
+    try:
+        asyncio.run(main())
+    finally:
+        rules.answer = original
+    person.refresh_from_db()
+    assert person.status == "entered" and rows(person) - before == 2
+    assert sent and sent[0]["registrant"]["status"] == "entered"
+    assert history_violations([event.pk]) == []

@@ -1,0 +1,198 @@
+"""The contract: POST /gateway/v1/scan answers exactly what POST /api/v1/scan/
+answers, and writes exactly the same history rows, for every case.
+
+Each test runs the same scenario twice, on two registrants set up the same
+way: once through the DRF endpoint (Django's test client) and once through
+the gateway (the ASGI app in-process), with the same user's token, on
+committed data (transactional_db), then compares status codes, JSON bodies
+(ids and timestamps normalised) and the history rows each wrote.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from rest_framework.test import APIClient
+
+from registrants.lifecycle import ScanMode, Status
+from registrants.models import StatusChange
+from registrants.tests.factories import make_registrant
+
+from .conftest import bearer, user_token
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PATHS = ("api", "gateway")
+TIME = re.compile(r"\b\d\d:\d\d\b")
+
+
+@pytest.fixture
+def scan(gateway):
+    """scan(path, user, body) -> (status, json) through either endpoint."""
+    api = APIClient()
+
+    def do(path: str, user, body, headers=None):
+        headers = headers if headers is not None else (bearer(user_token(user)) if user else {})
+        if path == "api":
+            api.credentials(**({"HTTP_AUTHORIZATION": headers["Authorization"]} if headers else {}))
+            response = api.post("/api/v1/scan/", body, format="json")
+        else:
+            response = gateway.post("/gateway/v1/scan", json=body, headers=headers)
+        return response.status_code, response.json(), response.headers
+
+    return do
+
+
+def normalise(body, registrant=None):
+    """Ids and times vary between the two runs; everything else must not."""
+    if isinstance(body, dict):
+        out = {}
+        for key, value in body.items():
+            if key == "at" and isinstance(value, str):
+                out[key] = "<at>"
+            elif key == "id" and registrant is not None and value == registrant.pk:
+                out[key] = "<id>"
+            else:
+                out[key] = normalise(value, registrant)
+        return out
+    if isinstance(body, list):
+        return [normalise(v, registrant) for v in body]
+    if isinstance(body, str):
+        return TIME.sub("<hh:mm>", body)
+    return body
+
+
+def history(registrant) -> list[tuple]:
+    return list(
+        StatusChange.objects.filter(registrant=registrant)
+        .order_by("id")
+        .values_list("from_status", "to_status", "actor_id", "source", "note", "scanned_at")
+    )
+
+
+def both(scan, user, status, mode, *, company=None, code=None, repeat=0, nonce=None):
+    """The scenario on each path; returns {path: (status, body, new history rows)}."""
+    results = {}
+    for path in PATHS:
+        registrant = make_registrant(name="Ada Lovelace", company=company, status=status)
+        before = len(history(registrant))
+        body = {"code": code if code is not None else registrant.check_in_code, "mode": mode}
+        if nonce:
+            body["nonce"] = f"{nonce}-{path}"
+        answers = [scan(path, user, body) for _ in range(1 + repeat)]
+        rows = history(registrant)[before:]
+        results[path] = (
+            [(s, normalise(b, registrant)) for s, b, _ in answers],
+            rows,
+        )
+    return results
+
+
+def assert_same(results):
+    api, gateway = results["api"], results["gateway"]
+    assert gateway[0] == api[0]
+    assert gateway[1] == api[1]
+
+
+@pytest.mark.parametrize("status", [s.value for s in Status])
+@pytest.mark.parametrize("mode", [m.value for m in ScanMode])
+def test_each_mode_from_each_status(scan, staff, status, mode):
+    results = both(scan, staff, status, mode, company="Acme")
+    assert_same(results)
+    answers, rows = results["gateway"]
+    code, _ = answers[0]
+    assert code in (200, 409)
+    for row in rows:
+        assert row[2] == staff.pk and row[3] == "scan"
+
+
+@pytest.mark.parametrize("mode", ["desk", "entry", "exit"])
+def test_repeat_says_who_and_when(scan, staff, mode):
+    start = {"desk": "registered", "entry": "checked_in", "exit": "entered"}[mode]
+    results = both(scan, staff, start, mode, repeat=1)
+    assert_same(results)
+    (first, second), rows = results["gateway"]
+    assert first[1]["changed"] is True and second[1]["changed"] is False
+    assert second[1]["previous"]["by"] == "sam" and "already" in second[1]["message"]
+    assert len(rows) == 1
+
+
+def test_unknown_code(scan, staff):
+    results = both(scan, staff, "registered", "desk", code="no-such-code")
+    assert_same(results)
+    assert results["gateway"][0][0][0] == 404
+
+
+def test_nonce_replay_returns_the_first_answer(scan, staff):
+    results = both(scan, staff, "registered", "entry", repeat=2, nonce=uuid.uuid4().hex)
+    assert_same(results)
+    answers, rows = results["gateway"]
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0][1]["steps"] == ["checked_in", "entered"]
+    assert len(rows) == 2
+
+
+def test_nonce_replay_of_a_refusal(scan, staff):
+    results = both(scan, staff, "cancelled", "desk", repeat=1, nonce=uuid.uuid4().hex)
+    assert_same(results)
+    assert [a[0] for a in results["gateway"][0]] == [409, 409]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"mode": "desk"},
+        {"code": "", "mode": "desk"},
+        {"code": "   ", "mode": "desk"},
+        {"code": "x" * 129, "mode": "desk"},
+        {"code": "abc", "mode": "door"},
+        {"code": "abc", "mode": None},
+        {"code": None, "mode": "desk"},
+        {"code": "abc", "mode": "desk", "nonce": ""},
+        {"code": "abc", "mode": "desk", "nonce": "n" * 65},
+        {"code": "abc\x00", "mode": "desk"},
+        {"code": 123, "mode": "desk"},
+        ["code", "mode"],
+        "desk",
+    ],
+)
+def test_validation_errors(scan, staff, body):
+    api = scan("api", staff, body)
+    gateway = scan("gateway", staff, body)
+    assert gateway[:2] == api[:2]
+
+
+@pytest.mark.parametrize("case", ["none", "garbage", "basic", "three_parts", "viewer"])
+def test_auth_refusals(scan, viewer, case):
+    headers = {
+        "none": {},
+        "garbage": {"Authorization": "Bearer not-a-token"},
+        "basic": {"Authorization": "Basic dXNlcjpwYXNz"},
+        "three_parts": {"Authorization": "Bearer a b"},
+        "viewer": bearer(user_token(viewer)),
+    }[case]
+    body = {"code": "abc", "mode": "desk"}
+    api = scan("api", None, body, headers)
+    gateway = scan("gateway", None, body, headers)
+    assert gateway[:2] == api[:2]
+    assert gateway[2].get("www-authenticate") == api[2].get("www-authenticate")
+
+
+def test_wrong_content_type_and_malformed_json(gateway, staff):
+    headers = bearer(user_token(staff))
+    r = gateway.post("/gateway/v1/scan", content=b"code=x", headers={**headers, "Content-Type": "text/plain"})
+    assert r.status_code == 415 and r.json()["error"]["code"] == "unsupported_media_type"
+    r = gateway.post("/gateway/v1/scan", content=b"{nope",
+                     headers={**headers, "Content-Type": "application/json"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "malformed_request"
+    r = gateway.post("/gateway/v1/scan", content=b"x" * (2 * 1024 * 1024),
+                     headers={**headers, "Content-Type": "application/json"})
+    assert r.status_code == 413
+
+
+def test_unknown_gateway_path_is_a_404_in_the_error_shape(gateway):
+    r = gateway.get("/gateway/v1/nothing")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
