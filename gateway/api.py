@@ -87,7 +87,7 @@ class DeviceListView(generics.ListAPIView):
         data = DeviceCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         device, key = services.device_create(
-            event_id=event_id, name=data.validated_data["name"], created_by=request.user
+            event_id=int(event_id), name=data.validated_data["name"], created_by=request.user
         )
         device.key = key
         return Response(DeviceCreatedSerializer(device).data, status=status.HTTP_201_CREATED)

@@ -145,3 +145,14 @@ def test_conflicts_page(client, event, organiser, staff):
     assert client.get(f"/events/{event.pk}/dashboard/").content.decode().count("/conflicts/") == 1
     client.force_login(staff)
     assert client.get(f"/events/{event.pk}/conflicts/").status_code == 403
+
+
+
+def test_created_device_reports_its_event_as_an_integer(event, organiser):
+    """Found by the API fuzzer: the URL's event id leaked into the answer as a
+    string, against the schema's integer."""
+    created = organiser_api(organiser).post(
+        f"/api/v1/events/{event.pk}/devices/", {"name": "Door C"}, format="json"
+    )
+    assert created.status_code == 201
+    assert created.json()["event"] == event.pk
