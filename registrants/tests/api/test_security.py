@@ -31,6 +31,9 @@ def test_s1_check_deploy_with_production_settings():
         "SECRET_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": "dashboard.example.com",
     }
+    # The browser tests' conftest sets this for the test process (Playwright
+    # runs an event loop in the test thread); a deployment never does.
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
