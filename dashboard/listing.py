@@ -92,12 +92,7 @@ def build_listing(*, event: Event, params: QueryDict, user, kinds: frozenset[Kin
         for r in registrants
     ]
 
-    # Chip counts: every filter but status, so each chip says what it would add.
-    without_status = params.copy()
-    without_status.pop("status", None)
-    counts = _event_filter(event, without_status).qs.aggregate(
-        **{s.value: Count("id", filter=Q(status=s)) for s in Status}
-    )
+    counts = chip_counts(event=event, params=params)
     cleaned = filterset.form.cleaned_data if hasattr(filterset.form, "cleaned_data") else {}
     chosen_statuses = set(cleaned.get("status") or [])
     chips = [
@@ -130,6 +125,27 @@ def build_listing(*, event: Event, params: QueryDict, user, kinds: frozenset[Kin
         guest_types=list(GuestType.choices),
         errors=errors,
         total=paginator.count,
+    )
+
+
+def chip_counts(*, event: Event, params: QueryDict) -> dict[str, int]:
+    """Registrants per status under every filter but status, so that each
+    chip says what it would add. The live list re-reads these after changes."""
+    without_status = params.copy()
+    without_status.pop("status", None)
+    without_status.pop("page", None)
+    return _event_filter(event, without_status).qs.aggregate(
+        **{s.value: Count("id", filter=Q(status=s)) for s in Status}
+    )
+
+
+def row_for(registrant: Registrant, *, user, kinds: frozenset[Kind]) -> Row:
+    """One list row, as build_listing makes it (the live list re-reads rows)."""
+    return Row(
+        registrant=registrant,
+        actions=[(t.value, transition_label(registrant.status, t))
+                 for t in transition_targets(user, registrant.status, kinds)],
+        duplicate=bool(_duplicate_emails(registrant.event, [registrant.email])),
     )
 
 

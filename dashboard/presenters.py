@@ -107,12 +107,17 @@ def feed_item(change: StatusChange) -> dict[str, Any]:
     }
 
 
-def dashboard_numbers(event: Event) -> dict[str, Any]:
-    """Everything the event dashboard shows, JSON-ready: the page renders it
-    first and numbers.json serves it for the periodic refresh."""
-    stats = selectors.event_stats(event=event)
-    total, capacity = stats["total"], stats["capacity"]
-    by_status = stats["by_status"]
+def tiles_from_counts(by_status: dict[str, int], capacity: int) -> list[dict[str, Any]]:
+    """The dashboard's tiles from the counts per status and the capacity.
+
+    The live page computes the same tiles in the browser from the pushed
+    counts (event_dashboard.js, computeTiles); the browser tests compare the
+    two over many inputs, so change both together.
+    """
+    total = sum(by_status[s] for s in Status)
+    attendees = total - by_status[Status.CANCELLED]
+    on_site = by_status[Status.ENTERED]
+    seats_left = max(0, capacity - attendees)
     tiles = [
         {
             "key": status.value, "label": status.label, "value": by_status[status],
@@ -122,14 +127,23 @@ def dashboard_numbers(event: Event) -> dict[str, Any]:
         for status in Status
     ]
     tiles += [
-        {"key": "attendees", "label": "Attendees", "value": stats["attendees"],
-         "percent": percent(stats["attendees"], capacity), "of": "of capacity", "colour": ""},
-        {"key": "on_site", "label": "On site now", "value": stats["on_site"],
-         "percent": percent(stats["on_site"], stats["attendees"]), "of": "of attendees",
-         "colour": ""},
-        {"key": "seats_left", "label": "Seats left", "value": stats["seats_left"],
-         "percent": percent(stats["seats_left"], capacity), "of": "of capacity", "colour": ""},
+        {"key": "attendees", "label": "Attendees", "value": attendees,
+         "percent": percent(attendees, capacity), "of": "of capacity", "colour": ""},
+        {"key": "on_site", "label": "On site now", "value": on_site,
+         "percent": percent(on_site, attendees), "of": "of attendees", "colour": ""},
+        {"key": "seats_left", "label": "Seats left", "value": seats_left,
+         "percent": percent(seats_left, capacity), "of": "of capacity", "colour": ""},
     ]
+    return tiles
+
+
+def dashboard_numbers(event: Event) -> dict[str, Any]:
+    """Everything the event dashboard shows, JSON-ready: the page renders it
+    first and numbers.json serves it for the periodic refresh."""
+    stats = selectors.event_stats(event=event)
+    total, capacity = stats["total"], stats["capacity"]
+    by_status = stats["by_status"]
+    tiles = tiles_from_counts(by_status, capacity)
     companies = stats["companies"]
     company_labels = [c["name"] for c in companies["top"]]
     company_values = [c["count"] for c in companies["top"]]

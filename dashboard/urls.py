@@ -2,7 +2,7 @@
 
 from django.urls import path, register_converter
 
-from .views import auth, desk, events, registrants
+from .views import auth, desk, events, live, registrants
 
 
 class IdConverter:
@@ -32,7 +32,10 @@ urlpatterns = [
     path("events/<id:event_id>/registrants/", registrants.registrant_list, name="registrants"),
     path("events/<id:event_id>/registrants/bulk/", registrants.registrant_bulk,
          name="registrants_bulk"),
+    path("events/<id:event_id>/registrants/counts.json", live.registrant_counts,
+         name="registrant_counts"),
     path("registrants/<id:pk>/", registrants.registrant_detail, name="registrant"),
+    path("registrants/<id:pk>/row/", live.registrant_row, name="registrant_row"),
     path("registrants/<id:pk>/transition/", registrants.registrant_transition,
          name="registrant_transition"),
     path("registrants/<id:pk>/edit/", registrants.registrant_edit, name="registrant_edit"),
@@ -40,4 +43,5 @@ urlpatterns = [
     path("events/<id:event_id>/desk/", desk.desk, name="desk"),
     path("events/<id:event_id>/desk/search/", desk.desk_search, name="desk_search"),
     path("events/<id:event_id>/desk/scan/", desk.desk_scan, name="desk_scan"),
+    path("events/<id:event_id>/desk/recent/", live.desk_recent, name="desk_recent"),
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -18,10 +19,11 @@ from registrants import selectors, services
 from registrants.api.filters import RegistrantFilter
 from registrants.errors import ApplicationError, http_status_for
 from registrants.lifecycle import ScanMode
-from registrants.models import Event, GuestType, Source
+from registrants.models import Event, GuestType, Registrant, Source
 
 from ..access import P_SCAN, P_VIEW_EVENT, P_VIEW_REGISTRANT, capabilities, require_perms
 from ..forms import DeskScanForm
+from ..live_pages import DESK_REFRESH, live_page_config
 from .common import is_htmx, no_store
 
 RECENT_SCANS = 10
@@ -31,8 +33,25 @@ MIN_SEARCH = 2
 DESK_PERMS = (P_VIEW_EVENT, P_VIEW_REGISTRANT, P_SCAN)
 
 
-def _session_key(event_id: int) -> str:
+def session_key(event_id: int) -> str:
     return f"dashboard:desk:{event_id}:recent"
+
+
+def recent_with_statuses(recent: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The remembered scans with each registrant's status now (one query);
+    the live desk keeps these badges current as changes are pushed."""
+    ids = {s["registrant"]["id"] for s in recent if s.get("registrant") and s["registrant"].get("id")}
+    statuses = dict(Registrant.objects.filter(pk__in=ids).values_list("pk", "status")) if ids else {}
+    return [
+        {**s, "status": statuses.get((s.get("registrant") or {}).get("id"), "")} for s in recent
+    ]
+
+
+def _live_config(event: Event) -> dict[str, Any]:
+    return live_page_config(
+        event, recent_url=reverse("dashboard:desk_recent", args=[event.pk]),
+        down_seconds=DESK_REFRESH["down"], live_seconds=DESK_REFRESH["live"],
+    )
 
 
 def _mode(value: str | None) -> str:
@@ -88,8 +107,9 @@ def desk(request, event_id: int):
     event = get_object_or_404(Event, pk=event_id)
     return no_store(render(request, "dashboard/desk.html", {
         "event": event, "mode": _mode(request.GET.get("mode")), "modes": ScanMode.choices,
-        "recent": request.session.get(_session_key(event.pk), []), "result": None,
-        "can": capabilities(request.user),
+        "recent": recent_with_statuses(request.session.get(session_key(event.pk), [])),
+        "result": None, "can": capabilities(request.user),
+        "live_config": _live_config(event),
     }))
 
 
@@ -155,12 +175,17 @@ def _respond(request, event: Event, result: dict[str, Any], *, status: int = 200
              remember: bool = True):
     result["time"] = timezone.localtime().strftime("%H:%M:%S")
     result["mode_label"] = ScanMode(result["mode"]).label
-    key = _session_key(event.pk)
+    key = session_key(event.pk)
     recent = request.session.get(key, [])
     if remember:
         recent = [result, *recent][:RECENT_SCANS]
         request.session[key] = recent
-    context = {"event": event, "result": result, "recent": recent, "mode": result["mode"],
+    context = {"event": event, "result": result, "recent": recent_with_statuses(recent),
+               "mode": result["mode"],
                "modes": ScanMode.choices, "can": capabilities(request.user)}
-    template = "dashboard/partials/desk_result.html" if is_htmx(request) else "dashboard/desk.html"
+    if is_htmx(request):
+        template = "dashboard/partials/desk_result.html"
+    else:
+        template = "dashboard/desk.html"
+        context["live_config"] = _live_config(event)
     return no_store(render(request, template, context, status=status))

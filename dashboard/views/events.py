@@ -10,11 +10,12 @@ from registrants import selectors
 from registrants.models import Event
 
 from ..access import P_VIEW_EVENT, P_VIEW_HISTORY, P_VIEW_REGISTRANT, capabilities, require_perms
+from ..live_pages import DASHBOARD_LIVE_REFRESH_SECONDS, live_page_config
 from ..presenters import dashboard_numbers, percent
 from .common import no_store
 
-# The dashboard re-reads its numbers this often. A later push (websocket)
-# calls the same page function with the same JSON, so this is the fallback.
+# The dashboard re-reads its numbers this often while its websocket is down
+# (the fallback); while the socket is live, every DASHBOARD_LIVE_REFRESH_SECONDS.
 REFRESH_SECONDS = 5
 
 
@@ -34,13 +35,16 @@ def event_list(request):
 def event_dashboard(request, event_id: int):
     event = get_object_or_404(selectors.event_list(), pk=event_id)
     numbers = dashboard_numbers(event)
+    numbers_url = reverse("dashboard:event_numbers", args=[event.pk])
     return no_store(render(
         request, "dashboard/event_dashboard.html",
         {
             "event": event,
             "numbers": numbers,
-            "numbers_url": reverse("dashboard:event_numbers", args=[event.pk]),
-            "refresh_seconds": REFRESH_SECONDS,
+            "live_config": live_page_config(
+                event, numbers_url=numbers_url, down_seconds=REFRESH_SECONDS,
+                live_seconds=DASHBOARD_LIVE_REFRESH_SECONDS,
+            ),
             "can": capabilities(request.user),
         },
     ))

@@ -35,6 +35,7 @@ from ..access import (
 )
 from ..forms import BulkForm, RegistrantEditForm, TransitionForm
 from ..listing import Row, build_listing
+from ..live_pages import LIST_REFRESH, live_page_config
 from ..presenters import transition_label
 from .common import is_htmx, no_store
 
@@ -72,10 +73,16 @@ def registrant_list(request, event_id: int):
         "event": event, "listing": listing, "can": capabilities(request.user),
         "bulk_actions": bulk_actions_for(request.user),
     }
-    template = (
-        "dashboard/partials/registrant_results.html" if is_htmx(request)
-        else "dashboard/registrant_list.html"
-    )
+    if is_htmx(request):
+        template = "dashboard/partials/registrant_results.html"
+    else:
+        template = "dashboard/registrant_list.html"
+        context["live_config"] = live_page_config(
+            event,
+            row_url=reverse("dashboard:registrant_row", args=[0]),
+            counts_url=reverse("dashboard:registrant_counts", args=[event.pk]),
+            down_seconds=LIST_REFRESH["down"], live_seconds=LIST_REFRESH["live"],
+        )
     return no_store(render(request, template, context))
 
 

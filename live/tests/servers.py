@@ -24,45 +24,108 @@ def free_port() -> int:
 
 
 def database_url_for_current_test_db() -> str:
-    """The URL of the database this test run uses (pytest-django's test DB)."""
+    """The URL of the database this test run uses (pytest-django's test DB).
+
+    On SQLite that must be a file (use_a_file_for_the_sqlite_test_db): an
+    in-memory database cannot be shared with a server process."""
     from django.db import connection
 
     s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        name = str(s["NAME"])
+        if name == ":memory:" or "mode=memory" in name:
+            raise RuntimeError("the SQLite test database is in memory; a server cannot share it")
+        return f"sqlite:///{name}"
     return f"postgres://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
+
+
+def use_a_file_for_the_sqlite_test_db() -> None:
+    """From a conftest's pytest_configure: on SQLite, make the test database a
+    file unique to this process (Django deletes it at the end), so that a
+    uvicorn process can open it too. A TEST NAME already set is left alone."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if not database["ENGINE"].endswith("sqlite3"):
+        return
+    test_settings = database.setdefault("TEST", {})
+    if not test_settings.get("NAME"):
+        test_settings["NAME"] = os.path.join(
+            tempfile.gettempdir(), f"registrant-dashboard-test-{os.getpid()}.sqlite3"
+        )
+
+
+class UvicornServer:
+    """config.asgi under uvicorn on a loopback port; may be stopped and started
+    again on the same port (a restarted server, as pages see it)."""
+
+    def __init__(self, *, env: dict[str, str], workers: int = 1, port: int | None = None,
+                 send_buffer: int | None = None) -> None:
+        self.env = env
+        self.workers = workers
+        # A small fixed SO_SNDBUF per connection (uvicorn_small_buffers.py).
+        self.send_buffer = send_buffer
+        self.port = port or free_port()
+        self.proc: subprocess.Popen | None = None
+        self.log = tempfile.NamedTemporaryFile(prefix="uvicorn-", suffix=".log", delete=False)  # noqa: SIM115
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30) -> None:
+        if self.send_buffer:
+            command = [sys.executable, "-m", "live.tests.uvicorn_small_buffers",
+                       "--port", str(self.port), "--send-buffer", str(self.send_buffer)]
+        else:
+            command = [sys.executable, "-m", "uvicorn", "config.asgi:application",
+                       "--host", "127.0.0.1", "--port", str(self.port),
+                       "--workers", str(self.workers), "--no-access-log"]
+        self.proc = subprocess.Popen(
+            command, cwd=ROOT, env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.base", **self.env},
+            stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_text()[-3000:]}")
+            try:
+                httpx.get(f"{self.url}/api/v1/events/", timeout=1)
+                return
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("server did not start") from None
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def log_text(self) -> str:
+        self.log.flush()
+        return Path(self.log.name).read_text(errors="replace")
+
+    def close(self) -> None:
+        self.stop()
+        self.log.close()
+        os.unlink(self.log.name)
 
 
 @contextlib.contextmanager
 def uvicorn_server(*, env: dict[str, str], workers: int = 1):
     """Serve config.asgi on a free loopback port; yields the base URL."""
-    port = free_port()
-    log = tempfile.NamedTemporaryFile(prefix="uvicorn-", suffix=".log", delete=False)  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(workers), "--no-access-log"],
-        cwd=ROOT, env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.base", **env},
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server = UvicornServer(env=env, workers=workers)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {Path(log.name).read_text()[-3000:]}")
-            try:
-                httpx.get(f"{base}/api/v1/events/", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("server did not start") from None
-                time.sleep(0.2)
-        yield base
+        server.start()
+        yield server.url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        os.unlink(log.name)
+        server.close()
 
 
 class RedisServer:

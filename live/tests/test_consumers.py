@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
@@ -15,6 +18,19 @@ from registrants import services
 from registrants.tests.factories import EventFactory, make_registrant, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run(scenario) -> None:
+    """Run an async scenario to its end. In a thread of its own when this one
+    already has a running event loop (pytest-playwright's, once a browser
+    test ran earlier in the session), where async_to_sync would refuse."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        async_to_sync(scenario)()
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(async_to_sync(scenario)).result()
 
 
 def communicator(event_id: int, user) -> WebsocketCommunicator:
@@ -45,7 +61,7 @@ def test_anonymous_connection_is_refused():
         assert not connected
         assert code == 4401
 
-    async_to_sync(scenario)()
+    run(scenario)
 
 
 def test_user_without_a_role_is_refused_and_unknown_event_is_refused():
@@ -59,7 +75,7 @@ def test_user_without_a_role_is_refused_and_unknown_event_is_refused():
         connected, code = await communicator(event.pk + 1000, viewer).connect(timeout=5)
         assert (connected, code) == (False, 4404)
 
-    async_to_sync(scenario)()
+    run(scenario)
 
 
 @pytest.mark.parametrize("role", ["organiser", "checkin_staff", "viewer"])
@@ -82,7 +98,7 @@ def test_every_reading_role_receives_committed_changes_with_deltas(role):
         assert [c["to_status"] for c in message["changes"]] == ["checked_in"]
         await comm.disconnect()
 
-    async_to_sync(scenario)()
+    run(scenario)
 
 
 def test_rolled_back_change_publishes_nothing_and_commit_publishes_exactly_once(viewer_user):
@@ -108,7 +124,7 @@ def test_rolled_back_change_publishes_nothing_and_commit_publishes_exactly_once(
         assert await comm.receive_nothing(timeout=0.5)
         await comm.disconnect()
 
-    async_to_sync(scenario)()
+    run(scenario)
 
 
 def test_entry_scan_of_a_registered_code_is_one_message_with_both_steps(viewer_user):
@@ -126,7 +142,7 @@ def test_entry_scan_of_a_registered_code_is_one_message_with_both_steps(viewer_u
         assert message["delta"] == {"registered": -1, "entered": 1}
         await comm.disconnect()
 
-    async_to_sync(scenario)()
+    run(scenario)
 
 
 def test_registration_and_deletion_move_the_numbers(viewer_user):
@@ -145,7 +161,7 @@ def test_registration_and_deletion_move_the_numbers(viewer_user):
         assert deleted["delta"] == {"registered": -1}
         await comm.disconnect()
 
-    async_to_sync(scenario)()
+    run(scenario)
 
 
 def test_changes_of_other_events_are_not_sent(viewer_user):
@@ -161,7 +177,7 @@ def test_changes_of_other_events_are_not_sent(viewer_user):
         assert await comm.receive_nothing(timeout=0.5)
         await comm.disconnect()
 
-    async_to_sync(scenario)()
+    run(scenario)
 
 
 def test_websocket_from_a_foreign_origin_is_rejected(viewer_user):
@@ -184,7 +200,7 @@ def test_websocket_from_a_foreign_origin_is_rejected(viewer_user):
         assert connected
         await same.disconnect()
 
-    async_to_sync(scenario)()
+    run(scenario)
 
 
 def test_resync_request_answers_a_fresh_snapshot(viewer_user):
@@ -201,4 +217,4 @@ def test_resync_request_answers_a_fresh_snapshot(viewer_user):
         assert again["by_status"]["entered"] == 1
         await comm.disconnect()
 
-    async_to_sync(scenario)()
+    run(scenario)

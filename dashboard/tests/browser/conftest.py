@@ -1,5 +1,9 @@
 """Browser tests: Debian's Chromium driven by pytest-playwright against
-pytest-django's live_server. Never downloads a browser."""
+pytest-django's live_server (WSGI), or against uvicorn for the live pages
+(websockets; test_live.py). Never downloads a browser.
+
+On SQLite the test database is a file here, so that a uvicorn process can
+open the same database as the test."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
+from live.tests.servers import use_a_file_for_the_sqlite_test_db
 from registrants import services
 from registrants.lifecycle import Status
 from registrants.models import GuestType, Source
@@ -27,6 +32,10 @@ PASSWORD = "pw-for-browser-1"
 LAPTOP = {"width": 1366, "height": 768}
 TABLET = {"width": 768, "height": 1024}
 SCREENSHOTS = Path(os.environ.get("TEST_ARTIFACTS", "test-artifacts")) / "screenshots"
+
+
+def pytest_configure(config):
+    use_a_file_for_the_sqlite_test_db()
 
 
 @pytest.fixture(scope="session")

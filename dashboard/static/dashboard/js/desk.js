@@ -4,7 +4,12 @@
    While a name is typed, htmx fills the match list; the arrow keys move
    through it and Enter picks the highlighted person. Enter with nothing
    highlighted sends the input as a code. Escape clears. After every answer
-   the input is empty and focused again, ready for the next badge. */
+   the input is empty and focused again, ready for the next badge.
+
+   Live (live.js): when someone elsewhere changes a registrant of the last
+   scans (another desk, the list, the API), that scan's status badge changes
+   in place. On every (re)connect, and every 20 s while the socket is down
+   (60 s while it is live), the list of last scans is re-read. */
 (function () {
   "use strict";
 
@@ -121,5 +126,60 @@
     });
 
     input.focus();
+    startLive();
   });
+
+  function statusBadge(status, label) {
+    const span = document.createElement("span");
+    span.className = "status status--" + (status || "new");
+    span.textContent = label;
+    return span;
+  }
+
+  function startLive() {
+    const cfg = window.LiveStream && window.LiveStream.config();
+    const recent = document.getElementById("recent-scans");
+    if (!cfg || !recent) return;
+    const labels = {};
+    cfg.statuses.forEach(function (pair) { labels[pair[0]] = pair[1]; });
+
+    function reread() {
+      if (document.querySelector("#desk-form.htmx-request")) return; // its answer brings the list
+      fetch(cfg.recent_url, { credentials: "same-origin", headers: { "HX-Request": "true" } })
+        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (html) {
+          const current = document.getElementById("recent-scans");
+          if (html === null || !current) return;
+          const holder = document.createElement("div");
+          holder.innerHTML = html.trim();
+          const fresh = holder.querySelector("#recent-scans");
+          if (fresh) current.replaceWith(fresh);
+        })
+        .catch(function () { /* the next periodic re-read tries again */ });
+    }
+
+    function onChange(message) {
+      const registrant = message.registrant || {};
+      document.querySelectorAll('#recent-scans [data-registrant-id="' + registrant.id + '"] [data-recent-status]')
+        .forEach(function (slot) {
+          if (message.action === "deleted") {
+            slot.textContent = "deleted";
+            slot.classList.add("muted");
+          } else if (registrant.status) {
+            slot.replaceChildren(statusBadge(registrant.status, labels[registrant.status] || registrant.status));
+          }
+        });
+    }
+
+    window.checkInDesk = {
+      stream: window.LiveStream.start({
+        url: cfg.url,
+        onOpen: reread,
+        onChange: onChange,
+        refresh: reread,
+        downSeconds: cfg.down_seconds,
+        liveSeconds: cfg.live_seconds,
+      }),
+    };
+  }
 })();

@@ -1,5 +1,10 @@
-/* The registrant list: row selection for bulk actions, and re-reading the
-   list after a bulk action changed it. */
+/* The registrant list: row selection for bulk actions, re-reading the list
+   after a bulk action changed it, and following the event live (live.js):
+   a pushed change re-reads that registrant's row if it is on this page
+   (its checkbox keeps its state), and the status chips' counts are re-read
+   at most once a second. On every (re)connect, and every 15 s while the
+   socket is down (60 s while it is live), the whole result table is re-read
+   for the current URL, keeping the ticked checkboxes. */
 (function () {
   "use strict";
 
@@ -41,11 +46,114 @@
   // After a bulk action: the server sends HX-Trigger "registrants-changed";
   // the list re-reads the current URL (its filters, ordering and page).
   document.body.addEventListener("registrants-changed", function () {
-    window.htmx.ajax("GET", window.location.pathname + window.location.search, {
-      target: "#results", swap: "innerHTML",
-    });
+    rereadResults();
   });
 
-  document.addEventListener("DOMContentLoaded", updateSelection);
-  if (document.readyState !== "loading") updateSelection();
+  function checkedIds() {
+    return boxes().filter(function (b) { return b.checked; }).map(function (b) { return b.value; });
+  }
+
+  function restoreChecked(ids) {
+    boxes().forEach(function (b) { if (ids.indexOf(b.value) >= 0) b.checked = true; });
+    updateSelection();
+  }
+
+  // Re-read the result table for the current URL, keeping the ticked boxes.
+  function rereadResults() {
+    const results = document.getElementById("results");
+    // The user's own filter request is on its way (hx-indicator="#results").
+    if (!results || !window.htmx || results.classList.contains("htmx-request")) return;
+    const ticked = checkedIds();
+    window.htmx.ajax("GET", window.location.pathname + window.location.search, {
+      target: "#results", swap: "innerHTML",
+    }).then(function () { restoreChecked(ticked); });
+  }
+
+  // --- Live ----------------------------------------------------------------------------
+
+  let cfg = null;
+  let countsTimer = null;
+  let lastCounts = 0;
+
+  function countsSoon() {
+    if (countsTimer) return;
+    const wait = Math.max(250, lastCounts + 1000 - Date.now());
+    countsTimer = window.setTimeout(function () {
+      countsTimer = null;
+      lastCounts = Date.now();
+      fetch(cfg.counts_url + window.location.search, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (data) {
+          if (!data) return;
+          Object.keys(data.counts).forEach(function (status) {
+            const el = document.getElementById("count-" + status);
+            if (el) el.textContent = String(data.counts[status]);
+          });
+        })
+        .catch(function () { /* the periodic re-read catches up */ });
+    }, wait);
+  }
+
+  function rereadRow(id) {
+    const row = document.getElementById("row-" + id);
+    if (!row) return;
+    // The user's own click on this row is on its way; its answer is the new row.
+    if (row.querySelector(".htmx-request") || row.classList.contains("htmx-request")) return;
+    const url = cfg.row_url.replace("/0/", "/" + id + "/") + "?next=" +
+      encodeURIComponent(window.location.pathname + window.location.search);
+    fetch(url, { credentials: "same-origin", headers: { "HX-Request": "true" } })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        if (html === null || document.getElementById("row-" + id) !== row) return;
+        const box = row.querySelector(".row-select");
+        const ticked = box ? box.checked : false;
+        const holder = document.createElement("tbody");
+        holder.innerHTML = html.trim();
+        const fresh = holder.querySelector("tr");
+        if (!fresh) return;
+        row.replaceWith(fresh);
+        window.htmx.process(fresh);
+        const newBox = fresh.querySelector(".row-select");
+        if (newBox) newBox.checked = ticked;
+        updateSelection();
+      })
+      .catch(function () { /* the periodic re-read catches up */ });
+  }
+
+  function onChange(message) {
+    const registrant = message.registrant || {};
+    const row = document.getElementById("row-" + registrant.id);
+    if (row) {
+      if (message.action === "deleted") {
+        row.remove();
+        updateSelection();
+      } else if (message.kind !== "status" || row.dataset.status !== registrant.status) {
+        rereadRow(registrant.id);
+      }
+    }
+    countsSoon();
+  }
+
+  function startLive() {
+    cfg = window.LiveStream && window.LiveStream.config();
+    if (!cfg || !document.getElementById("results")) return;
+    window.registrantList = {
+      stream: window.LiveStream.start({
+        url: cfg.url,
+        onOpen: rereadResults,
+        onChange: onChange,
+        refresh: rereadResults,
+        downSeconds: cfg.down_seconds,
+        liveSeconds: cfg.live_seconds,
+      }),
+    };
+  }
+
+  function ready() {
+    updateSelection();
+    startLive();
+  }
+
+  if (document.readyState !== "loading") ready();
+  else document.addEventListener("DOMContentLoaded", ready);
 })();

@@ -1,0 +1,221 @@
+"""The live pages in headless Chromium against a real ASGI server.
+
+pytest-django's live_server speaks WSGI only, so these tests start uvicorn
+(config.asgi: HTTP and websockets in one process) on the test database: on
+PostgreSQL the test run's database, on SQLite the test database file (this
+directory's conftest makes it a file). The test logs in through the page,
+then changes statuses from outside it: through the API with a token (httpx),
+or in the database while the server is down. Screenshots go to
+test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+from rest_framework.authtoken.models import Token
+
+from dashboard.presenters import tiles_from_counts
+from live.tests.servers import UvicornServer, database_url_for_current_test_db
+from registrants import services
+from registrants.lifecycle import Status
+from registrants.models import Source
+
+from .conftest import LAPTOP, PASSWORD
+
+pytestmark = pytest.mark.browser
+
+USERNAMES = {"organiser": "olga", "staff": "sam", "viewer": "vera"}
+
+
+@pytest.fixture
+def asgi_server(transactional_db):
+    server = UvicornServer(env={
+        "DATABASE_URL": database_url_for_current_test_db(),
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",  # static files from the apps
+        "LOG_LEVEL": "WARNING",
+    })
+    try:
+        server.start(timeout=60)
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def open_live(browser, asgi_server):
+    """open_live(role, path) -> a page logged in through the login form."""
+    contexts = []
+
+    def _open(role: str, path: str, viewport: dict | None = None):
+        context = browser.new_context(viewport=viewport or LAPTOP, base_url=asgi_server.url)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/login/?next=" + path)
+        page.get_by_label("Username").fill(USERNAMES[role])
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(asgi_server.url + path)
+        return page
+
+    yield _open
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def api(asgi_server, users):
+    """An httpx client of the organiser's token, outside any page."""
+    token = Token.objects.create(user=users["organiser"]).key
+    with httpx.Client(base_url=asgi_server.url, timeout=10,
+                      headers={"Authorization": f"Bearer {token}"}) as client:
+        yield client
+
+
+def move(api, registrant, to_status: str) -> None:
+    """Change a status through the API, outside any page."""
+    response = api.post(f"/api/v1/registrants/{registrant.pk}/transitions/",
+                        json={"to_status": to_status})
+    assert response.status_code == 200, response.text
+
+
+def shown_tiles(page) -> dict[str, tuple[str, str]]:
+    rows = page.eval_on_selector_all("[data-tile]", """els => els.map(e => [
+        e.dataset.tile, e.querySelector('[data-value]').textContent,
+        e.querySelector('[data-percent]').textContent])""")
+    return {key: (value, percent) for key, value, percent in rows}
+
+
+def test_dashboard_follows_an_api_change_within_a_second_and_comes_back_after_a_restart(
+    open_live, asgi_server, api, conference, users, shoot
+):
+    event, ada, dennis = conference["event"], conference["ada"], conference["dennis"]
+    page = open_live("viewer", f"/events/{event.pk}/dashboard/")
+    indicator = page.locator("#live-state")
+    expect(indicator).to_have_attribute("data-state", "live", timeout=15_000)
+    expect(indicator).to_contain_text("Live")
+    checked_in = page.locator('[data-tile="checked_in"] [data-value]')
+    expect(checked_in).to_have_text("2")
+    page.evaluate("window.notReloaded = true")
+    # The page notes the moment the tile changes (epoch ms, the same clock as
+    # time.time() here): Playwright's own polling would add its intervals.
+    page.evaluate("""() => {
+        const value = document.querySelector('[data-tile="checked_in"] [data-value]');
+        new MutationObserver(() => {
+            if (value.textContent === "3" && !window.tileChangedAt) window.tileChangedAt = Date.now();
+        }).observe(value, { childList: true, characterData: true, subtree: true });
+    }""")
+
+    move(api, ada, Status.CHECKED_IN)
+    answered_ms = time.time() * 1000
+    page.wait_for_function("() => window.tileChangedAt", timeout=1_000)
+    expect(checked_in).to_have_text("3")
+    assert page.evaluate("window.tileChangedAt") - answered_ms < 1000
+    assert page.evaluate("window.notReloaded") is True
+    newest = page.locator("#feed tr").first
+    expect(newest).to_contain_text("Ada Lovelace")
+    expect(newest).to_contain_text("olga")
+    expect(newest).to_contain_text("API")
+
+    # The tiles the page computed equal the server's numbers: the counts of
+    # the stats endpoint, the percentages of numbers.json (presenters.py).
+    stats = api.get(f"/api/v1/events/{event.pk}/stats/").json()
+    numbers = page.request.get(f"/events/{event.pk}/dashboard/numbers.json").json()
+    expected = {t["key"]: (str(t["value"]), str(t["percent"])) for t in numbers["tiles"]}
+    assert shown_tiles(page) == expected
+    for status in Status:
+        assert expected[status.value][0] == str(stats["by_status"][status.value])
+    for key in ("attendees", "on_site", "seats_left"):
+        assert expected[key][0] == str(stats[key])
+    shoot(page, "live-dashboard")
+
+    # The server goes away: the page says so and falls back to polling...
+    asgi_server.stop()
+    expect(indicator).to_have_attribute("data-state", "reconnecting", timeout=15_000)
+    expect(indicator).to_contain_text("Reconnecting")
+    shoot(page, "live-dashboard-reconnecting")
+    # ...a change lands while nobody can push it...
+    services.registrant_change_status(registrant_id=dennis.pk, to_status=Status.CHECKED_IN,
+                                      actor=users["staff"], source=Source.SCAN)
+    # ...and once the server is back on the same port the page is live again
+    # and shows the change it missed.
+    asgi_server.start(timeout=60)
+    expect(indicator).to_have_attribute("data-state", "live", timeout=30_000)
+    expect(checked_in).to_have_text("4", timeout=5_000)
+    assert page.evaluate("window.notReloaded") is True
+
+
+def test_list_rows_chips_and_the_desks_last_scans_follow_changes_made_elsewhere(
+    open_live, api, conference, shoot
+):
+    event, ada, dennis = conference["event"], conference["ada"], conference["dennis"]
+    listing = open_live("organiser", f"/events/{event.pk}/registrants/")
+    expect(listing.locator("#live-state")).to_have_attribute("data-state", "live", timeout=15_000)
+    ada_row = listing.locator(f"#row-{ada.pk}")
+    ada_row.locator(".row-select").check()
+    expect(listing.locator("#selected-count")).to_have_text("1 selected")
+    expect(listing.locator("#count-registered")).to_have_text("3")
+
+    desk = open_live("staff", f"/events/{event.pk}/desk/")
+    expect(desk.locator("#live-state")).to_have_attribute("data-state", "live", timeout=15_000)
+    box = desk.get_by_label("Scan a badge or type a name")
+    box.press_sequentially(dennis.check_in_code, delay=5)
+    box.press("Enter")
+    dennis_scan = desk.locator(f'#recent-scans [data-registrant-id="{dennis.pk}"]')
+    expect(dennis_scan.locator("[data-recent-status]")).to_have_text("Checked in")
+
+    # Someone else checks Ada in and lets Dennis in, through the API.
+    move(api, ada, Status.CHECKED_IN)
+    move(api, dennis, Status.ENTERED)
+    expect(ada_row.locator(".col-status")).to_have_text("Checked in", timeout=3_000)
+    expect(ada_row).to_have_attribute("data-status", "checked_in")
+    # Updated in place: the tick survived, and the buttons are those of now.
+    expect(ada_row.locator(".row-select")).to_be_checked()
+    expect(listing.locator("#selected-count")).to_have_text("1 selected")
+    expect(ada_row.get_by_role("button", name="Undo check-in: Ada Lovelace")).to_be_visible()
+    expect(listing.locator("#count-registered")).to_have_text("1", timeout=3_000)
+    expect(listing.locator("#count-checked_in")).to_have_text("3")
+    expect(dennis_scan.locator("[data-recent-status]")).to_have_text("Entered", timeout=3_000)
+    shoot(listing, "live-list")
+    shoot(desk, "live-desk")
+
+    # The row's own buttons still work after the in-place update.
+    ada_row.get_by_role("button", name="Let in: Ada Lovelace").click()
+    expect(ada_row.locator(".col-status")).to_have_text("Entered")
+    expect(listing.locator("#count-entered")).to_have_text("6", timeout=3_000)
+
+
+def test_the_pages_tiles_are_computed_exactly_as_the_server_computes_them(open_as, conference):
+    """computeTiles (JavaScript) against presenters.tiles_from_counts over
+    many counts, ties of Python's round() (6.25 -> 6.2) included."""
+    page = open_as("viewer", f"/events/{conference['event'].pk}/dashboard/")
+    page.wait_for_function("() => !!(window.eventDashboard && window.eventDashboard.computeTiles)")
+    statuses = [s.value for s in Status]
+    rng = random.Random(4)
+    cases = [
+        ({s: 0 for s in statuses}, 0),
+        ({s: 0 for s in statuses}, 100),
+        ({"registered": 1, "checked_in": 0, "entered": 0, "exited": 0, "cancelled": 15}, 16),
+        ({"registered": 3, "checked_in": 0, "entered": 0, "exited": 0, "cancelled": 13}, 80),
+        ({"registered": 1, "checked_in": 2, "entered": 3, "exited": 4, "cancelled": 90}, 5),
+        ({"registered": 7, "checked_in": 7, "entered": 7, "exited": 7, "cancelled": 7}, 3),
+    ]
+    for _ in range(400):
+        counts = {s: rng.choice([0, 1, 2, 3, rng.randint(0, 40), rng.randint(0, 5000)])
+                  for s in statuses}
+        cases.append((counts, rng.choice([0, 1, 8, 16, 40, 80, 120, rng.randint(1, 10_000)])))
+    computed = page.evaluate(
+        "cases => cases.map(c => window.eventDashboard.computeTiles(c[0], c[1]))",
+        [[counts, capacity] for counts, capacity in cases],
+    )
+    for (counts, capacity), tiles in zip(cases, computed, strict=True):
+        expected = [
+            {"key": t["key"], "value": t["value"], "percent": str(t["percent"])}
+            for t in tiles_from_counts(counts, capacity)
+        ]
+        assert tiles == expected, (counts, capacity)

@@ -1,0 +1,84 @@
+"""Small reads for the live pages: what a pushed change makes them re-read.
+
+- one list row, as the list would render it for this user's role;
+- the list's chip counts under the current filters;
+- the desk's last scans with their registrants' statuses now.
+
+Only scripts read these, so they answer 401/403 instead of redirecting to
+the login page (a redirect would put the login form into a table row).
+"""
+
+from __future__ import annotations
+
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET
+
+from registrants import selectors
+from registrants.models import Event
+from registrants.permissions import role_kinds
+
+from ..access import P_VIEW_EVENT, P_VIEW_REGISTRANT, capabilities
+from ..listing import chip_counts, row_for
+from .common import no_store
+from .desk import DESK_PERMS, recent_with_statuses, session_key
+
+
+def _refusal(request, perms) -> HttpResponse | None:
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": {"code": "not_authenticated",
+                                       "message": "Your session has ended; log in again."}},
+                            status=401)
+    if not request.user.has_perms(perms):
+        return JsonResponse({"error": {"code": "permission_denied",
+                                       "message": "Your role may not read this."}},
+                            status=403)
+    return None
+
+
+def _list_url(request, event_id: int) -> str:
+    """Where the row's plain-form fallback returns to: the list the row is on."""
+    target = request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("dashboard:registrants", args=[event_id])
+
+
+@require_GET
+def registrant_row(request, pk: int):
+    """One row of the registrant list, with the buttons this user's role has."""
+    refusal = _refusal(request, (P_VIEW_EVENT, P_VIEW_REGISTRANT))
+    if refusal:
+        return refusal
+    registrant = get_object_or_404(selectors.registrant_list().select_related("event"), pk=pk)
+    row = row_for(registrant, user=request.user, kinds=role_kinds(request.user))
+    return no_store(render(request, "dashboard/partials/registrant_row.html", {
+        "row": row, "can": capabilities(request.user), "event": registrant.event,
+        "next": _list_url(request, registrant.event_id),
+    }))
+
+
+@require_GET
+def registrant_counts(request, event_id: int):
+    """The status chips' counts under the filters in the query string."""
+    refusal = _refusal(request, (P_VIEW_EVENT, P_VIEW_REGISTRANT))
+    if refusal:
+        return refusal
+    event = get_object_or_404(Event, pk=event_id)
+    return no_store(JsonResponse({"counts": chip_counts(event=event, params=request.GET)}))
+
+
+@require_GET
+def desk_recent(request, event_id: int):
+    """The desk's last scans (from this session), statuses as they are now."""
+    refusal = _refusal(request, DESK_PERMS)
+    if refusal:
+        return refusal
+    event = get_object_or_404(Event, pk=event_id)
+    recent = recent_with_statuses(request.session.get(session_key(event.pk), []))
+    return no_store(render(request, "dashboard/partials/desk_recent.html",
+                           {"event": event, "recent": recent}))
