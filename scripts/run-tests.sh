@@ -33,10 +33,10 @@ run() {
 }
 failed=0
 
-run "PostgreSQL + Redis" $PY -m pytest -p no:cacheprovider -m "not browser" "$@"
+run "PostgreSQL + Redis" $PY -m pytest -p no:cacheprovider --durations=15 -m "not browser" "$@"
 run "PostgreSQL + Redis, browser" $PY -m pytest -p no:cacheprovider -m "browser" "$@"
 run "SQLite" env -u DATABASE_URL -u REDIS_URL TEST_DB=sqlite \
-    $PY -m pytest -p no:cacheprovider -m "not postgres and not browser" "$@"
+    $PY -m pytest -p no:cacheprovider --durations=15 -m "not postgres and not browser" "$@"
 run "SQLite, browser" env -u DATABASE_URL -u REDIS_URL TEST_DB=sqlite \
     $PY -m pytest -p no:cacheprovider -m "browser and not postgres" "$@"
 
