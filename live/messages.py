@@ -31,13 +31,27 @@ def _registrant_summary(registrant: Registrant) -> dict[str, Any]:
     }
 
 
-def status_change_message(change_ids: list[int]) -> dict[str, Any] | None:
-    """One message for the rows written by one committed status change."""
-    changes = list(
-        StatusChange.objects.filter(pk__in=change_ids)
-        .select_related("actor", "registrant", "registrant__company")
-        .order_by("id")
-    )
+def status_change_message(
+    change_ids: list[int],
+    *,
+    registrant: Registrant | None = None,
+    change_rows: list[StatusChange] | None = None,
+) -> dict[str, Any] | None:
+    """One message for the rows written by one committed status change.
+
+    Built from the objects the service wrote when it passes them; otherwise
+    the rows are read back by id.
+    """
+    if registrant is not None and change_rows:
+        changes = sorted(change_rows, key=lambda c: c.pk)
+        for change in changes:
+            change.registrant = registrant
+    else:
+        changes = list(
+            StatusChange.objects.filter(pk__in=change_ids)
+            .select_related("actor", "registrant", "registrant__company")
+            .order_by("id")
+        )
     if not changes:
         return None  # deleted since (the registrant went); nothing to tell
     delta: Counter[str] = Counter()

@@ -87,7 +87,9 @@ def publish(event_id: int, message: dict[str, Any]) -> Future | None:
 @receiver(status_changed, dispatch_uid="live.status_changed")
 def _on_status_changed(sender, *, event_id: int, registrant_id: int, changes: list[int], **kwargs):
     try:
-        message = status_change_message(changes)
+        message = status_change_message(
+            changes, registrant=kwargs.get("registrant"), change_rows=kwargs.get("change_rows")
+        )
     except Exception:
         logger.exception("could not build the live message for registrant %s", registrant_id)
         return

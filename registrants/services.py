@@ -56,11 +56,16 @@ def _actor_or_none(actor: Actor) -> Any:
     return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
 
 
-def _announce_status_change(registrant: Registrant, change_ids: list[int]) -> None:
+def _announce_status_change(registrant: Registrant, changes: list[StatusChange]) -> None:
+    """Tell receivers after commit. The rows themselves travel with the
+    signal, so that the live publisher need not read back what was just
+    written (that read cost a quarter of a scan request)."""
     event_id, registrant_id = registrant.event_id, registrant.pk
+    change_ids = [c.pk for c in changes]
     transaction.on_commit(
         lambda: status_changed.send(
-            sender=Registrant, event_id=event_id, registrant_id=registrant_id, changes=change_ids
+            sender=Registrant, event_id=event_id, registrant_id=registrant_id,
+            changes=change_ids, registrant=registrant, change_rows=changes,
         )
     )
 
@@ -335,7 +340,7 @@ def registrant_register(
             actor=actor, source=source, note=note,
         )
         _announce_registrant(event.pk, registrant.pk, "created", registrant.status)
-        _announce_status_change(registrant, [change.pk])
+        _announce_status_change(registrant, [change])
     return registrant
 
 
@@ -522,7 +527,7 @@ def registrant_change_status(
         if kind == Kind.REINSTATE:
             _require_free_seat(_lock_event(registrant.event_id))
         change = _apply(registrant, to_status, actor=actor, source=source, note=note)
-        _announce_status_change(registrant, [change.pk])
+        _announce_status_change(registrant, [change])
     return StatusResult(registrant, changed=True, changes=[change])
 
 
@@ -579,7 +584,7 @@ def registrant_scan(
         changes = [
             _apply(registrant, step, actor=actor, source=source) for step in plan.steps
         ]
-        _announce_status_change(registrant, [c.pk for c in changes])
+        _announce_status_change(registrant, changes)
     return StatusResult(registrant, changed=True, changes=changes)
 
 

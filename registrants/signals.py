@@ -6,7 +6,8 @@ in the database: a rolled-back change is never announced.
 
 from django.dispatch import Signal
 
-# kwargs: event_id, registrant_id, changes (list of StatusChange ids)
+# kwargs: event_id, registrant_id, changes (list of StatusChange ids), and
+# registrant and change_rows (the objects as written, when the sender has them)
 status_changed = Signal()
 # kwargs: event_id, registrant_id, action ("created" | "updated" | "deleted"),
 # status (the registrant's status at that moment; for "deleted", the last one)
