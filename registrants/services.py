@@ -321,7 +321,9 @@ def registrant_register(
 
     Raises not_found (no such event), event_full (409), validation_error.
     """
-    name, email = _validated_details(name=name, email=email, guest_type=guest_type)
+    clean_name, clean_email = _validated_details(name=name, email=email, guest_type=guest_type)
+    assert clean_name is not None and clean_email is not None  # both were given
+    name, email = clean_name, clean_email
     with transaction.atomic():
         event = _lock_event(event_id)
         _require_free_seat(event)
@@ -593,7 +595,7 @@ def _scan_summary(registrant: Registrant) -> dict[str, Any]:
     return {
         "id": registrant.pk,
         "name": registrant.name,
-        "company": registrant.company.name if registrant.company_id else None,
+        "company": registrant.company.name if registrant.company is not None else None,
         "guest_type": registrant.guest_type,
         "status": registrant.status,
     }
