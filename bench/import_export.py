@@ -55,8 +55,11 @@ GUEST_TYPES = ["attendee", "speaker", "sponsor", "exhibitor", "staff", "press", 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--rows", type=int, default=100_000)
-    p.add_argument("--database-url", default=DEFAULT_SERVER_URL,
-                   help="PostgreSQL server to create the throwaway database on")
+    p.add_argument(
+        "--database-url",
+        default=DEFAULT_SERVER_URL,
+        help="PostgreSQL server to create the throwaway database on",
+    )
     p.add_argument("--no-xlsx", action="store_true", help="skip the XLSX import")
     p.add_argument("--keep-db", action="store_true")
     return p.parse_args(argv)
@@ -117,10 +120,15 @@ class Step:
     def __exit__(self, *exc):
         seconds = time.perf_counter() - self.start
         cpu = time.process_time() - self.cpu
-        self.results[self.name] = {"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
-                                   "peak_rss_mb": round(rss_mb("VmHWM"), 1)}
-        print(f"  {self.name:<14} {seconds:7.2f} s wall  {cpu:7.2f} s CPU (this process)"
-              f"   peak RSS {rss_mb('VmHWM'):6.1f} MB")
+        self.results[self.name] = {
+            "seconds": round(seconds, 2),
+            "cpu_seconds": round(cpu, 2),
+            "peak_rss_mb": round(rss_mb("VmHWM"), 1),
+        }
+        print(
+            f"  {self.name:<14} {seconds:7.2f} s wall  {cpu:7.2f} s CPU (this process)"
+            f"   peak RSS {rss_mb('VmHWM'):6.1f} MB"
+        )
         return False
 
 
@@ -128,8 +136,12 @@ class Step:
 
 
 def person(i: int) -> list[str]:
-    return [f"Guest {i}", f"guest{i}@bench.example", f"Bench Company {i % 200}",
-            GUEST_TYPES[i % len(GUEST_TYPES)]]
+    return [
+        f"Guest {i}",
+        f"guest{i}@bench.example",
+        f"Bench Company {i % 200}",
+        GUEST_TYPES[i % len(GUEST_TYPES)],
+    ]
 
 
 def write_csv(path: Path, rows: int) -> None:
@@ -181,20 +193,27 @@ def run(args: argparse.Namespace, workdir: Path) -> dict:
 
     call_command("migrate", interactive=False, verbosity=0)
     organiser = make_user("bench-organiser", "organiser")
-    event = Event.objects.create(name="Import bench", date=dt.date(2026, 11, 26),
-                                 capacity=args.rows)
+    event = Event.objects.create(
+        name="Import bench", date=dt.date(2026, 11, 26), capacity=args.rows
+    )
     csv_path = workdir / "registrants.csv"
     write_csv(csv_path, args.rows)
-    results: dict = {"rows": args.rows, "csv_mb": round(csv_path.stat().st_size / 2**20, 1),
-                     "baseline_rss_mb": round(rss_mb(), 1)}
+    results: dict = {
+        "rows": args.rows,
+        "csv_mb": round(csv_path.stat().st_size / 2**20, 1),
+        "baseline_rss_mb": round(rss_mb(), 1),
+    }
     results["load_average"] = os.getloadavg()[0]
-    print(f"{args.rows:,} rows, CSV {results['csv_mb']} MB, baseline RSS "
-          f"{results['baseline_rss_mb']} MB, load average {results['load_average']:.1f} "
-          f"on {os.cpu_count()} cores")
+    print(
+        f"{args.rows:,} rows, CSV {results['csv_mb']} MB, baseline RSS "
+        f"{results['baseline_rss_mb']} MB, load average {results['load_average']:.1f} "
+        f"on {os.cpu_count()} cores"
+    )
 
     with Step("import_csv", results):
-        job = services.import_job_create(event_id=event.pk, upload=LocalFile(csv_path),
-                                         actor=organiser)
+        job = services.import_job_create(
+            event_id=event.pk, upload=LocalFile(csv_path), actor=organiser
+        )
         services.import_job_run(job_id=job.pk)
     job = ImportJob.objects.get(pk=job.pk)
     assert (job.state, job.created) == ("done", args.rows), (job.state, job.message)
@@ -211,11 +230,13 @@ def run(args: argparse.Namespace, workdir: Path) -> dict:
     if not args.no_xlsx:
         xlsx_path = workdir / "registrants.xlsx"
         write_xlsx(xlsx_path, args.rows)
-        second = Event.objects.create(name="Import bench XLSX", date=dt.date(2026, 11, 27),
-                                      capacity=args.rows)
+        second = Event.objects.create(
+            name="Import bench XLSX", date=dt.date(2026, 11, 27), capacity=args.rows
+        )
         with Step("import_xlsx", results):
-            job2 = services.import_job_create(event_id=second.pk, upload=LocalFile(xlsx_path),
-                                              actor=organiser)
+            job2 = services.import_job_create(
+                event_id=second.pk, upload=LocalFile(xlsx_path), actor=organiser
+            )
             services.import_job_run(job_id=job2.pk)
         job2 = ImportJob.objects.get(pk=job2.pk)
         assert (job2.state, job2.created) == ("done", args.rows), (job2.state, job2.message)
@@ -236,14 +257,16 @@ def main(argv=None) -> int:
     dbname = f"rd_bench_imports_{os.getpid()}"
     create_database(args.database_url, dbname)
     workdir = Path(tempfile.mkdtemp(prefix="rd-bench-imports-"))
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "config.settings.base",
-        "DATABASE_URL": database_url(args.database_url, dbname),
-        "REDIS_URL": "",
-        "IMPORT_UPLOAD_DIR": str(workdir / "uploads"),
-        "LOG_LEVEL": "WARNING",
-        "DEBUG": "false",
-    })
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.base",
+            "DATABASE_URL": database_url(args.database_url, dbname),
+            "REDIS_URL": "",
+            "IMPORT_UPLOAD_DIR": str(workdir / "uploads"),
+            "LOG_LEVEL": "WARNING",
+            "DEBUG": "false",
+        }
+    )
     warnings.filterwarnings("ignore", message="No directory at")
     sys.path.insert(0, str(REPO))
     try:
@@ -255,7 +278,9 @@ def main(argv=None) -> int:
         shutil.rmtree(workdir, ignore_errors=True)
         if not args.keep_db:
             drop_database(args.database_url, dbname)
-    peak = max(v["peak_rss_mb"] for v in results.values() if isinstance(v, dict) and "peak_rss_mb" in v)
+    peak = max(
+        v["peak_rss_mb"] for v in results.values() if isinstance(v, dict) and "peak_rss_mb" in v
+    )
     verdict = {
         "import_csv_under_10s": results["import_csv"]["seconds"] < TARGETS["import_s"],
         "export_csv_under_5s": results["export_csv"]["seconds"] < TARGETS["export_s"],

@@ -72,16 +72,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description="Latency of live pushes: API answer -> websocket clients.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--clients", default="50,200", help="websocket clients per round, comma-separated")
+    p.add_argument(
+        "--clients", default="50,200", help="websocket clients per round, comma-separated"
+    )
     p.add_argument("--changes", type=int, default=500, help="status changes per round")
     p.add_argument("--concurrency", type=int, default=1, help="API requests in flight at once")
     p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
-    p.add_argument("--database-url", default=st.DEFAULT_SERVER_URL,
-                   help="PostgreSQL server for the throwaway database (its path is ignored)")
-    p.add_argument("--redis-url", default="",
-                   help="REDIS_URL for the server; default: a private redis-server")
-    p.add_argument("--settle", type=float, default=15.0,
-                   help="seconds to wait after the last change for stragglers")
+    p.add_argument(
+        "--database-url",
+        default=st.DEFAULT_SERVER_URL,
+        help="PostgreSQL server for the throwaway database (its path is ignored)",
+    )
+    p.add_argument(
+        "--redis-url", default="", help="REDIS_URL for the server; default: a private redis-server"
+    )
+    p.add_argument(
+        "--settle",
+        type=float,
+        default=15.0,
+        help="seconds to wait after the last change for stragglers",
+    )
     p.add_argument("--keep-db", action="store_true", help="do not drop the database at the end")
     p.add_argument("--no-save", action="store_true", help="do not write bench/results/*.json")
     args = p.parse_args(argv)
@@ -119,12 +129,17 @@ def seed(rounds: int, changes: int, sessions: int) -> dict[str, Any]:
         viewer = users.create_user(username="bench-viewer")
         viewer.groups.add(Group.objects.get(name=VIEWER))
         token = Token.objects.create(user=organiser).key
-        event = Event.objects.create(name="Live latency", date=datetime(2026, 11, 26, tzinfo=UTC).date(),
-                                     capacity=rounds * changes + 10)
+        event = Event.objects.create(
+            name="Live latency",
+            date=datetime(2026, 11, 26, tzinfo=UTC).date(),
+            capacity=rounds * changes + 10,
+        )
     # Through the service, so each has its creation history row (as in life).
     ids = [
         services.registrant_register(
-            event_id=event.pk, name=f"Guest {i}", email=f"guest{i}@bench.example",
+            event_id=event.pk,
+            name=f"Guest {i}",
+            email=f"guest{i}@bench.example",
             company_name=f"Company {i % 40}" if i % 5 else None,
         ).pk
         for i in range(rounds * changes)
@@ -136,8 +151,9 @@ def seed(rounds: int, changes: int, sessions: int) -> dict[str, Any]:
 # --- Websocket clients (separate processes) ------------------------------------------------
 
 
-def client_process(ws_url: str, origin: str, cookies: list[str], expected: list[int],
-                   ready, stop, results) -> None:
+def client_process(
+    ws_url: str, origin: str, cookies: list[str], expected: list[int], ready, stop, results
+) -> None:
     """Open one socket per cookie; record (registrant id, arrival) per change."""
     import websockets
 
@@ -149,8 +165,12 @@ def client_process(ws_url: str, origin: str, cookies: list[str], expected: list[
         dropped = None
         try:
             async with websockets.connect(
-                ws_url, origin=origin, additional_headers={"Cookie": cookie},
-                open_timeout=60, max_size=None, ping_interval=None,
+                ws_url,
+                origin=origin,
+                additional_headers={"Cookie": cookie},
+                open_timeout=60,
+                max_size=None,
+                ping_interval=None,
             ) as ws:
                 first = json.loads(await ws.recv())
                 assert first["type"] == "numbers", first
@@ -192,7 +212,9 @@ def client_process(ws_url: str, origin: str, cookies: list[str], expected: list[
 # --- One round ------------------------------------------------------------------------------------
 
 
-def api_changes(base: str, token: str, ids: list[int], concurrency: int) -> tuple[dict[int, float], dict[int, float], list[str]]:
+def api_changes(
+    base: str, token: str, ids: list[int], concurrency: int
+) -> tuple[dict[int, float], dict[int, float], list[str]]:
     """registered -> checked_in for each id; (sent, answered, errors)."""
     sent: dict[int, float] = {}
     answered: dict[int, float] = {}
@@ -202,15 +224,17 @@ def api_changes(base: str, token: str, ids: list[int], concurrency: int) -> tupl
 
     def client() -> httpx.Client:
         if not hasattr(local, "client"):
-            local.client = httpx.Client(base_url=base, timeout=30,
-                                        headers={"Authorization": f"Bearer {token}"})
+            local.client = httpx.Client(
+                base_url=base, timeout=30, headers={"Authorization": f"Bearer {token}"}
+            )
         return local.client
 
     def change(rid: int) -> None:
         t0 = time.monotonic()
         try:
-            response = client().post(f"/api/v1/registrants/{rid}/transitions/",
-                                     json={"to_status": "checked_in"})
+            response = client().post(
+                f"/api/v1/registrants/{rid}/transitions/", json={"to_status": "checked_in"}
+            )
         except httpx.HTTPError as exc:
             with lock:
                 errors.append(f"{rid}: {type(exc).__name__}")
@@ -236,14 +260,20 @@ def percentile(values: list[float], q: float) -> float | None:
     return st.percentile(sorted(values), q / 100)
 
 
-def run_round(args, base: str, seed_: dict[str, Any], clients: int, ids: list[int]) -> dict[str, Any]:
+def run_round(
+    args, base: str, seed_: dict[str, Any], clients: int, ids: list[int]
+) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     ready, results, stop = ctx.Queue(), ctx.Queue(), ctx.Event()
     ws_url = base.replace("http://", "ws://") + f"/ws/events/{seed_['event_id']}/"
     cookies = seed_["cookies"][:clients]
-    groups = [cookies[i:i + SOCKETS_PER_PROCESS] for i in range(0, clients, SOCKETS_PER_PROCESS)]
-    procs = [ctx.Process(target=client_process, args=(ws_url, base, g, ids, ready, stop, results),
-                         daemon=True) for g in groups]
+    groups = [cookies[i : i + SOCKETS_PER_PROCESS] for i in range(0, clients, SOCKETS_PER_PROCESS)]
+    procs = [
+        ctx.Process(
+            target=client_process, args=(ws_url, base, g, ids, ready, stop, results), daemon=True
+        )
+        for g in groups
+    ]
     for p in procs:
         p.start()
     opened = sum(ready.get(timeout=180) for _ in procs)
@@ -304,14 +334,18 @@ def run_round(args, base: str, seed_: dict[str, Any], clients: int, ids: list[in
         "dropped_examples": dropped[:5],
         "duplicates": duplicates,
         "latency_from_answer_ms": {
-            "p50": _r(percentile(from_answer, 50)), "p90": _r(percentile(from_answer, 90)),
-            "p99": _r(percentile(from_answer, 99)), "max": _r(max(from_answer, default=None)),
+            "p50": _r(percentile(from_answer, 50)),
+            "p90": _r(percentile(from_answer, 90)),
+            "p99": _r(percentile(from_answer, 99)),
+            "max": _r(max(from_answer, default=None)),
             "min": _r(min(from_answer, default=None)),
             "negative_share": _r(100 * sum(1 for x in from_answer if x < 0) / len(from_answer))
-            if from_answer else None,
+            if from_answer
+            else None,
         },
         "latency_from_request_ms": {
-            "p50": _r(percentile(from_request, 50)), "p99": _r(percentile(from_request, 99)),
+            "p50": _r(percentile(from_request, 50)),
+            "p99": _r(percentile(from_request, 99)),
         },
         "loadavg_before": [round(x, 2) for x in load_before],
         "loadavg_after": [round(x, 2) for x in load_after],
@@ -329,9 +363,22 @@ def start_redis() -> tuple[subprocess.Popen, str, str]:
     port = st.free_port()
     workdir = tempfile.mkdtemp(prefix="live-bench-redis-")
     proc = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", workdir],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            workdir,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 10
     import socket
@@ -348,9 +395,25 @@ def start_redis() -> tuple[subprocess.Popen, str, str]:
 
 def start_uvicorn(workers: int, port: int, env: dict[str, str], log) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"],
-        cwd=REPO, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO,
+        env={**os.environ, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
 
@@ -373,28 +436,55 @@ def wait_until_answering(base: str, server: subprocess.Popen, timeout: float = 9
 
 def print_report(result: dict[str, Any]) -> None:
     print()
-    print(f"live latency: uvicorn ({result['workers']} worker) + Channels + Redis pub/sub, "
-          f"{result['changes']} changes per round, concurrency {result['concurrency']}")
-    print(f"  cpus {os.cpu_count()}, python {sys.version.split()[0]}, "
-          f"postgres {result['postgres']}, redis {result['redis']}")
-    header = ("clients", "p50 ms", "p90 ms", "p99 ms", "max ms", "lost", "dropped", "api/s",
-              "load avg (1/5/15) before -> after")
+    print(
+        f"live latency: uvicorn ({result['workers']} worker) + Channels + Redis pub/sub, "
+        f"{result['changes']} changes per round, concurrency {result['concurrency']}"
+    )
+    print(
+        f"  cpus {os.cpu_count()}, python {sys.version.split()[0]}, "
+        f"postgres {result['postgres']}, redis {result['redis']}"
+    )
+    header = (
+        "clients",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "max ms",
+        "lost",
+        "dropped",
+        "api/s",
+        "load avg (1/5/15) before -> after",
+    )
     print("  " + " | ".join(header))
     for r in result["rounds"]:
         lat = r["latency_from_answer_ms"]
-        print("  " + " | ".join(str(x) for x in (
-            r["clients"], lat["p50"], lat["p90"], lat["p99"], lat["max"], r["lost"],
-            r["dropped_sockets"], r["api_changes_per_s"],
-            f"{'/'.join(map(str, r['loadavg_before']))} -> {'/'.join(map(str, r['loadavg_after']))}",
-        )))
+        print(
+            "  "
+            + " | ".join(
+                str(x)
+                for x in (
+                    r["clients"],
+                    lat["p50"],
+                    lat["p90"],
+                    lat["p99"],
+                    lat["max"],
+                    r["lost"],
+                    r["dropped_sockets"],
+                    r["api_changes_per_s"],
+                    f"{'/'.join(map(str, r['loadavg_before']))} -> {'/'.join(map(str, r['loadavg_after']))}",
+                )
+            )
+        )
     for r in result["rounds"]:
         target = "met" if (r["latency_from_answer_ms"]["p99"] or 1e9) < TARGET_P99_MS else "NOT met"
-        print(f"  {r['clients']} clients: {r['deliveries']} of {r['expected_deliveries']} deliveries, "
-              f"{r['latency_from_answer_ms']['negative_share']} % before the API answer, "
-              f"from the request p50 {r['latency_from_request_ms']['p50']} / "
-              f"p99 {r['latency_from_request_ms']['p99']} ms, API p50 {r['api_p50_ms']} ms, "
-              f"duplicates {r['duplicates']}, API errors {r['api_error_count']}; "
-              f"p99 < {TARGET_P99_MS:.0f} ms {target}")
+        print(
+            f"  {r['clients']} clients: {r['deliveries']} of {r['expected_deliveries']} deliveries, "
+            f"{r['latency_from_answer_ms']['negative_share']} % before the API answer, "
+            f"from the request p50 {r['latency_from_request_ms']['p50']} / "
+            f"p99 {r['latency_from_request_ms']['p99']} ms, API p50 {r['api_p50_ms']} ms, "
+            f"duplicates {r['duplicates']}, API errors {r['api_error_count']}; "
+            f"p99 < {TARGET_P99_MS:.0f} ms {target}"
+        )
     print("RESULT " + json.dumps(result, sort_keys=True, separators=(",", ":")))
 
 
@@ -432,11 +522,19 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901  (setup and teardo
                 redis_url = args.redis_url
             else:
                 redis_proc, redis_url, redis_dir = start_redis()
-            env = {"DJANGO_SETTINGS_MODULE": "config.settings.base", "DATABASE_URL": db_url,
-                   "REDIS_URL": redis_url, "DEBUG": "false", "LOG_LEVEL": "WARNING"}
+            env = {
+                "DJANGO_SETTINGS_MODULE": "config.settings.base",
+                "DATABASE_URL": db_url,
+                "REDIS_URL": redis_url,
+                "DEBUG": "false",
+                "LOG_LEVEL": "WARNING",
+            }
             st.setup_django(env)
-            print(f"seeding {dbname}: {len(args.rounds) * args.changes} registrants, "
-                  f"{max(args.rounds)} sessions…", flush=True)
+            print(
+                f"seeding {dbname}: {len(args.rounds) * args.changes} registrants, "
+                f"{max(args.rounds)} sessions…",
+                flush=True,
+            )
             seed_ = seed(len(args.rounds), args.changes, max(args.rounds))
             from django.db import connections
 
@@ -450,9 +548,12 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901  (setup and teardo
             return 3
         rounds = []
         for i, clients in enumerate(args.rounds):
-            ids = seed_["registrants"][i * args.changes:(i + 1) * args.changes]
-            print(f"round {i + 1}: {clients} clients, {len(ids)} changes, "
-                  f"load average {os.getloadavg()[0]:.2f}…", flush=True)
+            ids = seed_["registrants"][i * args.changes : (i + 1) * args.changes]
+            print(
+                f"round {i + 1}: {clients} clients, {len(ids)} changes, "
+                f"load average {os.getloadavg()[0]:.2f}…",
+                flush=True,
+            )
             rounds.append(run_round(args, base, seed_, clients, ids))
             r = rounds[-1]["latency_from_answer_ms"]
             print(f"  p50 {r['p50']} ms, p99 {r['p99']} ms, lost {rounds[-1]['lost']}", flush=True)
@@ -460,10 +561,15 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901  (setup and teardo
 
         redis_version = redis.Redis.from_url(redis_url).info().get("redis_version", "?")
         result = {
-            "bench": "live_latency", "at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "workers": args.workers, "changes": args.changes, "concurrency": args.concurrency,
-            "postgres": postgres_version, "redis": redis_version,
-            "redis_url": st.redact(redis_url), "database_url": st.redact(args.database_url),
+            "bench": "live_latency",
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "workers": args.workers,
+            "changes": args.changes,
+            "concurrency": args.concurrency,
+            "postgres": postgres_version,
+            "redis": redis_version,
+            "redis_url": st.redact(redis_url),
+            "database_url": st.redact(args.database_url),
             "rounds": rounds,
         }
         print_report(result)

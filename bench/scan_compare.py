@@ -38,19 +38,44 @@ import scan_throughput as st
 
 
 def start_gateway(workers: int, port: int, env: dict[str, str], log) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "uvicorn", "gateway.main:app", "--host", "127.0.0.1",
-           "--port", str(port), "--workers", str(workers), "--no-access-log",
-           "--log-level", "warning", "--backlog", "2048"]
-    return subprocess.Popen(cmd, cwd=st.REPO, env={**os.environ, **env}, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "gateway.main:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--backlog",
+        "2048",
+    ]
+    return subprocess.Popen(
+        cmd,
+        cwd=st.REPO,
+        env={**os.environ, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def drive(base: str, path: str, tokens, iters, seconds: float, timeout: float):
     start, stop = threading.Event(), threading.Event()
     logs = [st.ClientLog() for _ in tokens]
-    threads = [threading.Thread(target=st.client_loop, daemon=True,
-                                args=(base, path, tokens[i], iters[i], timeout, start, stop, logs[i]))
-               for i in range(len(tokens))]
+    threads = [
+        threading.Thread(
+            target=st.client_loop,
+            daemon=True,
+            args=(base, path, tokens[i], iters[i], timeout, start, stop, logs[i]),
+        )
+        for i in range(len(tokens))
+    ]
     for t in threads:
         t.start()
     time.sleep(0.3)
@@ -77,9 +102,12 @@ def other_share(cpu, server_pids: list[int]) -> float:
 
 def summarise(samples: list[float], ok: int, seconds: float) -> dict[str, Any]:
     samples.sort()
-    return {"scans_per_s": round(ok / seconds, 1) if seconds else 0, "scans": ok,
-            "p50_ms": round(1000 * (st.percentile(samples, 0.50) or 0), 2),
-            "p99_ms": round(1000 * (st.percentile(samples, 0.99) or 0), 2)}
+    return {
+        "scans_per_s": round(ok / seconds, 1) if seconds else 0,
+        "scans": ok,
+        "p50_ms": round(1000 * (st.percentile(samples, 0.50) or 0), 2),
+        "p99_ms": round(1000 * (st.percentile(samples, 0.99) or 0), 2),
+    }
 
 
 def check_database(db_url: str) -> list[str]:
@@ -95,7 +123,8 @@ def check_database(db_url: str) -> list[str]:
             "GROUP BY registrant_id HAVING count(*) > 1"
         ).fetchall()
     return [f"I1 violated for registrant {r[0]}" for r in bad] + [
-        f"registrant {r[0]} scanned twice" for r in doubles]
+        f"registrant {r[0]} scanned twice" for r in doubles
+    ]
 
 
 def start_servers(args, paths, env, log, servers: list) -> dict[str, str]:
@@ -127,20 +156,29 @@ def main(args) -> int:
         bases = start_servers(args, paths, env, log, servers)
         print(f"load average before: {os.getloadavg()[0]:.2f}; {os.cpu_count()} CPUs")
         if args.batch:
-            return run_batches(args, bases.get("/gateway/v1/scan") or next(iter(bases.values())),
-                               seed, db_url, [s.pid for s in servers])
-        iters = {p: [iter(seed.codes[i][k::len(paths)]) for i in range(args.clients)]
-                 for k, p in enumerate(paths)}
-        totals = {p: {"samples": [], "ok": 0, "seconds": 0.0, "errors": 0, "other": []}
-                  for p in paths}
+            return run_batches(
+                args,
+                bases.get("/gateway/v1/scan") or next(iter(bases.values())),
+                seed,
+                db_url,
+                [s.pid for s in servers],
+            )
+        iters = {
+            p: [iter(seed.codes[i][k :: len(paths)]) for i in range(args.clients)]
+            for k, p in enumerate(paths)
+        }
+        totals = {
+            p: {"samples": [], "ok": 0, "seconds": 0.0, "errors": 0, "other": []} for p in paths
+        }
         # Warm each path (caches, pools, prepared statements), unmeasured.
         for path in paths:
             drive(bases[path], path, seed.tokens, iters[path], args.warmup, args.timeout)
         per_round = args.seconds / args.rounds
         for _ in range(args.rounds):
             for path in paths:
-                logs, seconds, cpu = drive(bases[path], path, seed.tokens, iters[path],
-                                           per_round, args.timeout)
+                logs, seconds, cpu = drive(
+                    bases[path], path, seed.tokens, iters[path], per_round, args.timeout
+                )
                 t = totals[path]
                 for client in logs:
                     for _, latency, outcome in client.requests:
@@ -151,8 +189,10 @@ def main(args) -> int:
                             t["errors"] += 1
                 t["seconds"] += seconds
                 t["other"].append(other_share(cpu, [s.pid for s in servers]))
-        print(f"\nscan paths, alternating, {args.clients} clients, {args.rounds} rounds, "
-              f"{args.workers} workers per server")
+        print(
+            f"\nscan paths, alternating, {args.clients} clients, {args.rounds} rounds, "
+            f"{args.workers} workers per server"
+        )
         figures = {}
         for path in paths:
             t = totals[path]
@@ -160,15 +200,21 @@ def main(args) -> int:
             figures[path]["errors"] = t["errors"]
             figures[path]["other_cpu_pct"] = round(sum(t["other"]) / len(t["other"]), 1)
             f = figures[path]
-            print(f"  {path:22s} {f['scans_per_s']:8.1f} scans/s  p50 {f['p50_ms']:7.2f} ms  "
-                  f"p99 {f['p99_ms']:7.2f} ms  errors {f['errors']}  "
-                  f"other processes {f['other_cpu_pct']} % CPU")
+            print(
+                f"  {path:22s} {f['scans_per_s']:8.1f} scans/s  p50 {f['p50_ms']:7.2f} ms  "
+                f"p99 {f['p99_ms']:7.2f} ms  errors {f['errors']}  "
+                f"other processes {f['other_cpu_pct']} % CPU"
+            )
         if len(paths) == 2:
             a, b = (figures[p]["scans_per_s"] for p in paths)
             print(f"  ratio {paths[1]} / {paths[0]}: {b / a:.2f}x" if a else "  ratio: n/a")
         print(f"load average after: {os.getloadavg()[0]:.2f}")
         problems = check_database(db_url)
-        print("invariants: ok" if not problems else "invariants: VIOLATED\n  " + "\n  ".join(problems[:10]))
+        print(
+            "invariants: ok"
+            if not problems
+            else "invariants: VIOLATED\n  " + "\n  ".join(problems[:10])
+        )
         return 1 if problems else (2 if any(figures[p]["errors"] for p in paths) else 0)
     finally:
         for server in servers:
@@ -183,9 +229,17 @@ def run_batches(args, base: str, seed, db_url: str, pids: list[int]) -> int:
     codes = [c for per_client in seed.codes for c in per_client][: args.batches * 500]
     t0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
     batches = [
-        {"items": [{"code": c, "mode": "desk", "nonce": uuid.uuid4().hex,
-                    "scanned_at": (t0 + dt.timedelta(seconds=n * 500 + i)).isoformat()}
-                   for i, c in enumerate(codes[n * 500:(n + 1) * 500])]}
+        {
+            "items": [
+                {
+                    "code": c,
+                    "mode": "desk",
+                    "nonce": uuid.uuid4().hex,
+                    "scanned_at": (t0 + dt.timedelta(seconds=n * 500 + i)).isoformat(),
+                }
+                for i, c in enumerate(codes[n * 500 : (n + 1) * 500])
+            ]
+        }
         for n in range(args.batches)
     ]
     headers = {"Authorization": f"Bearer {seed.tokens[0]}"}
@@ -201,10 +255,12 @@ def run_batches(args, base: str, seed, db_url: str, pids: list[int]) -> int:
         elapsed = time.perf_counter() - start
         replay = http.post("/gateway/v1/scan/batch", json=batches[0]).json()
     cpu1 = st.CpuSnapshot.take()
-    print(f"\nbatch path: {len(codes)} offline scans in {args.batches} batches of 500: "
-          f"{elapsed:.2f} s ({len(codes) / elapsed:.0f} scans/s), applied {applied}; "
-          f"replaying batch 1: {replay['replayed']} replayed, {replay['applied']} applied; "
-          f"other processes {other_share((cpu0, cpu1), pids)} % CPU")
+    print(
+        f"\nbatch path: {len(codes)} offline scans in {args.batches} batches of 500: "
+        f"{elapsed:.2f} s ({len(codes) / elapsed:.0f} scans/s), applied {applied}; "
+        f"replaying batch 1: {replay['replayed']} replayed, {replay['applied']} applied; "
+        f"other processes {other_share((cpu0, cpu1), pids)} % CPU"
+    )
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     problems = check_database(db_url)
     print("invariants: ok" if not problems else "invariants: VIOLATED")

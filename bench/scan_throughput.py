@@ -102,7 +102,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--rounds", type=int, default=4, help="alternating rounds with --paths")
     p.add_argument(
-        "--batch", action="store_true",
+        "--batch",
+        action="store_true",
         help="time --batches x 500 offline scans through /gateway/v1/scan/batch",
     )
     p.add_argument("--batches", type=int, default=20, help="batches of 500 with --batch")

@@ -21,7 +21,8 @@ class RegistrantEditForm(forms.Form):
     name = forms.CharField(max_length=200)
     email = forms.EmailField(max_length=254)
     company = forms.CharField(
-        max_length=200, required=False,
+        max_length=200,
+        required=False,
         help_text="Matched to an existing company after normalisation; leave empty for none.",
     )
     guest_type = forms.ChoiceField(choices=GuestType.choices, label="Guest type")
@@ -41,15 +42,22 @@ class RegistrantEditForm(forms.Form):
 
 class BulkForm(forms.Form):
     action = forms.ChoiceField(choices=[(k, v[2]) for k, v in BULK_ACTIONS.items()])
-    ids = forms.TypedMultipleChoiceField(coerce=int, choices=[], required=True, error_messages={
-        "required": "Select at least one registrant first.",
-    })
+    ids = forms.TypedMultipleChoiceField(
+        coerce=int,
+        choices=[],
+        required=True,
+        error_messages={
+            "required": "Select at least one registrant first.",
+        },
+    )
     confirm = forms.BooleanField(required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Any whole number is a candidate; the view keeps only this event's.
-        self.fields["ids"].valid_value = lambda value: str(value).isdigit() and len(str(value)) <= 18
+        self.fields["ids"].valid_value = lambda value: (
+            str(value).isdigit() and len(str(value)) <= 18
+        )
 
     def clean_ids(self):
         ids = list(dict.fromkeys(self.cleaned_data["ids"]))

@@ -24,8 +24,14 @@ from .presenters import STATUS_COLOURS, transition_label
 
 PAGE_SIZE = 50
 DEFAULT_ORDERING = "name"
-COLUMNS = [("name", "Name"), ("email", "Email"), ("company", "Company"),
-           ("guest_type", "Guest type"), ("status", "Status"), ("created_at", "Registered")]
+COLUMNS = [
+    ("name", "Name"),
+    ("email", "Email"),
+    ("company", "Company"),
+    ("guest_type", "Guest type"),
+    ("status", "Status"),
+    ("created_at", "Registered"),
+]
 
 
 @dataclass
@@ -64,7 +70,7 @@ def _ordering(raw: str | None, errors: list[str]) -> str:
         return DEFAULT_ORDERING
     if raw.lstrip("-") in ORDERING_ALIASES:
         return raw
-    errors.append(f"Cannot sort by \"{raw}\"; sorted by name instead.")
+    errors.append(f'Cannot sort by "{raw}"; sorted by name instead.')
     return DEFAULT_ORDERING
 
 
@@ -85,8 +91,10 @@ def build_listing(*, event: Event, params: QueryDict, user, kinds: frozenset[Kin
     rows = [
         Row(
             registrant=r,
-            actions=[(t.value, transition_label(r.status, t))
-                     for t in transition_targets(user, r.status, kinds)],
+            actions=[
+                (t.value, transition_label(r.status, t))
+                for t in transition_targets(user, r.status, kinds)
+            ],
             duplicate=r.email in duplicates,
         )
         for r in registrants
@@ -96,8 +104,13 @@ def build_listing(*, event: Event, params: QueryDict, user, kinds: frozenset[Kin
     cleaned = filterset.form.cleaned_data if hasattr(filterset.form, "cleaned_data") else {}
     chosen_statuses = set(cleaned.get("status") or [])
     chips = [
-        {"value": s.value, "label": s.label, "count": counts[s.value],
-         "checked": s.value in chosen_statuses, "colour": STATUS_COLOURS[s]}
+        {
+            "value": s.value,
+            "label": s.label,
+            "count": counts[s.value],
+            "checked": s.value in chosen_statuses,
+            "colour": STATUS_COLOURS[s],
+        }
         for s in Status
     ]
     columns = []
@@ -105,14 +118,24 @@ def build_listing(*, event: Event, params: QueryDict, user, kinds: frozenset[Kin
         sortable = key in ORDERING_ALIASES
         current = ordering.lstrip("-") == key
         descending = ordering.startswith("-")
-        columns.append({
-            "key": key, "label": label, "sortable": sortable, "current": current,
-            "aria_sort": ("descending" if descending else "ascending") if current else "",
-            "next": f"-{key}" if current and not descending else key,
-        })
+        columns.append(
+            {
+                "key": key,
+                "label": label,
+                "sortable": sortable,
+                "current": current,
+                "aria_sort": ("descending" if descending else "ascending") if current else "",
+                "next": f"-{key}" if current and not descending else key,
+            }
+        )
     company = cleaned.get("company")
     return Listing(
-        event=event, page=page, rows=rows, chips=chips, ordering=ordering, columns=columns,
+        event=event,
+        page=page,
+        rows=rows,
+        chips=chips,
+        ordering=ordering,
+        columns=columns,
         ordering_param="" if ordering == DEFAULT_ORDERING else ordering,
         selected={
             "search": params.get("search", ""),
@@ -143,8 +166,10 @@ def row_for(registrant: Registrant, *, user, kinds: frozenset[Kind]) -> Row:
     """One list row, as build_listing makes it (the live list re-reads rows)."""
     return Row(
         registrant=registrant,
-        actions=[(t.value, transition_label(registrant.status, t))
-                 for t in transition_targets(user, registrant.status, kinds)],
+        actions=[
+            (t.value, transition_label(registrant.status, t))
+            for t in transition_targets(user, registrant.status, kinds)
+        ],
         duplicate=bool(_duplicate_emails(registrant.event, [registrant.email])),
     )
 
@@ -155,5 +180,8 @@ def _duplicate_emails(event: Event, emails: list[str]) -> set[str]:
         return set()
     return set(
         Registrant.objects.filter(event_id=event.pk, email__in=set(emails))
-        .values("email").annotate(n=Count("id")).filter(n__gt=1).values_list("email", flat=True)
+        .values("email")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .values_list("email", flat=True)
     )

@@ -31,8 +31,20 @@ STATUS_COLOURS = {
     Status.EXITED: "#b45309",
     Status.CANCELLED: "#b91c1c",
 }
-CHART_COLOURS = ["#1d4ed8", "#15803d", "#b45309", "#7e22ce", "#0e7490", "#be185d", "#4d7c0f",
-                 "#c2410c", "#4338ca", "#0f766e", "#64748b", "#94a3b8"]
+CHART_COLOURS = [
+    "#1d4ed8",
+    "#15803d",
+    "#b45309",
+    "#7e22ce",
+    "#0e7490",
+    "#be185d",
+    "#4d7c0f",
+    "#c2410c",
+    "#4338ca",
+    "#0f766e",
+    "#64748b",
+    "#94a3b8",
+]
 
 
 def transition_label(from_status: str, to_status: str) -> str:
@@ -62,7 +74,9 @@ def local_time(value: datetime.datetime, with_date: bool = False) -> str:
     return local.strftime("%d %b %H:%M") if with_date else local.strftime("%H:%M")
 
 
-def _filled(series: list[dict[str, Any]], key: str, carry: bool) -> list[tuple[datetime.datetime, int]]:
+def _filled(
+    series: list[dict[str, Any]], key: str, carry: bool
+) -> list[tuple[datetime.datetime, int]]:
     """Buckets from first to last, gaps filled (0, or the previous value)."""
     points = [(row["start"], int(row[key])) for row in series]
     if len(points) < 2:
@@ -120,19 +134,40 @@ def tiles_from_counts(by_status: dict[str, int], capacity: int) -> list[dict[str
     seats_left = max(0, capacity - attendees)
     tiles = [
         {
-            "key": status.value, "label": status.label, "value": by_status[status],
-            "percent": percent(by_status[status], total), "of": "of all",
+            "key": status.value,
+            "label": status.label,
+            "value": by_status[status],
+            "percent": percent(by_status[status], total),
+            "of": "of all",
             "colour": STATUS_COLOURS[status],
         }
         for status in Status
     ]
     tiles += [
-        {"key": "attendees", "label": "Attendees", "value": attendees,
-         "percent": percent(attendees, capacity), "of": "of capacity", "colour": ""},
-        {"key": "on_site", "label": "On site now", "value": on_site,
-         "percent": percent(on_site, attendees), "of": "of attendees", "colour": ""},
-        {"key": "seats_left", "label": "Seats left", "value": seats_left,
-         "percent": percent(seats_left, capacity), "of": "of capacity", "colour": ""},
+        {
+            "key": "attendees",
+            "label": "Attendees",
+            "value": attendees,
+            "percent": percent(attendees, capacity),
+            "of": "of capacity",
+            "colour": "",
+        },
+        {
+            "key": "on_site",
+            "label": "On site now",
+            "value": on_site,
+            "percent": percent(on_site, attendees),
+            "of": "of attendees",
+            "colour": "",
+        },
+        {
+            "key": "seats_left",
+            "label": "Seats left",
+            "value": seats_left,
+            "percent": percent(seats_left, capacity),
+            "of": "of capacity",
+            "colour": "",
+        },
     ]
     return tiles
 

@@ -56,8 +56,19 @@ class ScanConflictSerializer(serializers.ModelSerializer):
     class Meta:
         model = ScanConflict
         fields = [
-            "id", "event", "registrant", "registrant_name", "device", "device_name", "code",
-            "mode", "reason", "status", "nonce", "scanned_at", "received_at",
+            "id",
+            "event",
+            "registrant",
+            "registrant_name",
+            "device",
+            "device_name",
+            "code",
+            "mode",
+            "reason",
+            "status",
+            "nonce",
+            "scanned_at",
+            "received_at",
         ]
         read_only_fields = fields
 

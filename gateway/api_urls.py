@@ -12,11 +12,13 @@ EVENT = r"^events/(?P<event_id>[0-9]{1,18})/"
 urlpatterns = [
     re_path(EVENT + r"devices/$", api.DeviceListView.as_view(), name="event-devices"),
     re_path(
-        EVENT + r"devices/(?P<device_id>[0-9]{1,18})/$", api.DeviceRevokeView.as_view(),
+        EVENT + r"devices/(?P<device_id>[0-9]{1,18})/$",
+        api.DeviceRevokeView.as_view(),
         name="event-device",
     ),
     re_path(
-        EVENT + r"scan-conflicts/$", api.ScanConflictListView.as_view(),
+        EVENT + r"scan-conflicts/$",
+        api.ScanConflictListView.as_view(),
         name="event-scan-conflicts",
     ),
 ]

@@ -78,8 +78,13 @@ async def read_json(request: Request) -> Any:
     content_type = request.headers.get("content-type", "")
     media = content_type.split(";")[0].strip().lower()
     if media != "application/json":
-        raise BadRequest(error(415, "unsupported_media_type",
-                               f'Unsupported media type "{content_type}" in request.'))
+        raise BadRequest(
+            error(
+                415,
+                "unsupported_media_type",
+                f'Unsupported media type "{content_type}" in request.',
+            )
+        )
     try:
         return json.loads(raw.decode("utf-8"), parse_constant=_no_constants)
     except ValueError as exc:
@@ -125,8 +130,9 @@ def _validate_with_drf(data: Any) -> tuple[str, str, str | None]:
         fields = _flatten(exc.detail)
         if not isinstance(fields, dict):
             fields = {"non_field_errors": fields}
-        raise BadRequest(error(400, "validation_error", _first_message(fields) or "Invalid input.",
-                               fields)) from None
+        raise BadRequest(
+            error(400, "validation_error", _first_message(fields) or "Invalid input.", fields)
+        ) from None
     v = serializer.validated_data
     return v["code"], v["mode"], v.get("nonce") or None
 
@@ -139,7 +145,11 @@ DATETIME_FORMAT_ERROR = (
 
 def _item_problems(item: Any) -> tuple[dict[str, list[str]], rules.BatchItem | None]:
     if type(item) is not dict:
-        return {"non_field_errors": [f"Invalid data. Expected a dictionary, but got {type(item).__name__}."]}, None
+        return {
+            "non_field_errors": [
+                f"Invalid data. Expected a dictionary, but got {type(item).__name__}."
+            ]
+        }, None
     problems: dict[str, list[str]] = {}
     values: dict[str, Any] = {}
     for name, limit in (("code", 128), ("nonce", 64)):
@@ -167,18 +177,24 @@ def _item_problems(item: Any) -> tuple[dict[str, list[str]], rules.BatchItem | N
             problems["scanned_at"] = [DATETIME_FORMAT_ERROR]
     if problems:
         return problems, None
-    return {}, rules.BatchItem(index=0, code=values["code"], mode=mode, nonce=values["nonce"],
-                               scanned_at=scanned_at)
+    return {}, rules.BatchItem(
+        index=0, code=values["code"], mode=mode, nonce=values["nonce"], scanned_at=scanned_at
+    )
 
 
 def validate_batch(data: Any) -> list[rules.BatchItem]:
     if type(data) is not dict:
-        fields: dict[str, Any] = {"non_field_errors": [
-            f"Invalid data. Expected a dictionary, but got {type(data).__name__}."]}
+        fields: dict[str, Any] = {
+            "non_field_errors": [
+                f"Invalid data. Expected a dictionary, but got {type(data).__name__}."
+            ]
+        }
     elif "items" not in data:
         fields = {"items": ["This field is required."]}
     elif type(data["items"]) is not list:
-        fields = {"items": [f'Expected a list of items but got type "{type(data["items"]).__name__}".']}
+        fields = {
+            "items": [f'Expected a list of items but got type "{type(data["items"]).__name__}".']
+        }
     elif not data["items"]:
         fields = {"items": ["This list may not be empty."]}
     elif len(data["items"]) > schemas.MAX_BATCH:
@@ -202,9 +218,12 @@ def validate_batch(data: Any) -> list[rules.BatchItem]:
 
 
 def database_unavailable() -> Response:
-    return error(503, "service_unavailable",
-                 "The database is unavailable right now; try again in a few seconds.",
-                 headers={"Retry-After": "2"})
+    return error(
+        503,
+        "service_unavailable",
+        "The database is unavailable right now; try again in a few seconds.",
+        headers={"Retry-After": "2"},
+    )
 
 
 def _is_database_outage(exc: BaseException) -> bool:
@@ -273,9 +292,16 @@ async def batch_endpoint(request: Request) -> Response:
         else:
             result["replayed"] = False
             counts[result["result"]] += 1
-    return json_response(200, {"results": ordered, "applied": counts["applied"],
-                               "repeats": counts["repeat"], "conflicts": counts["conflict"],
-                               "replayed": replayed})
+    return json_response(
+        200,
+        {
+            "results": ordered,
+            "applied": counts["applied"],
+            "repeats": counts["repeat"],
+            "conflicts": counts["conflict"],
+            "replayed": replayed,
+        },
+    )
 
 
 @asynccontextmanager
@@ -296,20 +322,29 @@ def create_app() -> FastAPI:
             'Every error has the shape `{"error": {"code": "...", "message": "...", '
             '"fields": {...}}}`.'
         ),
-        docs_url=None, redoc_url=None,
+        docs_url=None,
+        redoc_url=None,
         openapi_url=f"{PREFIX}/openapi.json",
         lifespan=lifespan,
     )
     app.add_api_route(
-        f"{PREFIX}/v1/scan", scan_endpoint, methods=["POST"], tags=["scan"],
+        f"{PREFIX}/v1/scan",
+        scan_endpoint,
+        methods=["POST"],
+        tags=["scan"],
         summary="Scan a check-in code at the desk or a door",
         description="The same request and answers as POST /api/v1/scan/.",
-        responses={200: {"model": schemas.ScanResult, "description": "Scanned."},
-                   **schemas.errors(400, 401, 403, 404, 409, 413, 415, 429, 503)},
+        responses={
+            200: {"model": schemas.ScanResult, "description": "Scanned."},
+            **schemas.errors(400, 401, 403, 404, 409, 413, 415, 429, 503),
+        },
         openapi_extra=schemas.body(schemas.SCAN_REQUEST),
     )
     app.add_api_route(
-        f"{PREFIX}/v1/scan/batch", batch_endpoint, methods=["POST"], tags=["scan"],
+        f"{PREFIX}/v1/scan/batch",
+        batch_endpoint,
+        methods=["POST"],
+        tags=["scan"],
         summary="Apply up to 500 offline scans, in scanned_at order",
         description=(
             "Each item is answered on its own: applied, repeat, or conflict with a reason "
@@ -317,8 +352,10 @@ def create_app() -> FastAPI:
             "for organisers (GET /api/v1/events/{id}/scan-conflicts/), never forced in. "
             "A nonce seen before writes nothing and gets its first answer (replayed)."
         ),
-        responses={200: {"model": schemas.BatchResult, "description": "Every item answered."},
-                   **schemas.errors(400, 401, 403, 413, 415, 429, 503)},
+        responses={
+            200: {"model": schemas.BatchResult, "description": "Every item answered."},
+            **schemas.errors(400, 401, 403, 413, 415, 429, 503),
+        },
         openapi_extra=schemas.body(schemas.BATCH_REQUEST),
     )
     app.mount(f"{PREFIX}/static", StaticFiles(directory=SIDECAR), name="gateway-static")
@@ -337,8 +374,11 @@ def create_app() -> FastAPI:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         codes = {404: "not_found", 405: "method_not_allowed"}
         messages = {404: "No such resource.", 405: f'Method "{request.method}" not allowed.'}
-        return error(exc.status_code, codes.get(exc.status_code, "error"),
-                     messages.get(exc.status_code, str(exc.detail)))
+        return error(
+            exc.status_code,
+            codes.get(exc.status_code, "error"),
+            messages.get(exc.status_code, str(exc.detail)),
+        )
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> Response:

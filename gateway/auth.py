@@ -40,10 +40,13 @@ class Refusal(Exception):
     retry_after: int | None = None
 
 
-NOT_AUTHENTICATED = Refusal(401, "not_authenticated", "Authentication credentials were not provided.")
+NOT_AUTHENTICATED = Refusal(
+    401, "not_authenticated", "Authentication credentials were not provided."
+)
 INVALID = Refusal(401, "authentication_failed", "Invalid or revoked token.")
 BAD_HEADER = Refusal(
-    401, "authentication_failed",
+    401,
+    "authentication_failed",
     "Invalid Authorization header: use 'Bearer <token>' with no spaces in the token.",
 )
 NOT_ASCII = Refusal(401, "authentication_failed", "Invalid token: it must be ASCII.")
@@ -80,17 +83,24 @@ def load_principal(key: str) -> Principal | None:
             return None
         if not device.user.is_active:
             raise INACTIVE
-        return Principal(user_id=device.user_id, name=display_name(
-            device.user.first_name, device.user.last_name, device.user.username),
-            event_id=device.event_id, device_id=device.pk, can_scan=True)
+        return Principal(
+            user_id=device.user_id,
+            name=display_name(device.user.first_name, device.user.last_name, device.user.username),
+            event_id=device.event_id,
+            device_id=device.pk,
+            can_scan=True,
+        )
     token = Token.objects.select_related("user").filter(key=key).first()
     if token is None:
         return None
     user = token.user
     if not user.is_active:
         raise INACTIVE
-    return Principal(user_id=user.pk, name=display_name(user.first_name, user.last_name,
-                     user.get_username()), can_scan=user.has_perm("registrants.scan_code"))
+    return Principal(
+        user_id=user.pk,
+        name=display_name(user.first_name, user.last_name, user.get_username()),
+        can_scan=user.has_perm("registrants.scan_code"),
+    )
 
 
 _rates: dict[str, tuple[int, int]] = {}
@@ -109,7 +119,9 @@ def throttled(wait: float) -> Refusal:
     seconds = math.ceil(wait)
     unit = "second" if seconds == 1 else "seconds"
     return Refusal(
-        429, "throttled", f"Request was throttled. Expected available in {seconds} {unit}.",
+        429,
+        "throttled",
+        f"Request was throttled. Expected available in {seconds} {unit}.",
         retry_after=max(1, int(wait + 0.999)),
     )
 
@@ -124,8 +136,9 @@ async def authenticate(header: str | None) -> Principal:
     try:
         cached, revoked, count = await cache.store().lookup(token_hash, str(window), duration + 1)
     except Exception as exc:  # a cache outage must not stop the doors (as DRF)
-        logger.warning("gateway token cache unavailable (%s); reading the database",
-                       type(exc).__name__)
+        logger.warning(
+            "gateway token cache unavailable (%s); reading the database", type(exc).__name__
+        )
         cached, revoked, count = None, False, 0
     if revoked:
         raise INVALID
@@ -138,8 +151,7 @@ async def authenticate(header: str | None) -> Principal:
         try:
             await cache.store().remember(token_hash, principal.to_json())
         except Exception as exc:
-            logger.warning("gateway token cache unavailable (%s); not caching",
-                           type(exc).__name__)
+            logger.warning("gateway token cache unavailable (%s); not caching", type(exc).__name__)
     if not principal.can_scan:
         raise FORBIDDEN
     if count > limit:

@@ -68,9 +68,7 @@ class LocalStore:
     def forget(self, token_hash: str) -> None:
         with self._lock:
             self._data.pop(PRINCIPAL + token_hash, None)
-            self._data[REVOKED + token_hash] = (
-                time.monotonic() + revoked_marker_seconds(), True
-            )
+            self._data[REVOKED + token_hash] = (time.monotonic() + revoked_marker_seconds(), True)
 
     def clear(self) -> None:
         with self._lock:
@@ -95,9 +93,7 @@ class RedisStore:
         loop_id = id(asyncio.get_running_loop())
         client = self._clients.get(loop_id)
         if client is None:
-            client = aioredis.Redis.from_url(
-                self.url, socket_connect_timeout=1, socket_timeout=1
-            )
+            client = aioredis.Redis.from_url(self.url, socket_connect_timeout=1, socket_timeout=1)
             self._clients = {loop_id: client}
         return client
 
@@ -159,5 +155,6 @@ def forget_token(token_hash: str) -> None:
         except Exception as exc:
             logger.warning(
                 "gateway token cache unavailable (%s); a revoked token may live %ss",
-                type(exc).__name__, cache_seconds(),
+                type(exc).__name__,
+                cache_seconds(),
             )

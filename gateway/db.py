@@ -139,8 +139,14 @@ ROW_BY_CODE = f"SELECT {ROW_COLUMNS} FROM {R} r LEFT JOIN {C} c ON c.id = r.comp
 
 
 def _row(values) -> Row:
-    return Row(id=values[0], event_id=values[1], name=values[2], guest_type=values[3],
-               company=values[4], status=values[5])
+    return Row(
+        id=values[0],
+        event_id=values[1],
+        name=values[2],
+        guest_type=values[3],
+        company=values[4],
+        status=values[5],
+    )
 
 
 def _previous(values) -> Previous | None:
@@ -167,8 +173,12 @@ def _batch_results(items, stored, plan) -> dict[int, dict[str, Any]]:
         if item.index in results:
             continue
         first = stored.get(item.nonce)
-        results[item.index] = {**(first or {}), "index": item.index, "nonce": item.nonce,
-                               "replayed": True}
+        results[item.index] = {
+            **(first or {}),
+            "index": item.index,
+            "nonce": item.nonce,
+            "replayed": True,
+        }
     return results
 
 
@@ -190,11 +200,15 @@ class PostgresBackend:
         from psycopg.conninfo import make_conninfo
 
         s = connections["default"].settings_dict
-        params = {"dbname": s["NAME"], "user": s.get("USER") or None,
-                  "password": s.get("PASSWORD") or None, "host": s.get("HOST") or None,
-                  "port": str(s["PORT"]) if s.get("PORT") else None,
-                  "connect_timeout": str(s.get("OPTIONS", {}).get("connect_timeout", 5)),
-                  "application_name": "gateway"}
+        params = {
+            "dbname": s["NAME"],
+            "user": s.get("USER") or None,
+            "password": s.get("PASSWORD") or None,
+            "host": s.get("HOST") or None,
+            "port": str(s["PORT"]) if s.get("PORT") else None,
+            "connect_timeout": str(s.get("OPTIONS", {}).get("connect_timeout", 5)),
+            "application_name": "gateway",
+        }
         return make_conninfo(**{k: v for k, v in params.items() if v})
 
     async def pool(self):
@@ -221,8 +235,13 @@ class PostgresBackend:
             await pool.close()
 
     async def _scan_on(self, conn, code: str, mode: str, principal: Principal, now) -> Outcome:
-        params = {**rules.sql_plan(mode), "code": code, "event": principal.event_id,
-                  "now": now, "actor": principal.user_id}
+        params = {
+            **rules.sql_plan(mode),
+            "code": code,
+            "event": principal.event_id,
+            "now": now,
+            "actor": principal.user_id,
+        }
         for _ in range(5):
             cur = await conn.execute(PG_SCAN, params)
             changed = await cur.fetchone()
@@ -323,21 +342,36 @@ class PostgresBackend:
                         (now, ids, [plan.final_status[i] for i in ids]),
                     )
                 if plan.conflicts:
-                    cols = ["event_id", "registrant_id", "code", "mode", "reason", "status",
-                            "nonce", "scanned_at"]
+                    cols = [
+                        "event_id",
+                        "registrant_id",
+                        "code",
+                        "mode",
+                        "reason",
+                        "status",
+                        "nonce",
+                        "scanned_at",
+                    ]
                     await conn.execute(
                         f"INSERT INTO {SC} ({', '.join(cols)}, device_id, actor_id, received_at) "
                         "SELECT v.*, %s, %s, %s FROM unnest(%s::bigint[], %s::bigint[], "
                         "%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
                         "%s::timestamptz[]) AS v",
-                        (principal.device_id, principal.user_id, now,
-                         *[[c[k] for c in plan.conflicts] for k in cols]),
+                        (
+                            principal.device_id,
+                            principal.user_id,
+                            now,
+                            *[[c[k] for c in plan.conflicts] for k in cols],
+                        ),
                     )
                 await conn.execute(
                     f"UPDATE {RC} rc SET response = v.body FROM unnest(%s::text[], %s::jsonb[]) "
                     "AS v(nonce, body) WHERE rc.user_id = %s AND rc.nonce = v.nonce",
-                    ([i.nonce for i in todo], [Jsonb(plan.results[i.index]) for i in todo],
-                     principal.user_id),
+                    (
+                        [i.nonce for i in todo],
+                        [Jsonb(plan.results[i.index]) for i in todo],
+                        principal.user_id,
+                    ),
                 )
                 messages = rules.batch_live_messages(plan, written, principal.name)
         return _batch_results(items, {**stored, **_answers_by_nonce(todo, plan)}, plan), messages
@@ -400,13 +434,22 @@ class SqliteBackend:
                 f"INSERT INTO {H} (registrant_id, event_id, from_status, to_status, at, actor_id, "
                 "source, note, scanned_at) VALUES (%s, %s, %s, %s, %s, %s, 'scan', '', %s) "
                 "RETURNING id",
-                [row.id, row.event_id, status, step, self._ts(now), actor_id,
-                 self._ts(scanned_at) if scanned_at else None],
+                [
+                    row.id,
+                    row.event_id,
+                    status,
+                    step,
+                    self._ts(now),
+                    actor_id,
+                    self._ts(scanned_at) if scanned_at else None,
+                ],
             )
             changes.append(Change(cur.fetchone()[0], status, step, now))
             status = step
-        cur.execute(f"UPDATE {R} SET status = %s, updated_at = %s WHERE id = %s",
-                    [status, self._ts(now), row.id])
+        cur.execute(
+            f"UPDATE {R} SET status = %s, updated_at = %s WHERE id = %s",
+            [status, self._ts(now), row.id],
+        )
         return changes
 
     def _scan(self, code, mode, principal: Principal, nonce, now):
@@ -430,8 +473,10 @@ class SqliteBackend:
             outcome = self._scan_on(cur, code, mode, principal, now)
             status, body = rules.answer(outcome)
             if claimed:
-                cur.execute(f"UPDATE {RC} SET http_status = %s, response = %s WHERE id = %s",
-                            [status, json.dumps(body), claimed[0]])
+                cur.execute(
+                    f"UPDATE {RC} SET http_status = %s, response = %s WHERE id = %s",
+                    [status, json.dumps(body), claimed[0]],
+                )
         return status, body, outcome
 
     def _batch(self, items: list[BatchItem], principal: Principal, now):
@@ -467,8 +512,15 @@ class SqliteBackend:
                         f"INSERT INTO {H} (registrant_id, event_id, from_status, to_status, at, "
                         "actor_id, source, note, scanned_at) "
                         "VALUES (%s, %s, %s, %s, %s, %s, 'scan', '', %s) RETURNING id",
-                        [registrant_id, event_id, frm, to, self._ts(now), principal.user_id,
-                         self._ts(scanned_at)],
+                        [
+                            registrant_id,
+                            event_id,
+                            frm,
+                            to,
+                            self._ts(now),
+                            principal.user_id,
+                            self._ts(scanned_at),
+                        ],
                     )
                     written.append((cur.fetchone()[0], registrant_id, frm, to, now))
                 cur.executemany(
@@ -479,9 +531,22 @@ class SqliteBackend:
                     f"INSERT INTO {SC} (event_id, registrant_id, code, mode, reason, status, "
                     "nonce, scanned_at, device_id, actor_id, received_at) "
                     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                    [(c["event_id"], c["registrant_id"], c["code"], c["mode"], c["reason"],
-                      c["status"], c["nonce"], self._ts(c["scanned_at"]), principal.device_id,
-                      principal.user_id, self._ts(now)) for c in plan.conflicts],
+                    [
+                        (
+                            c["event_id"],
+                            c["registrant_id"],
+                            c["code"],
+                            c["mode"],
+                            c["reason"],
+                            c["status"],
+                            c["nonce"],
+                            self._ts(c["scanned_at"]),
+                            principal.device_id,
+                            principal.user_id,
+                            self._ts(now),
+                        )
+                        for c in plan.conflicts
+                    ],
                 )
                 cur.executemany(
                     f"UPDATE {RC} SET response = %s WHERE user_id = %s AND nonce = %s",

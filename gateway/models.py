@@ -33,14 +33,21 @@ class DeviceToken(models.Model):
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="devices")
     name = models.CharField(max_length=100, help_text="E.g. 'Door A, scanner 2'.")
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="device_token",
-        editable=False, help_text="The device's service user: the actor of its scans.",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="device_token",
+        editable=False,
+        help_text="The device's service user: the actor of its scans.",
     )
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     key_prefix = models.CharField(max_length=12, editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", editable=False,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -71,7 +78,11 @@ class ScanConflict(models.Model):
     """
 
     event = models.ForeignKey(
-        Event, on_delete=models.CASCADE, related_name="+", null=True, blank=True,
+        Event,
+        on_delete=models.CASCADE,
+        related_name="+",
+        null=True,
+        blank=True,
         help_text="The device's event (empty for an unknown code sent with a user token).",
     )
     registrant = models.ForeignKey(

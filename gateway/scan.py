@@ -38,13 +38,23 @@ class Principal:
     can_scan: bool = True
 
     def to_json(self) -> dict[str, Any]:
-        return {"u": self.user_id, "n": self.name, "e": self.event_id, "d": self.device_id,
-                "s": self.can_scan}
+        return {
+            "u": self.user_id,
+            "n": self.name,
+            "e": self.event_id,
+            "d": self.device_id,
+            "s": self.can_scan,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Principal:
-        return cls(user_id=data["u"], name=data["n"], event_id=data["e"], device_id=data["d"],
-                   can_scan=data["s"])
+        return cls(
+            user_id=data["u"],
+            name=data["n"],
+            event_id=data["e"],
+            device_id=data["d"],
+            can_scan=data["s"],
+        )
 
 
 @dataclass
@@ -59,8 +69,13 @@ class Row:
     status: str
 
     def summary(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "company": self.company,
-                "guest_type": self.guest_type, "status": self.status}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "company": self.company,
+            "guest_type": self.guest_type,
+            "status": self.status,
+        }
 
 
 @dataclass
@@ -97,8 +112,14 @@ def sql_plan(mode: str) -> dict[str, list]:
     path: the from-statuses the UPDATE accepts and, per from-status, each
     step (number, from, to) and the final status."""
     plan = lifecycle.scan_from_statuses(mode)
-    out: dict[str, list] = {"from_statuses": [], "p_from": [], "p_no": [], "p_step_from": [],
-                            "p_step_to": [], "p_final": []}
+    out: dict[str, list] = {
+        "from_statuses": [],
+        "p_from": [],
+        "p_no": [],
+        "p_step_from": [],
+        "p_step_to": [],
+        "p_final": [],
+    }
     for start, steps in plan.items():
         out["from_statuses"].append(start.value)
         previous = start.value
@@ -159,7 +180,8 @@ def answer(outcome: Outcome) -> tuple[int, dict[str, Any]]:
     assert row is not None
     if kind == "cancelled":
         return 409, error_body(
-            "cancelled", f"{row.name}'s registration is cancelled.",
+            "cancelled",
+            f"{row.name}'s registration is cancelled.",
             details={"registrant": row.summary()},
         )
     if kind == "invalid_transition":
@@ -211,8 +233,15 @@ def live_message(outcome: Outcome, actor_name: str | None) -> dict[str, Any] | N
         "event": outcome.row.event_id,
         "registrant": outcome.row.summary(),
         "changes": [
-            {"id": c.id, "from_status": c.from_status, "to_status": c.to_status,
-             "at": utc(c.at).isoformat(), "actor": actor_name, "source": "scan", "note": ""}
+            {
+                "id": c.id,
+                "from_status": c.from_status,
+                "to_status": c.to_status,
+                "at": utc(c.at).isoformat(),
+                "actor": actor_name,
+                "source": "scan",
+                "note": "",
+            }
             for c in outcome.changes
         ],
         "delta": {k: v for k, v in delta.items() if v},
@@ -268,26 +297,37 @@ def plan_batch(items: list[BatchItem], rows: dict[str, Row], principal: Principa
             row = current[item.code] = replace(row, status=steps[-1])
             plan.final_status[row.id] = row.status
             plan.rows[row.id] = row
-            result |= {"result": "applied", "reason": None, "status": row.status,
-                       "steps": list(steps)}
+            result |= {
+                "result": "applied",
+                "reason": None,
+                "status": row.status,
+                "steps": list(steps),
+            }
         elif kind == "repeat":
             assert row is not None
             result |= {"result": "repeat", "reason": None, "status": row.status, "steps": []}
         else:
             reason = REASONS[kind]
             visible = row is not None and kind != "wrong_event"
-            result |= {"result": "conflict", "reason": reason,
-                       "status": row.status if visible else None, "steps": []}
-            plan.conflicts.append({
-                "event_id": principal.event_id if row is None else row.event_id,
-                "registrant_id": row.id if row is not None else None,
-                "code": item.code, "mode": item.mode, "reason": reason,
-                "status": row.status if row is not None else "",
-                "nonce": item.nonce, "scanned_at": item.scanned_at,
-            })
-        result["registrant"] = (
-            row.summary() if row is not None and kind != "wrong_event" else None
-        )
+            result |= {
+                "result": "conflict",
+                "reason": reason,
+                "status": row.status if visible else None,
+                "steps": [],
+            }
+            plan.conflicts.append(
+                {
+                    "event_id": principal.event_id if row is None else row.event_id,
+                    "registrant_id": row.id if row is not None else None,
+                    "code": item.code,
+                    "mode": item.mode,
+                    "reason": reason,
+                    "status": row.status if row is not None else "",
+                    "nonce": item.nonce,
+                    "scanned_at": item.scanned_at,
+                }
+            )
+        result["registrant"] = row.summary() if row is not None and kind != "wrong_event" else None
         plan.results[item.index] = result
     return plan
 

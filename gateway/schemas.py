@@ -60,7 +60,9 @@ class BatchItemResult(BaseModel):
     status: StatusName | None = None
     steps: list[StatusName] = []
     registrant: ScanRegistrant | None = None
-    replayed: bool = Field(False, description="A nonce seen before: its first answer, nothing written.")
+    replayed: bool = Field(
+        False, description="A nonce seen before: its first answer, nothing written."
+    )
 
 
 class BatchResult(BaseModel):
@@ -75,11 +77,19 @@ SCAN_REQUEST = {
     "type": "object",
     "required": ["code", "mode"],
     "properties": {
-        "code": {"type": "string", "minLength": 1, "maxLength": 128,
-                 "description": "The check-in code the badge carries."},
+        "code": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 128,
+            "description": "The check-in code the badge carries.",
+        },
         "mode": {"type": "string", "enum": ["desk", "entry", "exit"]},
-        "nonce": {"type": "string", "minLength": 1, "maxLength": 64,
-                  "description": "Client-generated; a retry with the same nonce gets the first answer."},
+        "nonce": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 64,
+            "description": "Client-generated; a retry with the same nonce gets the first answer.",
+        },
     },
 }
 
@@ -88,17 +98,26 @@ BATCH_REQUEST = {
     "required": ["items"],
     "properties": {
         "items": {
-            "type": "array", "minItems": 1, "maxItems": MAX_BATCH,
+            "type": "array",
+            "minItems": 1,
+            "maxItems": MAX_BATCH,
             "items": {
                 "type": "object",
                 "required": ["code", "mode", "nonce", "scanned_at"],
                 "properties": {
                     "code": {"type": "string", "minLength": 1, "maxLength": 128},
                     "mode": {"type": "string", "enum": ["desk", "entry", "exit"]},
-                    "nonce": {"type": "string", "minLength": 1, "maxLength": 64,
-                              "description": "Unique per device: a replayed nonce writes nothing."},
-                    "scanned_at": {"type": "string", "format": "date-time",
-                                   "description": "The device's clock when it scanned."},
+                    "nonce": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": 64,
+                        "description": "Unique per device: a replayed nonce writes nothing.",
+                    },
+                    "scanned_at": {
+                        "type": "string",
+                        "format": "date-time",
+                        "description": "The device's clock when it scanned.",
+                    },
                 },
             },
         },
@@ -107,13 +126,19 @@ BATCH_REQUEST = {
 
 
 def body(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"requestBody": {"required": True,
-                            "content": {"application/json": {"schema": schema}}}}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    text = {400: "Invalid input.", 401: "No valid token.", 403: "Not allowed.",
-            404: "Unknown code.", 409: "Cancelled registrant, or a move the lifecycle does not allow.",
-            413: "Body too large.", 415: "Not JSON.", 429: "Throttled (see Retry-After).",
-            503: "Database unavailable (see Retry-After)."}
+    text = {
+        400: "Invalid input.",
+        401: "No valid token.",
+        403: "Not allowed.",
+        404: "Unknown code.",
+        409: "Cancelled registrant, or a move the lifecycle does not allow.",
+        413: "Body too large.",
+        415: "Not JSON.",
+        429: "Throttled (see Retry-After).",
+        503: "Database unavailable (see Retry-After).",
+    }
     return {code: {"model": Error, "description": text[code]} for code in codes}

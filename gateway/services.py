@@ -21,7 +21,8 @@ def device_create(*, event_id: int, name: str, created_by: Any = None) -> tuple[
     name = (name or "").strip()
     if not name:
         raise ApplicationError(
-            "validation_error", "name: This field may not be blank.",
+            "validation_error",
+            "name: This field may not be blank.",
             fields={"name": ["This field may not be blank."]},
         )
     with transaction.atomic():
@@ -33,7 +34,10 @@ def device_create(*, event_id: int, name: str, created_by: Any = None) -> tuple[
         )
         key = new_device_key()
         device = DeviceToken.objects.create(
-            event_id=event_id, name=name, user=user, key_hash=hash_key(key),
+            event_id=event_id,
+            name=name,
+            user=user,
+            key_hash=hash_key(key),
             key_prefix=key[:12],
             created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
         )

@@ -22,9 +22,13 @@ def conflicts(request, event_id: int):
         .order_by("-id")
     )
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    return render(request, "gateway/conflicts.html", {
-        "event": event,
-        "page": page,
-        "devices": DeviceToken.objects.filter(event_id=event.pk).order_by("name"),
-        "can": capabilities(request.user),
-    })
+    return render(
+        request,
+        "gateway/conflicts.html",
+        {
+            "event": event,
+            "page": page,
+            "devices": DeviceToken.objects.filter(event_id=event.pk).order_by("name"),
+            "can": capabilities(request.user),
+        },
+    )

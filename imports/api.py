@@ -72,7 +72,10 @@ class ImportCreateView(APIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         job = services.import_job_create(
-            event_id=int(id), upload=v["file"], actor=request.user, mode=v["mode"],
+            event_id=int(id),
+            upload=v["file"],
+            actor=request.user,
+            mode=v["mode"],
             force=v["force"],
         )
         job = ImportJob.objects.select_related("actor").get(pk=job.pk)
@@ -119,7 +122,9 @@ class ImportErrorsCsvView(APIView):
         )
         chunks = exports.csv_chunks(_with_header(["row", "column", "message"], rows))
         return exports.stream_response(
-            request._request, chunks, filename=f"import-{job.pk}-errors.csv",
+            request._request,
+            chunks,
+            filename=f"import-{job.pk}-errors.csv",
             content_type="text/csv; charset=utf-8",
         )
 
@@ -142,14 +147,27 @@ class ExportQuerySerializer(serializers.Serializer):
 _FILTER_PARAMETERS = [
     OpenApiParameter("format", str, enum=list(FORMATS), description="csv (default) or xlsx."),
     OpenApiParameter(
-        "history", bool,
+        "history",
+        bool,
         description="Add the status history: a second sheet (xlsx), or a zip of "
         "registrants.csv and history.csv (csv).",
     ),
-    OpenApiParameter("status", str, many=True, enum=Status.values, explode=True,
-                     description="Repeatable or comma-separated."),
-    OpenApiParameter("guest_type", str, many=True, enum=GuestType.values, explode=True,
-                     description="Repeatable or comma-separated."),
+    OpenApiParameter(
+        "status",
+        str,
+        many=True,
+        enum=Status.values,
+        explode=True,
+        description="Repeatable or comma-separated.",
+    ),
+    OpenApiParameter(
+        "guest_type",
+        str,
+        many=True,
+        enum=GuestType.values,
+        explode=True,
+        description="Repeatable or comma-separated.",
+    ),
     OpenApiParameter("company", int, description="Company id."),
     OpenApiParameter("search", str, description="Name, email or company contains this."),
     OpenApiParameter("created_after", datetime.datetime),
@@ -168,14 +186,17 @@ class ExportView(APIView):
         parameters=[
             *_FILTER_PARAMETERS,
             OpenApiParameter(
-                "ordering", str, enum=[*ORDERING_ALIASES, *[f"-{k}" for k in ORDERING_ALIASES]],
+                "ordering",
+                str,
+                enum=[*ORDERING_ALIASES, *[f"-{k}" for k in ORDERING_ALIASES]],
                 description="Sort by one field; prefix with '-' for descending. Default: id.",
             ),
         ],
         responses={
             (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="format=csv"),
-            (200, exports.XLSX_TYPE): OpenApiResponse(OpenApiTypes.BINARY,
-                                                      description="format=xlsx"),
+            (200, exports.XLSX_TYPE): OpenApiResponse(
+                OpenApiTypes.BINARY, description="format=xlsx"
+            ),
             (200, "application/zip"): OpenApiResponse(
                 OpenApiTypes.BINARY, description="format=csv&history=1"
             ),
@@ -197,14 +218,18 @@ class ExportView(APIView):
             if with_history:
                 sheets.append(("History", exports.history_rows(queryset)))
             return exports.file_response(
-                django_request, exports.write_xlsx(sheets), filename=f"{base}.xlsx",
+                django_request,
+                exports.write_xlsx(sheets),
+                filename=f"{base}.xlsx",
                 content_type=exports.XLSX_TYPE,
             )
         if with_history:
-            archive = exports.write_zip([
-                ("registrants.csv", exports.registrant_rows(queryset, with_codes=with_codes)),
-                ("history.csv", exports.history_rows(queryset)),
-            ])
+            archive = exports.write_zip(
+                [
+                    ("registrants.csv", exports.registrant_rows(queryset, with_codes=with_codes)),
+                    ("history.csv", exports.history_rows(queryset)),
+                ]
+            )
             return exports.file_response(
                 django_request, archive, filename=f"{base}.zip", content_type="application/zip"
             )

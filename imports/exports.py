@@ -34,10 +34,23 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STREAM_BYTES = 64 * 1024
 
 REGISTRANT_HEADER = [
-    "id", "name", "email", "company", "guest_type", "status", "created_at", "updated_at",
+    "id",
+    "name",
+    "email",
+    "company",
+    "guest_type",
+    "status",
+    "created_at",
+    "updated_at",
 ]
 HISTORY_HEADER = [
-    "registrant_id", "registrant_name", "from_status", "to_status", "at", "actor", "source",
+    "registrant_id",
+    "registrant_name",
+    "from_status",
+    "to_status",
+    "at",
+    "actor",
+    "source",
     "note",
 ]
 
@@ -57,12 +70,29 @@ def registrant_rows(queryset: QuerySet[Registrant], *, with_codes: bool) -> Iter
     """The header, then one list per registrant (text cells neutralised)."""
     header = REGISTRANT_HEADER + (["check_in_code"] if with_codes else [])
     yield header
-    fields = ["id", "name", "email", "company__name", "guest_type", "status", "created_at",
-              "updated_at"] + (["check_in_code"] if with_codes else [])
+    fields = [
+        "id",
+        "name",
+        "email",
+        "company__name",
+        "guest_type",
+        "status",
+        "created_at",
+        "updated_at",
+    ] + (["check_in_code"] if with_codes else [])
     for values in queryset.values_list(*fields).iterator(chunk_size=CHUNK):
         pk, name, email, company, guest_type, status, created, updated, *code = values
-        yield [pk, neutralise(name), neutralise(email), neutralise(company or ""), guest_type,
-               status, _iso(created), _iso(updated), *code]
+        yield [
+            pk,
+            neutralise(name),
+            neutralise(email),
+            neutralise(company or ""),
+            guest_type,
+            status,
+            _iso(created),
+            _iso(updated),
+            *code,
+        ]
 
 
 def history_rows(queryset: QuerySet[Registrant]) -> Iterator[list[Any]]:
@@ -71,12 +101,28 @@ def history_rows(queryset: QuerySet[Registrant]) -> Iterator[list[Any]]:
     changes = (
         StatusChange.objects.filter(registrant__in=queryset.order_by().values("pk"))
         .order_by("registrant_id", "id")
-        .values_list("registrant_id", "registrant__name", "from_status", "to_status", "at",
-                     "actor__username", "source", "note")
+        .values_list(
+            "registrant_id",
+            "registrant__name",
+            "from_status",
+            "to_status",
+            "at",
+            "actor__username",
+            "source",
+            "note",
+        )
     )
     for rid, name, frm, to, at, actor, source, note in changes.iterator(chunk_size=CHUNK):
-        yield [rid, neutralise(name), frm, to, _iso(at), neutralise(actor or ""), source,
-               neutralise(note)]
+        yield [
+            rid,
+            neutralise(name),
+            frm,
+            to,
+            _iso(at),
+            neutralise(actor or ""),
+            source,
+            neutralise(note),
+        ]
 
 
 class _Echo:
@@ -165,13 +211,15 @@ def stream_response(request: Any, chunks: Iterator[bytes], *, filename: str, con
 
 def file_response(request: Any, fileobj: IO[bytes], *, filename: str, content_type: str):
     if not isinstance(request, ASGIRequest):
-        return FileResponse(fileobj, as_attachment=True, filename=filename,
-                            content_type=content_type)
+        return FileResponse(
+            fileobj, as_attachment=True, filename=filename, content_type=content_type
+        )
     fileobj.seek(0, 2)
     length = fileobj.tell()
     fileobj.seek(0)
-    response = StreamingHttpResponse(_async_chunks(_file_chunks(fileobj)),
-                                     content_type=content_type)
+    response = StreamingHttpResponse(
+        _async_chunks(_file_chunks(fileobj)), content_type=content_type
+    )
     response["Content-Length"] = str(length)
     response["Content-Disposition"] = _attachment(filename)
     return response

@@ -34,7 +34,9 @@ class ImportJob(models.Model):
     )
     mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.ALL_OR_NOTHING)
     state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
-    stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.WAITING, blank=True)
+    stage = models.CharField(
+        max_length=16, choices=Stage.choices, default=Stage.WAITING, blank=True
+    )
     filename = models.CharField(max_length=255, help_text="The name the file was uploaded with.")
     file_path = models.CharField(max_length=500, help_text="Where the upload is stored.")
     size = models.PositiveBigIntegerField(default=0)

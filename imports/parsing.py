@@ -104,9 +104,7 @@ class Table:
             raise ImportFileError("The file has a header row but no registrants below it.")
 
     def _csv_records(self) -> Iterator[tuple[int, list[str]]]:
-        with open(
-            self.path, encoding=self.encoding, errors=self.decode_errors, newline=""
-        ) as f:
+        with open(self.path, encoding=self.encoding, errors=self.decode_errors, newline="") as f:
             reader = csv.reader(f, delimiter=self.delimiter)
             try:
                 next(reader, None)  # the header
@@ -192,9 +190,7 @@ def _open_csv(path: Path, head: bytes) -> Table:
             header = next(csv.reader(f, delimiter=delimiter), [])
         except csv.Error as exc:
             raise ImportFileError(f"The header row could not be read: {exc}.") from None
-    table = Table(
-        path, "csv", {}, encoding=encoding, delimiter=delimiter, decode_errors=errors
-    )
+    table = Table(path, "csv", {}, encoding=encoding, delimiter=delimiter, decode_errors=errors)
     _map_header(table, header)
     return table
 

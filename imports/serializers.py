@@ -18,7 +18,8 @@ class ImportCreateSerializer(serializers.Serializer):
         "name, email, and optionally company and guest_type.",
     )
     mode = serializers.ChoiceField(
-        choices=ImportJob.Mode.choices, default=ImportJob.Mode.ALL_OR_NOTHING,
+        choices=ImportJob.Mode.choices,
+        default=ImportJob.Mode.ALL_OR_NOTHING,
         help_text="all_or_nothing: any invalid row imports nothing. valid_rows: import the "
         "valid rows and report the others.",
     )
@@ -47,10 +48,29 @@ class ImportJobSerializer(serializers.ModelSerializer):
     class Meta:
         model = ImportJob
         fields = [
-            "id", "event", "state", "stage", "mode", "filename", "size", "content_hash",
-            "forced", "total", "processed", "progress", "created", "failed", "message",
-            "attempts", "actor", "created_at", "started_at", "finished_at", "error_count",
-            "errors", "errors_url",
+            "id",
+            "event",
+            "state",
+            "stage",
+            "mode",
+            "filename",
+            "size",
+            "content_hash",
+            "forced",
+            "total",
+            "processed",
+            "progress",
+            "created",
+            "failed",
+            "message",
+            "attempts",
+            "actor",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "error_count",
+            "errors",
+            "errors_url",
         ]
         read_only_fields = fields
 
@@ -75,7 +95,8 @@ class ImportJobSerializer(serializers.ModelSerializer):
     @extend_schema_field(ImportErrorSerializer(many=True))
     def get_errors(self, job: ImportJob) -> list[dict]:
         return ImportErrorSerializer(
-            [{"row": r, "column": c, "message": m} for r, c, m in self._first_errors(job)], many=True
+            [{"row": r, "column": c, "message": m} for r, c, m in self._first_errors(job)],
+            many=True,
         ).data
 
     def get_error_count(self, job: ImportJob) -> int:

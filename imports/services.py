@@ -172,18 +172,24 @@ def import_job_claim(*, job_id: int) -> ImportJob | None:
     """Take the job for this worker, or None when it is finished or another
     live worker has it. A job interrupted MAX_ATTEMPTS times is failed."""
     now = timezone.now()
-    claimed = (
-        ImportJob.objects.filter(_claimable(now), pk=job_id, attempts__lt=MAX_ATTEMPTS)
-        .update(
-            state=State.RUNNING, stage=Stage.CHECKING, attempts=F("attempts") + 1,
-            started_at=now, heartbeat_at=now, processed=0, message="",
-        )
+    claimed = ImportJob.objects.filter(
+        _claimable(now), pk=job_id, attempts__lt=MAX_ATTEMPTS
+    ).update(
+        state=State.RUNNING,
+        stage=Stage.CHECKING,
+        attempts=F("attempts") + 1,
+        started_at=now,
+        heartbeat_at=now,
+        processed=0,
+        message="",
     )
     if not claimed:
         ImportJob.objects.filter(
             _claimable(now), pk=job_id, state=State.RUNNING, attempts__gte=MAX_ATTEMPTS
         ).update(
-            state=State.FAILED, stage=Stage.FINISHED, finished_at=now,
+            state=State.FAILED,
+            stage=Stage.FINISHED,
+            finished_at=now,
             message=(
                 f"The import was interrupted {MAX_ATTEMPTS} times and has been given up; "
                 "nothing was imported. Upload the file again with force to retry."
@@ -205,8 +211,9 @@ def import_jobs_requeue_stale() -> list[int]:
         .filter(Q(heartbeat_at__lt=now - stale_after()) | Q(heartbeat_at__isnull=True))
         .values_list("pk", flat=True)
     ) + list(
-        ImportJob.objects.filter(state=State.QUEUED, created_at__lt=now - stale_after())
-        .values_list("pk", flat=True)
+        ImportJob.objects.filter(
+            state=State.QUEUED, created_at__lt=now - stale_after()
+        ).values_list("pk", flat=True)
     )
     for job_id in stale:
         _dispatch(job_id)
@@ -217,9 +224,9 @@ def import_job_requeue_if_stale(job: ImportJob) -> bool:
     """Requeue this one job if it is stuck (see import_jobs_requeue_stale)."""
     now = timezone.now()
     limit = now - stale_after()
-    stuck = (job.state == State.RUNNING and (job.heartbeat_at is None or job.heartbeat_at < limit)) or (
-        job.state == State.QUEUED and job.created_at < limit
-    )
+    stuck = (
+        job.state == State.RUNNING and (job.heartbeat_at is None or job.heartbeat_at < limit)
+    ) or (job.state == State.QUEUED and job.created_at < limit)
     if stuck:
         _dispatch(job.pk)
     return stuck
@@ -257,12 +264,17 @@ def _estimate_total(table: Any) -> int | None:
     """Data rows, known upfront for CSV (a fast counting pass) and estimated
     from the sheet's dimension for XLSX (exact once checked through)."""
     if table.kind == "csv":
-        with open(
-            table.path, encoding=table.encoding, errors=table.decode_errors, newline=""
-        ) as f:
+        with open(table.path, encoding=table.encoding, errors=table.decode_errors, newline="") as f:
             try:
-                return max(0, sum(1 for record in csv.reader(f, delimiter=table.delimiter)
-                                  if any(c.strip() for c in record)) - 1)
+                return max(
+                    0,
+                    sum(
+                        1
+                        for record in csv.reader(f, delimiter=table.delimiter)
+                        if any(c.strip() for c in record)
+                    )
+                    - 1,
+                )
             except csv.Error:
                 return None
     return None
@@ -338,7 +350,8 @@ def _run(job: ImportJob) -> None:
                 f"{_rows(invalid)} of {total:,} {'has' if invalid == 1 else 'have'} errors, "
                 "so nothing was imported "
                 "(all or nothing). Fix them and upload again, or import the valid rows only.",
-                total=total, failed=invalid,
+                total=total,
+                failed=invalid,
             )
             return
         if not spill.count:
@@ -350,12 +363,18 @@ def _run(job: ImportJob) -> None:
         spill.close()
 
 
-def _import(job: ImportJob, spill: _Spill, *, total: int, invalid: int, all_or_nothing: bool) -> None:
+def _import(
+    job: ImportJob, spill: _Spill, *, total: int, invalid: int, all_or_nothing: bool
+) -> None:
     try:
         with transaction.atomic():
             result = registrant_services.registrants_import_batch(
-                event_id=job.event_id, rows=spill.rows(), expected=spill.count,
-                actor=job.actor, marker=job.marker, all_or_nothing=all_or_nothing,
+                event_id=job.event_id,
+                rows=spill.rows(),
+                expected=spill.count,
+                actor=job.actor,
+                marker=job.marker,
+                all_or_nothing=all_or_nothing,
             )
             refused = result.over_capacity
             if refused:
@@ -369,8 +388,14 @@ def _import(job: ImportJob, spill: _Spill, *, total: int, invalid: int, all_or_n
                 message = f"{result.created:,} registrants imported."
             if invalid or refused:
                 message += f" {_rows(invalid + len(refused))} not imported; see the report."
-            _finish(job, State.DONE, message, total=total, created=result.created,
-                    failed=invalid + len(refused))
+            _finish(
+                job,
+                State.DONE,
+                message,
+                total=total,
+                created=result.created,
+                failed=invalid + len(refused),
+            )
     except ApplicationError as exc:
         if exc.code != "event_full":
             raise
@@ -379,7 +404,8 @@ def _import(job: ImportJob, spill: _Spill, *, total: int, invalid: int, all_or_n
         _finish_failed(
             job,
             f"{exc.message} The file has {spill.count:,} valid rows (all or nothing).",
-            total=total, failed=invalid + spill.count - free,
+            total=total,
+            failed=invalid + spill.count - free,
         )
 
 
@@ -398,8 +424,14 @@ def _store_capacity_errors(job: ImportJob, rows: list[int]) -> None:
 
 def _finish(job: ImportJob, state: str, message: str, **counts: Any) -> None:
     now = timezone.now()
-    fields = {"state": state, "stage": Stage.FINISHED, "finished_at": now, "heartbeat_at": now,
-              "message": message[:1000], **counts}
+    fields = {
+        "state": state,
+        "stage": Stage.FINISHED,
+        "finished_at": now,
+        "heartbeat_at": now,
+        "message": message[:1000],
+        **counts,
+    }
     if "total" in counts and counts["total"] is not None:
         fields["processed"] = counts["total"]
     ImportJob.objects.filter(pk=job.pk).update(**fields)

@@ -39,7 +39,7 @@ def requeue_stale() -> list[int]:
 
 
 def runner() -> str:
-    """"celery" with a broker (REDIS_URL), else "thread"; tests may say "inline"."""
+    """ "celery" with a broker (REDIS_URL), else "thread"; tests may say "inline"."""
     configured = getattr(settings, "IMPORT_RUNNER", "")
     if configured:
         return configured

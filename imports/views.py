@@ -32,11 +32,14 @@ class UploadForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,.txt,text/csv"}),
     )
     mode = forms.ChoiceField(
-        choices=ImportJob.Mode.choices, initial=ImportJob.Mode.ALL_OR_NOTHING,
-        widget=forms.RadioSelect, label="If some rows have errors",
+        choices=ImportJob.Mode.choices,
+        initial=ImportJob.Mode.ALL_OR_NOTHING,
+        widget=forms.RadioSelect,
+        label="If some rows have errors",
     )
     force = forms.BooleanField(
-        required=False, label="Import it even if this file was imported before",
+        required=False,
+        label="Import it even if this file was imported before",
     )
 
 
@@ -49,8 +52,11 @@ def import_page(request, event_id: int):
     if request.method == "POST" and form.is_valid():
         try:
             job = services.import_job_create(
-                event_id=event.pk, upload=form.cleaned_data["file"], actor=request.user,
-                mode=form.cleaned_data["mode"], force=form.cleaned_data["force"],
+                event_id=event.pk,
+                upload=form.cleaned_data["file"],
+                actor=request.user,
+                mode=form.cleaned_data["mode"],
+                force=form.cleaned_data["force"],
             )
         except ApplicationError as exc:
             problem = exc
@@ -58,9 +64,15 @@ def import_page(request, event_id: int):
             return redirect("imports:job", job_id=job.pk)
     jobs = ImportJob.objects.filter(event=event).select_related("actor")[:RECENT_JOBS]
     return render(
-        request, "imports/import_page.html",
-        {"event": event, "form": form, "problem": problem, "jobs": jobs,
-         "can": capabilities(request.user)},
+        request,
+        "imports/import_page.html",
+        {
+            "event": event,
+            "form": form,
+            "problem": problem,
+            "jobs": jobs,
+            "can": capabilities(request.user),
+        },
         status=409 if problem and problem.code == "duplicate_import" else 200,
     )
 
@@ -72,10 +84,16 @@ def job_page(request, job_id: int):
     services.import_job_requeue_if_stale(job)
     data = ImportJobSerializer(job).data
     return render(
-        request, "imports/job.html",
-        {"event": job.event, "job": job, "data": data,
-         "progress_url": reverse("imports:progress", args=[job.pk]),
-         "errors_url": data["errors_url"], "can": capabilities(request.user)},
+        request,
+        "imports/job.html",
+        {
+            "event": job.event,
+            "job": job,
+            "data": data,
+            "progress_url": reverse("imports:progress", args=[job.pk]),
+            "errors_url": data["errors_url"],
+            "can": capabilities(request.user),
+        },
     )
 
 
@@ -89,8 +107,13 @@ def job_progress(request, job_id: int):
         )
     if not request.user.has_perms([P_VIEW_EVENT, P_IMPORT]):
         return JsonResponse(
-            {"error": {"code": "permission_denied", "message": "Your role may not import.",
-                       "fields": {}}},
+            {
+                "error": {
+                    "code": "permission_denied",
+                    "message": "Your role may not import.",
+                    "fields": {},
+                }
+            },
             status=403,
         )
     job = get_object_or_404(ImportJob.objects.select_related("actor"), pk=job_id)

@@ -96,7 +96,9 @@ def registrant_message(
         "kind": "registrant",
         "action": action,
         "event": event_id,
-        "registrant": _registrant_summary(registrant) if registrant else {"id": registrant_id, "status": status},
+        "registrant": _registrant_summary(registrant)
+        if registrant
+        else {"id": registrant_id, "status": status},
         "changes": [],
         "delta": {status: -1} if action == "deleted" else {},
     }

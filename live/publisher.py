@@ -41,9 +41,7 @@ def _background_loop() -> asyncio.AbstractEventLoop:
     with _loop_lock:
         if _loop is None or _loop.is_closed():
             loop = asyncio.new_event_loop()
-            thread = threading.Thread(
-                target=loop.run_forever, name="live-publisher", daemon=True
-            )
+            thread = threading.Thread(target=loop.run_forever, name="live-publisher", daemon=True)
             thread.start()
             _loop = loop
         return _loop

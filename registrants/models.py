@@ -68,9 +68,7 @@ class Company(models.Model):
         ordering = ["name", "id"]
         verbose_name_plural = "companies"
         constraints = [
-            models.CheckConstraint(
-                condition=~Q(normalized_name=""), name="company_name_not_blank"
-            ),
+            models.CheckConstraint(condition=~Q(normalized_name=""), name="company_name_not_blank"),
         ]
 
     def __str__(self) -> str:

@@ -21,11 +21,20 @@ _READ = [
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     ORGANISER: [
         *_READ,
-        "add_event", "change_event", "delete_event",
-        "add_company", "change_company", "delete_company",
-        "add_registrant", "change_registrant", "delete_registrant",
-        "move_forward", "change_any_status", "scan_code",
-        "view_check_in_code", "export_registrants",
+        "add_event",
+        "change_event",
+        "delete_event",
+        "add_company",
+        "change_company",
+        "delete_company",
+        "add_registrant",
+        "change_registrant",
+        "delete_registrant",
+        "move_forward",
+        "change_any_status",
+        "scan_code",
+        "view_check_in_code",
+        "export_registrants",
     ],
     CHECKIN_STAFF: [*_READ, "move_forward", "scan_code", "view_check_in_code"],
     VIEWER: list(_READ),
@@ -50,9 +59,7 @@ def sync_role_groups(apps=None) -> None:
     for role, codenames in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role)
         perms = list(
-            Permission.objects.filter(
-                content_type__app_label="registrants", codename__in=codenames
-            )
+            Permission.objects.filter(content_type__app_label="registrants", codename__in=codenames)
         )
         missing = set(codenames) - {p.codename for p in perms}
         if missing:

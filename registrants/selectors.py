@@ -142,7 +142,9 @@ def event_stats(*, event: Event, top_companies: int = TOP_COMPANIES) -> dict[str
         "by_status": status_counts,
         "by_guest_type": {g: guest_counts.get(g, 0) for g in GuestType.values},
         "companies": {
-            "top": [{"id": r["company_id"], "name": r["company__name"], "count": r["n"]} for r in top],
+            "top": [
+                {"id": r["company_id"], "name": r["company__name"], "count": r["n"]} for r in top
+            ],
             "others": others,
             "others_companies": max(0, len(named) - len(top)),
             "no_company": without_company,
@@ -159,7 +161,10 @@ def event_counts(*, event_id: int) -> dict[str, Any]:
         **{s.value: Count("id", filter=Q(status=s)) for s in Status}
     )
     last_change = (
-        StatusChange.objects.filter(event_id=event_id).order_by("-id").values_list("id", flat=True).first()
+        StatusChange.objects.filter(event_id=event_id)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
     )
     capacity = Event.objects.filter(pk=event_id).values_list("capacity", flat=True).first()
     return {

@@ -64,8 +64,12 @@ def _announce_status_change(registrant: Registrant, changes: list[StatusChange])
     change_ids = [c.pk for c in changes]
     transaction.on_commit(
         lambda: status_changed.send(
-            sender=Registrant, event_id=event_id, registrant_id=registrant_id,
-            changes=change_ids, registrant=registrant, change_rows=changes,
+            sender=Registrant,
+            event_id=event_id,
+            registrant_id=registrant_id,
+            changes=change_ids,
+            registrant=registrant,
+            change_rows=changes,
         )
     )
 
@@ -73,7 +77,10 @@ def _announce_status_change(registrant: Registrant, changes: list[StatusChange])
 def _announce_registrant(event_id: int, registrant_id: int, action: str, status: str) -> None:
     transaction.on_commit(
         lambda: registrant_changed.send(
-            sender=Registrant, event_id=event_id, registrant_id=registrant_id, action=action,
+            sender=Registrant,
+            event_id=event_id,
+            registrant_id=registrant_id,
+            action=action,
             status=status,
         )
     )
@@ -81,9 +88,7 @@ def _announce_registrant(event_id: int, registrant_id: int, action: str, status:
 
 def seats_taken(*, event_id: int) -> int:
     """Registrants of the event that hold a seat (everyone not cancelled)."""
-    return Registrant.objects.filter(
-        event_id=event_id, status__in=lifecycle.SEAT_HOLDING
-    ).count()
+    return Registrant.objects.filter(event_id=event_id, status__in=lifecycle.SEAT_HOLDING).count()
 
 
 def _lock_event(event_id: int) -> Event:
@@ -110,7 +115,8 @@ def event_create(*, name: str, date: datetime.date, capacity: int) -> Event:
     """Create an event. Raises validation_error for a capacity below 1."""
     if capacity < 1:
         raise ApplicationError(
-            "validation_error", "Capacity must be at least 1.",
+            "validation_error",
+            "Capacity must be at least 1.",
             fields={"capacity": ["Ensure this value is greater than or equal to 1."]},
         )
     with transaction.atomic():
@@ -138,7 +144,8 @@ def event_update(
         if capacity is not None and capacity != event.capacity:
             if capacity < 1:
                 raise ApplicationError(
-                    "validation_error", "Capacity must be at least 1.",
+                    "validation_error",
+                    "Capacity must be at least 1.",
                     fields={"capacity": ["Ensure this value is greater than or equal to 1."]},
                 )
             taken = seats_taken(event_id=event.pk)
@@ -176,7 +183,8 @@ def _validated_company_name(name: str) -> tuple[str, str]:
     display = clean_company_name(name or "")
     if not display:
         raise ApplicationError(
-            "validation_error", "A company name cannot be blank.",
+            "validation_error",
+            "A company name cannot be blank.",
             fields={"name": ["This field may not be blank."]},
         )
     return display, normalize_company_name(display)
@@ -241,19 +249,20 @@ def company_merge(*, source_id: int, into_id: int) -> Company:
     """
     if source_id == into_id:
         raise ApplicationError(
-            "validation_error", "A company cannot be merged into itself.",
+            "validation_error",
+            "A company cannot be merged into itself.",
             fields={"into": ["Choose a different company."]},
         )
     with transaction.atomic():
         companies = {
-            c.pk: c
-            for c in Company.objects.select_for_update().filter(pk__in=[source_id, into_id])
+            c.pk: c for c in Company.objects.select_for_update().filter(pk__in=[source_id, into_id])
         }
         if source_id not in companies:
             raise ApplicationError("not_found", "No such company.")
         if into_id not in companies:
             raise ApplicationError(
-                "validation_error", "The company to merge into does not exist.",
+                "validation_error",
+                "The company to merge into does not exist.",
                 fields={"into": [f'Invalid pk "{into_id}" - object does not exist.']},
             )
         Registrant.objects.filter(company_id=source_id).update(
@@ -338,8 +347,12 @@ def registrant_register(
             status=lifecycle.INITIAL_STATUS,
         )
         change = _record(
-            registrant, from_status="", to_status=lifecycle.INITIAL_STATUS,
-            actor=actor, source=source, note=note,
+            registrant,
+            from_status="",
+            to_status=lifecycle.INITIAL_STATUS,
+            actor=actor,
+            source=source,
+            note=note,
         )
         _announce_registrant(event.pk, registrant.pk, "created", registrant.status)
         _announce_status_change(registrant, [change])
@@ -385,7 +398,8 @@ def _resolve_company(*, company_name: str | None, company_id: int | None) -> Com
         company = Company.objects.select_for_update().filter(pk=company_id).first()
         if company is None:
             raise ApplicationError(
-                "validation_error", "That company does not exist.",
+                "validation_error",
+                "That company does not exist.",
                 fields={"company_id": [f'Invalid pk "{company_id}" - object does not exist.']},
             )
         return company
@@ -395,9 +409,7 @@ def _resolve_company(*, company_name: str | None, company_id: int | None) -> Com
             locked = Company.objects.select_for_update().filter(pk=found.pk).first()
             if locked is not None:
                 return locked
-        raise ApplicationError(
-            "conflict", "The company changed while registering; try again."
-        )
+        raise ApplicationError("conflict", "The company changed while registering; try again.")
     return None
 
 
@@ -508,7 +520,8 @@ def registrant_change_status(
     """
     if to_status not in Status.values:
         raise ApplicationError(
-            "validation_error", f'"{to_status}" is not a status.',
+            "validation_error",
+            f'"{to_status}" is not a status.',
             fields={"to_status": [f"Use one of: {', '.join(Status.values)}."]},
         )
     to_status = Status(to_status)
@@ -538,8 +551,12 @@ def _apply(
 ) -> StatusChange:
     """Write one move: the history row and the status, in the caller's transaction."""
     change = _record(
-        registrant, from_status=registrant.status, to_status=to_status,
-        actor=actor, source=source, note=note,
+        registrant,
+        from_status=registrant.status,
+        to_status=to_status,
+        actor=actor,
+        source=source,
+        note=note,
     )
     registrant.status = to_status
     registrant.save(update_fields=["status", "updated_at"])
@@ -571,7 +588,8 @@ def registrant_scan(
         plan = lifecycle.plan_scan(scan_mode, registrant.status)
         if plan.refusal == "cancelled":
             raise ApplicationError(
-                "cancelled", f"{registrant.name}'s registration is cancelled.",
+                "cancelled",
+                f"{registrant.name}'s registration is cancelled.",
                 details={"registrant": _scan_summary(registrant)},
             )
         if plan.refusal:
@@ -580,12 +598,11 @@ def registrant_scan(
             raise error
         if plan.repeat:
             return StatusResult(
-                registrant, changed=False,
+                registrant,
+                changed=False,
                 previous=_last_change_to(registrant, registrant.status),
             )
-        changes = [
-            _apply(registrant, step, actor=actor, source=source) for step in plan.steps
-        ]
+        changes = [_apply(registrant, step, actor=actor, source=source) for step in plan.steps]
         _announce_status_change(registrant, changes)
     return StatusResult(registrant, changed=True, changes=changes)
 
@@ -658,8 +675,12 @@ def registrants_bulk_change_status(
     for registrant_id in dict.fromkeys(registrant_ids):
         try:
             result = registrant_change_status(
-                registrant_id=registrant_id, to_status=to_status, actor=actor,
-                source=source, note=note, allowed_kinds=kinds,
+                registrant_id=registrant_id,
+                to_status=to_status,
+                actor=actor,
+                source=source,
+                note=note,
+                allowed_kinds=kinds,
             )
         except ApplicationError as exc:
             results.append(
@@ -668,7 +689,9 @@ def registrants_bulk_change_status(
         else:
             results.append(
                 BulkRowResult(
-                    registrant_id, ok=True, changed=result.changed,
+                    registrant_id,
+                    ok=True,
+                    changed=result.changed,
                     status=result.registrant.status,
                 )
             )
@@ -751,7 +774,11 @@ def registrants_import_batch(
             _company_ids_for([r.company for r in fitting], company_ids)
             insert = _insert_imported_sql if connection.vendor == "postgresql" else _insert_imported
             created = insert(
-                event.pk, fitting, company_ids, at=now, actor_id=who.pk if who else None,
+                event.pk,
+                fitting,
+                company_ids,
+                at=now,
+                actor_id=who.pk if who else None,
                 marker=marker,
             )
             result.created += created
@@ -786,9 +813,14 @@ def _insert_imported(
     StatusChange.objects.bulk_create(
         [
             StatusChange(
-                registrant_id=registrant.pk, event_id=event_id, from_status="",
-                to_status=lifecycle.INITIAL_STATUS, at=at, actor_id=actor_id,
-                source=Source.IMPORT, note=marker,
+                registrant_id=registrant.pk,
+                event_id=event_id,
+                from_status="",
+                to_status=lifecycle.INITIAL_STATUS,
+                at=at,
+                actor_id=actor_id,
+                source=Source.IMPORT,
+                note=marker,
             )
             for registrant in created
         ]
@@ -822,7 +854,10 @@ def _insert_imported_sql(
             " FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[])"
             " AS t(c, n, e, g, k) RETURNING id",
             [
-                event_id, lifecycle.INITIAL_STATUS, at, at,
+                event_id,
+                lifecycle.INITIAL_STATUS,
+                at,
+                at,
                 [company_ids.get(normalize_company_name(r.company)) for r in rows],
                 [r.name for r in rows],
                 [r.email for r in rows],
@@ -865,7 +900,9 @@ def _company_ids_for(names: list[str], known: dict[str, int]) -> None:
     if not wanted:
         return
     known.update(
-        Company.objects.filter(normalized_name__in=list(wanted)).values_list("normalized_name", "id")
+        Company.objects.filter(normalized_name__in=list(wanted)).values_list(
+            "normalized_name", "id"
+        )
     )
     missing = [key for key in wanted if key not in known]
     if missing:

@@ -45,8 +45,11 @@ def anon_web():
 @pytest.fixture
 def web_for(org_web, staff_web, viewer_web, nobody_web, anon_web):
     return {
-        "organiser": org_web, "staff": staff_web, "viewer": viewer_web,
-        "nobody": nobody_web, "anonymous": anon_web,
+        "organiser": org_web,
+        "staff": staff_web,
+        "viewer": viewer_web,
+        "nobody": nobody_web,
+        "anonymous": anon_web,
     }
 
 
@@ -54,16 +57,37 @@ def web_for(org_web, staff_web, viewer_web, nobody_web, anon_web):
 def crowd(event):
     """One registrant per status, plus a second event's registrant."""
     people = {
-        "ada": make_registrant(event, name="Ada Lovelace", email="ada@example.com",
-                               company="Analytical Engines", guest_type=GuestType.SPEAKER),
-        "grace": make_registrant(event, name="Grace Hopper", email="grace@example.com",
-                                 company="Navy", status=Status.CHECKED_IN),
-        "alan": make_registrant(event, name="Alan Turing", email="alan@example.com",
-                                company="Bletchley", status=Status.ENTERED),
-        "linus": make_registrant(event, name="Linus Torvalds", email="linus@example.com",
-                                 status=Status.EXITED),
-        "ken": make_registrant(event, name="Ken Thompson", email="ken@example.com",
-                               company="Bell Labs", status=Status.CANCELLED),
+        "ada": make_registrant(
+            event,
+            name="Ada Lovelace",
+            email="ada@example.com",
+            company="Analytical Engines",
+            guest_type=GuestType.SPEAKER,
+        ),
+        "grace": make_registrant(
+            event,
+            name="Grace Hopper",
+            email="grace@example.com",
+            company="Navy",
+            status=Status.CHECKED_IN,
+        ),
+        "alan": make_registrant(
+            event,
+            name="Alan Turing",
+            email="alan@example.com",
+            company="Bletchley",
+            status=Status.ENTERED,
+        ),
+        "linus": make_registrant(
+            event, name="Linus Torvalds", email="linus@example.com", status=Status.EXITED
+        ),
+        "ken": make_registrant(
+            event,
+            name="Ken Thompson",
+            email="ken@example.com",
+            company="Bell Labs",
+            status=Status.CANCELLED,
+        ),
     }
     people["other"] = make_registrant(EventFactory(name="Other event"), name="Otto Other")
     return people

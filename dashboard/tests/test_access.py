@@ -10,15 +10,23 @@ ROLES = ["organiser", "staff", "viewer", "nobody", "anonymous"]
 # page -> the roles that may open it
 PAGES = {
     "events": ({"organiser", "staff", "viewer"}, lambda c: reverse("dashboard:events")),
-    "dashboard": ({"organiser", "staff", "viewer"},
-                  lambda c: reverse("dashboard:event_dashboard", args=[c["ada"].event_id])),
-    "list": ({"organiser", "staff", "viewer"},
-             lambda c: reverse("dashboard:registrants", args=[c["ada"].event_id])),
-    "registrant": ({"organiser", "staff", "viewer"},
-                   lambda c: reverse("dashboard:registrant", args=[c["ada"].pk])),
+    "dashboard": (
+        {"organiser", "staff", "viewer"},
+        lambda c: reverse("dashboard:event_dashboard", args=[c["ada"].event_id]),
+    ),
+    "list": (
+        {"organiser", "staff", "viewer"},
+        lambda c: reverse("dashboard:registrants", args=[c["ada"].event_id]),
+    ),
+    "registrant": (
+        {"organiser", "staff", "viewer"},
+        lambda c: reverse("dashboard:registrant", args=[c["ada"].pk]),
+    ),
     "desk": ({"organiser", "staff"}, lambda c: reverse("dashboard:desk", args=[c["ada"].event_id])),
-    "desk_search": ({"organiser", "staff"},
-                    lambda c: reverse("dashboard:desk_search", args=[c["ada"].event_id]) + "?code=ada"),
+    "desk_search": (
+        {"organiser", "staff"},
+        lambda c: reverse("dashboard:desk_search", args=[c["ada"].event_id]) + "?code=ada",
+    ),
 }
 
 
@@ -38,13 +46,18 @@ def test_each_page_is_open_to_its_roles_only(web_for, crowd, role, page):
         assert b"You may not do this" in response.content
 
 
-@pytest.mark.parametrize("role,expected", [
-    ("organiser", 200), ("staff", 200), ("viewer", 200), ("nobody", 403), ("anonymous", 401),
-])
+@pytest.mark.parametrize(
+    "role,expected",
+    [
+        ("organiser", 200),
+        ("staff", 200),
+        ("viewer", 200),
+        ("nobody", 403),
+        ("anonymous", 401),
+    ],
+)
 def test_numbers_json_answers_scripts_in_json(web_for, crowd, role, expected):
-    response = web_for[role].get(
-        reverse("dashboard:event_numbers", args=[crowd["ada"].event_id])
-    )
+    response = web_for[role].get(reverse("dashboard:event_numbers", args=[crowd["ada"].event_id]))
     assert response.status_code == expected
     assert response["Content-Type"] == "application/json"
 
@@ -54,9 +67,14 @@ def test_login_page_remembers_next_and_logs_in(anon_web, organiser, event):
     page = anon_web.get(f"/login/?next={target}")
     assert page.status_code == 200
     assert f'name="next" value="{target}"'.encode() in page.content
-    response = anon_web.post("/login/", {
-        "username": "olga", "password": "pw-for-tests-1", "next": target,
-    })
+    response = anon_web.post(
+        "/login/",
+        {
+            "username": "olga",
+            "password": "pw-for-tests-1",
+            "next": target,
+        },
+    )
     assert response.status_code == 302
     assert response["Location"] == target
 

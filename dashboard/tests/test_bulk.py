@@ -9,8 +9,9 @@ from registrants.models import Source, StatusChange
 
 
 def _bulk(client, event, **data):
-    return client.post(reverse("dashboard:registrants_bulk", args=[event.pk]), data,
-                       HTTP_HX_REQUEST="true")
+    return client.post(
+        reverse("dashboard:registrants_bulk", args=[event.pk]), data, HTTP_HX_REQUEST="true"
+    )
 
 
 def test_first_post_asks_for_confirmation_and_writes_nothing(org_web, crowd, event):
@@ -31,9 +32,10 @@ def test_confirmed_bulk_check_in_reports_each_row(org_web, crowd, event, organis
     response = _bulk(org_web, event, action="check_in", ids=ids, confirm="true")
     assert response.status_code == 200
     assert response["HX-Trigger"] == "registrants-changed"
-    outcomes = {row["registrant"].name: (row["result"].ok, row["result"].changed,
-                                         row["result"].error_code)
-                for row in response.context["results"]}
+    outcomes = {
+        row["registrant"].name: (row["result"].ok, row["result"].changed, row["result"].error_code)
+        for row in response.context["results"]
+    }
     assert outcomes == {
         "Ada Lovelace": (True, True, None),
         "Grace Hopper": (True, False, None),  # already checked in
@@ -70,8 +72,9 @@ def test_staff_may_bulk_check_in_but_not_cancel(staff_web, crowd, event):
 
 def test_registrants_of_other_events_are_left_alone(org_web, crowd, event):
     other = crowd["other"]
-    response = _bulk(org_web, event, action="check_in", ids=[other.pk, crowd["ada"].pk],
-                     confirm="true")
+    response = _bulk(
+        org_web, event, action="check_in", ids=[other.pk, crowd["ada"].pk], confirm="true"
+    )
     assert [row["registrant"].name for row in response.context["results"]] == ["Ada Lovelace"]
     other.refresh_from_db()
     assert other.status == Status.REGISTERED
@@ -91,7 +94,9 @@ def test_nothing_selected_or_bad_input_is_a_400_with_a_message(org_web, crowd, e
 
 
 def test_without_javascript_the_bulk_answer_is_a_whole_page(org_web, crowd, event):
-    response = org_web.post(reverse("dashboard:registrants_bulk", args=[event.pk]),
-                            {"action": "check_in", "ids": [crowd["ada"].pk], "confirm": "true"})
+    response = org_web.post(
+        reverse("dashboard:registrants_bulk", args=[event.pk]),
+        {"action": "check_in", "ids": [crowd["ada"].pk], "confirm": "true"},
+    )
     assert response.status_code == 200
     assert b"<html" in response.content and b"Back to the registrant list" in response.content

@@ -16,22 +16,33 @@ def _csrf_client(user=None) -> Client:
     return client
 
 
-@pytest.mark.parametrize("name,args,data", [
-    ("dashboard:registrant_transition", "ada", {"to_status": "checked_in"}),
-    ("dashboard:registrant_edit", "ada", {"name": "X", "email": "x@example.com",
-                                         "guest_type": "attendee"}),
-    ("dashboard:registrant_delete", "ada", {}),
-    ("dashboard:registrants_bulk", "event", {"action": "check_in", "ids": ["{ada}"],
-                                             "confirm": "true"}),
-    ("dashboard:desk_scan", "event", {"mode": "desk", "code": "{code}"}),
-    ("dashboard:logout", None, {}),
-])
+@pytest.mark.parametrize(
+    "name,args,data",
+    [
+        ("dashboard:registrant_transition", "ada", {"to_status": "checked_in"}),
+        (
+            "dashboard:registrant_edit",
+            "ada",
+            {"name": "X", "email": "x@example.com", "guest_type": "attendee"},
+        ),
+        ("dashboard:registrant_delete", "ada", {}),
+        (
+            "dashboard:registrants_bulk",
+            "event",
+            {"action": "check_in", "ids": ["{ada}"], "confirm": "true"},
+        ),
+        ("dashboard:desk_scan", "event", {"mode": "desk", "code": "{code}"}),
+        ("dashboard:logout", None, {}),
+    ],
+)
 def test_post_without_token_is_refused_and_changes_nothing(organiser, crowd, name, args, data):
     ada = crowd["ada"]
     url_args = {"ada": [ada.pk], "event": [ada.event_id], None: []}[args]
     values = {"ada": ada.pk, "code": ada.check_in_code}
-    data = {k: [x.format(**values) for x in v] if isinstance(v, list) else v.format(**values)
-            for k, v in data.items()}
+    data = {
+        k: [x.format(**values) for x in v] if isinstance(v, list) else v.format(**values)
+        for k, v in data.items()
+    }
     client = _csrf_client(organiser)
     response = client.post(reverse(name, args=url_args), data)
     assert response.status_code == 403
@@ -67,7 +78,9 @@ def test_htmx_posts_send_the_token_in_a_header(organiser, crowd):
     token = str(page.context["csrf_token"])
     assert f'hx-headers=\'{{"X-CSRFToken": "{token}"}}\''.encode() in page.content
     response = client.post(
-        reverse("dashboard:registrant_transition", args=[ada.pk]), {"to_status": "checked_in"},
-        HTTP_X_CSRFTOKEN=token, HTTP_HX_REQUEST="true",
+        reverse("dashboard:registrant_transition", args=[ada.pk]),
+        {"to_status": "checked_in"},
+        HTTP_X_CSRFTOKEN=token,
+        HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200

@@ -12,8 +12,9 @@ from registrants.tests.factories import make_registrant
 
 def _scan(client, event, htmx=True, **data):
     headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
-    return client.post(reverse("dashboard:desk_scan", args=[event.pk]),
-                       {"mode": "desk", **data}, **headers)
+    return client.post(
+        reverse("dashboard:desk_scan", args=[event.pk]), {"mode": "desk", **data}, **headers
+    )
 
 
 def test_desk_page_has_one_focused_input_and_the_modes(staff_web, event):
@@ -95,8 +96,11 @@ def test_picking_a_name_checks_in_with_source_dashboard(staff_web, crowd, event,
     response = _scan(staff_web, event, registrant=str(ada.pk))
     assert response.context["result"]["outcome"] == "success"
     change = ada.history.order_by("-id").first()
-    assert (change.to_status, change.source, change.actor) == ("checked_in", Source.DASHBOARD,
-                                                                 staff)
+    assert (change.to_status, change.source, change.actor) == (
+        "checked_in",
+        Source.DASHBOARD,
+        staff,
+    )
 
 
 def test_picking_someone_of_another_event_is_not_found(staff_web, crowd, event):
@@ -117,12 +121,15 @@ def test_bad_mode_is_refused(staff_web, crowd, event):
     assert crowd["ada"].status == Status.REGISTERED
 
 
-@pytest.mark.parametrize("query,names", [
-    ("ada", ["Ada Lovelace"]),
-    ("BELL", ["Ken Thompson"]),
-    ("o", []),  # too short to search
-    ("otto", []),  # another event
-])
+@pytest.mark.parametrize(
+    "query,names",
+    [
+        ("ada", ["Ada Lovelace"]),
+        ("BELL", ["Ken Thompson"]),
+        ("o", []),  # too short to search
+        ("otto", []),  # another event
+    ],
+)
 def test_name_search_lists_matches_of_this_event(staff_web, crowd, event, query, names):
     response = staff_web.get(reverse("dashboard:desk_search", args=[event.pk]), {"code": query})
     assert [r.name for r in response.context["matches"]] == names

@@ -36,9 +36,7 @@ def test_forbidden_htmx_request_gets_a_fragment_not_a_page(viewer_web, event):
 
 
 @pytest.mark.parametrize("path", ["/", "/events/1/dashboard/"])
-def test_server_error_renders_the_500_template_without_a_stack_trace(
-    organiser, monkeypatch, path
-):
+def test_server_error_renders_the_500_template_without_a_stack_trace(organiser, monkeypatch, path):
     def broken(*args, **kwargs):
         raise RuntimeError("secret internal detail")
 

@@ -30,22 +30,37 @@ def test_dashboard_page_shows_tiles_feed_and_embedded_numbers(org_web, crowd, ev
     response = org_web.get(reverse("dashboard:event_dashboard", args=[event.pk]))
     assert response.status_code == 200
     html = response.content.decode()
-    for label in ["Registered", "Checked in", "Entered", "Exited", "Cancelled",
-                  "Attendees", "On site now", "Seats left"]:
+    for label in [
+        "Registered",
+        "Checked in",
+        "Entered",
+        "Exited",
+        "Cancelled",
+        "Attendees",
+        "On site now",
+        "Seats left",
+    ]:
         assert f'<span class="tile__label">{label}</span>' in html
     assert 'id="chart-companies"' in html and 'id="chart-occupancy"' in html
     assert "Alan Turing" in html  # in the feed
     assert response["Cache-Control"] == "no-store"
     numbers = response.context["numbers"]
-    assert json.loads(
-        html.split('id="dashboard-numbers" type="application/json">')[1].split("</script>")[0]
-    )["total"] == numbers["total"] == 5
+    assert (
+        json.loads(
+            html.split('id="dashboard-numbers" type="application/json">')[1].split("</script>")[0]
+        )["total"]
+        == numbers["total"]
+        == 5
+    )
 
 
 def test_numbers_json_has_tiles_with_percentages_charts_and_feed(org_web, crowd, event, organiser):
     services.registrant_change_status(
-        registrant_id=crowd["ada"].pk, to_status="checked_in", actor=organiser,
-        source=Source.DASHBOARD, note="at the desk",
+        registrant_id=crowd["ada"].pk,
+        to_status="checked_in",
+        actor=organiser,
+        source=Source.DASHBOARD,
+        note="at the desk",
     )
     data = org_web.get(reverse("dashboard:event_numbers", args=[event.pk])).json()
     tiles = {t["key"]: t for t in data["tiles"]}
@@ -81,9 +96,9 @@ def test_companies_chart_sums_the_rest_as_others(org_web, event):
     for i in range(12):
         make_registrant(event, name=f"P{i}", company=f"Company {i:02d}")
     make_registrant(event, name="Solo")
-    labels = org_web.get(
-        reverse("dashboard:event_numbers", args=[event.pk])
-    ).json()["charts"]["companies"]["labels"]
+    labels = org_web.get(reverse("dashboard:event_numbers", args=[event.pk])).json()["charts"][
+        "companies"
+    ]["labels"]
     assert len(labels) == 12
     assert labels[-2] == "Others (2 companies)" and labels[-1] == "No company"
 

@@ -19,7 +19,9 @@ ROLES = ["organiser", "staff", "viewer", "nobody", "anonymous"]
 
 
 def embedded(html: str, element_id: str):
-    return json.loads(html.split(f'id="{element_id}" type="application/json">')[1].split("</script>")[0])
+    return json.loads(
+        html.split(f'id="{element_id}" type="application/json">')[1].split("</script>")[0]
+    )
 
 
 def row_url(registrant, next_url: str | None = None) -> str:
@@ -44,24 +46,36 @@ def test_live_pages_embed_the_stream_labels_and_time_zone_and_show_the_indicator
 
 
 def test_the_list_and_desk_configs_name_their_reads(org_web, event):
-    listing = embedded(org_web.get(reverse("dashboard:registrants", args=[event.pk])).content.decode(),
-                       "live-config")
+    listing = embedded(
+        org_web.get(reverse("dashboard:registrants", args=[event.pk])).content.decode(),
+        "live-config",
+    )
     assert listing["row_url"] == "/registrants/0/row/"
     assert listing["counts_url"] == reverse("dashboard:registrant_counts", args=[event.pk])
-    desk = embedded(org_web.get(reverse("dashboard:desk", args=[event.pk])).content.decode(),
-                    "live-config")
+    desk = embedded(
+        org_web.get(reverse("dashboard:desk", args=[event.pk])).content.decode(), "live-config"
+    )
     assert desk["recent_url"] == reverse("dashboard:desk_recent", args=[event.pk])
 
 
 def test_the_dashboard_tiles_come_from_the_counts_alone(event, crowd, organiser):
-    services.registrant_change_status(registrant_id=crowd["ada"].pk, to_status="checked_in",
-                                      actor=organiser, source=Source.DASHBOARD)
+    services.registrant_change_status(
+        registrant_id=crowd["ada"].pk,
+        to_status="checked_in",
+        actor=organiser,
+        source=Source.DASHBOARD,
+    )
     numbers = dashboard_numbers(event)
-    by_status = dict(zip([s.value for s in Status], numbers["charts"]["status"]["values"],
-                         strict=True))
+    by_status = dict(
+        zip([s.value for s in Status], numbers["charts"]["status"]["values"], strict=True)
+    )
     assert tiles_from_counts(by_status, event.capacity) == numbers["tiles"]
-    tiles = {t["key"]: t for t in tiles_from_counts(
-        {"registered": 1, "checked_in": 0, "entered": 1, "exited": 0, "cancelled": 14}, 10)}
+    tiles = {
+        t["key"]: t
+        for t in tiles_from_counts(
+            {"registered": 1, "checked_in": 0, "entered": 1, "exited": 0, "cancelled": 14}, 10
+        )
+    }
     assert tiles["registered"]["percent"] == 6.2  # 6.25 rounds half to even, as Python does
     assert tiles["attendees"]["value"] == 2 and tiles["seats_left"]["value"] == 8
     assert tiles["on_site"]["percent"] == 50.0
@@ -70,9 +84,16 @@ def test_the_dashboard_tiles_come_from_the_counts_alone(event, crowd, organiser)
 # --- One row ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("role,expected", [
-    ("organiser", 200), ("staff", 200), ("viewer", 200), ("nobody", 403), ("anonymous", 401),
-])
+@pytest.mark.parametrize(
+    "role,expected",
+    [
+        ("organiser", 200),
+        ("staff", 200),
+        ("viewer", 200),
+        ("nobody", 403),
+        ("anonymous", 401),
+    ],
+)
 def test_row_is_for_roles_that_read_the_list(web_for, crowd, role, expected):
     response = web_for[role].get(row_url(crowd["ada"]))
     assert response.status_code == expected
@@ -120,9 +141,16 @@ def test_row_is_get_only(org_web, crowd):
 # --- Chip counts -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("role,expected", [
-    ("organiser", 200), ("staff", 200), ("viewer", 200), ("nobody", 403), ("anonymous", 401),
-])
+@pytest.mark.parametrize(
+    "role,expected",
+    [
+        ("organiser", 200),
+        ("staff", 200),
+        ("viewer", 200),
+        ("nobody", 403),
+        ("anonymous", 401),
+    ],
+)
 def test_counts_are_for_roles_that_read_the_list(web_for, crowd, role, expected):
     url = reverse("dashboard:registrant_counts", args=[crowd["ada"].event_id])
     assert web_for[role].get(url).status_code == expected
@@ -131,8 +159,7 @@ def test_counts_are_for_roles_that_read_the_list(web_for, crowd, role, expected)
 def test_counts_follow_every_filter_but_status(org_web, event, crowd):
     url = reverse("dashboard:registrant_counts", args=[event.pk])
     everyone = org_web.get(url).json()["counts"]
-    assert everyone == {"registered": 1, "checked_in": 1, "entered": 1, "exited": 1,
-                        "cancelled": 1}
+    assert everyone == {"registered": 1, "checked_in": 1, "entered": 1, "exited": 1, "cancelled": 1}
     # The status filter does not narrow the chips (each says what it would add).
     assert org_web.get(url + "?status=entered&page=3").json()["counts"] == everyone
     bell = org_web.get(url + "?search=bell").json()["counts"]
@@ -146,9 +173,16 @@ def test_counts_of_an_unknown_event_are_404(org_web):
 # --- The desk's last scans ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("role,expected", [
-    ("organiser", 200), ("staff", 200), ("viewer", 403), ("nobody", 403), ("anonymous", 401),
-])
+@pytest.mark.parametrize(
+    "role,expected",
+    [
+        ("organiser", 200),
+        ("staff", 200),
+        ("viewer", 403),
+        ("nobody", 403),
+        ("anonymous", 401),
+    ],
+)
 def test_desk_recent_is_for_desk_roles(web_for, crowd, role, expected):
     url = reverse("dashboard:desk_recent", args=[crowd["ada"].event_id])
     assert web_for[role].get(url).status_code == expected
@@ -156,15 +190,19 @@ def test_desk_recent_is_for_desk_roles(web_for, crowd, role, expected):
 
 def test_desk_recent_shows_each_scanned_registrant_as_they_are_now(staff_web, event, crowd, staff):
     ada = crowd["ada"]
-    staff_web.post(reverse("dashboard:desk_scan", args=[event.pk]),
-                   {"mode": "desk", "code": ada.check_in_code}, HTTP_HX_REQUEST="true")
+    staff_web.post(
+        reverse("dashboard:desk_scan", args=[event.pk]),
+        {"mode": "desk", "code": ada.check_in_code},
+        HTTP_HX_REQUEST="true",
+    )
     url = reverse("dashboard:desk_recent", args=[event.pk])
     html = staff_web.get(url).content.decode()
     assert f'data-registrant-id="{ada.pk}"' in html
     assert '<span class="status status--checked_in">Checked in</span>' in html
     # Someone else lets her in: the desk's list says so on its next read.
-    services.registrant_change_status(registrant_id=ada.pk, to_status="entered",
-                                      actor=staff, source=Source.SCAN)
+    services.registrant_change_status(
+        registrant_id=ada.pk, to_status="entered", actor=staff, source=Source.SCAN
+    )
     html = staff_web.get(url).content.decode()
     assert '<span class="status status--entered">Entered</span>' in html
     # The desk page and the scan answer show the same badges.

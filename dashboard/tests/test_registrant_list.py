@@ -20,19 +20,27 @@ def _url(event, query=""):
 
 def test_list_shows_only_this_events_registrants(org_web, crowd, event):
     names = _names(org_web.get(_url(event)))
-    assert sorted(names) == ["Ada Lovelace", "Alan Turing", "Grace Hopper", "Ken Thompson",
-                             "Linus Torvalds"]
+    assert sorted(names) == [
+        "Ada Lovelace",
+        "Alan Turing",
+        "Grace Hopper",
+        "Ken Thompson",
+        "Linus Torvalds",
+    ]
 
 
-@pytest.mark.parametrize("query,expected", [
-    ("?status=checked_in&status=entered", ["Alan Turing", "Grace Hopper"]),
-    ("?status=checked_in,entered", ["Alan Turing", "Grace Hopper"]),
-    ("?search=bell", ["Ken Thompson"]),  # company
-    ("?search=GRACE@", ["Grace Hopper"]),  # email, any case
-    ("?search=tur", ["Alan Turing"]),  # name
-    ("?guest_type=speaker", ["Ada Lovelace"]),
-    ("?status=registered&status=exited&search=l", ["Ada Lovelace", "Linus Torvalds"]),
-])
+@pytest.mark.parametrize(
+    "query,expected",
+    [
+        ("?status=checked_in&status=entered", ["Alan Turing", "Grace Hopper"]),
+        ("?status=checked_in,entered", ["Alan Turing", "Grace Hopper"]),
+        ("?search=bell", ["Ken Thompson"]),  # company
+        ("?search=GRACE@", ["Grace Hopper"]),  # email, any case
+        ("?search=tur", ["Alan Turing"]),  # name
+        ("?guest_type=speaker", ["Ada Lovelace"]),
+        ("?status=registered&status=exited&search=l", ["Ada Lovelace", "Linus Torvalds"]),
+    ],
+)
 def test_filters_come_from_the_url(org_web, crowd, event, query, expected):
     assert sorted(_names(org_web.get(_url(event, query)))) == expected
 
@@ -56,20 +64,27 @@ def test_chips_count_every_status_under_the_other_filters(org_web, crowd, event)
     chips = {c["value"]: (c["count"], c["checked"]) for c in response.context["listing"].chips}
     # "o" matches Ada Lovelace, Grace Hopper, Alan Turing (Bletchley), Linus Torvalds, Ken Thompson
     assert chips == {
-        "registered": (1, False), "checked_in": (1, False), "entered": (1, True),
-        "exited": (1, False), "cancelled": (1, False),
+        "registered": (1, False),
+        "checked_in": (1, False),
+        "entered": (1, True),
+        "exited": (1, False),
+        "cancelled": (1, False),
     }
     html = response.content.decode()
     assert 'name="status" value="entered" checked' in html
     assert 'value="o"' in html  # the search box keeps its text
 
 
-@pytest.mark.parametrize("ordering,first", [
-    ("name", "Ada Lovelace"), ("-name", "Linus Torvalds"),
-    ("company", "Linus Torvalds"),  # no company sorts first ("")
-    ("-company", "Grace Hopper"),  # Navy
-    ("status", "Ken Thompson"),  # cancelled
-])
+@pytest.mark.parametrize(
+    "ordering,first",
+    [
+        ("name", "Ada Lovelace"),
+        ("-name", "Linus Torvalds"),
+        ("company", "Linus Torvalds"),  # no company sorts first ("")
+        ("-company", "Grace Hopper"),  # Navy
+        ("status", "Ken Thompson"),  # cancelled
+    ],
+)
 def test_columns_sort_both_ways(org_web, crowd, event, ordering, first):
     response = org_web.get(_url(event, f"?ordering={ordering}"))
     assert _names(response)[0] == first
@@ -114,14 +129,17 @@ def test_htmx_request_gets_the_results_fragment_with_chip_counts(org_web, crowd,
 def test_history_restore_gets_the_whole_page(org_web, crowd, event):
     response = org_web.get(
         _url(event, "?status=entered"),
-        HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true",
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_HISTORY_RESTORE_REQUEST="true",
     )
     assert b"<html" in response.content
 
 
 def test_organiser_sees_every_allowed_move_per_row(org_web, crowd, event):
-    rows = {r.registrant.name: [a for a, _ in r.actions]
-            for r in org_web.get(_url(event)).context["listing"].rows}
+    rows = {
+        r.registrant.name: [a for a, _ in r.actions]
+        for r in org_web.get(_url(event)).context["listing"].rows
+    }
     assert rows == {
         "Ada Lovelace": ["checked_in", "cancelled"],
         "Grace Hopper": ["registered", "entered", "cancelled"],
@@ -165,8 +183,11 @@ def test_row_action_answers_with_the_updated_row(org_web, crowd, organiser):
     assert "Ada Lovelace: checked in." in html
     assert "Undo check-in" in html  # the new allowed moves
     change = ada.history.order_by("-id").first()
-    assert (change.to_status, change.source, change.actor) == ("checked_in", Source.DASHBOARD,
-                                                                 organiser)
+    assert (change.to_status, change.source, change.actor) == (
+        "checked_in",
+        Source.DASHBOARD,
+        organiser,
+    )
 
 
 def test_refused_row_action_shows_the_reason_in_the_row(org_web, crowd):
@@ -174,7 +195,8 @@ def test_refused_row_action_shows_the_reason_in_the_row(org_web, crowd):
     alan = crowd["alan"]  # entered; cannot be checked in
     response = org_web.post(
         reverse("dashboard:registrant_transition", args=[alan.pk]),
-        {"to_status": "checked_in", "context": "row"}, HTTP_HX_REQUEST="true",
+        {"to_status": "checked_in", "context": "row"},
+        HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 409
     html = response.content.decode()
@@ -188,7 +210,8 @@ def test_staff_forging_a_cancel_from_the_row_gets_403_with_the_reason(staff_web,
     ada = crowd["ada"]
     response = staff_web.post(
         reverse("dashboard:registrant_transition", args=[ada.pk]),
-        {"to_status": "cancelled", "context": "row"}, HTTP_HX_REQUEST="true",
+        {"to_status": "cancelled", "context": "row"},
+        HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 403
     assert b"Your role may not cancel a registrant" in response.content
@@ -200,5 +223,7 @@ def test_same_email_twice_is_flagged(org_web, event):
     make_registrant(event, name="One", email="twin@example.com")
     make_registrant(event, name="Two", email="twin@example.com")
     make_registrant(event, name="Three", email="solo@example.com")
-    rows = {r.registrant.name: r.duplicate for r in org_web.get(_url(event)).context["listing"].rows}
+    rows = {
+        r.registrant.name: r.duplicate for r in org_web.get(_url(event)).context["listing"].rows
+    }
     assert rows == {"One": True, "Two": True, "Three": False}

@@ -40,8 +40,12 @@ def session_key(event_id: int) -> str:
 def recent_with_statuses(recent: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The remembered scans with each registrant's status now (one query);
     the live desk keeps these badges current as changes are pushed."""
-    ids = {s["registrant"]["id"] for s in recent if s.get("registrant") and s["registrant"].get("id")}
-    statuses = dict(Registrant.objects.filter(pk__in=ids).values_list("pk", "status")) if ids else {}
+    ids = {
+        s["registrant"]["id"] for s in recent if s.get("registrant") and s["registrant"].get("id")
+    }
+    statuses = (
+        dict(Registrant.objects.filter(pk__in=ids).values_list("pk", "status")) if ids else {}
+    )
     return [
         {**s, "status": statuses.get((s.get("registrant") or {}).get("id"), "")} for s in recent
     ]
@@ -49,8 +53,10 @@ def recent_with_statuses(recent: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _live_config(event: Event) -> dict[str, Any]:
     return live_page_config(
-        event, recent_url=reverse("dashboard:desk_recent", args=[event.pk]),
-        down_seconds=DESK_REFRESH["down"], live_seconds=DESK_REFRESH["live"],
+        event,
+        recent_url=reverse("dashboard:desk_recent", args=[event.pk]),
+        down_seconds=DESK_REFRESH["down"],
+        live_seconds=DESK_REFRESH["live"],
     )
 
 
@@ -85,32 +91,58 @@ def _from_result(result: services.StatusResult, mode: str) -> dict[str, Any]:
             by = f" by {services.actor_display_name(previous.actor)}" if previous.actor_id else ""
             detail = f"{previous.get_to_status_display()}{by} at {timezone.localtime(previous.at):%H:%M}."
     return {
-        "outcome": outcome, "headline": headline, "detail": detail, "mode": mode,
-        "registrant": _summary({
-            "id": r.pk, "name": r.name, "company": r.company.name if r.company_id else "",
-            "guest_type": r.guest_type,
-        }),
+        "outcome": outcome,
+        "headline": headline,
+        "detail": detail,
+        "mode": mode,
+        "registrant": _summary(
+            {
+                "id": r.pk,
+                "name": r.name,
+                "company": r.company.name if r.company_id else "",
+                "guest_type": r.guest_type,
+            }
+        ),
     }
 
 
 def _from_error(exc: ApplicationError, mode: str) -> dict[str, Any]:
     if exc.code == "not_found":
-        return {"outcome": "unknown", "headline": "Unknown code", "detail": exc.message,
-                "mode": mode, "registrant": None}
+        return {
+            "outcome": "unknown",
+            "headline": "Unknown code",
+            "detail": exc.message,
+            "mode": mode,
+            "registrant": None,
+        }
     headline = "Cancelled registration" if exc.code == "cancelled" else "Refused"
-    return {"outcome": "refused", "headline": headline, "detail": exc.message, "mode": mode,
-            "registrant": _summary(exc.details.get("registrant"))}
+    return {
+        "outcome": "refused",
+        "headline": headline,
+        "detail": exc.message,
+        "mode": mode,
+        "registrant": _summary(exc.details.get("registrant")),
+    }
 
 
 @require_perms(*DESK_PERMS)
 def desk(request, event_id: int):
     event = get_object_or_404(Event, pk=event_id)
-    return no_store(render(request, "dashboard/desk.html", {
-        "event": event, "mode": _mode(request.GET.get("mode")), "modes": ScanMode.choices,
-        "recent": recent_with_statuses(request.session.get(session_key(event.pk), [])),
-        "result": None, "can": capabilities(request.user),
-        "live_config": _live_config(event),
-    }))
+    return no_store(
+        render(
+            request,
+            "dashboard/desk.html",
+            {
+                "event": event,
+                "mode": _mode(request.GET.get("mode")),
+                "modes": ScanMode.choices,
+                "recent": recent_with_statuses(request.session.get(session_key(event.pk), [])),
+                "result": None,
+                "can": capabilities(request.user),
+                "live_config": _live_config(event),
+            },
+        )
+    )
 
 
 @require_GET
@@ -126,10 +158,18 @@ def desk_search(request, event_id: int):
             queryset=selectors.registrant_list().filter(event_id=event.pk),
         )
         matches = list(filterset.qs.order_by("name", "id")[:MAX_MATCHES])
-    return no_store(render(request, "dashboard/partials/desk_matches.html", {
-        "event": event, "matches": matches, "query": query,
-        "searched": len(query) >= MIN_SEARCH,
-    }))
+    return no_store(
+        render(
+            request,
+            "dashboard/partials/desk_matches.html",
+            {
+                "event": event,
+                "matches": matches,
+                "query": query,
+                "searched": len(query) >= MIN_SEARCH,
+            },
+        )
+    )
 
 
 @require_POST
@@ -140,17 +180,26 @@ def desk_scan(request, event_id: int):
     mode = _mode(request.POST.get("mode"))
     if not form.is_valid():
         problems = [e for errs in form.errors.values() for e in errs]
-        result = {"outcome": "refused", "headline": "Nothing to do", "mode": mode,
-                  "detail": " ".join(problems), "registrant": None}
+        result = {
+            "outcome": "refused",
+            "headline": "Nothing to do",
+            "mode": mode,
+            "detail": " ".join(problems),
+            "registrant": None,
+        }
         return _respond(request, event, result, status=400, remember=False)
     code, picked = form.cleaned_data["code"], form.cleaned_data["registrant"]
     source = Source.SCAN
     if picked is not None:
         registrant = selectors.registrant_list().filter(event_id=event.pk, pk=picked).first()
         if registrant is None:
-            result = {"outcome": "unknown", "headline": "Not found",
-                      "detail": "That person is not registered for this event.",
-                      "mode": mode, "registrant": None}
+            result = {
+                "outcome": "unknown",
+                "headline": "Not found",
+                "detail": "That person is not registered for this event.",
+                "mode": mode,
+                "registrant": None,
+            }
             return _respond(request, event, result, status=404)
         code, source = registrant.check_in_code, Source.DASHBOARD
     else:
@@ -158,11 +207,20 @@ def desk_scan(request, event_id: int):
         # must not check its holder in there from this event's desk.
         holder = selectors.registrant_list().filter(check_in_code=code).first()
         if holder is not None and holder.event_id != event.pk:
-            result = {"outcome": "refused", "headline": "Other event", "mode": mode,
-                      "detail": "This badge belongs to another event.",
-                      "registrant": _summary({"id": holder.pk, "name": holder.name,
-                                              "company": holder.company_name,
-                                              "guest_type": holder.guest_type})}
+            result = {
+                "outcome": "refused",
+                "headline": "Other event",
+                "mode": mode,
+                "detail": "This badge belongs to another event.",
+                "registrant": _summary(
+                    {
+                        "id": holder.pk,
+                        "name": holder.name,
+                        "company": holder.company_name,
+                        "guest_type": holder.guest_type,
+                    }
+                ),
+            }
             return _respond(request, event, result, status=409)
     try:
         outcome = services.registrant_scan(code=code, mode=mode, actor=request.user, source=source)
@@ -171,8 +229,9 @@ def desk_scan(request, event_id: int):
     return _respond(request, event, _from_result(outcome, mode))
 
 
-def _respond(request, event: Event, result: dict[str, Any], *, status: int = 200,
-             remember: bool = True):
+def _respond(
+    request, event: Event, result: dict[str, Any], *, status: int = 200, remember: bool = True
+):
     result["time"] = timezone.localtime().strftime("%H:%M:%S")
     result["mode_label"] = ScanMode(result["mode"]).label
     key = session_key(event.pk)
@@ -180,9 +239,14 @@ def _respond(request, event: Event, result: dict[str, Any], *, status: int = 200
     if remember:
         recent = [result, *recent][:RECENT_SCANS]
         request.session[key] = recent
-    context = {"event": event, "result": result, "recent": recent_with_statuses(recent),
-               "mode": result["mode"],
-               "modes": ScanMode.choices, "can": capabilities(request.user)}
+    context = {
+        "event": event,
+        "result": result,
+        "recent": recent_with_statuses(recent),
+        "mode": result["mode"],
+        "modes": ScanMode.choices,
+        "can": capabilities(request.user),
+    }
     if is_htmx(request):
         template = "dashboard/partials/desk_result.html"
     else:

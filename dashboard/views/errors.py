@@ -34,9 +34,16 @@ def forbidden(request, exception=None):
             api_errors.error_body("permission_denied", "Your role may not do this."), status=403
         )
     template = "dashboard/partials/error_fragment.html" if is_htmx(request) else "403.html"
-    return render(request, template, {
-        "title": "Not allowed", "reason": _reason(exception), "status": 403,
-    }, status=403)
+    return render(
+        request,
+        template,
+        {
+            "title": "Not allowed",
+            "reason": _reason(exception),
+            "status": 403,
+        },
+        status=403,
+    )
 
 
 def page_not_found(request, exception=None):

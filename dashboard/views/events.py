@@ -22,11 +22,11 @@ REFRESH_SECONDS = 5
 @require_perms(P_VIEW_EVENT)
 def event_list(request):
     events = [
-        {"event": e, "percent": percent(e.seats_taken, e.capacity)}
-        for e in selectors.event_list()
+        {"event": e, "percent": percent(e.seats_taken, e.capacity)} for e in selectors.event_list()
     ]
     return render(
-        request, "dashboard/events.html",
+        request,
+        "dashboard/events.html",
         {"events": events, "can": capabilities(request.user)},
     )
 
@@ -36,18 +36,23 @@ def event_dashboard(request, event_id: int):
     event = get_object_or_404(selectors.event_list(), pk=event_id)
     numbers = dashboard_numbers(event)
     numbers_url = reverse("dashboard:event_numbers", args=[event.pk])
-    return no_store(render(
-        request, "dashboard/event_dashboard.html",
-        {
-            "event": event,
-            "numbers": numbers,
-            "live_config": live_page_config(
-                event, numbers_url=numbers_url, down_seconds=REFRESH_SECONDS,
-                live_seconds=DASHBOARD_LIVE_REFRESH_SECONDS,
-            ),
-            "can": capabilities(request.user),
-        },
-    ))
+    return no_store(
+        render(
+            request,
+            "dashboard/event_dashboard.html",
+            {
+                "event": event,
+                "numbers": numbers,
+                "live_config": live_page_config(
+                    event,
+                    numbers_url=numbers_url,
+                    down_seconds=REFRESH_SECONDS,
+                    live_seconds=DASHBOARD_LIVE_REFRESH_SECONDS,
+                ),
+                "can": capabilities(request.user),
+            },
+        )
+    )
 
 
 def event_numbers(request, event_id: int):
@@ -57,15 +62,28 @@ def event_numbers(request, event_id: int):
     redirecting to the login page, since only scripts read it.
     """
     if not request.user.is_authenticated:
-        return JsonResponse({"error": {"code": "not_authenticated",
-                                       "message": "Your session has ended; log in again."}},
-                            status=401)
+        return JsonResponse(
+            {
+                "error": {
+                    "code": "not_authenticated",
+                    "message": "Your session has ended; log in again.",
+                }
+            },
+            status=401,
+        )
     if not request.user.has_perms([P_VIEW_EVENT, P_VIEW_REGISTRANT, P_VIEW_HISTORY]):
-        return JsonResponse({"error": {"code": "permission_denied",
-                                       "message": "Your role may not read these numbers."}},
-                            status=403)
+        return JsonResponse(
+            {
+                "error": {
+                    "code": "permission_denied",
+                    "message": "Your role may not read these numbers.",
+                }
+            },
+            status=403,
+        )
     event = Event.objects.filter(pk=event_id).first()
     if event is None:
-        return JsonResponse({"error": {"code": "not_found", "message": "No such event."}},
-                            status=404)
+        return JsonResponse(
+            {"error": {"code": "not_found", "message": "No such event."}}, status=404
+        )
     return no_store(JsonResponse(dashboard_numbers(event)))

@@ -28,13 +28,20 @@ from .desk import DESK_PERMS, recent_with_statuses, session_key
 
 def _refusal(request, perms) -> HttpResponse | None:
     if not request.user.is_authenticated:
-        return JsonResponse({"error": {"code": "not_authenticated",
-                                       "message": "Your session has ended; log in again."}},
-                            status=401)
+        return JsonResponse(
+            {
+                "error": {
+                    "code": "not_authenticated",
+                    "message": "Your session has ended; log in again.",
+                }
+            },
+            status=401,
+        )
     if not request.user.has_perms(perms):
-        return JsonResponse({"error": {"code": "permission_denied",
-                                       "message": "Your role may not read this."}},
-                            status=403)
+        return JsonResponse(
+            {"error": {"code": "permission_denied", "message": "Your role may not read this."}},
+            status=403,
+        )
     return None
 
 
@@ -56,10 +63,18 @@ def registrant_row(request, pk: int):
         return refusal
     registrant = get_object_or_404(selectors.registrant_list().select_related("event"), pk=pk)
     row = row_for(registrant, user=request.user, kinds=role_kinds(request.user))
-    return no_store(render(request, "dashboard/partials/registrant_row.html", {
-        "row": row, "can": capabilities(request.user), "event": registrant.event,
-        "next": _list_url(request, registrant.event_id),
-    }))
+    return no_store(
+        render(
+            request,
+            "dashboard/partials/registrant_row.html",
+            {
+                "row": row,
+                "can": capabilities(request.user),
+                "event": registrant.event,
+                "next": _list_url(request, registrant.event_id),
+            },
+        )
+    )
 
 
 @require_GET
@@ -80,5 +95,6 @@ def desk_recent(request, event_id: int):
         return refusal
     event = get_object_or_404(Event, pk=event_id)
     recent = recent_with_statuses(request.session.get(session_key(event.pk), []))
-    return no_store(render(request, "dashboard/partials/desk_recent.html",
-                           {"event": event, "recent": recent}))
+    return no_store(
+        render(request, "dashboard/partials/desk_recent.html", {"event": event, "recent": recent})
+    )

@@ -56,7 +56,9 @@ def _safe_next(request, fallback: str) -> str:
 def _outcome_message(result: services.StatusResult) -> str:
     r = result.registrant
     label = r.get_status_display().lower()
-    return f"{r.name}: {label}." if result.changed else f"{r.name}: already {label}; nothing changed."
+    return (
+        f"{r.name}: {label}." if result.changed else f"{r.name}: already {label}; nothing changed."
+    )
 
 
 # --- The list -----------------------------------------------------------------
@@ -70,7 +72,9 @@ def registrant_list(request, event_id: int):
         event=event, params=request.GET, user=request.user, kinds=role_kinds(request.user)
     )
     context = {
-        "event": event, "listing": listing, "can": capabilities(request.user),
+        "event": event,
+        "listing": listing,
+        "can": capabilities(request.user),
         "bulk_actions": bulk_actions_for(request.user),
     }
     if is_htmx(request):
@@ -81,7 +85,8 @@ def registrant_list(request, event_id: int):
             event,
             row_url=reverse("dashboard:registrant_row", args=[0]),
             counts_url=reverse("dashboard:registrant_counts", args=[event.pk]),
-            down_seconds=LIST_REFRESH["down"], live_seconds=LIST_REFRESH["live"],
+            down_seconds=LIST_REFRESH["down"],
+            live_seconds=LIST_REFRESH["live"],
         )
     return no_store(render(request, template, context))
 
@@ -104,27 +109,42 @@ def registrant_bulk(request, event_id: int):
         return _bulk_render(request, event, {"error": " ".join(errors)}, status=400)
     registrants = {
         r.pk: r
-        for r in selectors.registrant_list().filter(event_id=event.pk, pk__in=form.cleaned_data["ids"])
+        for r in selectors.registrant_list().filter(
+            event_id=event.pk, pk__in=form.cleaned_data["ids"]
+        )
     }
     ids = [i for i in form.cleaned_data["ids"] if i in registrants]
     if not ids:
         return _bulk_render(
-            request, event, {"error": "None of the selected registrants belong to this event."},
+            request,
+            event,
+            {"error": "None of the selected registrants belong to this event."},
             status=400,
         )
-    context = {"action": action, "label": label, "to_status": to_status, "ids": ids,
-               "next": _safe_next(request, reverse("dashboard:registrants", args=[event.pk]))}
+    context = {
+        "action": action,
+        "label": label,
+        "to_status": to_status,
+        "ids": ids,
+        "next": _safe_next(request, reverse("dashboard:registrants", args=[event.pk])),
+    }
     if not form.cleaned_data["confirm"]:
         context["registrants"] = [registrants[i] for i in ids]
         context["unchanged"] = sum(1 for i in ids if registrants[i].status == to_status)
         return _bulk_render(request, event, context)
     results = services.registrants_bulk_change_status(
-        registrant_ids=ids, to_status=to_status, actor=request.user,
-        source=Source.DASHBOARD, allowed_kinds=kinds,
+        registrant_ids=ids,
+        to_status=to_status,
+        actor=request.user,
+        source=Source.DASHBOARD,
+        allowed_kinds=kinds,
     )
     context["results"] = [
-        {"registrant": registrants[r.registrant_id], "result": r,
-         "status_label": Status(r.status).label if r.status else ""}
+        {
+            "registrant": registrants[r.registrant_id],
+            "result": r,
+            "status_label": Status(r.status).label if r.status else "",
+        }
         for r in results
     ]
     context["changed"] = sum(1 for r in results if r.changed)
@@ -159,11 +179,14 @@ def _detail_context(request, registrant, **extra):
         "can": can,
     }
     if can["edit"] and "form" not in extra:
-        context["form"] = RegistrantEditForm(initial={
-            "name": registrant.name, "email": registrant.email,
-            "company": registrant.company.name if registrant.company_id else "",
-            "guest_type": registrant.guest_type,
-        })
+        context["form"] = RegistrantEditForm(
+            initial={
+                "name": registrant.name,
+                "email": registrant.email,
+                "company": registrant.company.name if registrant.company_id else "",
+                "guest_type": registrant.guest_type,
+            }
+        )
     context.update(extra)
     return context
 
@@ -171,8 +194,9 @@ def _detail_context(request, registrant, **extra):
 @require_perms(P_VIEW_REGISTRANT, P_VIEW_HISTORY)
 def registrant_detail(request, pk: int):
     registrant = _registrant_or_404(pk)
-    return no_store(render(request, "dashboard/registrant_detail.html",
-                           _detail_context(request, registrant)))
+    return no_store(
+        render(request, "dashboard/registrant_detail.html", _detail_context(request, registrant))
+    )
 
 
 @require_POST
@@ -197,8 +221,11 @@ def registrant_transition(request, pk: int):
     else:
         try:
             result = services.registrant_change_status(
-                registrant_id=registrant.pk, to_status=form.cleaned_data["to_status"],
-                note=form.cleaned_data["note"], actor=request.user, source=Source.DASHBOARD,
+                registrant_id=registrant.pk,
+                to_status=form.cleaned_data["to_status"],
+                note=form.cleaned_data["note"],
+                actor=request.user,
+                source=Source.DASHBOARD,
                 allowed_kinds=kinds,
             )
         except ApplicationError as exc:
@@ -210,21 +237,38 @@ def registrant_transition(request, pk: int):
     if request.POST.get("context") == "row" and is_htmx(request):
         row = Row(
             registrant=registrant,
-            actions=[(t.value, transition_label(registrant.status, t))
-                     for t in transition_targets(request.user, registrant.status, kinds)],
+            actions=[
+                (t.value, transition_label(registrant.status, t))
+                for t in transition_targets(request.user, registrant.status, kinds)
+            ],
         )
-        return render(request, "dashboard/partials/registrant_row.html",
-                      {"row": row, "can": capabilities(request.user), "error": error,
-                       "notice": notice, "event": registrant.event,
-                       "next": _safe_next(request, "")},
-                      status=status)
+        return render(
+            request,
+            "dashboard/partials/registrant_row.html",
+            {
+                "row": row,
+                "can": capabilities(request.user),
+                "error": error,
+                "notice": notice,
+                "event": registrant.event,
+                "next": _safe_next(request, ""),
+            },
+            status=status,
+        )
     if is_htmx(request):
-        return render(request, "dashboard/partials/registrant_status.html",
-                      _detail_context(request, registrant, error=error, notice=notice),
-                      status=status)
+        return render(
+            request,
+            "dashboard/partials/registrant_status.html",
+            _detail_context(request, registrant, error=error, notice=notice),
+            status=status,
+        )
     if error:
-        return render(request, "dashboard/registrant_detail.html",
-                      _detail_context(request, registrant, error=error), status=status)
+        return render(
+            request,
+            "dashboard/registrant_detail.html",
+            _detail_context(request, registrant, error=error),
+            status=status,
+        )
     messages.success(request, notice)
     return redirect(_safe_next(request, reverse("dashboard:registrant", args=[registrant.pk])))
 
@@ -238,8 +282,11 @@ def registrant_edit(request, pk: int):
         data = form.cleaned_data
         try:
             services.registrant_update(
-                registrant_id=registrant.pk, name=data["name"], email=data["email"],
-                guest_type=data["guest_type"], company_name=data["company"],
+                registrant_id=registrant.pk,
+                name=data["name"],
+                email=data["email"],
+                guest_type=data["guest_type"],
+                company_name=data["company"],
             )
         except ApplicationError as exc:
             form.add_service_errors(exc.fields, exc.message)
@@ -249,8 +296,12 @@ def registrant_edit(request, pk: int):
             return redirect("dashboard:registrant", pk=registrant.pk)
     else:
         status = 400
-    return render(request, "dashboard/registrant_detail.html",
-                  _detail_context(request, registrant, form=form, edit_open=True), status=status)
+    return render(
+        request,
+        "dashboard/registrant_detail.html",
+        _detail_context(request, registrant, form=form, edit_open=True),
+        status=status,
+    )
 
 
 @require_POST
@@ -261,8 +312,11 @@ def registrant_delete(request, pk: int):
     try:
         services.registrant_delete(registrant_id=registrant.pk)
     except ApplicationError as exc:
-        return render(request, "dashboard/registrant_detail.html",
-                      _detail_context(request, registrant, error=exc.message),
-                      status=http_status_for(exc.code))
+        return render(
+            request,
+            "dashboard/registrant_detail.html",
+            _detail_context(request, registrant, error=exc.message),
+            status=http_status_for(exc.code),
+        )
     messages.success(request, f"{name} was deleted, with their history.")
     return redirect("dashboard:registrants", event_id=event_id)

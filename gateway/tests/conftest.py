@@ -75,13 +75,31 @@ def gateway_server(*, workers: int = 1, env: dict[str, str] | None = None):
     """`uvicorn gateway.main:app` on a free port against the test database."""
     port = free_port()
     log = tempfile.NamedTemporaryFile(prefix="gateway-", suffix=".log", delete=False)  # noqa: SIM115
-    server_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test",
-                  "DATABASE_URL": database_url_for_current_test_db(), "LOG_LEVEL": "WARNING",
-                  **(env or {})}
+    server_env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": database_url_for_current_test_db(),
+        "LOG_LEVEL": "WARNING",
+        **(env or {}),
+    }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "gateway.main:app", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(workers), "--no-access-log"],
-        cwd=ROOT, env=server_env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "gateway.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=server_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -22,8 +22,12 @@ T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 
 
 def item(code, mode, seconds, nonce=None):
-    return {"code": code, "mode": mode, "nonce": nonce or uuid.uuid4().hex,
-            "scanned_at": (T0 + dt.timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")}
+    return {
+        "code": code,
+        "mode": mode,
+        "nonce": nonce or uuid.uuid4().hex,
+        "scanned_at": (T0 + dt.timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z"),
+    }
 
 
 def bulk_registrants(event, n: int) -> list[Registrant]:
@@ -36,8 +40,15 @@ def bulk_registrants(event, n: int) -> list[Registrant]:
     if not people[0].pk:  # backends that do not return ids
         people = list(Registrant.objects.filter(event=event).order_by("id"))
     StatusChange.objects.bulk_create(
-        StatusChange(registrant=p, event=event, from_status="", to_status="registered",
-                     at=timezone.now(), source="import") for p in people
+        StatusChange(
+            registrant=p,
+            event=event,
+            from_status="",
+            to_status="registered",
+            at=timezone.now(),
+            source="import",
+        )
+        for p in people
     )
     return people
 
@@ -52,7 +63,9 @@ def test_500_items_with_10_conflicts(gateway, event, device_key, organiser):
     stranger = make_registrant(other_event, name="Stranger")
     never_in = make_registrant(event, name="Never In")
     items = [item(p.check_in_code, "desk", i) for i, p in enumerate(people[:490])]
-    items += [item(p.check_in_code, "desk", 600 + i) for i, p in enumerate(people[490:])]  # cancelled
+    items += [
+        item(p.check_in_code, "desk", 600 + i) for i, p in enumerate(people[490:])
+    ]  # cancelled
     items += [item(f"unknown-{i}", "entry", 700 + i) for i in range(3)]  # unknown codes
     items += [item(stranger.check_in_code, "entry", 800)]  # another event's code
     items += [item(never_in.check_in_code, "exit", 900)]  # exit of someone never let in
@@ -62,10 +75,17 @@ def test_500_items_with_10_conflicts(gateway, event, device_key, organiser):
     r = gateway.post("/gateway/v1/scan/batch", json={"items": items}, headers=bearer(device_key))
     assert r.status_code == 200, r.text
     body = r.json()
-    assert (body["applied"], body["conflicts"], body["repeats"], body["replayed"]) == (490, 10, 0, 0)
+    assert (body["applied"], body["conflicts"], body["repeats"], body["replayed"]) == (
+        490,
+        10,
+        0,
+        0,
+    )
     assert [x["index"] for x in body["results"]] == list(range(500))
     reasons = sorted(x["reason"] for x in body["results"] if x["result"] == "conflict")
-    assert reasons == ["cancelled"] * 5 + ["invalid_transition"] + ["unknown_code"] * 3 + ["wrong_event"]
+    assert reasons == ["cancelled"] * 5 + ["invalid_transition"] + ["unknown_code"] * 3 + [
+        "wrong_event"
+    ]
     assert Registrant.objects.filter(event=event, status="checked_in").count() == 490
 
     device = DeviceToken.objects.get()
@@ -79,7 +99,9 @@ def test_500_items_with_10_conflicts(gateway, event, device_key, organiser):
     assert_invariants()
 
     # The same batch again: nothing new, every item answered as before.
-    again = gateway.post("/gateway/v1/scan/batch", json={"items": items}, headers=bearer(device_key))
+    again = gateway.post(
+        "/gateway/v1/scan/batch", json={"items": items}, headers=bearer(device_key)
+    )
     assert again.status_code == 200
     replay = again.json()
     assert replay["replayed"] == 500 and replay["applied"] == 0
@@ -99,7 +121,9 @@ def test_500_items_with_10_conflicts(gateway, event, device_key, organiser):
 def test_applied_in_scanned_at_order_with_device_time_kept(gateway, event, device_key):
     person = make_registrant(event)
     items = [item(person.check_in_code, "exit", 900), item(person.check_in_code, "entry", 50)]
-    body = gateway.post("/gateway/v1/scan/batch", json={"items": items}, headers=bearer(device_key)).json()
+    body = gateway.post(
+        "/gateway/v1/scan/batch", json={"items": items}, headers=bearer(device_key)
+    ).json()
     assert [x["result"] for x in body["results"]] == ["applied", "applied"]
     assert body["results"][1]["steps"] == ["checked_in", "entered"]
     person.refresh_from_db()
@@ -116,8 +140,13 @@ def test_applied_in_scanned_at_order_with_device_time_kept(gateway, event, devic
 def test_duplicate_nonce_inside_one_batch(gateway, event, device_key):
     person = make_registrant(event)
     nonce = uuid.uuid4().hex
-    items = [item(person.check_in_code, "desk", 1, nonce), item(person.check_in_code, "desk", 2, nonce)]
-    body = gateway.post("/gateway/v1/scan/batch", json={"items": items}, headers=bearer(device_key)).json()
+    items = [
+        item(person.check_in_code, "desk", 1, nonce),
+        item(person.check_in_code, "desk", 2, nonce),
+    ]
+    body = gateway.post(
+        "/gateway/v1/scan/batch", json={"items": items}, headers=bearer(device_key)
+    ).json()
     assert [x["replayed"] for x in body["results"]] == [False, True]
     assert body["results"][1]["result"] == "applied" and body["applied"] == 1
     assert StatusChange.objects.filter(registrant=person).count() == 2
@@ -125,13 +154,18 @@ def test_duplicate_nonce_inside_one_batch(gateway, event, device_key):
 
 def test_batch_with_a_user_token(gateway, staff):
     person = make_registrant()
-    body = gateway.post("/gateway/v1/scan/batch",
-                        json={"items": [item(person.check_in_code, "entry", 1)]},
-                        headers=bearer(user_token(staff))).json()
+    body = gateway.post(
+        "/gateway/v1/scan/batch",
+        json={"items": [item(person.check_in_code, "entry", 1)]},
+        headers=bearer(user_token(staff)),
+    ).json()
     assert body["applied"] == 1
     assert Registrant.objects.get(pk=person.pk).status == "entered"
-    assert set(StatusChange.objects.filter(registrant=person, source="scan")
-               .values_list("actor_id", flat=True)) == {staff.pk}
+    assert set(
+        StatusChange.objects.filter(registrant=person, source="scan").values_list(
+            "actor_id", flat=True
+        )
+    ) == {staff.pk}
 
 
 @pytest.mark.parametrize(
@@ -141,8 +175,23 @@ def test_batch_with_a_user_token(gateway, staff):
         ({"items": []}, "items"),
         ({"items": "x"}, "items"),
         ({"items": [{"code": "a", "mode": "desk", "nonce": "n"}]}, "items"),
-        ({"items": [{"code": "a", "mode": "door", "nonce": "n", "scanned_at": "2026-12-01T09:00:00Z"}]}, "items"),
-        ({"items": [{"code": "a", "mode": "desk", "nonce": "n", "scanned_at": "yesterday"}]}, "items"),
+        (
+            {
+                "items": [
+                    {
+                        "code": "a",
+                        "mode": "door",
+                        "nonce": "n",
+                        "scanned_at": "2026-12-01T09:00:00Z",
+                    }
+                ]
+            },
+            "items",
+        ),
+        (
+            {"items": [{"code": "a", "mode": "desk", "nonce": "n", "scanned_at": "yesterday"}]},
+            "items",
+        ),
         ({"items": [item("a", "desk", 1)] * 501}, "items"),
         ([1, 2], "non_field_errors"),
     ],

@@ -60,7 +60,9 @@ def server():
 def test_c5_fifty_desk_scans_of_one_code(server, staff):
     person = make_registrant()
     before = rows(person)
-    results = race(server, user_token(staff), [{"code": person.check_in_code, "mode": "desk"}] * SCANNERS)
+    results = race(
+        server, user_token(staff), [{"code": person.check_in_code, "mode": "desk"}] * SCANNERS
+    )
     assert Counter(s for s, _ in results) == {200: SCANNERS}
     assert Counter(b["changed"] for _, b in results) == {True: 1, False: SCANNERS - 1}
     assert rows(person) - before == 1
@@ -71,7 +73,9 @@ def test_c5_fifty_desk_scans_of_one_code(server, staff):
 def test_c6_fifty_entry_scans_of_a_registered_code(server, staff):
     person = make_registrant()
     before = rows(person)
-    results = race(server, user_token(staff), [{"code": person.check_in_code, "mode": "entry"}] * SCANNERS)
+    results = race(
+        server, user_token(staff), [{"code": person.check_in_code, "mode": "entry"}] * SCANNERS
+    )
     assert Counter(s for s, _ in results) == {200: SCANNERS}
     changed = [b for _, b in results if b["changed"]]
     assert len(changed) == 1 and changed[0]["steps"] == ["checked_in", "entered"]
@@ -124,8 +128,11 @@ def test_requests_cancelled_in_flight_never_break_history(server, staff, event):
     # Let the server finish what the clients walked away from, then check.
     with httpx.Client(base_url=server, timeout=10) as client:
         for person in people:
-            client.post("/gateway/v1/scan", json={"code": person.check_in_code, "mode": "desk"},
-                        headers=bearer(key))
+            client.post(
+                "/gateway/v1/scan",
+                json={"code": person.check_in_code, "mode": "desk"},
+                headers=bearer(key),
+            )
     assert history_violations([event.pk]) == []
     assert StatusChange.objects.filter(event=event, source="scan").exists()
 

@@ -183,13 +183,21 @@ def test_auth_refusals(scan, viewer, case):
 
 def test_wrong_content_type_and_malformed_json(gateway, staff):
     headers = bearer(user_token(staff))
-    r = gateway.post("/gateway/v1/scan", content=b"code=x", headers={**headers, "Content-Type": "text/plain"})
+    r = gateway.post(
+        "/gateway/v1/scan", content=b"code=x", headers={**headers, "Content-Type": "text/plain"}
+    )
     assert r.status_code == 415 and r.json()["error"]["code"] == "unsupported_media_type"
-    r = gateway.post("/gateway/v1/scan", content=b"{nope",
-                     headers={**headers, "Content-Type": "application/json"})
+    r = gateway.post(
+        "/gateway/v1/scan",
+        content=b"{nope",
+        headers={**headers, "Content-Type": "application/json"},
+    )
     assert r.status_code == 400 and r.json()["error"]["code"] == "malformed_request"
-    r = gateway.post("/gateway/v1/scan", content=b"x" * (2 * 1024 * 1024),
-                     headers={**headers, "Content-Type": "application/json"})
+    r = gateway.post(
+        "/gateway/v1/scan",
+        content=b"x" * (2 * 1024 * 1024),
+        headers={**headers, "Content-Type": "application/json"},
+    )
     assert r.status_code == 413
 
 

@@ -33,20 +33,33 @@ def test_organisers_create_list_and_revoke_devices(event, organiser, staff):
     assert DeviceToken.objects.get(pk=device_id).revoked_at is not None
     assert api.get(f"/api/v1/events/{event.pk}/devices/999999/").status_code == 405
     assert api.delete(f"/api/v1/events/{event.pk}/devices/999999/").status_code == 404
-    assert api.post("/api/v1/events/999999/devices/", {"name": "x"}, format="json").status_code == 404
+    assert (
+        api.post("/api/v1/events/999999/devices/", {"name": "x"}, format="json").status_code == 404
+    )
     staff_api = organiser_api(staff)
     assert staff_api.get(f"/api/v1/events/{event.pk}/devices/").status_code == 403
-    assert staff_api.post(f"/api/v1/events/{event.pk}/devices/", {"name": "x"}, format="json").status_code == 403
+    assert (
+        staff_api.post(
+            f"/api/v1/events/{event.pk}/devices/", {"name": "x"}, format="json"
+        ).status_code
+        == 403
+    )
     assert staff_api.get(f"/api/v1/events/{event.pk}/scan-conflicts/").status_code == 403
 
 
 def test_device_scans_as_its_own_user(gateway, event, device_key):
     person = make_registrant(event)
-    r = gateway.post("/gateway/v1/scan", json={"code": person.check_in_code, "mode": "desk"},
-                     headers=bearer(device_key))
+    r = gateway.post(
+        "/gateway/v1/scan",
+        json={"code": person.check_in_code, "mode": "desk"},
+        headers=bearer(device_key),
+    )
     assert r.status_code == 200 and r.json()["changed"] is True
-    again = gateway.post("/gateway/v1/scan", json={"code": person.check_in_code, "mode": "desk"},
-                         headers=bearer(device_key)).json()
+    again = gateway.post(
+        "/gateway/v1/scan",
+        json={"code": person.check_in_code, "mode": "desk"},
+        headers=bearer(device_key),
+    ).json()
     assert again["previous"]["by"] == "Door A"
     device = DeviceToken.objects.get()
     assert person.history.order_by("-id").first().actor_id == device.user_id
@@ -54,8 +67,11 @@ def test_device_scans_as_its_own_user(gateway, event, device_key):
 
 def test_wrong_event_is_403(gateway, device_key):
     stranger = make_registrant(EventFactory())
-    r = gateway.post("/gateway/v1/scan", json={"code": stranger.check_in_code, "mode": "desk"},
-                     headers=bearer(device_key))
+    r = gateway.post(
+        "/gateway/v1/scan",
+        json={"code": stranger.check_in_code, "mode": "desk"},
+        headers=bearer(device_key),
+    )
     assert r.status_code == 403 and r.json()["error"]["code"] == "permission_denied"
     stranger.refresh_from_db()
     assert stranger.status == "registered"
@@ -64,7 +80,9 @@ def test_wrong_event_is_403(gateway, device_key):
 def test_revoked_is_refused_at_once(gateway, event, organiser, device_key):
     person = make_registrant(event)
     body = {"code": person.check_in_code, "mode": "desk"}
-    assert gateway.post("/gateway/v1/scan", json=body, headers=bearer(device_key)).status_code == 200
+    assert (
+        gateway.post("/gateway/v1/scan", json=body, headers=bearer(device_key)).status_code == 200
+    )
     device = DeviceToken.objects.get()
     organiser_api(organiser).delete(f"/api/v1/events/{event.pk}/devices/{device.pk}/")
     r = gateway.post("/gateway/v1/scan", json=body, headers=bearer(device_key))
@@ -88,21 +106,29 @@ def test_device_tokens_cannot_use_the_api(event, device_key):
     assert api.get("/api/v1/registrants/").status_code == 401
     assert api.get(f"/api/v1/events/{event.pk}/").status_code == 401
     person = make_registrant(event)
-    assert api.post("/api/v1/scan/", {"code": person.check_in_code, "mode": "desk"},
-                    format="json").status_code == 401
+    assert (
+        api.post(
+            "/api/v1/scan/", {"code": person.check_in_code, "mode": "desk"}, format="json"
+        ).status_code
+        == 401
+    )
 
 
 def test_throttled_per_device(gateway, event, organiser, settings):
     from gateway import services
 
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
-                               "DEFAULT_THROTTLE_RATES": {"scan": "3/min"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"scan": "3/min"},
+    }
     _, key_a = services.device_create(event_id=event.pk, name="A")
     _, key_b = services.device_create(event_id=event.pk, name="B")
     person = make_registrant(event)
     body = {"code": person.check_in_code, "mode": "desk"}
-    codes = [gateway.post("/gateway/v1/scan", json=body, headers=bearer(key_a)).status_code
-             for _ in range(4)]
+    codes = [
+        gateway.post("/gateway/v1/scan", json=body, headers=bearer(key_a)).status_code
+        for _ in range(4)
+    ]
     assert codes == [200, 200, 200, 429]
     r = gateway.post("/gateway/v1/scan", json=body, headers=bearer(key_a))
     assert r.status_code == 429 and r.json()["error"]["code"] == "throttled"
@@ -120,11 +146,16 @@ def test_revoked_refused_at_once_by_another_process(event, organiser, device_key
     body = {"code": person.check_in_code, "mode": "desk"}
     with gateway_server(workers=2) as base, httpx.Client(base_url=base) as client:
         for _ in range(4):  # warm both workers' view of the cached token
-            assert client.post("/gateway/v1/scan", json=body, headers=bearer(device_key)).status_code == 200
+            assert (
+                client.post("/gateway/v1/scan", json=body, headers=bearer(device_key)).status_code
+                == 200
+            )
         device = DeviceToken.objects.get()
         organiser_api(organiser).delete(f"/api/v1/events/{event.pk}/devices/{device.pk}/")
-        codes = {client.post("/gateway/v1/scan", json=body, headers=bearer(device_key)).status_code
-                 for _ in range(6)}
+        codes = {
+            client.post("/gateway/v1/scan", json=body, headers=bearer(device_key)).status_code
+            for _ in range(6)
+        }
         assert codes == {401}
 
 
@@ -134,9 +165,17 @@ def test_conflicts_page(client, event, organiser, staff):
     person = make_registrant(event, name="Carla Cancelled", status="cancelled")
     from django.utils import timezone
 
-    ScanConflict.objects.create(event=event, registrant=person, code=person.check_in_code,
-                                mode="entry", reason="cancelled", status="cancelled", nonce="n1",
-                                scanned_at=timezone.now(), received_at=timezone.now())
+    ScanConflict.objects.create(
+        event=event,
+        registrant=person,
+        code=person.check_in_code,
+        mode="entry",
+        reason="cancelled",
+        status="cancelled",
+        nonce="n1",
+        scanned_at=timezone.now(),
+        received_at=timezone.now(),
+    )
     client.force_login(organiser)
     page = client.get(f"/events/{event.pk}/conflicts/")
     assert page.status_code == 200
@@ -145,7 +184,6 @@ def test_conflicts_page(client, event, organiser, staff):
     assert client.get(f"/events/{event.pk}/dashboard/").content.decode().count("/conflicts/") == 1
     client.force_login(staff)
     assert client.get(f"/events/{event.pk}/conflicts/").status_code == 403
-
 
 
 def test_created_device_reports_its_event_as_an_integer(event, organiser):

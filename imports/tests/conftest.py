@@ -18,8 +18,9 @@ def import_settings(settings, tmp_path):
     return settings
 
 
-def csv_bytes(rows, *, header=("name", "email", "company", "guest_type"), delimiter=",",
-              encoding="utf-8") -> bytes:
+def csv_bytes(
+    rows, *, header=("name", "email", "company", "guest_type"), delimiter=",", encoding="utf-8"
+) -> bytes:
     out = io.StringIO(newline="")
     writer = csv.writer(out, delimiter=delimiter)
     if header:
@@ -29,8 +30,10 @@ def csv_bytes(rows, *, header=("name", "email", "company", "guest_type"), delimi
 
 
 def people(n, *, start=0, company="Acme", guest_type="attendee"):
-    return [(f"Person {i}", f"person{i}@example.com", company, guest_type)
-            for i in range(start, start + n)]
+    return [
+        (f"Person {i}", f"person{i}@example.com", company, guest_type)
+        for i in range(start, start + n)
+    ]
 
 
 def upload_file(content: bytes, name: str = "people.csv") -> SimpleUploadedFile:

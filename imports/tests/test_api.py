@@ -23,16 +23,16 @@ pytestmark = pytest.mark.django_db
 
 
 def post_import(client, event_id, content=None, **fields):
-    data = {"file": upload_file(content if content is not None else csv_bytes(people(3))),
-            **fields}
+    data = {"file": upload_file(content if content is not None else csv_bytes(people(3))), **fields}
     return client.post(f"/api/v1/events/{event_id}/imports/", data, format="multipart")
 
 
 # --- Import ---------------------------------------------------------------------------
 
 
-def test_upload_answers_202_with_the_job_then_it_runs(org_client, event,
-                                                      django_capture_on_commit_callbacks):
+def test_upload_answers_202_with_the_job_then_it_runs(
+    org_client, event, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = post_import(org_client, event.pk, mode="valid_rows")
     assert response.status_code == 202
@@ -41,30 +41,39 @@ def test_upload_answers_202_with_the_job_then_it_runs(org_client, event,
     assert len(body["content_hash"]) == 64
     detail = org_client.get(f"/api/v1/imports/{body['id']}/").json()
     assert (detail["state"], detail["created"], detail["total"], detail["progress"]) == (
-        "done", 3, 3, 100)
+        "done",
+        3,
+        3,
+        100,
+    )
     assert detail["errors"] == [] and detail["error_count"] == 0
     assert detail["errors_url"] == f"/api/v1/imports/{body['id']}/errors.csv"
 
 
-def test_job_detail_shows_errors_and_the_csv_report(org_client, event,
-                                                    django_capture_on_commit_callbacks):
+def test_job_detail_shows_errors_and_the_csv_report(
+    org_client, event, django_capture_on_commit_callbacks
+):
     rows = [("Ada", "ada@example.com", "", ""), ("=cmd|' /C calc'!A0", "bad", "", "")]
     with django_capture_on_commit_callbacks(execute=True):
         job_id = post_import(org_client, event.pk, csv_bytes(rows)).json()["id"]
     detail = org_client.get(f"/api/v1/imports/{job_id}/").json()
     assert detail["state"] == "failed"
     assert detail["errors"] == [
-        {"row": 3, "column": "email", "message": '"bad" is not a valid email address.'}]
+        {"row": 3, "column": "email", "message": '"bad" is not a valid email address.'}
+    ]
     response = org_client.get(f"/api/v1/imports/{job_id}/errors.csv")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     assert list(csv.reader(io.StringIO(text))) == [
-        ["row", "column", "message"], ["3", "email", '"bad" is not a valid email address.']]
+        ["row", "column", "message"],
+        ["3", "email", '"bad" is not a valid email address.'],
+    ]
 
 
-def test_duplicate_upload_is_409_then_force_is_accepted(org_client, event,
-                                                        django_capture_on_commit_callbacks):
+def test_duplicate_upload_is_409_then_force_is_accepted(
+    org_client, event, django_capture_on_commit_callbacks
+):
     content = csv_bytes(people(2))
     with django_capture_on_commit_callbacks(execute=True):
         first = post_import(org_client, event.pk, content).json()["id"]
@@ -90,8 +99,9 @@ def test_bad_upload_fields_are_400_in_the_error_shape(org_client, event, fields,
 
 
 def test_upload_without_a_file_is_400(org_client, event):
-    response = org_client.post(f"/api/v1/events/{event.pk}/imports/", {"mode": "valid_rows"},
-                               format="multipart")
+    response = org_client.post(
+        f"/api/v1/events/{event.pk}/imports/", {"mode": "valid_rows"}, format="multipart"
+    )
     assert response.status_code == 400
     assert "file" in response.json()["error"]["fields"]
 
@@ -118,8 +128,13 @@ def test_unknown_job_is_404(org_client):
 def test_staff_and_viewers_may_not_import(request, who, event, organiser):
     client = request.getfixturevalue(who)
     assert post_import(client, event.pk).status_code == 403
-    job = ImportJob.objects.create(event=event, actor=organiser, filename="x.csv",
-                                   file_path="/nonexistent", content_hash="0" * 64)
+    job = ImportJob.objects.create(
+        event=event,
+        actor=organiser,
+        filename="x.csv",
+        file_path="/nonexistent",
+        content_hash="0" * 64,
+    )
     for path in (f"/api/v1/imports/{job.pk}/", f"/api/v1/imports/{job.pk}/errors.csv"):
         response = client.get(path)
         assert response.status_code == 403
@@ -159,18 +174,31 @@ def test_csv_export_streams_the_event_registrants(org_client, event, crowd):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment;" in response["Content-Disposition"]
     rows = read_csv(response)
-    assert rows[0] == ["id", "name", "email", "company", "guest_type", "status", "created_at",
-                       "updated_at", "check_in_code"]
+    assert rows[0] == [
+        "id",
+        "name",
+        "email",
+        "company",
+        "guest_type",
+        "status",
+        "created_at",
+        "updated_at",
+        "check_in_code",
+    ]
     assert [(r[1], r[3], r[4], r[5]) for r in rows[1:]] == [
-        ("Ada", "Acme", "speaker", "registered"), ("Bob", "", "attendee", "checked_in"),
-        ("Cy", "Globex", "attendee", "cancelled")]
+        ("Ada", "Acme", "speaker", "registered"),
+        ("Bob", "", "attendee", "checked_in"),
+        ("Cy", "Globex", "attendee", "cancelled"),
+    ]
     assert rows[1][8] == crowd["ada"].check_in_code
 
 
 def test_export_uses_the_registrant_list_filters(org_client, event, crowd):
     base = f"/api/v1/events/{event.pk}/export/"
+
     def names(query):
         return [r[1] for r in read_csv(org_client.get(base + query))[1:]]
+
     assert names("?status=registered,checked_in") == ["Ada", "Bob"]
     assert names("?status=cancelled&status=registered") == ["Ada", "Cy"]
     assert names("?guest_type=speaker") == ["Ada"]
@@ -181,8 +209,16 @@ def test_export_uses_the_registrant_list_filters(org_client, event, crowd):
 
 
 @pytest.mark.parametrize(
-    "query", ["?format=pdf", "?status=lost", "?company=abc", "?history=perhaps",
-              "?ordering=check_in_code", "?created_after=yesterday", "?company=99999999999999999999"],
+    "query",
+    [
+        "?format=pdf",
+        "?status=lost",
+        "?company=abc",
+        "?history=perhaps",
+        "?ordering=check_in_code",
+        "?created_after=yesterday",
+        "?company=99999999999999999999",
+    ],
 )
 def test_bad_export_parameters_are_400(org_client, event, query):
     response = org_client.get(f"/api/v1/events/{event.pk}/export/{query}")
@@ -200,14 +236,23 @@ def test_xlsx_export_with_history_has_two_sheets(org_client, event, crowd):
     response = org_client.get(f"/api/v1/events/{event.pk}/export/?format=xlsx&history=1")
     assert response.status_code == 200
     assert response["Content-Type"] == (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     workbook = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     assert workbook.sheetnames == ["Registrants", "History"]
     registrants = list(workbook["Registrants"].iter_rows(values_only=True))
     assert [r[1] for r in registrants[1:]] == ["Ada", "Bob", "Cy"]
     history = list(workbook["History"].iter_rows(values_only=True))
-    assert history[0] == ("registrant_id", "registrant_name", "from_status", "to_status", "at",
-                          "actor", "source", "note")
+    assert history[0] == (
+        "registrant_id",
+        "registrant_name",
+        "from_status",
+        "to_status",
+        "at",
+        "actor",
+        "source",
+        "note",
+    )
     bob = [(r[2], r[3]) for r in history[1:] if r[0] == crowd["bob"].pk]
     assert bob == [(None, "registered"), ("registered", "checked_in")]
     assert crowd["other"].pk not in {r[0] for r in history[1:]}
@@ -220,7 +265,9 @@ def test_csv_export_with_history_is_a_zip_of_two_csvs(org_client, event, crowd):
     assert archive.namelist() == ["registrants.csv", "history.csv"]
     history = list(csv.reader(io.StringIO(archive.read("history.csv").decode("utf-8-sig"))))
     assert [(r[0], r[2], r[3]) for r in history[1:]] == [
-        (str(crowd["cy"].pk), "", "registered"), (str(crowd["cy"].pk), "registered", "cancelled")]
+        (str(crowd["cy"].pk), "", "registered"),
+        (str(crowd["cy"].pk), "registered", "cancelled"),
+    ]
 
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
@@ -253,12 +300,19 @@ def test_formula_cells_are_neutralised_in_csv_and_xlsx(org_client, event, start)
 @pytest.mark.parametrize("start", ["\t", "\r"])
 def test_history_notes_with_tab_or_cr_are_neutralised(org_client, event, start):
     ada = make_registrant(event, name="Ada")
-    services.registrant_change_status(registrant_id=ada.pk, to_status="checked_in",
-                                      note=f"{start}=1+1")
-    archive = zipfile.ZipFile(io.BytesIO(b"".join(
-        org_client.get(f"/api/v1/events/{event.pk}/export/?history=1").streaming_content)))
-    history = list(csv.reader(io.StringIO(archive.read("history.csv").decode("utf-8-sig"),
-                                          newline="")))
+    services.registrant_change_status(
+        registrant_id=ada.pk, to_status="checked_in", note=f"{start}=1+1"
+    )
+    archive = zipfile.ZipFile(
+        io.BytesIO(
+            b"".join(
+                org_client.get(f"/api/v1/events/{event.pk}/export/?history=1").streaming_content
+            )
+        )
+    )
+    history = list(
+        csv.reader(io.StringIO(archive.read("history.csv").decode("utf-8-sig"), newline=""))
+    )
     assert history[-1][7] == f"'{start}=1+1"
 
 
@@ -274,8 +328,7 @@ def test_an_organiser_without_export_permission_is_refused(event):
 
     user = make_user("nox", "organiser")
     user.user_permissions.clear()
-    user.groups.first().permissions.remove(
-        Permission.objects.get(codename="export_registrants"))
+    user.groups.first().permissions.remove(Permission.objects.get(codename="export_registrants"))
     response = client_for(user).get(f"/api/v1/events/{event.pk}/export/")
     assert response.status_code == 403
 
@@ -290,14 +343,27 @@ def test_the_schema_documents_the_new_endpoints(org_client):
     schema = org_client.get("/api/schema/?format=json").json()
     paths = schema["paths"]
     assert set(paths["/api/v1/events/{id}/imports/"]) == {"post"}
-    assert "multipart/form-data" in paths["/api/v1/events/{id}/imports/"]["post"]["requestBody"][
-        "content"]
+    assert (
+        "multipart/form-data"
+        in paths["/api/v1/events/{id}/imports/"]["post"]["requestBody"]["content"]
+    )
     assert set(paths["/api/v1/imports/{id}/errors.csv"]["get"]["responses"]["200"]["content"]) == {
-        "text/csv"}
+        "text/csv"
+    }
     export = paths["/api/v1/events/{id}/export/"]["get"]
     assert set(export["responses"]["200"]["content"]) == {
-        "text/csv", "application/zip",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+        "text/csv",
+        "application/zip",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
     assert {p["name"] for p in export["parameters"]} >= {
-        "format", "history", "status", "guest_type", "company", "search", "created_after",
-        "created_before", "ordering"}
+        "format",
+        "history",
+        "status",
+        "guest_type",
+        "company",
+        "search",
+        "created_after",
+        "created_before",
+        "ordering",
+    }

@@ -53,19 +53,26 @@ def test_upload_redirects_to_the_job_page_with_progress_and_report(
     assert "Name is missing." in page
     progress = org_browser.get(f"/imports/{job.pk}/progress/").json()
     assert (progress["state"], progress["created"], progress["failed"], progress["progress"]) == (
-        "done", 3, 1, 100)
+        "done",
+        3,
+        1,
+        100,
+    )
     report = org_browser.get(progress["errors_url"])
     assert report.status_code == 200  # the report downloads with the page's session
 
 
-def test_a_duplicate_upload_says_so_on_the_page(org_browser, event,
-                                                django_capture_on_commit_callbacks):
+def test_a_duplicate_upload_says_so_on_the_page(
+    org_browser, event, django_capture_on_commit_callbacks
+):
     content = csv_bytes(people(2))
     with django_capture_on_commit_callbacks(execute=True):
-        org_browser.post(f"/events/{event.pk}/import/", {"file": upload_file(content),
-                                                         "mode": "all_or_nothing"})
-    response = org_browser.post(f"/events/{event.pk}/import/", {"file": upload_file(content),
-                                                                "mode": "all_or_nothing"})
+        org_browser.post(
+            f"/events/{event.pk}/import/", {"file": upload_file(content), "mode": "all_or_nothing"}
+        )
+    response = org_browser.post(
+        f"/events/{event.pk}/import/", {"file": upload_file(content), "mode": "all_or_nothing"}
+    )
     assert response.status_code == 409
     assert "already imported" in response.content.decode()
     assert ImportJob.objects.count() == 1
@@ -95,8 +102,10 @@ def test_embedded_default_runs_the_job_in_a_thread_and_the_progress_moves(settin
     event = EventFactory(capacity=10_000)
     client = Client()
     client.force_login(organiser)
-    response = client.post(f"/events/{event.pk}/import/",
-                           {"file": upload_file(csv_bytes(people(3000))), "mode": "valid_rows"})
+    response = client.post(
+        f"/events/{event.pk}/import/",
+        {"file": upload_file(csv_bytes(people(3000))), "mode": "valid_rows"},
+    )
     assert response.status_code == 302
     job_id = int(re.search(r"/imports/(\d+)/", response["Location"]).group(1))
     seen, deadline = [], time.monotonic() + 60

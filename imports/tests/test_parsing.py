@@ -35,8 +35,9 @@ def test_utf8_without_bom(tmp_path):
 
 
 def test_latin1_file_falls_back(tmp_path):
-    content = csv_bytes([("René Dupré", "rene@example.com", "Société Générale", "")],
-                        encoding="latin-1")
+    content = csv_bytes(
+        [("René Dupré", "rene@example.com", "Société Générale", "")], encoding="latin-1"
+    )
     table = open_table(write(tmp_path, content))
     rows = list(table.rows())
     assert table.encoding == "cp1252"
@@ -51,13 +52,18 @@ def test_bytes_undefined_in_cp1252_still_decode_as_latin1(tmp_path):
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t"])
 def test_each_delimiter_is_sniffed(tmp_path, delimiter):
-    content = csv_bytes([("Ada, Countess", "ada@example.com", "Analytical; Engines", "vip")],
-                        delimiter=delimiter)
+    content = csv_bytes(
+        [("Ada, Countess", "ada@example.com", "Analytical; Engines", "vip")], delimiter=delimiter
+    )
     table = open_table(write(tmp_path, content))
     assert table.delimiter == delimiter
     row = next(table.rows())
-    assert row.values == {"name": "Ada, Countess", "email": "ada@example.com",
-                          "company": "Analytical; Engines", "guest_type": "vip"}
+    assert row.values == {
+        "name": "Ada, Countess",
+        "email": "ada@example.com",
+        "company": "Analytical; Engines",
+        "guest_type": "vip",
+    }
 
 
 def test_quoted_fields_with_newlines_are_one_row(tmp_path):
@@ -71,10 +77,17 @@ def test_quoted_fields_with_newlines_are_one_row(tmp_path):
 @pytest.mark.parametrize(
     ("header", "column"),
     [
-        ("Full name", "name"), ("NAME", "name"), ("E-mail", "email"),
-        ("Email address", "email"), ("e_mail", "email"), ("Organisation", "company"),
-        ("Organization", "company"), ("COMPANY", "company"), ("Type", "guest_type"),
-        ("Guest type", "guest_type"), ("guest_type", "guest_type"),
+        ("Full name", "name"),
+        ("NAME", "name"),
+        ("E-mail", "email"),
+        ("Email address", "email"),
+        ("e_mail", "email"),
+        ("Organisation", "company"),
+        ("Organization", "company"),
+        ("COMPANY", "company"),
+        ("Type", "guest_type"),
+        ("Guest type", "guest_type"),
+        ("guest_type", "guest_type"),
     ],
 )
 def test_header_aliases_match_case_insensitively(tmp_path, header, column):
@@ -82,8 +95,12 @@ def test_header_aliases_match_case_insensitively(tmp_path, header, column):
     names[column] = header
     content = (",".join(names.values()) + "\nAda,ada@example.com,Acme,vip\n").encode()
     row = read(tmp_path, content)[0]
-    assert row.values[column] == {"name": "Ada", "email": "ada@example.com", "company": "Acme",
-                                  "guest_type": "vip"}[column]
+    assert (
+        row.values[column]
+        == {"name": "Ada", "email": "ada@example.com", "company": "Acme", "guest_type": "vip"}[
+            column
+        ]
+    )
 
 
 def test_extra_columns_are_ignored(tmp_path):
@@ -146,8 +163,12 @@ def test_xlsx_first_sheet_with_aliases_and_numbers(tmp_path):
     assert table.kind == "xlsx"
     rows = list(table.rows())
     assert [r.number for r in rows] == [2, 4]
-    assert rows[0].values == {"name": "Ada", "email": "ada@example.com", "company": "1984",
-                              "guest_type": "Speaker"}
+    assert rows[0].values == {
+        "name": "Ada",
+        "email": "ada@example.com",
+        "company": "1984",
+        "guest_type": "Speaker",
+    }
     assert rows[1].values["company"] == ""
 
 

@@ -25,8 +25,9 @@ from .conftest import csv_bytes, people, upload_file
 pytestmark = pytest.mark.django_db
 
 
-def run(event, content, actor, *, mode="all_or_nothing", force=False, name="people.csv",
-        capture=None) -> ImportJob:
+def run(
+    event, content, actor, *, mode="all_or_nothing", force=False, name="people.csv", capture=None
+) -> ImportJob:
     """Upload and run the job (inline), as after the upload's commit."""
     job = services.import_job_create(
         event_id=event.pk, upload=upload_file(content, name), actor=actor, mode=mode, force=force
@@ -37,8 +38,11 @@ def run(event, content, actor, *, mode="all_or_nothing", force=False, name="peop
 
 
 def errors_of(job):
-    return list(ImportRowError.objects.filter(job=job).order_by("id")
-                .values_list("row", "column", "message"))
+    return list(
+        ImportRowError.objects.filter(job=job)
+        .order_by("id")
+        .values_list("row", "column", "message")
+    )
 
 
 def test_all_rows_valid_creates_registrants_with_creation_history(organiser):
@@ -58,14 +62,22 @@ def test_all_rows_valid_creates_registrants_with_creation_history(organiser):
 
 def test_invalid_rows_are_reported_with_row_column_and_message(organiser):
     event = EventFactory()
-    rows = [("Ada", "ada@example.com", "", ""), ("", "bob@example.com", "", ""),
-            ("Cy", "not-an-email", "", ""), ("Di", "di@example.com", "", "alien")]
+    rows = [
+        ("Ada", "ada@example.com", "", ""),
+        ("", "bob@example.com", "", ""),
+        ("Cy", "not-an-email", "", ""),
+        ("Di", "di@example.com", "", "alien"),
+    ]
     job = run(event, csv_bytes(rows), organiser, mode="valid_rows")
     assert errors_of(job) == [
         (3, "name", "Name is missing."),
         (4, "email", '"not-an-email" is not a valid email address.'),
-        (5, "guest_type", 'Unknown guest type "alien"; use one of: attendee, speaker, sponsor, '
-                          "exhibitor, staff, press, vip."),
+        (
+            5,
+            "guest_type",
+            'Unknown guest type "alien"; use one of: attendee, speaker, sponsor, '
+            "exhibitor, staff, press, vip.",
+        ),
     ]
     assert (job.state, job.created, job.failed) == ("done", 1, 3)
 
@@ -91,11 +103,17 @@ def test_valid_rows_mode_imports_the_valid_rows(organiser):
 
 def test_guest_types_accept_labels_in_any_case_and_default_to_attendee(organiser):
     event = EventFactory()
-    rows = [("A", "a@example.com", "", "VIP"), ("B", "b@example.com", "", "Speaker"),
-            ("C", "c@example.com", "", "")]
+    rows = [
+        ("A", "a@example.com", "", "VIP"),
+        ("B", "b@example.com", "", "Speaker"),
+        ("C", "c@example.com", "", ""),
+    ]
     run(event, csv_bytes(rows), organiser)
     assert dict(Registrant.objects.values_list("name", "guest_type")) == {
-        "A": "vip", "B": "speaker", "C": "attendee"}
+        "A": "vip",
+        "B": "speaker",
+        "C": "attendee",
+    }
 
 
 def test_emails_keep_their_local_part_and_lower_case_the_domain(organiser):
@@ -107,15 +125,24 @@ def test_emails_keep_their_local_part_and_lower_case_the_domain(organiser):
 def test_companies_are_matched_after_normalisation_and_new_ones_created(organiser):
     event = EventFactory()
     google = CompanyFactory(name="Google")
-    rows = [("A", "a@example.com", " google ", ""), ("B", "b@example.com", "GOOGLE", ""),
-            ("C", "c@example.com", "Initech  Ltd", ""), ("D", "d@example.com", "initech ltd", ""),
-            ("E", "e@example.com", "", "")]
+    rows = [
+        ("A", "a@example.com", " google ", ""),
+        ("B", "b@example.com", "GOOGLE", ""),
+        ("C", "c@example.com", "Initech  Ltd", ""),
+        ("D", "d@example.com", "initech ltd", ""),
+        ("E", "e@example.com", "", ""),
+    ]
     run(event, csv_bytes(rows), organiser)
     assert Company.objects.count() == 2
     initech = Company.objects.get(normalized_name="initech ltd")
     assert initech.name == "Initech Ltd"  # the first spelling seen, whitespace collapsed
     assert dict(Registrant.objects.values_list("name", "company_id")) == {
-        "A": google.pk, "B": google.pk, "C": initech.pk, "D": initech.pk, "E": None}
+        "A": google.pk,
+        "B": google.pk,
+        "C": initech.pk,
+        "D": initech.pk,
+        "E": None,
+    }
 
 
 def test_xlsx_upload_is_imported(organiser, tmp_path):
@@ -156,8 +183,9 @@ def test_more_rows_than_the_limit_is_a_file_error(organiser, monkeypatch):
 
 def test_empty_upload_is_refused_before_a_job_exists(organiser):
     with pytest.raises(ApplicationError) as exc:
-        services.import_job_create(event_id=EventFactory().pk, upload=upload_file(b""),
-                                   actor=organiser)
+        services.import_job_create(
+            event_id=EventFactory().pk, upload=upload_file(b""), actor=organiser
+        )
     assert exc.value.code == "validation_error"
     assert not ImportJob.objects.exists()
 
@@ -200,8 +228,9 @@ def test_same_file_again_for_the_same_event_is_refused(organiser):
     content = csv_bytes(people(3))
     first = run(event, content, organiser)
     with pytest.raises(ApplicationError) as exc:
-        services.import_job_create(event_id=event.pk, upload=upload_file(content, "copy.csv"),
-                                   actor=organiser)
+        services.import_job_create(
+            event_id=event.pk, upload=upload_file(content, "copy.csv"), actor=organiser
+        )
     assert exc.value.code == "duplicate_import"
     assert exc.value.details["import_id"] == first.pk
     assert ImportJob.objects.count() == 1
@@ -236,8 +265,9 @@ def test_a_failed_import_does_not_block_the_same_file(organiser):
 
 
 def queued_job(event, actor, content) -> ImportJob:
-    return services.import_job_create(event_id=event.pk, upload=upload_file(content),
-                                      actor=actor, mode="valid_rows")
+    return services.import_job_create(
+        event_id=event.pk, upload=upload_file(content), actor=actor, mode="valid_rows"
+    )
 
 
 def test_the_same_task_delivered_twice_creates_no_duplicates(organiser):
@@ -272,8 +302,9 @@ def test_a_redelivery_after_a_commit_sees_the_marker_and_writes_nothing(organise
 def test_a_job_running_with_a_fresh_heartbeat_is_left_alone(organiser):
     event = EventFactory()
     job = queued_job(event, organiser, csv_bytes(people(3)))
-    ImportJob.objects.filter(pk=job.pk).update(state="running", heartbeat_at=timezone.now(),
-                                               attempts=1)
+    ImportJob.objects.filter(pk=job.pk).update(
+        state="running", heartbeat_at=timezone.now(), attempts=1
+    )
     services.import_job_run(job_id=job.pk)
     job.refresh_from_db()
     assert (job.state, job.attempts) == ("running", 1)

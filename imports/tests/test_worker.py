@@ -41,9 +41,24 @@ class Worker:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config.celery_app", "worker", "--pool=solo",
-             "-l", "info", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env={**os.environ, **self.env}, stdout=self.log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config.celery_app",
+                "worker",
+                "--pool=solo",
+                "-l",
+                "info",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env={**os.environ, **self.env},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
 
     def kill(self) -> None:
@@ -133,15 +148,23 @@ def test_a_real_worker_runs_an_import_end_to_end(workers):
     event = EventFactory(capacity=5000)
     worker = workers()
     rows = [*people(2000), ("", "nobody@example.com", "", "")]
-    job = import_job_create(event_id=event.pk, upload=upload_file(csv_bytes(rows)),
-                            actor=organiser, mode="valid_rows")
+    job = import_job_create(
+        event_id=event.pk, upload=upload_file(csv_bytes(rows)), actor=organiser, mode="valid_rows"
+    )
     wait_for(lambda: job_state(job.pk).finished, timeout=120, worker=worker, what="the import")
     job = job_state(job.pk)
     assert (job.state, job.created, job.failed, job.total, job.attempts) == (
-        "done", 2000, 1, 2001, 1), worker.output()
+        "done",
+        2000,
+        1,
+        2001,
+        1,
+    ), worker.output()
     assert Registrant.objects.filter(event=event).count() == 2000
-    assert StatusChange.objects.filter(event=event, source=Source.IMPORT,
-                                       actor=organiser).count() == 2000
+    assert (
+        StatusChange.objects.filter(event=event, source=Source.IMPORT, actor=organiser).count()
+        == 2000
+    )
     assert_invariants([event.pk])
 
 
@@ -152,10 +175,18 @@ def test_a_worker_killed_mid_import_leaves_nothing_partial_and_the_job_completes
     rows = 20_000
     event = EventFactory(capacity=rows)
     first = workers()
-    job = import_job_create(event_id=event.pk, upload=upload_file(csv_bytes(people(rows))),
-                            actor=organiser, mode="all_or_nothing")
-    wait_for(lambda: job_state(job.pk).stage == "importing", timeout=180, worker=first,
-             what="the import stage")
+    job = import_job_create(
+        event_id=event.pk,
+        upload=upload_file(csv_bytes(people(rows))),
+        actor=organiser,
+        mode="all_or_nothing",
+    )
+    wait_for(
+        lambda: job_state(job.pk).stage == "importing",
+        timeout=180,
+        worker=first,
+        what="the import stage",
+    )
     time.sleep(0.3)  # well inside the bulk inserts
     first.kill()
 
@@ -166,8 +197,9 @@ def test_a_worker_killed_mid_import_leaves_nothing_partial_and_the_job_completes
 
     time.sleep(2.5)  # past IMPORT_STALE_SECONDS since the last heartbeat
     second = workers()
-    wait_for(lambda: job_state(job.pk).finished, timeout=240, worker=second,
-             what="the restarted import")
+    wait_for(
+        lambda: job_state(job.pk).finished, timeout=240, worker=second, what="the restarted import"
+    )
     job = job_state(job.pk)
     assert (job.state, job.created, job.failed) == ("done", rows, 0), second.output()
     assert job.attempts == 2

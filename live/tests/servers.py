@@ -59,8 +59,14 @@ class UvicornServer:
     """config.asgi under uvicorn on a loopback port; may be stopped and started
     again on the same port (a restarted server, as pages see it)."""
 
-    def __init__(self, *, env: dict[str, str], workers: int = 1, port: int | None = None,
-                 send_buffer: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        env: dict[str, str],
+        workers: int = 1,
+        port: int | None = None,
+        send_buffer: int | None = None,
+    ) -> None:
         self.env = env
         self.workers = workers
         # A small fixed SO_SNDBUF per connection (uvicorn_small_buffers.py).
@@ -75,15 +81,35 @@ class UvicornServer:
 
     def start(self, timeout: float = 30) -> None:
         if self.send_buffer:
-            command = [sys.executable, "-m", "live.tests.uvicorn_small_buffers",
-                       "--port", str(self.port), "--send-buffer", str(self.send_buffer)]
+            command = [
+                sys.executable,
+                "-m",
+                "live.tests.uvicorn_small_buffers",
+                "--port",
+                str(self.port),
+                "--send-buffer",
+                str(self.send_buffer),
+            ]
         else:
-            command = [sys.executable, "-m", "uvicorn", "config.asgi:application",
-                       "--host", "127.0.0.1", "--port", str(self.port),
-                       "--workers", str(self.workers), "--no-access-log"]
+            command = [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "config.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(self.workers),
+                "--no-access-log",
+            ]
         self.proc = subprocess.Popen(
-            command, cwd=ROOT, env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.base", **self.env},
-            stdout=self.log, stderr=subprocess.STDOUT,
+            command,
+            cwd=ROOT,
+            env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.base", **self.env},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         while True:
@@ -142,13 +168,28 @@ class RedisServer:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.dir],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.dir,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 0.2):
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), 0.2),
+            ):
                 return
             time.sleep(0.05)
         raise RuntimeError("redis-server did not start")

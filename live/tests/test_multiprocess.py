@@ -67,7 +67,8 @@ def test_a_change_through_process_b_reaches_a_websocket_on_process_a(redis_serve
             response = httpx.post(
                 f"{b}/api/v1/registrants/{registrant.pk}/transitions/",
                 json={"to_status": "checked_in"},
-                headers={"Authorization": f"Bearer {token}"}, timeout=10,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=10,
             )
             assert response.status_code == 200, response.text
             change = next_message(ws, "change", timeout=1.0)
@@ -87,25 +88,42 @@ def test_with_redis_stopped_scans_still_work_and_dashboards_resync_after(redis_s
         with open_stream(a, event.pk, session_cookie_for(staff)) as ws:
             next_message(ws, "numbers")
             # Warm the token cache while Redis is up, then take Redis away.
-            assert httpx.post(f"{b}/api/v1/scan/", json={"code": people[0].check_in_code, "mode": "desk"},
-                              headers=headers, timeout=10).status_code == 200
+            assert (
+                httpx.post(
+                    f"{b}/api/v1/scan/",
+                    json={"code": people[0].check_in_code, "mode": "desk"},
+                    headers=headers,
+                    timeout=10,
+                ).status_code
+                == 200
+            )
             redis_server.stop()
             for person in people[1:4]:
                 response = httpx.post(
-                    f"{b}/api/v1/scan/", json={"code": person.check_in_code, "mode": "desk"},
-                    headers=headers, timeout=10,
+                    f"{b}/api/v1/scan/",
+                    json={"code": person.check_in_code, "mode": "desk"},
+                    headers=headers,
+                    timeout=10,
                 )
                 assert response.status_code == 200, response.text
                 assert response.json()["changed"] is True
-            assert StatusChange.objects.filter(
-                registrant__in=people[1:4], to_status="checked_in"
-            ).count() == 3
+            assert (
+                StatusChange.objects.filter(
+                    registrant__in=people[1:4], to_status="checked_in"
+                ).count()
+                == 3
+            )
             redis_server.start()
             for person in people[4:]:
-                assert httpx.post(
-                    f"{b}/api/v1/scan/", json={"code": person.check_in_code, "mode": "desk"},
-                    headers=headers, timeout=10,
-                ).status_code == 200
+                assert (
+                    httpx.post(
+                        f"{b}/api/v1/scan/",
+                        json={"code": person.check_in_code, "mode": "desk"},
+                        headers=headers,
+                        timeout=10,
+                    ).status_code
+                    == 200
+                )
             # Within 5 s of Redis's return the stream shows the true numbers.
             expected = fresh_status_counts(event.pk)
             deadline = time.monotonic() + 5

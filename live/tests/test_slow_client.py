@@ -43,10 +43,13 @@ NOTE = "n" * 500  # the longest note: about 1.1 KB per message, 200 KB in all
 
 @pytest.fixture
 def server():
-    server = UvicornServer(env={
-        "DATABASE_URL": database_url_for_current_test_db(),
-        "LOG_LEVEL": "INFO",  # the consumer logs when it closes a slow client
-    }, send_buffer=16384)  # see uvicorn_small_buffers.py: no megabytes of kernel buffer
+    server = UvicornServer(
+        env={
+            "DATABASE_URL": database_url_for_current_test_db(),
+            "LOG_LEVEL": "INFO",  # the consumer logs when it closes a slow client
+        },
+        send_buffer=16384,
+    )  # see uvicorn_small_buffers.py: no megabytes of kernel buffer
     try:
         server.start(timeout=60)
         yield server
@@ -62,10 +65,12 @@ def open_slow_client(base: str, event_id: int, cookie: str) -> socket.socket:
     sock.connect((host, int(port)))
     key = base64.b64encode(os.urandom(16)).decode()
     sock.sendall(
-        (f"GET /ws/events/{event_id}/ HTTP/1.1\r\nHost: {host}:{port}\r\n"
-         "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-         f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-         f"Origin: {base}\r\nCookie: {cookie}\r\n\r\n").encode()
+        (
+            f"GET /ws/events/{event_id}/ HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+            f"Origin: {base}\r\nCookie: {cookie}\r\n\r\n"
+        ).encode()
     )
     answer = b""
     sock.settimeout(10)
@@ -81,8 +86,12 @@ class NormalClient(threading.Thread):
     def __init__(self, base: str, event_id: int, cookie: str) -> None:
         super().__init__(daemon=True)
         ws_url = base.replace("http://", "ws://") + f"/ws/events/{event_id}/"
-        self.ws = connect(ws_url, additional_headers={"Cookie": cookie, "Origin": base},
-                          open_timeout=10, max_size=None).__enter__()
+        self.ws = connect(
+            ws_url,
+            additional_headers={"Cookie": cookie, "Origin": base},
+            open_timeout=10,
+            max_size=None,
+        ).__enter__()
         first = json.loads(self.ws.recv(timeout=10))
         assert first["type"] == "numbers"
         self.changes: list[tuple[int, int, float]] = []  # (registrant, change id, received)
@@ -94,9 +103,13 @@ class NormalClient(threading.Thread):
             while len(self.changes) < CHANGES and time.monotonic() < deadline:
                 message = json.loads(self.ws.recv(timeout=30))
                 if message["type"] == "change" and message["kind"] == "status":
-                    self.changes.append((message["registrant"]["id"],
-                                         max(c["id"] for c in message["changes"]),
-                                         time.monotonic()))
+                    self.changes.append(
+                        (
+                            message["registrant"]["id"],
+                            max(c["id"] for c in message["changes"]),
+                            time.monotonic(),
+                        )
+                    )
         except BaseException as exc:  # reported by the test
             self.error = exc
         finally:
@@ -110,24 +123,30 @@ def test_one_slow_client_does_not_starve_the_others(server):
     token = Token.objects.create(user=organiser).key
 
     slow = open_slow_client(server.url, event.pk, session_cookie_for(organiser))
-    clients = [NormalClient(server.url, event.pk, session_cookie_for(organiser))
-               for _ in range(NORMAL_CLIENTS)]
+    clients = [
+        NormalClient(server.url, event.pk, session_cookie_for(organiser))
+        for _ in range(NORMAL_CLIENTS)
+    ]
     for client in clients:
         client.start()
 
     answered: dict[int, float] = {}
-    with httpx.Client(base_url=server.url, timeout=30,
-                      headers={"Authorization": f"Bearer {token}"}) as api:
+    with httpx.Client(
+        base_url=server.url, timeout=30, headers={"Authorization": f"Bearer {token}"}
+    ) as api:
         for person in people:
-            response = api.post(f"/api/v1/registrants/{person.pk}/transitions/",
-                                json={"to_status": "checked_in", "note": NOTE})
+            response = api.post(
+                f"/api/v1/registrants/{person.pk}/transitions/",
+                json={"to_status": "checked_in", "note": NOTE},
+            )
             answered[person.pk] = time.monotonic()
             assert response.status_code == 200, response.text
     for client in clients:
         client.join(timeout=120)
 
     committed = list(
-        StatusChange.objects.filter(event=event, to_status="checked_in").order_by("id")
+        StatusChange.objects.filter(event=event, to_status="checked_in")
+        .order_by("id")
         .values_list("registrant_id", "id")
     )
     assert len(committed) == CHANGES
@@ -142,6 +161,8 @@ def test_one_slow_client_does_not_starve_the_others(server):
     # ever more messages for it.
     deadline = time.monotonic() + 2 * SEND_TIMEOUT_SECONDS + 5
     while "closing a live client that stopped reading" not in server.log_text():
-        assert time.monotonic() < deadline, "the slow client was never closed: " + server.log_text()[-2000:]
+        assert time.monotonic() < deadline, (
+            "the slow client was never closed: " + server.log_text()[-2000:]
+        )
         time.sleep(0.2)
     slow.close()

@@ -84,4 +84,6 @@ def _forget_revoked_token(sender, instance: Token, **kwargs) -> None:
     try:
         cache.delete(_cache_key(instance.key))
     except Exception:
-        logger.warning("token cache unavailable; a revoked token may live %ss", settings.TOKEN_CACHE_SECONDS)
+        logger.warning(
+            "token cache unavailable; a revoked token may live %ss", settings.TOKEN_CACHE_SECONDS
+        )

@@ -51,7 +51,9 @@ def _first_message(fields: Any, prefix: str = "") -> str:
     if isinstance(fields, dict):
         for key, value in fields.items():
             label = key if key != "non_field_errors" else ""
-            return _first_message(value, f"{prefix}.{label}" if prefix and label else label or prefix)
+            return _first_message(
+                value, f"{prefix}.{label}" if prefix and label else label or prefix
+            )
     if isinstance(fields, list) and fields:
         return _first_message(fields[0], prefix)
     text = str(fields)

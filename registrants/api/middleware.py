@@ -34,8 +34,7 @@ class ApiErrorMiddleware:
         if session_key is not None and not SESSION_KEY.fullmatch(session_key):
             del request.COOKIES[settings.SESSION_COOKIE_NAME]
         if request.path.startswith("/api/") and any(
-            "\x00" in key or any("\x00" in v for v in values)
-            for key, values in request.GET.lists()
+            "\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()
         ):
             return JsonResponse(
                 error_body("validation_error", "Query parameters may not contain NUL bytes."),

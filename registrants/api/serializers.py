@@ -40,7 +40,16 @@ class EventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Event
-        fields = ["id", "name", "date", "capacity", "seats_taken", "seats_left", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "name",
+            "date",
+            "capacity",
+            "seats_taken",
+            "seats_left",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["id", "created_at", "updated_at"]
 
     def get_seats_left(self, obj) -> int:
@@ -53,7 +62,9 @@ class EventUpdateSerializer(serializers.Serializer):
     capacity = serializers.IntegerField(min_value=1, max_value=MAX_CAPACITY, required=False)
 
     def to_internal_value(self, data):
-        reject_read_only(data, set(self.fields), {"id", "seats_taken", "seats_left", "created_at", "updated_at"})
+        reject_read_only(
+            data, set(self.fields), {"id", "seats_taken", "seats_left", "created_at", "updated_at"}
+        )
         return super().to_internal_value(data)
 
 
@@ -93,8 +104,17 @@ class RegistrantSerializer(serializers.ModelSerializer):
     class Meta:
         model = Registrant
         fields = [
-            "id", "event", "name", "email", "company", "guest_type", "status",
-            "allowed_transitions", "check_in_code", "created_at", "updated_at",
+            "id",
+            "event",
+            "name",
+            "email",
+            "company",
+            "guest_type",
+            "status",
+            "allowed_transitions",
+            "check_in_code",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -118,14 +138,19 @@ class RegistrantCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     email = serializers.EmailField(max_length=254)
     company = serializers.CharField(
-        max_length=200, required=False, allow_blank=True, allow_null=True,
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
         help_text="A company name; created if new, matched after normalisation.",
     )
     company_id = id_field(required=False, allow_null=True)
     guest_type = serializers.ChoiceField(choices=GuestType.choices, default=GuestType.ATTENDEE)
 
     def to_internal_value(self, data):
-        reject_read_only(data, set(self.fields), {"id", "status", "check_in_code", "created_at", "updated_at"})
+        reject_read_only(
+            data, set(self.fields), {"id", "status", "check_in_code", "created_at", "updated_at"}
+        )
         return super().to_internal_value(data)
 
     def validate(self, attrs):
@@ -139,14 +164,25 @@ class RegistrantCreateSerializer(serializers.Serializer):
 class RegistrantUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     email = serializers.EmailField(max_length=254, required=False)
-    company = serializers.CharField(max_length=200, required=False, allow_blank=True, allow_null=True)
+    company = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, allow_null=True
+    )
     company_id = id_field(required=False, allow_null=True)
     guest_type = serializers.ChoiceField(choices=GuestType.choices, required=False)
 
     def to_internal_value(self, data):
         reject_read_only(
-            data, set(self.fields),
-            {"id", "event", "status", "check_in_code", "created_at", "updated_at", "allowed_transitions"},
+            data,
+            set(self.fields),
+            {
+                "id",
+                "event",
+                "status",
+                "check_in_code",
+                "created_at",
+                "updated_at",
+                "allowed_transitions",
+            },
         )
         return super().to_internal_value(data)
 
@@ -190,7 +226,8 @@ class ScanInputSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=128)
     mode = serializers.ChoiceField(choices=ScanMode.choices)
     nonce = serializers.CharField(
-        max_length=64, required=False,
+        max_length=64,
+        required=False,
         help_text="Client-generated; a retry with the same nonce gets the first answer.",
     )
 

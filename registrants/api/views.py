@@ -35,9 +35,7 @@ P_VIEW_HISTORY = "registrants.view_statuschange"
 
 
 @extend_schema(tags=["events"])
-class EventViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Events and their capacity."""
 
     serializer_class = s.EventSerializer
@@ -90,9 +88,7 @@ class EventViewSet(
 
 
 @extend_schema(tags=["companies"])
-class CompanyViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class CompanyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Companies, unique after normalisation, and their merge."""
 
     serializer_class = s.CompanySerializer
@@ -156,9 +152,7 @@ CompanyViewSet.required_perms = {
 
 
 @extend_schema(tags=["registrants"])
-class RegistrantViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class RegistrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Registrants: list with filters, search and ordering; details; history."""
 
     serializer_class = s.RegistrantSerializer
@@ -192,9 +186,14 @@ class RegistrantViewSet(
         data.is_valid(raise_exception=True)
         v = data.validated_data
         registrant = services.registrant_register(
-            event_id=v["event"], name=v["name"], email=v["email"], guest_type=v["guest_type"],
-            company_name=v.get("company"), company_id=v.get("company_id"),
-            actor=request.user, source=Source.API,
+            event_id=v["event"],
+            name=v["name"],
+            email=v["email"],
+            guest_type=v["guest_type"],
+            company_name=v.get("company"),
+            company_id=v.get("company_id"),
+            actor=request.user,
+            source=Source.API,
         )
         return Response(self._render(registrant.pk), status=status.HTTP_201_CREATED)
 
@@ -238,7 +237,9 @@ class RegistrantViewSet(
             registrant_id=registrant.pk,
             to_status=data.validated_data["to_status"],
             note=data.validated_data["note"],
-            actor=request.user, source=Source.API, allowed_kinds=kinds,
+            actor=request.user,
+            source=Source.API,
+            allowed_kinds=kinds,
         )
         body = {
             "changed": result.changed,
@@ -286,9 +287,11 @@ def scan_body(result: services.StatusResult) -> dict:
             "steps": [c.to_status for c in result.changes],
             "message": message,
             "registrant": {
-                "id": r.pk, "name": r.name,
+                "id": r.pk,
+                "name": r.name,
                 "company": r.company.name if r.company_id else None,
-                "guest_type": r.guest_type, "status": r.status,
+                "guest_type": r.guest_type,
+                "status": r.status,
             },
             "previous": previous,
         }
@@ -321,9 +324,13 @@ class ScanView(APIView):
 
         def perform():
             try:
-                result = services.registrant_scan(code=v["code"], mode=v["mode"], actor=request.user)
+                result = services.registrant_scan(
+                    code=v["code"], mode=v["mode"], actor=request.user
+                )
             except ApplicationError as exc:
-                return http_status_for(exc.code), error_body(exc.code, exc.message, exc.fields, exc.details)
+                return http_status_for(exc.code), error_body(
+                    exc.code, exc.message, exc.fields, exc.details
+                )
             return 200, _jsonable(scan_body(result))
 
         if v.get("nonce"):

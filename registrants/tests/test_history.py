@@ -85,17 +85,32 @@ def _fail_before_insert(monkeypatch) -> None:
 
 CHANGES = [
     # (starting status, what is done, expected failure point)
-    ("registered", lambda r: services.registrant_change_status(
-        registrant_id=r.pk, to_status=Status.CHECKED_IN)),
-    ("checked_in", lambda r: services.registrant_change_status(
-        registrant_id=r.pk, to_status=Status.REGISTERED)),
-    ("cancelled", lambda r: services.registrant_change_status(
-        registrant_id=r.pk, to_status=Status.REGISTERED)),
-    ("registered", lambda r: services.registrant_scan(
-        code=r.check_in_code, mode=ScanMode.DESK)),
+    (
+        "registered",
+        lambda r: services.registrant_change_status(
+            registrant_id=r.pk, to_status=Status.CHECKED_IN
+        ),
+    ),
+    (
+        "checked_in",
+        lambda r: services.registrant_change_status(
+            registrant_id=r.pk, to_status=Status.REGISTERED
+        ),
+    ),
+    (
+        "cancelled",
+        lambda r: services.registrant_change_status(
+            registrant_id=r.pk, to_status=Status.REGISTERED
+        ),
+    ),
+    ("registered", lambda r: services.registrant_scan(code=r.check_in_code, mode=ScanMode.DESK)),
     ("entered", lambda r: services.registrant_scan(code=r.check_in_code, mode=ScanMode.EXIT)),
-    ("registered", lambda r: services.registrants_bulk_change_status(
-        registrant_ids=[r.pk], to_status=Status.CANCELLED)),
+    (
+        "registered",
+        lambda r: services.registrants_bulk_change_status(
+            registrant_ids=[r.pk], to_status=Status.CANCELLED
+        ),
+    ),
 ]
 
 
@@ -195,13 +210,25 @@ def _bulk_population(event: Event) -> list[Registrant]:
     history = []
     for r in registrants:
         history.append(
-            StatusChange(registrant=r, event=event, from_status="", to_status=Status.REGISTERED,
-                         at=now, source=Source.IMPORT)
+            StatusChange(
+                registrant=r,
+                event=event,
+                from_status="",
+                to_status=Status.REGISTERED,
+                at=now,
+                source=Source.IMPORT,
+            )
         )
         if r.status != Status.REGISTERED:
             history.append(
-                StatusChange(registrant=r, event=event, from_status=Status.REGISTERED,
-                             to_status=r.status, at=now, source=Source.DASHBOARD)
+                StatusChange(
+                    registrant=r,
+                    event=event,
+                    from_status=Status.REGISTERED,
+                    to_status=r.status,
+                    at=now,
+                    source=Source.DASHBOARD,
+                )
             )
     StatusChange.objects.bulk_create(history, batch_size=2000)
     assert history_violations([event.pk]) == []
@@ -221,7 +248,9 @@ def test_bulk_check_in_of_five_thousand_writes_one_row_per_real_change():
 
     results = services.registrants_bulk_change_status(
         registrant_ids=ids + ids[:100],  # repeated ids are handled once
-        to_status=Status.CHECKED_IN, actor=organiser, source=Source.DASHBOARD,
+        to_status=Status.CHECKED_IN,
+        actor=organiser,
+        source=Source.DASHBOARD,
     )
 
     to_change = BULK - BULK_ALREADY_IN - BULK_CANCELLED
@@ -367,10 +396,15 @@ def test_status_write_scan_finds_the_writes_in_services():
         ("Registrant.objects.bulk_update(rs, ['status'])", '"status" in bulk_update fields'),
         ("Registrant.objects.bulk_update(rs, fields=['status'])", '"status" in bulk_update fields'),
         ("setattr(r, 'status', 'x')", 'setattr(..., "status", ...)'),
-        ("Registrant.objects.create(name='a', status='entered')", "Registrant created with a status"),
+        (
+            "Registrant.objects.create(name='a', status='entered')",
+            "Registrant created with a status",
+        ),
         ("Registrant(name='a', status='entered')", "Registrant created with a status"),
-        ("R.objects.update_or_create(pk=1, defaults={'status': 'x'})",
-         '"status" in update_or_create defaults'),
+        (
+            "R.objects.update_or_create(pk=1, defaults={'status': 'x'})",
+            '"status" in update_or_create defaults',
+        ),
         ("cursor.execute('UPDATE registrants_registrant SET status = %s')", "SQL SET status ="),
         ('sql = """update t set name = %s,\n "status" = %s"""', "SQL SET status ="),
     ],
@@ -461,7 +495,9 @@ def test_raw_sql_update_of_history_is_refused_by_the_database(history_row):
     before = _snapshot()
     table = StatusChange._meta.db_table
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET to_status = %s WHERE id = %s", ["entered", history_row.pk])
+        cursor.execute(
+            f"UPDATE {table} SET to_status = %s WHERE id = %s", ["entered", history_row.pk]
+        )
     assert _snapshot() == before
 
 
@@ -479,8 +515,11 @@ def test_every_history_row_carries_the_actor_and_source_of_its_call():
     def register(actor, source):
         expected.append((actor.pk if actor else None, source))
         return services.registrant_register(
-            event_id=event.pk, name="Ada", email=f"ada{len(expected)}@example.com",
-            actor=actor, source=source,
+            event_id=event.pk,
+            name="Ada",
+            email=f"ada{len(expected)}@example.com",
+            actor=actor,
+            source=source,
         )
 
     a = register(olga, Source.IMPORT)
@@ -504,7 +543,9 @@ def test_every_history_row_carries_the_actor_and_source_of_its_call():
     )
     expected.append((None, Source.API))  # an anonymous user is no actor
     services.registrants_bulk_change_status(
-        registrant_ids=[a.pk, b.pk, c.pk], to_status=Status.CHECKED_IN, actor=olga,
+        registrant_ids=[a.pk, b.pk, c.pk],
+        to_status=Status.CHECKED_IN,
+        actor=olga,
     )
     expected.append((olga.pk, Source.DASHBOARD))  # only c moves: a is a no-op, b refused
     services.registrant_change_status(
@@ -574,8 +615,10 @@ class LifecycleModel(RuleBasedStateMachine):
 
         def call():
             return services.registrant_register(
-                event_id=self.event.pk, name=f"Model {self.serial}",
-                email=f"model{self.serial}@example.com", actor=self.actor,
+                event_id=self.event.pk,
+                name=f"Model {self.serial}",
+                email=f"model{self.serial}@example.com",
+                actor=self.actor,
             )
 
         if self._seats_taken() >= H6_CAPACITY:

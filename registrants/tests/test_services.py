@@ -75,7 +75,10 @@ def test_creating_a_company_that_normalises_to_an_existing_one_is_company_exists
 
 
 def test_renaming_a_company_onto_another_is_company_exists():
-    google, alphabet = services.company_create(name="Google"), services.company_create(name="Alphabet")
+    google, alphabet = (
+        services.company_create(name="Google"),
+        services.company_create(name="Alphabet"),
+    )
     error = _refusal(lambda: services.company_rename(company_id=alphabet.pk, name="google"))
     assert error.code == "company_exists"
     assert error.details["company_id"] == google.pk
@@ -96,7 +99,9 @@ def test_renaming_an_unknown_company_is_not_found():
 def test_merging_companies_moves_registrants_keeps_history_and_deletes_the_absorbed():
     event = EventFactory(capacity=10)
     kept = [make_registrant(event, company="Google") for _ in range(2)]
-    moved = [make_registrant(event, company="Google Inc", status=Status.CHECKED_IN) for _ in range(3)]
+    moved = [
+        make_registrant(event, company="Google Inc", status=Status.CHECKED_IN) for _ in range(3)
+    ]
     google, google_inc = Company.objects.get(name="Google"), Company.objects.get(name="Google Inc")
     history = list(StatusChange.objects.order_by("id").values())
 
@@ -158,7 +163,11 @@ def test_registering_writes_the_creation_history_row():
     assert registrant.status == Status.REGISTERED
     (row,) = StatusChange.objects.filter(registrant=registrant)
     assert (row.from_status, row.to_status, row.actor_id, row.source, row.note) == (
-        "", Status.REGISTERED, olga.pk, Source.IMPORT, "from CSV"
+        "",
+        Status.REGISTERED,
+        olga.pk,
+        Source.IMPORT,
+        "from CSV",
     )
     assert row.event_id == registrant.event_id
 
@@ -186,9 +195,14 @@ def test_registering_with_invalid_details_is_a_validation_error_and_writes_nothi
 
 
 def test_registering_for_an_unknown_event_is_not_found():
-    assert _code(lambda: services.registrant_register(
-        event_id=10**9, name="Ada", email="ada@example.com"
-    )) == "not_found"
+    assert (
+        _code(
+            lambda: services.registrant_register(
+                event_id=10**9, name="Ada", email="ada@example.com"
+            )
+        )
+        == "not_found"
+    )
 
 
 def test_every_registrant_gets_a_distinct_unguessable_url_safe_code():
@@ -207,11 +221,18 @@ def test_updating_details_changes_neither_status_nor_history():
     registrant = make_registrant(EventFactory(), status=Status.CHECKED_IN, company="Old Co")
     rows = StatusChange.objects.filter(registrant=registrant).count()
     updated = services.registrant_update(
-        registrant_id=registrant.pk, name=" Grace ", email="grace@NAVY.MIL",
-        guest_type="speaker", company_name="New Co",
+        registrant_id=registrant.pk,
+        name=" Grace ",
+        email="grace@NAVY.MIL",
+        guest_type="speaker",
+        company_name="New Co",
     )
     updated.refresh_from_db()
-    assert (updated.name, updated.email, updated.guest_type) == ("Grace", "grace@navy.mil", "speaker")
+    assert (updated.name, updated.email, updated.guest_type) == (
+        "Grace",
+        "grace@navy.mil",
+        "speaker",
+    )
     assert updated.company.name == "New Co"
     assert updated.status == Status.CHECKED_IN
     assert StatusChange.objects.filter(registrant=registrant).count() == rows
@@ -234,9 +255,10 @@ def test_updating_without_a_company_argument_keeps_the_company():
 
 def test_updating_with_invalid_details_or_an_unknown_registrant_is_refused():
     registrant = make_registrant(EventFactory())
-    assert _code(lambda: services.registrant_update(
-        registrant_id=registrant.pk, email="nope"
-    )) == "validation_error"
+    assert (
+        _code(lambda: services.registrant_update(registrant_id=registrant.pk, email="nope"))
+        == "validation_error"
+    )
     assert _code(lambda: services.registrant_update(registrant_id=10**9, name="X")) == "not_found"
     registrant.refresh_from_db()
     assert registrant.email.endswith("@example.com")
@@ -282,9 +304,14 @@ def test_reinstating_needs_a_free_seat():
     first = _register(event, 1)
     services.registrant_change_status(registrant_id=first.pk, to_status=Status.CANCELLED)
     second = _register(event, 2)
-    assert _code(lambda: services.registrant_change_status(
-        registrant_id=first.pk, to_status=Status.REGISTERED
-    )) == "event_full"
+    assert (
+        _code(
+            lambda: services.registrant_change_status(
+                registrant_id=first.pk, to_status=Status.REGISTERED
+            )
+        )
+        == "event_full"
+    )
     first.refresh_from_db()
     assert first.status == Status.CANCELLED
     services.registrant_change_status(registrant_id=second.pk, to_status=Status.CANCELLED)
@@ -307,9 +334,12 @@ def test_lowering_capacity_below_seats_taken_is_refused():
 
 
 def test_capacity_below_one_is_a_validation_error():
-    assert _code(lambda: services.event_create(
-        name="Tiny", date=datetime.date(2026, 1, 1), capacity=0
-    )) == "validation_error"
+    assert (
+        _code(
+            lambda: services.event_create(name="Tiny", date=datetime.date(2026, 1, 1), capacity=0)
+        )
+        == "validation_error"
+    )
     event = EventFactory(capacity=5)
     assert _code(lambda: services.event_update(event_id=event.pk, capacity=0)) == "validation_error"
     assert not Event.objects.filter(name="Tiny").exists()
@@ -343,7 +373,9 @@ def test_asking_for_the_current_status_is_a_no_op_naming_the_change_that_made_it
         registrant_id=registrant.pk, to_status=Status.CHECKED_IN, actor=sam
     )
     rows = StatusChange.objects.count()
-    again = services.registrant_change_status(registrant_id=registrant.pk, to_status=Status.CHECKED_IN)
+    again = services.registrant_change_status(
+        registrant_id=registrant.pk, to_status=Status.CHECKED_IN
+    )
     assert again.changed is False and again.changes == []
     assert again.previous.pk == done.changes[0].pk and again.previous.actor == sam
     assert StatusChange.objects.count() == rows
@@ -351,9 +383,11 @@ def test_asking_for_the_current_status_is_a_no_op_naming_the_change_that_made_it
 
 def test_a_move_the_table_does_not_allow_is_invalid_transition_naming_status_and_targets():
     registrant = make_registrant(EventFactory(), status=Status.ENTERED)
-    error = _refusal(lambda: services.registrant_change_status(
-        registrant_id=registrant.pk, to_status=Status.CANCELLED
-    ))
+    error = _refusal(
+        lambda: services.registrant_change_status(
+            registrant_id=registrant.pk, to_status=Status.CANCELLED
+        )
+    )
     assert error.code == "invalid_transition"
     assert error.details == {"current_status": "entered", "allowed": ["exited"]}
 
@@ -362,9 +396,14 @@ def test_a_move_outside_the_callers_kinds_is_permission_denied_and_writes_nothin
     registrant = make_registrant(EventFactory(), status=Status.CHECKED_IN)
     rows = StatusChange.objects.count()
     for target in [Status.REGISTERED, Status.CANCELLED]:  # undo, cancel
-        assert _code(lambda t=target: services.registrant_change_status(
-            registrant_id=registrant.pk, to_status=t, allowed_kinds={Kind.FORWARD}
-        )) == "permission_denied"
+        assert (
+            _code(
+                lambda t=target: services.registrant_change_status(
+                    registrant_id=registrant.pk, to_status=t, allowed_kinds={Kind.FORWARD}
+                )
+            )
+            == "permission_denied"
+        )
     assert services.registrant_change_status(
         registrant_id=registrant.pk, to_status=Status.ENTERED, allowed_kinds={Kind.FORWARD}
     ).changed
@@ -372,9 +411,14 @@ def test_a_move_outside_the_callers_kinds_is_permission_denied_and_writes_nothin
 
 
 def test_changing_the_status_of_an_unknown_registrant_is_not_found():
-    assert _code(lambda: services.registrant_change_status(
-        registrant_id=10**9, to_status=Status.CHECKED_IN
-    )) == "not_found"
+    assert (
+        _code(
+            lambda: services.registrant_change_status(
+                registrant_id=10**9, to_status=Status.CHECKED_IN
+            )
+        )
+        == "not_found"
+    )
 
 
 # --- Scanning ------------------------------------------------------------------------------
@@ -390,12 +434,17 @@ def test_scanning_an_unknown_code_is_not_found():
 
 @pytest.mark.parametrize("mode", list(ScanMode))
 def test_scanning_a_cancelled_registrant_is_refused_as_cancelled_naming_who(mode):
-    registrant = make_registrant(EventFactory(), name="Ada", company="Google", status=Status.CANCELLED)
+    registrant = make_registrant(
+        EventFactory(), name="Ada", company="Google", status=Status.CANCELLED
+    )
     error = _refusal(lambda: _scan(registrant, mode))
     assert error.code == "cancelled"
     assert error.details["registrant"] == {
-        "id": registrant.pk, "name": "Ada", "company": "Google",
-        "guest_type": "attendee", "status": "cancelled",
+        "id": registrant.pk,
+        "name": "Ada",
+        "company": "Google",
+        "guest_type": "attendee",
+        "status": "cancelled",
     }
 
 
@@ -496,8 +545,12 @@ def test_a_new_nonce_or_another_scanner_runs_the_scan_again():
     registrant = make_registrant(EventFactory())
     calls: list = []
     services.scan_with_nonce(user=sam, nonce="n3", perform=_performer(registrant, calls))
-    other_nonce = services.scan_with_nonce(user=sam, nonce="n4", perform=_performer(registrant, calls))
-    other_user = services.scan_with_nonce(user=kim, nonce="n3", perform=_performer(registrant, calls))
+    other_nonce = services.scan_with_nonce(
+        user=sam, nonce="n4", perform=_performer(registrant, calls)
+    )
+    other_user = services.scan_with_nonce(
+        user=kim, nonce="n3", perform=_performer(registrant, calls)
+    )
     assert len(calls) == 3
     assert other_nonce[1]["changed"] is False and other_user[1]["changed"] is False
     assert other_nonce[2] is False and other_user[2] is False

@@ -43,8 +43,14 @@ def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"],
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
     }
 
 
@@ -84,8 +90,12 @@ def conference(users):
         ("Ada Lovelace", "Analytical Engines", GuestType.SPEAKER, []),
         ("Grace Hopper", "Navy", GuestType.VIP, [Status.CHECKED_IN]),
         ("Alan Turing", "Bletchley", GuestType.ATTENDEE, [Status.CHECKED_IN, Status.ENTERED]),
-        ("Linus Torvalds", None, GuestType.PRESS, [Status.CHECKED_IN, Status.ENTERED,
-                                                   Status.EXITED]),
+        (
+            "Linus Torvalds",
+            None,
+            GuestType.PRESS,
+            [Status.CHECKED_IN, Status.ENTERED, Status.EXITED],
+        ),
         ("Ken Thompson", "Bell Labs", GuestType.SPONSOR, [Status.CANCELLED]),
         ("Barbara Liskov", "MIT", GuestType.SPEAKER, [Status.CHECKED_IN, Status.ENTERED]),
         ("Margaret Hamilton", "NASA", GuestType.ATTENDEE, [Status.CHECKED_IN]),
@@ -98,14 +108,23 @@ def conference(users):
         at = start + datetime.timedelta(minutes=9 * i)
         with mock.patch("django.utils.timezone.now", return_value=at):
             person = services.registrant_register(
-                event_id=event.pk, name=name, email=f"{name.split()[0].lower()}{i}@example.com",
-                company_name=company, guest_type=guest_type, source=Source.IMPORT,
+                event_id=event.pk,
+                name=name,
+                email=f"{name.split()[0].lower()}{i}@example.com",
+                company_name=company,
+                guest_type=guest_type,
+                source=Source.IMPORT,
             )
         for j, step in enumerate(steps):
-            with mock.patch("django.utils.timezone.now",
-                            return_value=at + datetime.timedelta(minutes=20 + 7 * j)):
+            with mock.patch(
+                "django.utils.timezone.now",
+                return_value=at + datetime.timedelta(minutes=20 + 7 * j),
+            ):
                 services.registrant_change_status(
-                    registrant_id=person.pk, to_status=step, actor=staff, source=Source.SCAN,
+                    registrant_id=person.pk,
+                    to_status=step,
+                    actor=staff,
+                    source=Source.SCAN,
                 )
         person.refresh_from_db()
         people[name.split()[0].lower()] = person
@@ -124,8 +143,9 @@ def open_as(browser, live_server):
         contexts.append(context)
         page = context.new_page()
         page.goto("/login/?next=" + path)
-        page.get_by_label("Username").fill({"organiser": "olga", "staff": "sam",
-                                            "viewer": "vera"}[role])
+        page.get_by_label("Username").fill(
+            {"organiser": "olga", "staff": "sam", "viewer": "vera"}[role]
+        )
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Log in").click()
         page.wait_for_url(live_server.url + path)

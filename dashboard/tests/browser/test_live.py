@@ -34,11 +34,13 @@ USERNAMES = {"organiser": "olga", "staff": "sam", "viewer": "vera"}
 
 @pytest.fixture
 def asgi_server(transactional_db):
-    server = UvicornServer(env={
-        "DATABASE_URL": database_url_for_current_test_db(),
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",  # static files from the apps
-        "LOG_LEVEL": "WARNING",
-    })
+    server = UvicornServer(
+        env={
+            "DATABASE_URL": database_url_for_current_test_db(),
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",  # static files from the apps
+            "LOG_LEVEL": "WARNING",
+        }
+    )
     try:
         server.start(timeout=60)
         yield server
@@ -72,22 +74,27 @@ def open_live(browser, asgi_server):
 def api(asgi_server, users):
     """An httpx client of the organiser's token, outside any page."""
     token = Token.objects.create(user=users["organiser"]).key
-    with httpx.Client(base_url=asgi_server.url, timeout=10,
-                      headers={"Authorization": f"Bearer {token}"}) as client:
+    with httpx.Client(
+        base_url=asgi_server.url, timeout=10, headers={"Authorization": f"Bearer {token}"}
+    ) as client:
         yield client
 
 
 def move(api, registrant, to_status: str) -> None:
     """Change a status through the API, outside any page."""
-    response = api.post(f"/api/v1/registrants/{registrant.pk}/transitions/",
-                        json={"to_status": to_status})
+    response = api.post(
+        f"/api/v1/registrants/{registrant.pk}/transitions/", json={"to_status": to_status}
+    )
     assert response.status_code == 200, response.text
 
 
 def shown_tiles(page) -> dict[str, tuple[str, str]]:
-    rows = page.eval_on_selector_all("[data-tile]", """els => els.map(e => [
+    rows = page.eval_on_selector_all(
+        "[data-tile]",
+        """els => els.map(e => [
         e.dataset.tile, e.querySelector('[data-value]').textContent,
-        e.querySelector('[data-percent]').textContent])""")
+        e.querySelector('[data-percent]').textContent])""",
+    )
     return {key: (value, percent) for key, value, percent in rows}
 
 
@@ -140,8 +147,12 @@ def test_dashboard_follows_an_api_change_within_a_second_and_comes_back_after_a_
     expect(indicator).to_contain_text("Reconnecting")
     shoot(page, "live-dashboard-reconnecting")
     # ...a change lands while nobody can push it...
-    services.registrant_change_status(registrant_id=dennis.pk, to_status=Status.CHECKED_IN,
-                                      actor=users["staff"], source=Source.SCAN)
+    services.registrant_change_status(
+        registrant_id=dennis.pk,
+        to_status=Status.CHECKED_IN,
+        actor=users["staff"],
+        source=Source.SCAN,
+    )
     # ...and once the server is back on the same port the page is live again
     # and shows the change it missed.
     asgi_server.start(timeout=60)
@@ -206,8 +217,9 @@ def test_the_pages_tiles_are_computed_exactly_as_the_server_computes_them(open_a
         ({"registered": 7, "checked_in": 7, "entered": 7, "exited": 7, "cancelled": 7}, 3),
     ]
     for _ in range(400):
-        counts = {s: rng.choice([0, 1, 2, 3, rng.randint(0, 40), rng.randint(0, 5000)])
-                  for s in statuses}
+        counts = {
+            s: rng.choice([0, 1, 2, 3, rng.randint(0, 40), rng.randint(0, 5000)]) for s in statuses
+        }
         cases.append((counts, rng.choice([0, 1, 8, 16, 40, 80, 120, rng.randint(1, 10_000)])))
     computed = page.evaluate(
         "cases => cases.map(c => window.eventDashboard.computeTiles(c[0], c[1]))",

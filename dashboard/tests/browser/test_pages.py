@@ -125,8 +125,9 @@ def test_a_refused_transition_shows_the_reason(open_as, conference, users, shoot
     page = open_as("organiser", f"/registrants/{ada.pk}/")
     # Someone else lets Ada in while this page still offers "Check in".
     for step in (Status.CHECKED_IN, Status.ENTERED):
-        services.registrant_change_status(registrant_id=ada.pk, to_status=step,
-                                          actor=users["staff"], source=Source.SCAN)
+        services.registrant_change_status(
+            registrant_id=ada.pk, to_status=step, actor=users["staff"], source=Source.SCAN
+        )
     page.get_by_role("button", name="Check in").click()
     alert = page.locator("[data-refusal]")
     expect(alert).to_have_text(
@@ -141,8 +142,9 @@ def test_a_refused_transition_shows_the_reason(open_as, conference, users, shoot
 def test_a_refused_row_action_shows_the_reason_in_the_row(open_as, conference, users):
     grace = conference["grace"]
     page = open_as("organiser", f"/events/{conference['event'].pk}/registrants/")
-    services.registrant_change_status(registrant_id=grace.pk, to_status=Status.ENTERED,
-                                      actor=users["staff"], source=Source.SCAN)
+    services.registrant_change_status(
+        registrant_id=grace.pk, to_status=Status.ENTERED, actor=users["staff"], source=Source.SCAN
+    )
     row = page.locator(f"#row-{grace.pk}")
     row.get_by_role("button", name="Undo check-in: Grace Hopper").click()
     expect(page.locator(f"#row-{grace.pk} .row-message--error")).to_contain_text(
@@ -265,8 +267,9 @@ def test_dashboard_draws_charts_and_follows_changes(open_as, conference, users, 
         box = page.locator(f"#chart-{chart}").bounding_box()
         assert box and box["width"] > 100 and box["height"] > 100
     shoot(page, "dashboard")
-    services.registrant_change_status(registrant_id=ada.pk, to_status=Status.CHECKED_IN,
-                                      actor=users["staff"], source=Source.SCAN)
+    services.registrant_change_status(
+        registrant_id=ada.pk, to_status=Status.CHECKED_IN, actor=users["staff"], source=Source.SCAN
+    )
     expect(checked_in).to_have_text("3", timeout=8_000)
     expect(page.locator("#feed tr").first).to_contain_text("Ada Lovelace")
 

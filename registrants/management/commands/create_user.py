@@ -27,8 +27,16 @@ class Command(BaseCommand):
         parser.add_argument("--email", default="")
         parser.add_argument("--token", action="store_true", help="Also create an API token.")
 
-    def handle(self, *args, username: str, role: str, password: str | None, email: str,
-               token: bool, **options):
+    def handle(
+        self,
+        *args,
+        username: str,
+        role: str,
+        password: str | None,
+        email: str,
+        token: bool,
+        **options,
+    ):
         User = get_user_model()
         if User.objects.filter(username=username).exists():
             raise CommandError(f'A user named "{username}" already exists.')
@@ -38,7 +46,9 @@ class Command(BaseCommand):
             if not Group.objects.filter(name=role).exists():
                 sync_role_groups()
             user = User.objects.create_user(
-                username=username, email=email, password=password,
+                username=username,
+                email=email,
+                password=password,
                 # Organisers use the Django admin; other roles never need it.
                 is_staff=(role == ORGANISER),
             )

@@ -14,8 +14,10 @@ from .conftest import assert_error
 
 def row_counts():
     return (
-        Event.objects.count(), Company.objects.count(),
-        Registrant.objects.count(), StatusChange.objects.count(),
+        Event.objects.count(),
+        Company.objects.count(),
+        Registrant.objects.count(),
+        StatusChange.objects.count(),
     )
 
 
@@ -32,10 +34,18 @@ def row_counts():
         ("/api/v1/companies/", {"name": {"x": 1}}, "name"),
         ("/api/v1/registrants/", {"event": "{e}", "name": "A", "email": "a@"}, "email"),
         ("/api/v1/registrants/", {"event": "{e}", "name": "A", "email": "nodomain"}, "email"),
-        ("/api/v1/registrants/", {"event": "{e}", "name": "A", "email": "a@x.io", "guest_type": "alien"}, "guest_type"),
+        (
+            "/api/v1/registrants/",
+            {"event": "{e}", "name": "A", "email": "a@x.io", "guest_type": "alien"},
+            "guest_type",
+        ),
         ("/api/v1/registrants/", {"event": "{e}", "name": "   ", "email": "a@x.io"}, "name"),
         ("/api/v1/registrants/", {"event": "x", "name": "A", "email": "a@x.io"}, "event"),
-        ("/api/v1/registrants/", {"event": "{e}", "name": "A", "email": "a@x.io", "status": "entered"}, "status"),
+        (
+            "/api/v1/registrants/",
+            {"event": "{e}", "name": "A", "email": "a@x.io", "status": "entered"},
+            "status",
+        ),
         ("/api/v1/registrants/{r}/transitions/", {"to_status": "teleported"}, "to_status"),
         ("/api/v1/registrants/{r}/transitions/", {}, "to_status"),
         ("/api/v1/scan/", {"code": "abc", "mode": "sideways"}, "mode"),
@@ -46,7 +56,10 @@ def row_counts():
 )
 def test_validation_errors(org_client, data, url, body, field):
     ids = {"e": data["event"].pk, "r": data["regs"]["registered"].pk, "c": data["company"].pk}
-    body = {k: (ids[v[1:-1]] if isinstance(v, str) and v in ("{e}", "{r}", "{c}") else v) for k, v in body.items()}
+    body = {
+        k: (ids[v[1:-1]] if isinstance(v, str) and v in ("{e}", "{r}", "{c}") else v)
+        for k, v in body.items()
+    }
     before = row_counts()
     response = org_client.post(url.format(**ids), body, format="json")
     err = assert_error(response, 400, "validation_error")
@@ -57,10 +70,21 @@ def test_validation_errors(org_client, data, url, body, field):
 @pytest.mark.parametrize(
     "query",
     [
-        "page_size=100000", "page_size=0", "page_size=-3", "page_size=abc",
-        "ordering=check_in_code", "ordering=name,email", "ordering=password",
-        "status=gone", "status=registered,gone", "guest_type=alien", "event=abc",
-        "event=0", "company=-1", "created_after=yesterday", "created_before=2026-13-45",
+        "page_size=100000",
+        "page_size=0",
+        "page_size=-3",
+        "page_size=abc",
+        "ordering=check_in_code",
+        "ordering=name,email",
+        "ordering=password",
+        "status=gone",
+        "status=registered,gone",
+        "guest_type=alien",
+        "event=abc",
+        "event=0",
+        "company=-1",
+        "created_after=yesterday",
+        "created_before=2026-13-45",
         "event=99999999999999999999",
     ],
 )
@@ -95,15 +119,24 @@ def test_401_and_bad_token(anon_client, data):
 
 
 def test_403(viewer_client, data):
-    assert_error(viewer_client.post("/api/v1/companies/", {"name": "X"}, format="json"), 403, "permission_denied")
+    assert_error(
+        viewer_client.post("/api/v1/companies/", {"name": "X"}, format="json"),
+        403,
+        "permission_denied",
+    )
 
 
 @pytest.mark.parametrize(
     "url",
     [
-        "/api/v1/events/999999/", "/api/v1/companies/999999/", "/api/v1/registrants/999999/",
-        "/api/v1/registrants/999999/history/", "/api/v1/events/999999/stats/",
-        "/api/v1/nothing-here/", "/api/v1/events/abc/", "/api/nowhere",
+        "/api/v1/events/999999/",
+        "/api/v1/companies/999999/",
+        "/api/v1/registrants/999999/",
+        "/api/v1/registrants/999999/history/",
+        "/api/v1/events/999999/stats/",
+        "/api/v1/nothing-here/",
+        "/api/v1/events/abc/",
+        "/api/nowhere",
     ],
 )
 def test_404(org_client, data, url):
@@ -155,7 +188,9 @@ def test_409_reinstate_without_seat(org_client):
     cancelled = make_registrant(event, status="cancelled")
     make_registrant(event)
     response = org_client.post(
-        f"/api/v1/registrants/{cancelled.pk}/transitions/", {"to_status": "registered"}, format="json"
+        f"/api/v1/registrants/{cancelled.pk}/transitions/",
+        {"to_status": "registered"},
+        format="json",
     )
     assert_error(response, 409, "event_full")
     cancelled.refresh_from_db()
@@ -166,7 +201,9 @@ def test_409_capacity_below_seats_taken(org_client):
     event = EventFactory(capacity=5)
     for _ in range(3):
         make_registrant(event)
-    response = org_client.patch(f"/api/v1/events/{event.pk}/", {"capacity": 2, "name": "X"}, format="json")
+    response = org_client.patch(
+        f"/api/v1/events/{event.pk}/", {"capacity": 2, "name": "X"}, format="json"
+    )
     assert_error(response, 409, "capacity_below_seats_taken")
     event.refresh_from_db()
     assert (event.capacity, event.name) == (5, event.name)
@@ -222,7 +259,10 @@ def test_413_default_limit(org_client, data):
     assert row_counts() == before
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"])
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"],
+)
 def test_415_wrong_content_type(org_client, data, content_type):
     before = row_counts()
     response = org_client.post("/api/v1/companies/", "name=Foo", content_type=content_type)
@@ -231,7 +271,10 @@ def test_415_wrong_content_type(org_client, data, content_type):
 
 
 def test_429_scan_throttle(org_client, data, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"scan": "3/min"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"scan": "3/min"},
+    }
     cache.clear()
     code = data["regs"]["registered"].check_in_code
     statuses = [
@@ -247,6 +290,8 @@ def test_429_scan_throttle(org_client, data, settings):
 def test_permission_denied_from_service_is_403_shape(staff_client, data):
     registrant = data["regs"]["checked_in"]
     response = staff_client.post(
-        f"/api/v1/registrants/{registrant.pk}/transitions/", {"to_status": "registered"}, format="json"
+        f"/api/v1/registrants/{registrant.pk}/transitions/",
+        {"to_status": "registered"},
+        format="json",
     )
     assert_error(response, 403, "permission_denied")

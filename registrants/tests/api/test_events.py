@@ -10,20 +10,32 @@ from .conftest import assert_error
 
 
 def test_create_read_update_delete(org_client):
-    response = org_client.post("/api/v1/events/", {"name": "Conf", "date": "2027-03-04", "capacity": 10}, format="json")
+    response = org_client.post(
+        "/api/v1/events/", {"name": "Conf", "date": "2027-03-04", "capacity": 10}, format="json"
+    )
     assert response.status_code == 201
     body = response.json()
-    assert (body["name"], body["date"], body["capacity"], body["seats_taken"], body["seats_left"]) == ("Conf", "2027-03-04", 10, 0, 10)
+    assert (
+        body["name"],
+        body["date"],
+        body["capacity"],
+        body["seats_taken"],
+        body["seats_left"],
+    ) == ("Conf", "2027-03-04", 10, 0, 10)
     pk = body["id"]
     assert org_client.get(f"/api/v1/events/{pk}/").json()["name"] == "Conf"
-    patched = org_client.patch(f"/api/v1/events/{pk}/", {"capacity": 20, "name": "Conf 2"}, format="json").json()
+    patched = org_client.patch(
+        f"/api/v1/events/{pk}/", {"capacity": 20, "name": "Conf 2"}, format="json"
+    ).json()
     assert (patched["capacity"], patched["name"]) == (20, "Conf 2")
     assert org_client.delete(f"/api/v1/events/{pk}/").status_code == 204
     assert not Event.objects.filter(pk=pk).exists()
 
 
 def test_patch_read_only_field_refused(org_client, event):
-    response = org_client.patch(f"/api/v1/events/{event.pk}/", {"seats_taken": 3, "name": "Z"}, format="json")
+    response = org_client.patch(
+        f"/api/v1/events/{event.pk}/", {"seats_taken": 3, "name": "Z"}, format="json"
+    )
     assert_error(response, 400, "validation_error")
     event.refresh_from_db()
     assert event.name != "Z"
@@ -71,5 +83,7 @@ def test_stats_equal_fresh_sql(viewer_client, data, django_assert_max_num_querie
 
 def test_stats_of_empty_event(org_client, event):
     stats = org_client.get(f"/api/v1/events/{event.pk}/stats/").json()
-    assert stats["by_status"] == {s: 0 for s in ("registered", "checked_in", "entered", "exited", "cancelled")}
+    assert stats["by_status"] == {
+        s: 0 for s in ("registered", "checked_in", "entered", "exited", "cancelled")
+    }
     assert stats["arrivals"] == [] and stats["occupancy"] == []

@@ -22,14 +22,23 @@ def test_create_with_company_name_and_id(org_client, data):
     event = data["event"]
     response = org_client.post(
         "/api/v1/registrants/",
-        {"event": event.pk, "name": " Grace ", "email": "Grace@Example.COM", "company": " acme ", "guest_type": "speaker"},
+        {
+            "event": event.pk,
+            "name": " Grace ",
+            "email": "Grace@Example.COM",
+            "company": " acme ",
+            "guest_type": "speaker",
+        },
         format="json",
     )
     assert response.status_code == 201
     body = response.json()
     assert body["name"] == "Grace" and body["email"] == "Grace@example.com"
     assert body["company"] == {"id": data["company"].pk, "name": "Acme"}
-    assert body["status"] == "registered" and body["allowed_transitions"] == ["checked_in", "cancelled"]
+    assert body["status"] == "registered" and body["allowed_transitions"] == [
+        "checked_in",
+        "cancelled",
+    ]
     assert len(body["check_in_code"]) >= 22
     response = org_client.post(
         "/api/v1/registrants/",
@@ -42,23 +51,31 @@ def test_create_with_company_name_and_id(org_client, data):
 
 
 def test_create_unknown_event_is_404(org_client, data):
-    response = org_client.post("/api/v1/registrants/", {"event": 999999, "name": "A", "email": "a@x.io"}, format="json")
+    response = org_client.post(
+        "/api/v1/registrants/", {"event": 999999, "name": "A", "email": "a@x.io"}, format="json"
+    )
     assert_error(response, 404, "not_found")
 
 
 def test_patch_details(org_client, data):
     r = data["regs"]["registered"]
-    body = org_client.patch(f"/api/v1/registrants/{r.pk}/", {"name": "New", "company": "Newco"}, format="json").json()
+    body = org_client.patch(
+        f"/api/v1/registrants/{r.pk}/", {"name": "New", "company": "Newco"}, format="json"
+    ).json()
     assert body["name"] == "New" and body["company"]["name"] == "Newco"
     body = org_client.patch(f"/api/v1/registrants/{r.pk}/", {"company": None}, format="json").json()
     assert body["company"] is None
 
 
-@pytest.mark.parametrize("field,value", [("status", "entered"), ("event", 1), ("check_in_code", "x"), ("id", 5)])
+@pytest.mark.parametrize(
+    "field,value", [("status", "entered"), ("event", 1), ("check_in_code", "x"), ("id", 5)]
+)
 def test_patch_may_not_change_status_or_event(org_client, data, field, value):
     r = data["regs"]["registered"]
     before = Registrant.objects.values().get(pk=r.pk)
-    response = org_client.patch(f"/api/v1/registrants/{r.pk}/", {field: value, "name": "Changed"}, format="json")
+    response = org_client.patch(
+        f"/api/v1/registrants/{r.pk}/", {field: value, "name": "Changed"}, format="json"
+    )
     err = assert_error(response, 400, "validation_error")
     assert field in err["fields"]
     assert Registrant.objects.values().get(pk=r.pk) == before
@@ -74,10 +91,18 @@ def test_delete_takes_history(org_client, data):
 def listing(db):
     e1, e2 = EventFactory(), EventFactory()
     rows = {
-        "ada": make_registrant(e1, name="Ada", email="ada@alpha.io", company="Alpha", guest_type="speaker"),
-        "bob": make_registrant(e1, name="Bob", email="bob@beta.io", company="Beta", status="checked_in"),
-        "cy": make_registrant(e1, name="Cy", email="cy@gamma.io", status="cancelled", guest_type="vip"),
-        "dee": make_registrant(e2, name="Dee", email="dee@alpha.io", company="Alpha", status="entered"),
+        "ada": make_registrant(
+            e1, name="Ada", email="ada@alpha.io", company="Alpha", guest_type="speaker"
+        ),
+        "bob": make_registrant(
+            e1, name="Bob", email="bob@beta.io", company="Beta", status="checked_in"
+        ),
+        "cy": make_registrant(
+            e1, name="Cy", email="cy@gamma.io", status="cancelled", guest_type="vip"
+        ),
+        "dee": make_registrant(
+            e2, name="Dee", email="dee@alpha.io", company="Alpha", status="entered"
+        ),
     }
     return {"e1": e1, "e2": e2, **rows}
 
@@ -97,10 +122,17 @@ def test_filters(org_client, listing):
     assert get("search=alpha") == {L["ada"].pk, L["dee"].pk}
     assert get(f"event={L['e1'].pk}&status=cancelled") == {L["cy"].pk}
     now = timezone.now()
-    assert get("created_after=" + (now - datetime.timedelta(hours=1)).isoformat().replace("+", "%2B")) == {r.pk for r in Registrant.objects.all()}
-    assert get("created_before=" + (now - datetime.timedelta(hours=1)).isoformat().replace("+", "%2B")) == set()
+    assert get(
+        "created_after=" + (now - datetime.timedelta(hours=1)).isoformat().replace("+", "%2B")
+    ) == {r.pk for r in Registrant.objects.all()}
+    assert (
+        get("created_before=" + (now - datetime.timedelta(hours=1)).isoformat().replace("+", "%2B"))
+        == set()
+    )
     Registrant.objects.filter(pk=L["ada"].pk).update(created_at=now - datetime.timedelta(days=3))
-    assert get("created_before=" + (now - datetime.timedelta(days=1)).isoformat().replace("+", "%2B")) == {L["ada"].pk}
+    assert get(
+        "created_before=" + (now - datetime.timedelta(days=1)).isoformat().replace("+", "%2B")
+    ) == {L["ada"].pk}
 
 
 def test_search_never_matches_code(org_client, listing):
@@ -115,7 +147,13 @@ def test_ordering_both_directions(org_client, listing, field):
 
     def key(pk):
         r = rows[pk]
-        return {"name": r.name, "email": r.email, "company": r.company.name if r.company else "", "status": r.status, "created_at": r.created_at}[field]
+        return {
+            "name": r.name,
+            "email": r.email,
+            "company": r.company.name if r.company else "",
+            "status": r.status,
+            "created_at": r.created_at,
+        }[field]
 
     asc = ids(org_client.get(f"/api/v1/registrants/?ordering={field}"))
     desc = ids(org_client.get(f"/api/v1/registrants/?ordering=-{field}"))
@@ -127,8 +165,16 @@ def test_ordering_both_directions(org_client, listing, field):
 @pytest.mark.parametrize("ordering", ["", "name", "-company", "status"])
 def test_cursor_pagination_walks_everything(org_client, ordering):
     event = EventFactory()
-    made = {make_registrant(event, name=f"P{i % 3}", company=f"Co{i % 4}" if i % 5 else None).pk for i in range(13)}
-    url, seen = f"/api/v1/registrants/?page_size=4&ordering={ordering}" if ordering else "/api/v1/registrants/?page_size=4", []
+    made = {
+        make_registrant(event, name=f"P{i % 3}", company=f"Co{i % 4}" if i % 5 else None).pk
+        for i in range(13)
+    }
+    url, seen = (
+        f"/api/v1/registrants/?page_size=4&ordering={ordering}"
+        if ordering
+        else "/api/v1/registrants/?page_size=4",
+        [],
+    )
     while url:
         body = org_client.get(url).json()
         assert len(body["results"]) <= 4
@@ -148,7 +194,9 @@ def test_transitions_and_history(org_client, data):
     org_client.post(url, {"to_status": "registered"}, format="json")
     history = org_client.get(f"/api/v1/registrants/{r.pk}/history/").json()
     assert [(h["from_status"], h["to_status"]) for h in history] == [
-        ("", "registered"), ("registered", "checked_in"), ("checked_in", "registered"),
+        ("", "registered"),
+        ("registered", "checked_in"),
+        ("checked_in", "registered"),
     ]
     assert [h["id"] for h in history] == sorted(h["id"] for h in history)
     assert history[1]["source"] == "api"

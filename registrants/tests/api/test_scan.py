@@ -29,7 +29,13 @@ def test_modes(staff_client, event, start, mode, status, steps):
     rows = StatusChange.objects.count()
     body = scan(staff_client, r.check_in_code, mode).json()
     assert body["changed"] is True and body["status"] == status and body["steps"] == steps
-    assert body["registrant"] == {"id": r.pk, "name": "Alan", "company": "Acme", "guest_type": "speaker", "status": status}
+    assert body["registrant"] == {
+        "id": r.pk,
+        "name": "Alan",
+        "company": "Acme",
+        "guest_type": "speaker",
+        "status": status,
+    }
     assert StatusChange.objects.count() == rows + len(steps)
     assert StatusChange.objects.filter(registrant=r).last().source == "scan"
 
@@ -44,7 +50,9 @@ def test_unknown_code(staff_client, data):
 
 
 def test_cancelled(staff_client, data):
-    assert_error(scan(staff_client, data["regs"]["cancelled"].check_in_code, "entry"), 409, "cancelled")
+    assert_error(
+        scan(staff_client, data["regs"]["cancelled"].check_in_code, "entry"), 409, "cancelled"
+    )
 
 
 def test_repeat_says_who_and_when(staff_client, staff, event):

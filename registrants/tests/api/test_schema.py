@@ -45,7 +45,9 @@ def test_schema_paths_are_exactly_the_real_routes(anon_client):
 def test_every_operation_documents_errors(anon_client):
     schema = anon_client.get("/api/schema/?format=json").json()
     for path, item in schema["paths"].items():
-        if not path.startswith("/api/v1/registrants") and not path.startswith(("/api/v1/events", "/api/v1/companies", "/api/v1/scan")):
+        if not path.startswith("/api/v1/registrants") and not path.startswith(
+            ("/api/v1/events", "/api/v1/companies", "/api/v1/scan")
+        ):
             continue
         for method, op in item.items():
             assert {"401", "403"} <= set(op["responses"]), (method, path)

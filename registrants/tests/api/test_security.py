@@ -36,7 +36,11 @@ def test_s1_check_deploy_with_production_settings():
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "security." not in result.stdout + result.stderr
@@ -70,7 +74,9 @@ def test_s3_session_key_rotated_on_login(organiser):
     session.save()
     before = session.session_key
     client.cookies["sessionid"] = before
-    response = client.post("/admin/login/?next=/admin/", {"username": "olga", "password": "pw-for-tests-1"})
+    response = client.post(
+        "/admin/login/?next=/admin/", {"username": "olga", "password": "pw-for-tests-1"}
+    )
     assert response.status_code == 302
     after = client.cookies["sessionid"].value
     assert before and after and after != before
@@ -79,10 +85,20 @@ def test_s3_session_key_rotated_on_login(organiser):
 def test_s5_viewers_never_see_codes(viewer_client, staff_client, data):
     r = data["regs"]["registered"]
     assert viewer_client.get(f"/api/v1/registrants/{r.pk}/").json()["check_in_code"] is None
-    assert all(x["check_in_code"] is None for x in viewer_client.get("/api/v1/registrants/").json()["results"])
-    assert staff_client.get(f"/api/v1/registrants/{r.pk}/").json()["check_in_code"] == r.check_in_code
-    assert r.check_in_code not in viewer_client.get("/api/v1/registrants/?page_size=200").content.decode()
-    assert viewer_client.get(f"/api/v1/registrants/?search={r.check_in_code}").json()["results"] == []
+    assert all(
+        x["check_in_code"] is None
+        for x in viewer_client.get("/api/v1/registrants/").json()["results"]
+    )
+    assert (
+        staff_client.get(f"/api/v1/registrants/{r.pk}/").json()["check_in_code"] == r.check_in_code
+    )
+    assert (
+        r.check_in_code
+        not in viewer_client.get("/api/v1/registrants/?page_size=200").content.decode()
+    )
+    assert (
+        viewer_client.get(f"/api/v1/registrants/?search={r.check_in_code}").json()["results"] == []
+    )
 
 
 def test_s6_codes_unique_and_128_bits():
@@ -92,7 +108,10 @@ def test_s6_codes_unique_and_128_bits():
         raw = base64.urlsafe_b64decode(code + "=" * (-len(code) % 4))
         assert len(raw) * 8 >= 128
     assert min(len(c) for c in codes) >= 22  # 128 bits in URL-safe base64
-    assert all(set(c) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") for c in codes[:1000])
+    assert all(
+        set(c) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        for c in codes[:1000]
+    )
 
 
 def test_s7_throttle_never_above_rate_under_concurrency(settings):
@@ -102,7 +121,10 @@ def test_s7_throttle_never_above_rate_under_concurrency(settings):
 
     from registrants.api.throttling import ScanRateThrottle
 
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"scan": "25/d"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"scan": "25/d"},
+    }
     cache.clear()
     user = SimpleNamespace(pk=424242, is_authenticated=True)
     request = SimpleNamespace(user=user, META={"REMOTE_ADDR": "127.0.0.1"})
@@ -129,7 +151,10 @@ def test_s7_throttle_never_above_rate_under_concurrency(settings):
 def test_s7_throttle_exact_in_one_window(staff_client, settings, data):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"scan": "5/h"}}
     cache.clear()
-    results = [staff_client.post("/api/v1/scan/", {"code": "x", "mode": "desk"}, format="json").status_code for _ in range(8)]
+    results = [
+        staff_client.post("/api/v1/scan/", {"code": "x", "mode": "desk"}, format="json").status_code
+        for _ in range(8)
+    ]
     assert results == [404] * 5 + [429] * 3
 
 
@@ -146,7 +171,9 @@ def test_s8_rotating_forwarded_for_does_not_reset(settings):
     factory = APIRequestFactory()
     results = []
     for i in range(6):
-        request = factory.post("/api/v1/scan/", HTTP_X_FORWARDED_FOR=f"10.0.0.{i}", REMOTE_ADDR="192.0.2.1")
+        request = factory.post(
+            "/api/v1/scan/", HTTP_X_FORWARDED_FOR=f"10.0.0.{i}", REMOTE_ADDR="192.0.2.1"
+        )
         request.user = AnonymousUser()
         throttle = ScanRateThrottle()
         assert throttle.get_ident(request) == "192.0.2.1"
@@ -158,7 +185,12 @@ def test_s8_authenticated_user_throttle_ignores_forwarded_for(staff_client, sett
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"scan": "2/h"}}
     cache.clear()
     codes = [
-        staff_client.post("/api/v1/scan/", {"code": "x", "mode": "desk"}, format="json", HTTP_X_FORWARDED_FOR=f"10.1.0.{i}").status_code
+        staff_client.post(
+            "/api/v1/scan/",
+            {"code": "x", "mode": "desk"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=f"10.1.0.{i}",
+        ).status_code
         for i in range(4)
     ]
     assert codes == [404, 404, 429, 429]
@@ -169,7 +201,9 @@ def test_s9_session_post_without_csrf_is_403(organiser, data):
     client.login(username="olga", password="pw-for-tests-1")
     assert client.get("/api/v1/events/").status_code == 200
     before = data["event"].__class__.objects.count()
-    response = client.post("/api/v1/events/", {"name": "E", "date": "2027-01-01", "capacity": 3}, format="json")
+    response = client.post(
+        "/api/v1/events/", {"name": "E", "date": "2027-01-01", "capacity": 3}, format="json"
+    )
     assert_error(response, 403, "permission_denied")
     assert "CSRF" in response.json()["error"]["message"]
     assert data["event"].__class__.objects.count() == before
@@ -177,4 +211,9 @@ def test_s9_session_post_without_csrf_is_403(organiser, data):
 
 def test_s5_scan_answer_has_no_code(staff_client, event):
     r = make_registrant(event)
-    assert r.check_in_code not in staff_client.post("/api/v1/scan/", {"code": r.check_in_code, "mode": "desk"}, format="json").content.decode()
+    assert (
+        r.check_in_code
+        not in staff_client.post(
+            "/api/v1/scan/", {"code": r.check_in_code, "mode": "desk"}, format="json"
+        ).content.decode()
+    )

@@ -39,7 +39,9 @@ TWIN_THREADS = 40
 
 
 def _event(capacity: int) -> Event:
-    return services.event_create(name="Race night", date=datetime.date(2026, 12, 1), capacity=capacity)
+    return services.event_create(
+        name="Race night", date=datetime.date(2026, 12, 1), capacity=capacity
+    )
 
 
 def _registration(event: Event, n: int, *, company: str | None = None):
@@ -150,9 +152,11 @@ def _reinstates_and_registrations(sabotage=None) -> tuple[Event, list, list]:
     for registrant in cancelled:
         services.registrant_change_status(registrant_id=registrant.pk, to_status=Status.CANCELLED)
     reinstates = [
-        (lambda pk=r.pk: services.registrant_change_status(
-            registrant_id=pk, to_status=Status.REGISTERED
-        ))
+        (
+            lambda pk=r.pk: services.registrant_change_status(
+                registrant_id=pk, to_status=Status.REGISTERED
+            )
+        )
         for r in cancelled
     ]
     newcomers = [_registration(event, 1000 + n) for n in range(C3_NEWCOMERS)]

@@ -33,10 +33,14 @@ def _fifty_registrations_naming_google(sabotage=None) -> tuple[list[Event], list
     if sabotage:
         sabotage()
     work = [
-        (lambda e=event, n=n: services.registrant_register(
-            event_id=e.pk, name=f"Googler {n}", email=f"g{n}@example.com",
-            company_name=SPELLINGS[n % len(SPELLINGS)],
-        ))
+        (
+            lambda e=event, n=n: services.registrant_register(
+                event_id=e.pk,
+                name=f"Googler {n}",
+                email=f"g{n}@example.com",
+                company_name=SPELLINGS[n % len(SPELLINGS)],
+            )
+        )
         for n, event in enumerate(events)
     ]
     return events, race(work)
@@ -94,7 +98,8 @@ def _registrations_naming_a_company_racing_its_merge(monkeypatch, *, lock: bool)
     )
     if not lock:
         monkeypatch.setattr(
-            services, "_resolve_company",
+            services,
+            "_resolve_company",
             lambda *, company_name, company_id: services.company_get_or_create(name=company_name),
         )
 
@@ -103,10 +108,14 @@ def _registrations_naming_a_company_racing_its_merge(monkeypatch, *, lock: bool)
         return services.company_merge(source_id=google_inc.pk, into_id=google.pk)
 
     work = [
-        (lambda e=event, n=n: services.registrant_register(
-            event_id=e.pk, name=f"Googler {n}", email=f"g{n}@example.com",
-            company_name="Google Inc",
-        ))
+        (
+            lambda e=event, n=n: services.registrant_register(
+                event_id=e.pk,
+                name=f"Googler {n}",
+                email=f"g{n}@example.com",
+                company_name="Google Inc",
+            )
+        )
         for n, event in enumerate(events)
     ]
     return events, race([*work, merge])

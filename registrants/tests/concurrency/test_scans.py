@@ -39,7 +39,9 @@ SCANNERS = 50
 
 
 def _event(capacity: int = 1000) -> Event:
-    return services.event_create(name="Door night", date=datetime.date(2026, 12, 1), capacity=capacity)
+    return services.event_create(
+        name="Door night", date=datetime.date(2026, 12, 1), capacity=capacity
+    )
 
 
 def _registrant(event: Event, n: int = 0, status: str = Status.REGISTERED) -> Registrant:
@@ -357,7 +359,8 @@ def test_twin_nonce_retries_without_the_claimed_receipt_run_the_scan_again(monke
 
     def sabotage():
         monkeypatch.setattr(
-            ScanReceipt.objects, "create",
+            ScanReceipt.objects,
+            "create",
             lambda **kw: real_create(**{**kw, "nonce": f"{kw['nonce']}-{uuid.uuid4().hex[:8]}"}),
         )
 
