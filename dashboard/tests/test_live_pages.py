@@ -99,6 +99,9 @@ def test_row_is_for_roles_that_read_the_list(web_for, crowd, role, expected):
     assert response.status_code == expected
     if expected != 200:
         assert response["Content-Type"] == "application/json"  # never the login page
+        error = response.json()["error"]
+        assert set(error) == {"code", "message", "fields"}  # the API's one error shape
+        assert error["code"] == {401: "not_authenticated", 403: "permission_denied"}[expected]
 
 
 def test_row_has_the_buttons_of_the_role_and_the_status(org_web, viewer_web, crowd):

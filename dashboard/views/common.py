@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from collections.abc import Iterable
+
+from django.http import HttpRequest, JsonResponse
+
+from registrants.api.errors import error_body
 
 
 def is_htmx(request: HttpRequest) -> bool:
@@ -18,3 +22,16 @@ def no_store(response):
     (the back button would otherwise show a fragment or stale numbers)."""
     response["Cache-Control"] = "no-store"
     return response
+
+
+def json_refusal(request: HttpRequest, perms: Iterable[str], message: str) -> JsonResponse | None:
+    """For endpoints only scripts read: 401/403 in the API's error shape
+    instead of a redirect to the login page (which a script would take for
+    the data). None when the user may go on."""
+    if not request.user.is_authenticated:
+        return JsonResponse(
+            error_body("not_authenticated", "Your session has ended; log in again."), status=401
+        )
+    if not request.user.has_perms(list(perms)):
+        return JsonResponse(error_body("permission_denied", message), status=403)
+    return None

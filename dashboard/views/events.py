@@ -7,12 +7,13 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
 from registrants import selectors
+from registrants.api.errors import error_body
 from registrants.models import Event
 
 from ..access import P_VIEW_EVENT, P_VIEW_HISTORY, P_VIEW_REGISTRANT, capabilities, require_perms
 from ..live_pages import DASHBOARD_LIVE_REFRESH_SECONDS, live_page_config
 from ..presenters import dashboard_numbers, percent
-from .common import no_store
+from .common import json_refusal, no_store
 
 # The dashboard re-reads its numbers this often while its websocket is down
 # (the fallback); while the socket is live, every DASHBOARD_LIVE_REFRESH_SECONDS.
@@ -61,29 +62,14 @@ def event_numbers(request, event_id: int):
     Session-authenticated like the page; answers 401/403 in JSON rather than
     redirecting to the login page, since only scripts read it.
     """
-    if not request.user.is_authenticated:
-        return JsonResponse(
-            {
-                "error": {
-                    "code": "not_authenticated",
-                    "message": "Your session has ended; log in again.",
-                }
-            },
-            status=401,
-        )
-    if not request.user.has_perms([P_VIEW_EVENT, P_VIEW_REGISTRANT, P_VIEW_HISTORY]):
-        return JsonResponse(
-            {
-                "error": {
-                    "code": "permission_denied",
-                    "message": "Your role may not read these numbers.",
-                }
-            },
-            status=403,
-        )
+    refusal = json_refusal(
+        request,
+        (P_VIEW_EVENT, P_VIEW_REGISTRANT, P_VIEW_HISTORY),
+        "Your role may not read these numbers.",
+    )
+    if refusal is not None:
+        return refusal
     event = Event.objects.filter(pk=event_id).first()
     if event is None:
-        return JsonResponse(
-            {"error": {"code": "not_found", "message": "No such event."}}, status=404
-        )
+        return JsonResponse(error_body("not_found", "No such event."), status=404)
     return no_store(JsonResponse(dashboard_numbers(event)))

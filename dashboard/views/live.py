@@ -22,27 +22,12 @@ from registrants.permissions import role_kinds
 
 from ..access import P_VIEW_EVENT, P_VIEW_REGISTRANT, capabilities
 from ..listing import chip_counts, row_for
-from .common import no_store
+from .common import json_refusal, no_store
 from .desk import DESK_PERMS, recent_with_statuses, session_key
 
 
 def _refusal(request, perms) -> HttpResponse | None:
-    if not request.user.is_authenticated:
-        return JsonResponse(
-            {
-                "error": {
-                    "code": "not_authenticated",
-                    "message": "Your session has ended; log in again.",
-                }
-            },
-            status=401,
-        )
-    if not request.user.has_perms(perms):
-        return JsonResponse(
-            {"error": {"code": "permission_denied", "message": "Your role may not read this."}},
-            status=403,
-        )
-    return None
+    return json_refusal(request, perms, "Your role may not read this.")
 
 
 def _list_url(request, event_id: int) -> str:
