@@ -14,21 +14,11 @@ from collections import Counter
 from typing import Any
 
 from registrants.models import Registrant, StatusChange
-from registrants.services import actor_display_name
+from registrants.services import actor_display_name, registrant_summary
 
 
 def group_name(event_id: int) -> str:
     return f"event.{event_id}"
-
-
-def _registrant_summary(registrant: Registrant) -> dict[str, Any]:
-    return {
-        "id": registrant.pk,
-        "name": registrant.name,
-        "company": registrant.company.name if registrant.company_id else None,
-        "guest_type": registrant.guest_type,
-        "status": registrant.status,
-    }
 
 
 def status_change_message(
@@ -64,7 +54,7 @@ def status_change_message(
         "type": "live.change",
         "kind": "status",
         "event": registrant.event_id,
-        "registrant": _registrant_summary(registrant),
+        "registrant": registrant_summary(registrant),
         "changes": [
             {
                 "id": c.pk,
@@ -96,7 +86,7 @@ def registrant_message(
         "kind": "registrant",
         "action": action,
         "event": event_id,
-        "registrant": _registrant_summary(registrant)
+        "registrant": registrant_summary(registrant)
         if registrant
         else {"id": registrant_id, "status": status},
         "changes": [],

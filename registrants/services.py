@@ -590,11 +590,11 @@ def registrant_scan(
             raise ApplicationError(
                 "cancelled",
                 f"{registrant.name}'s registration is cancelled.",
-                details={"registrant": _scan_summary(registrant)},
+                details={"registrant": registrant_summary(registrant)},
             )
         if plan.refusal:
             error = _invalid_transition(registrant, lifecycle.SCAN_TARGET[scan_mode])
-            error.details["registrant"] = _scan_summary(registrant)
+            error.details["registrant"] = registrant_summary(registrant)
             raise error
         if plan.repeat:
             return StatusResult(
@@ -607,8 +607,8 @@ def registrant_scan(
     return StatusResult(registrant, changed=True, changes=changes)
 
 
-def _scan_summary(registrant: Registrant) -> dict[str, Any]:
-    """Who a refused scan was about, so the staff screen can say it."""
+def registrant_summary(registrant: Registrant) -> dict[str, Any]:
+    """Who a scan or a live message is about: enough for a staff screen."""
     return {
         "id": registrant.pk,
         "name": registrant.name,
