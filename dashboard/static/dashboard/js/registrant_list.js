@@ -59,15 +59,34 @@
   }
 
   // Re-read the result table for the current URL, keeping the ticked boxes.
+  // The ticks are read just before the swap, not when the request leaves:
+  // a box ticked while the re-read is on its way must survive it.
+  let rereading = false;
+  let ticksAtSwap = null;
+
   function rereadResults() {
     const results = document.getElementById("results");
     // The user's own filter request is on its way (hx-indicator="#results").
     if (!results || !window.htmx || results.classList.contains("htmx-request")) return;
-    const ticked = checkedIds();
+    rereading = true;
     window.htmx.ajax("GET", window.location.pathname + window.location.search, {
       target: "#results", swap: "innerHTML",
-    }).then(function () { restoreChecked(ticked); });
+    }).finally(function () { rereading = false; });
   }
+
+  function isResults(event) {
+    return event.detail && event.detail.target && event.detail.target.id === "results";
+  }
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (rereading && isResults(event)) ticksAtSwap = checkedIds();
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (ticksAtSwap && isResults(event)) {
+      restoreChecked(ticksAtSwap);
+      ticksAtSwap = null;
+    }
+  });
 
   // --- Live ----------------------------------------------------------------------------
 
