@@ -6,6 +6,13 @@ group on the channel layer from the gateway's own event loop: the
 in-process layer when the gateway is mounted in config.asgi (same loop as
 the websockets), Redis pub/sub when REDIS_URL is set. Sending never raises
 into the scan and the answer does not wait for it.
+
+Coalescing: one sender per process. While it is sending, the changes that
+commit meanwhile wait, and the next send carries all of them for an event as
+one `live.batch` message (live.consumers unpacks it into the same per-change
+frames). A lone change still goes out at once, alone; at door rate this
+turns hundreds of Redis round trips a second into a few, which was a third
+of the gateway's CPU per scan (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -18,7 +25,10 @@ from live.messages import group_name
 
 logger = logging.getLogger(__name__)
 
-_sending: set[asyncio.Task] = set()
+MAX_BATCH = 200  # changes per channel-layer message
+
+_pending: dict[int, list[dict[str, Any]]] = {}  # event id -> messages, commit order
+_sender: asyncio.Task | None = None
 
 
 async def _send(event_id: int, message: dict[str, Any]) -> None:
@@ -32,15 +42,42 @@ async def _send(event_id: int, message: dict[str, Any]) -> None:
         logger.warning("live publish failed: %s: %s", type(exc).__name__, exc)
 
 
+def batch_message(event_id: int, messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """One channel-layer message for `messages` (one event's, in order)."""
+    if len(messages) == 1:
+        return messages[0]
+    return {"type": "live.batch", "event": event_id, "messages": messages}
+
+
+async def _send_pending() -> None:
+    while _pending:
+        event_id = next(iter(_pending))
+        messages = _pending[event_id]
+        chunk, rest = messages[:MAX_BATCH], messages[MAX_BATCH:]
+        if rest:
+            _pending[event_id] = rest
+        else:
+            del _pending[event_id]
+        await _send(event_id, batch_message(event_id, chunk))
+
+
 def publish(message: dict[str, Any] | None) -> None:
-    """Send in the background, after the commit that produced `message`."""
+    """Queue `message` (a committed change) for sending; never waits."""
+    global _sender
     if message is None:
         return
-    task = asyncio.ensure_future(_send(message["event"], message))
-    _sending.add(task)
-    task.add_done_callback(_sending.discard)
+    _pending.setdefault(message["event"], []).append(message)
+    # A sender left on another (closed) loop, e.g. a finished test's, is
+    # not waited for.
+    if _sender is None or _sender.done() or _sender.get_loop() is not asyncio.get_running_loop():
+        _sender = asyncio.ensure_future(_send_pending())
 
 
 async def drain() -> None:
-    while _sending:
-        await asyncio.gather(*list(_sending), return_exceptions=True)
+    """Wait until every queued message has been sent (tests; shutdown)."""
+    loop = asyncio.get_running_loop()
+    while _pending or (_sender is not None and not _sender.done() and _sender.get_loop() is loop):
+        if _sender is None or _sender.done() or _sender.get_loop() is not loop:
+            await _send_pending()
+        else:
+            await asyncio.gather(_sender, return_exceptions=True)

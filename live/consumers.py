@@ -120,6 +120,12 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         payload = {k: v for k, v in message.items() if k != "type"}
         await self.send_bounded({"type": "change", **payload})
 
+    async def live_batch(self, message: dict) -> None:
+        """Several committed changes in one group_send (the gateway coalesces
+        them at door rate): sent to the browser one by one, as live_change."""
+        for change in message.get("messages", ()):
+            await self.live_change(change)
+
     async def send_bounded(self, message: dict) -> None:
         """Send, but give up on a client that cannot take it within the timeout."""
         try:

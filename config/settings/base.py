@@ -162,6 +162,10 @@ IMPORT_STALE_SECONDS = env.int("IMPORT_STALE_SECONDS", default=300)
 GATEWAY_DB_POOL_MIN = env.int("GATEWAY_DB_POOL_MIN", default=2)
 GATEWAY_DB_POOL_MAX = env.int("GATEWAY_DB_POOL_MAX", default=10)
 GATEWAY_DB_POOL_TIMEOUT = env.float("GATEWAY_DB_POOL_TIMEOUT", default=10.0)
+# With Redis, each gateway process reuses a token's principal and counts its
+# scans locally for this long before reading Redis again: a revocation made
+# elsewhere is refused within this time (gateway/cache.py).
+GATEWAY_NEAR_CACHE_SECONDS = env.float("GATEWAY_NEAR_CACHE_SECONDS", default=0.5)
 
 # --- Auth -------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -50,8 +50,20 @@ def rows(registrant) -> int:
     return StatusChange.objects.filter(registrant=registrant).count()
 
 
+@pytest.fixture(scope="module")
+def server(django_db_setup):
+    """One gateway for the race tests of this module: starting two workers
+    costs more than most of these tests. It is safe to share because each
+    test waits for every answer before it ends (nothing is in flight when the
+    next test's data is set up), and each uses new rows and a new token."""
+    with gateway_server(workers=2) as base:
+        yield base
+
+
 @pytest.fixture
-def server():
+def server_of_its_own(transactional_db):
+    """A gateway for one test, stopped (in-flight work finished) before the
+    test's data is flushed."""
     with gateway_server(workers=2) as base:
         yield base
 
@@ -97,9 +109,12 @@ def test_c10_the_same_scan_retried_with_its_nonce(server, staff):
 
 
 @pytest.mark.postgres
-def test_requests_cancelled_in_flight_never_break_history(server, staff, event):
+def test_requests_cancelled_in_flight_never_break_history(server_of_its_own, staff, event):
     """Clients that give up after about a millisecond, hundreds of times:
-    every registrant's status still equals its newest history row."""
+    every registrant's status still equals its newest history row. Its own
+    server: the requests its clients walk away from may still be running
+    when it ends."""
+    server = server_of_its_own
     people = [make_registrant(event, name=f"Guest {i}") for i in range(40)]
     key = user_token(staff)
     modes = ["desk", "entry", "exit"]
@@ -189,4 +204,53 @@ def test_a_cancelled_caller_does_not_cut_the_transaction(event, staff):
     person.refresh_from_db()
     assert person.status == "entered" and rows(person) - before == 2
     assert sent and sent[0]["registrant"]["status"] == "entered"
+    assert history_violations([event.pk]) == []
+
+
+@pytest.mark.postgres
+def test_the_same_offline_batch_sent_by_eight_clients_at_once(server, event):
+    """Each receipt is written once, at the end of its batch's transaction;
+    the batches that lose the race on a nonce roll back and answer from the
+    winner's receipts. Whatever the interleaving: every scan applied once,
+    every conflict stored once, every client the same answers."""
+    from gateway import services
+    from gateway.models import ScanConflict
+    from registrants import services as registrant_services
+
+    from .test_batch import bulk_registrants, item
+
+    _, key = services.device_create(event_id=event.pk, name="Door A")
+    people = bulk_registrants(event, 60)
+    cancelled = people[:5]
+    for person in cancelled:
+        registrant_services.registrant_change_status(registrant_id=person.pk, to_status="cancelled")
+    items = [item(p.check_in_code, "desk", i) for i, p in enumerate(people)]
+    items.append(item("no-such-code", "desk", 99))
+    barrier = threading.Barrier(8)
+    answers: list = [None] * 8
+
+    def send(i: int) -> None:
+        with httpx.Client(base_url=server, timeout=60) as client:
+            barrier.wait()
+            r = client.post("/gateway/v1/scan/batch", json={"items": items}, headers=bearer(key))
+            answers[i] = (r.status_code, r.json())
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert {status for status, _ in answers} == {200}
+    firsts = [body for _, body in answers if body["replayed"] == 0]
+    assert len(firsts) == 1 and firsts[0]["applied"] == 55 and firsts[0]["conflicts"] == 6
+    strip = [
+        [{k: v for k, v in r.items() if k != "replayed"} for r in b["results"]] for _, b in answers
+    ]
+    assert all(s == strip[0] for s in strip)
+    assert StatusChange.objects.filter(event=event, source="scan").count() == 55
+    assert (
+        ScanConflict.objects.filter(event=event).count()
+        + ScanConflict.objects.filter(event__isnull=True).count()
+        == 6
+    )
     assert history_violations([event.pk]) == []
