@@ -15,6 +15,13 @@ check-in. Prints scans/s, p50 and p99 per path, the ratio, and the CPU share
 of other processes (the machine is shared); then checks invariant I1 and
 one history row per successful scan, in SQL.
 
+--driver: `wrk` (the default when wrk is installed) drives the clients
+from wrk's C event loop with bench/wrk_scan.lua (--clients connections, 2
+threads, every answer checked for `changed: true`, latency quantiles merged
+across rounds); `python` uses --clients threads of httpx, which cost the
+shared two cores several times more CPU per request than the server's
+fastest path and so measure the load generator as much as the server.
+
 --batch: 10,000 offline desk scans (--batches x 500) POSTed to
 /gateway/v1/scan/batch one after another; prints the time to apply them all
 and checks that every one was applied exactly once.
@@ -22,8 +29,11 @@ and checks that every one was applied exactly once.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -91,6 +101,65 @@ def drive(base: str, path: str, tokens, iters, seconds: float, timeout: float):
     return logs, t1 - t0, (cpu0, cpu1)
 
 
+WRK_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "wrk_scan.lua")
+WRK_THREADS = 2
+
+
+def driver(args) -> str:
+    chosen = getattr(args, "driver", "auto")
+    if chosen == "auto":
+        return "wrk" if shutil.which("wrk") else "python"
+    return chosen
+
+
+def drive_wrk(base: str, path: str, tokens, codes: list[str], seconds: float, clients: int):
+    """One wrk run: (result dict of wrk_scan.lua's done(), seconds, cpu)."""
+    with tempfile.TemporaryDirectory(prefix="bench-wrk-") as tmp:
+        codes_file, tokens_file = os.path.join(tmp, "codes"), os.path.join(tmp, "tokens")
+        with open(codes_file, "w") as f:
+            f.write("\n".join(codes) + "\n")
+        with open(tokens_file, "w") as f:
+            f.write("\n".join(tokens) + "\n")
+        env = {
+            **os.environ,
+            "WRK_CODES": codes_file,
+            "WRK_TOKENS": tokens_file,
+            "WRK_PATH": path,
+            "WRK_THREADS": str(WRK_THREADS),
+        }
+        cmd = [
+            "wrk",
+            f"-t{WRK_THREADS}",
+            f"-c{clients}",
+            f"-d{max(1, round(seconds))}s",
+            "--timeout",
+            "30s",
+            "-s",
+            WRK_SCRIPT,
+            base,
+        ]
+        cpu0 = st.CpuSnapshot.take()
+        t0 = time.perf_counter()
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
+        elapsed = time.perf_counter() - t0
+        cpu1 = st.CpuSnapshot.take()
+    line = next(x for x in out.splitlines() if x.startswith("WRK "))
+    result = json.loads(line[4:])
+    return result, result["duration_us"] / 1e6 or elapsed, (cpu0, cpu1)
+
+
+def weighted_percentile(points: list[tuple[float, float]], q: float) -> float:
+    """`points` (value, weight), any order: the value below which q of the weight lies."""
+    points = sorted(points)
+    total = sum(w for _, w in points)
+    cumulative, acc = [], 0.0
+    for _, w in points:
+        acc += w
+        cumulative.append(acc)
+    i = bisect.bisect_left(cumulative, q * total)
+    return points[min(i, len(points) - 1)][0]
+
+
 def other_share(cpu, server_pids: list[int]) -> float:
     before, after = cpu
     split = st.cpu_split(before, after, server_pids[0])
@@ -150,9 +219,12 @@ def main(args) -> int:
     try:
         env = st.app_environment(args, db_url)
         st.setup_django(env)
-        seed = st.seed(args.clients, args.registrants)
-        st._close_django_connections()
         paths = [p for p in (args.paths or "").split(",") if p] or ["/gateway/v1/scan"]
+        registrants = args.registrants
+        if driver(args) == "wrk" and not args.batch:
+            registrants = max(registrants, codes_needed(args, paths))
+        seed = st.seed(args.clients, registrants)
+        st._close_django_connections()
         bases = start_servers(args, paths, env, log, servers)
         print(f"load average before: {os.getloadavg()[0]:.2f}; {os.cpu_count()} CPUs")
         if args.batch:
@@ -163,59 +235,8 @@ def main(args) -> int:
                 db_url,
                 [s.pid for s in servers],
             )
-        iters = {
-            p: [iter(seed.codes[i][k :: len(paths)]) for i in range(args.clients)]
-            for k, p in enumerate(paths)
-        }
-        totals = {
-            p: {"samples": [], "ok": 0, "seconds": 0.0, "errors": 0, "other": []} for p in paths
-        }
-        # Warm each path (caches, pools, prepared statements), unmeasured.
-        for path in paths:
-            drive(bases[path], path, seed.tokens, iters[path], args.warmup, args.timeout)
-        per_round = args.seconds / args.rounds
-        for _ in range(args.rounds):
-            for path in paths:
-                logs, seconds, cpu = drive(
-                    bases[path], path, seed.tokens, iters[path], per_round, args.timeout
-                )
-                t = totals[path]
-                for client in logs:
-                    for _, latency, outcome in client.requests:
-                        if outcome == "ok":
-                            t["samples"].append(latency)
-                            t["ok"] += 1
-                        else:
-                            t["errors"] += 1
-                t["seconds"] += seconds
-                t["other"].append(other_share(cpu, [s.pid for s in servers]))
-        print(
-            f"\nscan paths, alternating, {args.clients} clients, {args.rounds} rounds, "
-            f"{args.workers} workers per server"
-        )
-        figures = {}
-        for path in paths:
-            t = totals[path]
-            figures[path] = summarise(t["samples"], t["ok"], t["seconds"])
-            figures[path]["errors"] = t["errors"]
-            figures[path]["other_cpu_pct"] = round(sum(t["other"]) / len(t["other"]), 1)
-            f = figures[path]
-            print(
-                f"  {path:22s} {f['scans_per_s']:8.1f} scans/s  p50 {f['p50_ms']:7.2f} ms  "
-                f"p99 {f['p99_ms']:7.2f} ms  errors {f['errors']}  "
-                f"other processes {f['other_cpu_pct']} % CPU"
-            )
-        if len(paths) == 2:
-            a, b = (figures[p]["scans_per_s"] for p in paths)
-            print(f"  ratio {paths[1]} / {paths[0]}: {b / a:.2f}x" if a else "  ratio: n/a")
-        print(f"load average after: {os.getloadavg()[0]:.2f}")
-        problems = check_database(db_url)
-        print(
-            "invariants: ok"
-            if not problems
-            else "invariants: VIOLATED\n  " + "\n  ".join(problems[:10])
-        )
-        return 1 if problems else (2 if any(figures[p]["errors"] for p in paths) else 0)
+        run = run_wrk if driver(args) == "wrk" else run_threads
+        return run(args, paths, bases, seed, db_url, [s.pid for s in servers])
     finally:
         for server in servers:
             st.stop_server(server)
@@ -223,6 +244,117 @@ def main(args) -> int:
         st.drop_database(args.database_url, dbname)
         log.close()
         os.unlink(log.name)
+
+
+def report(args, paths: list[str], figures: dict, db_url: str, how: str) -> int:
+    """Print the figures per path, their ratio and the invariants; the exit status."""
+    print(
+        f"\nscan paths, alternating, {how}, {args.rounds} rounds, {args.workers} workers per server"
+    )
+    for path in paths:
+        f = figures[path]
+        print(
+            f"  {path:22s} {f['scans_per_s']:8.1f} scans/s  p50 {f['p50_ms']:7.2f} ms  "
+            f"p99 {f['p99_ms']:7.2f} ms  errors {f['errors']}  "
+            f"other processes {f['other_cpu_pct']} % CPU"
+        )
+        if f.get("ran_dry"):
+            print(f"  {path}: {f['ran_dry']} requests found no fresh code: raise --wrk-max-rate")
+    if len(paths) == 2:
+        a, b = (figures[p]["scans_per_s"] for p in paths)
+        print(f"  ratio {paths[1]} / {paths[0]}: {b / a:.2f}x" if a else "  ratio: n/a")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    problems = check_database(db_url)
+    print(
+        "invariants: ok"
+        if not problems
+        else "invariants: VIOLATED\n  " + "\n  ".join(problems[:10])
+    )
+    print("RESULT " + json.dumps({"how": how, "figures": figures, "invariants_ok": not problems}))
+    return 1 if problems else (2 if any(figures[p]["errors"] for p in paths) else 0)
+
+
+def run_threads(args, paths, bases, seed, db_url: str, pids: list[int]) -> int:
+    """The alternating comparison with --clients httpx threads."""
+    iters = {
+        p: [iter(seed.codes[i][k :: len(paths)]) for i in range(args.clients)]
+        for k, p in enumerate(paths)
+    }
+    totals = {p: {"samples": [], "ok": 0, "seconds": 0.0, "errors": 0, "other": []} for p in paths}
+    # Warm each path (caches, pools, prepared statements), unmeasured.
+    for path in paths:
+        drive(bases[path], path, seed.tokens, iters[path], args.warmup, args.timeout)
+    per_round = args.seconds / args.rounds
+    for _ in range(args.rounds):
+        for path in paths:
+            logs, seconds, cpu = drive(
+                bases[path], path, seed.tokens, iters[path], per_round, args.timeout
+            )
+            t = totals[path]
+            for client in logs:
+                for _, latency, outcome in client.requests:
+                    if outcome == "ok":
+                        t["samples"].append(latency)
+                        t["ok"] += 1
+                    else:
+                        t["errors"] += 1
+            t["seconds"] += seconds
+            t["other"].append(other_share(cpu, pids))
+    figures = {}
+    for path in paths:
+        t = totals[path]
+        figures[path] = summarise(t["samples"], t["ok"], t["seconds"])
+        figures[path]["errors"] = t["errors"]
+        figures[path]["other_cpu_pct"] = round(sum(t["other"]) / len(t["other"]), 1)
+    return report(args, paths, figures, db_url, f"{args.clients} httpx client threads")
+
+
+def codes_needed(args, paths: list[str]) -> int:
+    """Registrants to seed so that no wrk run can run dry: every run gets
+    --wrk-max-rate x its seconds fresh codes (unused ones are not reused)."""
+    runs = args.warmup + args.seconds
+    return int(len(paths) * (args.wrk_max_rate * runs + 200 * (args.rounds + 1)))
+
+
+def run_wrk(args, paths, bases, seed, db_url: str, pids: list[int]) -> int:
+    """The alternating comparison with wrk as the load generator."""
+    pool = iter([c for per_client in seed.codes for c in per_client])
+
+    def fresh(seconds: float) -> list[str]:
+        n = int(args.wrk_max_rate * seconds) + 200
+        return [c for _, c in zip(range(n), pool, strict=False)]
+
+    for path in paths:  # warm caches, pools and prepared statements, unmeasured
+        drive_wrk(bases[path], path, seed.tokens, fresh(args.warmup), args.warmup, args.clients)
+    totals = {p: {"points": [], "ok": 0, "bad": 0, "dry": 0, "s": 0.0, "other": []} for p in paths}
+    per_round = args.seconds / args.rounds
+    for _ in range(args.rounds):
+        for path in paths:
+            result, seconds, cpu = drive_wrk(
+                bases[path], path, seed.tokens, fresh(per_round), per_round, args.clients
+            )
+            t = totals[path]
+            bad = result["bad"] + result["socket_errors"]
+            t["ok"] += result["requests"] - result["bad"]
+            t["bad"] += bad
+            t["dry"] += result["exhausted"]
+            t["s"] += seconds
+            weight = result["requests"] / len(result["quantiles_us"])
+            t["points"] += [(us / 1000, weight) for us in result["quantiles_us"]]
+            t["other"].append(other_share(cpu, pids))
+    figures = {}
+    for path in paths:
+        t = totals[path]
+        figures[path] = {
+            "scans_per_s": round(t["ok"] / t["s"], 1) if t["s"] else 0,
+            "scans": t["ok"],
+            "p50_ms": round(weighted_percentile(t["points"], 0.50), 2),
+            "p99_ms": round(weighted_percentile(t["points"], 0.99), 2),
+            "errors": t["bad"],
+            "ran_dry": t["dry"],
+            "other_cpu_pct": round(sum(t["other"]) / len(t["other"]), 1),
+        }
+    return report(args, paths, figures, db_url, f"wrk, {args.clients} connections")
 
 
 def run_batches(args, base: str, seed, db_url: str, pids: list[int]) -> int:

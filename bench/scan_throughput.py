@@ -102,6 +102,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--rounds", type=int, default=4, help="alternating rounds with --paths")
     p.add_argument(
+        "--driver",
+        choices=["auto", "wrk", "python"],
+        default="auto",
+        help="load generator with --paths: wrk (C, bench/wrk_scan.lua; auto picks it when "
+        "installed) or python (httpx threads)",
+    )
+    p.add_argument(
+        "--wrk-max-rate",
+        type=float,
+        default=4000.0,
+        help="with wrk: fresh codes handed to each run per second of it (more seeding)",
+    )
+    p.add_argument(
         "--batch",
         action="store_true",
         help="time --batches x 500 offline scans through /gateway/v1/scan/batch",
