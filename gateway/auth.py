@@ -14,6 +14,7 @@ The refusals are the DRF API's, word for word (401, 403, 429 + Retry-After).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -145,17 +146,41 @@ async def authenticate(header: str | None) -> Principal:
     if cached is not None:
         principal = Principal.from_json(cached)
     else:
-        principal = await db.in_django_thread(_load_fresh, key)
+        principal = await _load_once(token_hash, key)
         if principal is None:
             raise INVALID
-        try:
-            await cache.store().remember(token_hash, principal.to_json())
-        except Exception as exc:
-            logger.warning("gateway token cache unavailable (%s); not caching", type(exc).__name__)
     if not principal.can_scan:
         raise FORBIDDEN
     if count > limit:
         raise throttled((window + 1) * duration - now)
+    return principal
+
+
+# token hash -> the database read in flight for it, in this process.
+_loading: dict[str, asyncio.Future] = {}
+
+
+async def _load_once(token_hash: str, key: str) -> Principal | None:
+    """Read the principal from the database and cache it; requests for the
+    same token meanwhile wait for that one read. When a token's cache entry
+    expires at door rate, every request in flight would otherwise queue its
+    own read on the one Django thread (a stall of tens of milliseconds)."""
+    pending = _loading.get(token_hash)
+    if pending is not None and pending.get_loop() is asyncio.get_running_loop():
+        return await asyncio.shield(pending)
+    future = asyncio.ensure_future(_load_and_remember(token_hash, key))
+    _loading[token_hash] = future
+    future.add_done_callback(lambda _: _loading.pop(token_hash, None))
+    return await asyncio.shield(future)
+
+
+async def _load_and_remember(token_hash: str, key: str) -> Principal | None:
+    principal = await db.in_django_thread(_load_fresh, key)
+    if principal is not None:
+        try:
+            await cache.store().remember(token_hash, principal.to_json())
+        except Exception as exc:
+            logger.warning("gateway token cache unavailable (%s); not caching", type(exc).__name__)
     return principal
 
 
