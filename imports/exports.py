@@ -2,9 +2,9 @@
 
 Rows are read with QuerySet.iterator(chunk_size=2000) (a server-side cursor
 on PostgreSQL), so 100,000 registrants never sit in memory at once. CSV is
-encoded and sent as it is read; XLSX is written by openpyxl's write-only
-workbook to a temporary file (a zip file cannot be sent before it is
-finished) and that file is streamed. With the history, CSV becomes a zip
+encoded and sent as it is read; XLSX is written by XlsxWriter in its
+constant-memory mode (one row held at a time) to a temporary file (a zip
+file cannot be sent before it is finished) and that file is streamed. With the history, CSV becomes a zip
 holding registrants.csv and history.csv (also built in a temporary file),
 XLSX gets a second sheet.
 
@@ -149,17 +149,42 @@ def csv_chunks(rows: Iterator[list[Any]], *, bom: bool = True) -> Iterator[bytes
         yield "".join(buffer).encode("utf-8")
 
 
-def write_xlsx(sheets: list[tuple[str, Iterator[list[Any]]]]) -> IO[bytes]:
-    """A workbook with one sheet per (title, rows), in a rewound temporary file."""
-    import openpyxl
+XLSX_OPTIONS = {
+    # One row in memory at a time; each sheet's XML goes to a temporary file.
+    "constant_memory": True,
+    # Text stays text: no formulas, links or numbers guessed from strings
+    # (the formula starts are neutralised anyway, S10).
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+}
 
-    workbook = openpyxl.Workbook(write_only=True)
-    for title, rows in sheets:
-        sheet = workbook.create_sheet(title=title)
-        for row in rows:
-            sheet.append(row)
+
+def write_xlsx(sheets: list[tuple[str, Iterator[list[Any]]]]) -> IO[bytes]:
+    """A workbook with one sheet per (title, rows), in a rewound temporary file.
+
+    XlsxWriter rather than openpyxl's write-only mode: about 2.5 times less
+    CPU per cell, without lxml (docs/benchmarks.md). Cells are written with
+    write_string/write_number directly: write_row's guessing of each
+    value's type is a sixth of the time.
+    """
+    import xlsxwriter
+
     out = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the response, closed by it
-    workbook.save(out)
+    workbook = xlsxwriter.Workbook(out, XLSX_OPTIONS)
+    try:
+        for title, rows in sheets:
+            sheet = workbook.add_worksheet(title)
+            text, number = sheet.write_string, sheet.write_number
+            for y, row in enumerate(rows):
+                for x, value in enumerate(row):
+                    if type(value) is str:
+                        if value:
+                            text(y, x, value)
+                    elif value is not None:
+                        number(y, x, value)
+    finally:
+        workbook.close()
     out.seek(0)
     return out
 
