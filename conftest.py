@@ -1,4 +1,5 @@
-"""Fixtures shared by every test: users per role, API clients, invariants."""
+"""Fixtures shared by every test: users per role, API clients, invariants, a
+private Redis. Server processes come from testing/servers.py."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from rest_framework.test import APIClient
 
 from registrants.roles import CHECKIN_STAFF, ORGANISER, VIEWER
 from registrants.tests.factories import EventFactory, make_user
+from testing.servers import RedisServer
 
 
 def pytest_collection_modifyitems(config, items):
@@ -41,12 +43,13 @@ def viewer(db):
     return make_user("vera", VIEWER)
 
 
-def client_for(user) -> APIClient:
-    """An API client authenticated with the user's token (Bearer)."""
+def client_for(user, keyword: str = "Bearer") -> APIClient:
+    """An API client authenticated with the user's token (anonymous for
+    None); `keyword` is the Authorization scheme, for tests of other ones."""
     client = APIClient()
     if user is not None:
         token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"{keyword} {token.key}")
     return client
 
 
@@ -73,6 +76,13 @@ def anon_client():
 @pytest.fixture
 def event(db):
     return EventFactory()
+
+
+@pytest.fixture
+def redis_server():
+    """A private redis-server, which the test may stop and start again."""
+    with RedisServer() as server:
+        yield server
 
 
 @pytest.fixture

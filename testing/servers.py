@@ -1,4 +1,17 @@
-"""Real server processes for multi-process tests: uvicorn and redis-server."""
+"""Real server processes for multi-process tests: uvicorn and redis-server,
+and what a test needs to hand them (its database URL, a session cookie).
+
+This is the one place tests start servers. It lives at the top level, not
+under one app's tests/, because live/, gateway/, dashboard/ (browser) and
+imports/ tests all use it. live/tests/servers.py re-exports its public names
+for the scripts under bench/ that import them from there.
+
+    with UvicornServer(env={...}) as server:       # config.asgi
+        httpx.get(server.url + "/api/v1/events/")
+    with UvicornServer(app="gateway.main:app", ready_path="/gateway/openapi.json",
+                       env={...}) as server: ...
+    with RedisServer() as redis: ...              # redis.url, redis.stop(), redis.start()
+"""
 
 from __future__ import annotations
 
@@ -11,10 +24,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Self
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -42,7 +56,8 @@ def database_url_for_current_test_db() -> str:
 def use_a_file_for_the_sqlite_test_db() -> None:
     """From a conftest's pytest_configure: on SQLite, make the test database a
     file unique to this process (Django deletes it at the end), so that a
-    uvicorn process can open it too. A TEST NAME already set is left alone."""
+    uvicorn process or another thread's connection can open it too. A TEST
+    NAME already set is left alone."""
     from django.conf import settings
 
     database = settings.DATABASES["default"]
@@ -55,22 +70,53 @@ def use_a_file_for_the_sqlite_test_db() -> None:
         )
 
 
-class UvicornServer:
-    """config.asgi under uvicorn on a loopback port; may be stopped and started
-    again on the same port (a restarted server, as pages see it)."""
+class _Server:
+    """`with server:` starts it and closes it (stopped, files removed) after."""
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+class UvicornServer(_Server):
+    """An ASGI app (config.asgi by default) under uvicorn on a loopback port;
+    may be stopped and started again on the same port (a restarted server,
+    as pages see it). Ready when `ready_path` answers at all.
+
+    `env` goes over this process's environment; DJANGO_SETTINGS_MODULE is
+    config.settings.base unless `env` says otherwise."""
 
     def __init__(
         self,
         *,
         env: dict[str, str],
+        app: str = "config.asgi:application",
+        ready_path: str = "/api/v1/events/",
         workers: int = 1,
         port: int | None = None,
         send_buffer: int | None = None,
+        start_timeout: float = 60,
     ) -> None:
         self.env = env
+        self.app = app
+        self.ready_path = ready_path
         self.workers = workers
         # A small fixed SO_SNDBUF per connection (uvicorn_small_buffers.py).
         self.send_buffer = send_buffer
+        self.start_timeout = start_timeout
         self.port = port or free_port()
         self.proc: subprocess.Popen | None = None
         self.log = tempfile.NamedTemporaryFile(prefix="uvicorn-", suffix=".log", delete=False)  # noqa: SIM115
@@ -79,44 +125,52 @@ class UvicornServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30) -> None:
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def _command(self) -> list[str]:
         if self.send_buffer:
-            command = [
+            if self.workers != 1:
+                raise ValueError("a small send buffer is for one worker")
+            return [
                 sys.executable,
                 "-m",
-                "live.tests.uvicorn_small_buffers",
+                "testing.uvicorn_small_buffers",
+                self.app,
                 "--port",
                 str(self.port),
                 "--send-buffer",
                 str(self.send_buffer),
             ]
-        else:
-            command = [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "config.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--workers",
-                str(self.workers),
-                "--no-access-log",
-            ]
+        return [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            self.app,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+            "--no-access-log",
+        ]
+
+    def start(self, timeout: float | None = None) -> None:
         self.proc = subprocess.Popen(
-            command,
+            self._command(),
             cwd=ROOT,
             env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.base", **self.env},
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + (timeout or self.start_timeout)
         while True:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log_text()[-3000:]}")
             try:
-                httpx.get(f"{self.url}/api/v1/events/", timeout=1)
+                httpx.get(f"{self.url}{self.ready_path}", timeout=1)
                 return
             except httpx.TransportError:
                 if time.monotonic() > deadline:
@@ -124,8 +178,9 @@ class UvicornServer:
                 time.sleep(0.2)
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
+        if not self.running:
             return
+        assert self.proc is not None
         self.proc.terminate()
         try:
             self.proc.wait(timeout=10)
@@ -146,15 +201,11 @@ class UvicornServer:
 @contextlib.contextmanager
 def uvicorn_server(*, env: dict[str, str], workers: int = 1):
     """Serve config.asgi on a free loopback port; yields the base URL."""
-    server = UvicornServer(env=env, workers=workers)
-    try:
-        server.start()
+    with UvicornServer(env=env, workers=workers) as server:
         yield server.url
-    finally:
-        server.close()
 
 
-class RedisServer:
+class RedisServer(_Server):
     """A private redis-server that a test may stop and start again."""
 
     def __init__(self) -> None:

@@ -1,6 +1,8 @@
-"""uvicorn serving config.asgi on a socket with a small, fixed send buffer.
+"""uvicorn serving an ASGI app on a socket with a small, fixed send buffer.
 
-    python -m live.tests.uvicorn_small_buffers --port PORT --send-buffer BYTES
+    python -m testing.uvicorn_small_buffers [APP] --port PORT --send-buffer BYTES
+
+APP defaults to config.asgi:application (servers.UvicornServer passes its own).
 
 Connections accepted on a listening socket inherit its SO_SNDBUF, and a set
 SO_SNDBUF turns off the kernel's autotuning. On loopback that autotuning
@@ -20,6 +22,7 @@ import uvicorn
 
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("app", nargs="?", default="config.asgi:application")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--send-buffer", type=int, required=True)
     args = parser.parse_args()
@@ -27,7 +30,7 @@ def main() -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, args.send_buffer)
     sock.bind(("127.0.0.1", args.port))
-    config = uvicorn.Config("config.asgi:application", access_log=False)
+    config = uvicorn.Config(args.app, access_log=False)
     uvicorn.Server(config).run(sockets=[sock])
 
 

@@ -53,6 +53,19 @@ def web_for(org_web, staff_web, viewer_web, nobody_web, anon_web):
     }
 
 
+ROLES = ("organiser", "staff", "viewer", "nobody", "anonymous")
+
+
+def json_access(*readers: str) -> pytest.MarkDecorator:
+    """Parametrize (role, expected) over every web_for role for a JSON
+    endpoint that `readers` may read: 200 for them, 401 for anonymous (a
+    script gets no login redirect), 403 for everyone else."""
+    return pytest.mark.parametrize(
+        "role,expected",
+        [(r, 200 if r in readers else 401 if r == "anonymous" else 403) for r in ROLES],
+    )
+
+
 @pytest.fixture
 def crowd(event):
     """One registrant per status, plus a second event's registrant."""

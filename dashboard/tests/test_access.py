@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-ROLES = ["organiser", "staff", "viewer", "nobody", "anonymous"]
+from .conftest import ROLES, json_access
 
 # page -> the roles that may open it
 PAGES = {
@@ -46,16 +46,7 @@ def test_each_page_is_open_to_its_roles_only(web_for, crowd, role, page):
         assert b"You may not do this" in response.content
 
 
-@pytest.mark.parametrize(
-    "role,expected",
-    [
-        ("organiser", 200),
-        ("staff", 200),
-        ("viewer", 200),
-        ("nobody", 403),
-        ("anonymous", 401),
-    ],
-)
+@json_access("organiser", "staff", "viewer")
 def test_numbers_json_answers_scripts_in_json(web_for, crowd, role, expected):
     response = web_for[role].get(reverse("dashboard:event_numbers", args=[crowd["ada"].event_id]))
     assert response.status_code == expected

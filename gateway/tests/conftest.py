@@ -4,38 +4,24 @@ lifespan run, so that the pool is closed), and real uvicorn processes."""
 from __future__ import annotations
 
 import contextlib
-import os
-import subprocess
-import sys
-import tempfile
-import time
-from pathlib import Path
 
-import httpx
 import pytest
 from rest_framework.authtoken.models import Token
 from starlette.testclient import TestClient
 
 from gateway import cache, services
-from live.tests.servers import database_url_for_current_test_db, free_port
-
-ROOT = Path(__file__).resolve().parents[2]
+from testing.servers import (
+    UvicornServer,
+    database_url_for_current_test_db,
+    use_a_file_for_the_sqlite_test_db,
+)
 
 
 def pytest_configure(config):
     """A file, not shared-cache memory, for the SQLite test database: the
     gateway's Django thread and the tests' threads write it concurrently
     (as registrants/tests/concurrency/conftest.py explains)."""
-    from django.conf import settings
-
-    database = settings.DATABASES["default"]
-    if not database["ENGINE"].endswith("sqlite3"):
-        return
-    test_settings = database.setdefault("TEST", {})
-    if not test_settings.get("NAME"):
-        test_settings["NAME"] = os.path.join(
-            tempfile.gettempdir(), f"registrant-dashboard-test-{os.getpid()}.sqlite3"
-        )
+    use_a_file_for_the_sqlite_test_db()
 
 
 @pytest.fixture(autouse=True)
@@ -72,55 +58,21 @@ def device_key(event, organiser):
 
 @contextlib.contextmanager
 def gateway_server(*, workers: int = 1, env: dict[str, str] | None = None):
-    """`uvicorn gateway.main:app` on a free port against the test database."""
-    port = free_port()
-    log = tempfile.NamedTemporaryFile(prefix="gateway-", suffix=".log", delete=False)  # noqa: SIM115
-    server_env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": database_url_for_current_test_db(),
-        "LOG_LEVEL": "WARNING",
-        **(env or {}),
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "gateway.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--no-access-log",
-        ],
-        cwd=ROOT,
-        env=server_env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+    """`uvicorn gateway.main:app` on a free port against the test database;
+    yields the base URL. A traceback in its log fails the test."""
+    server = UvicornServer(
+        app="gateway.main:app",
+        ready_path="/gateway/openapi.json",
+        workers=workers,
+        env={
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "DATABASE_URL": database_url_for_current_test_db(),
+            "LOG_LEVEL": "WARNING",
+            **(env or {}),
+        },
     )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {Path(log.name).read_text()[-3000:]}")
-            try:
-                httpx.get(f"{base}/gateway/openapi.json", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("server did not start") from None
-                time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        text = Path(log.name).read_text(errors="replace")
-        os.unlink(log.name)
-        assert "Traceback" not in text, text[-3000:]
+    with server:
+        yield server.url
+        server.stop()
+        text = server.log_text()
+    assert "Traceback" not in text, text[-3000:]

@@ -47,11 +47,6 @@ async def connect_and_read_snapshot(comm):
     return hello
 
 
-@pytest.fixture
-def viewer_user(db):
-    return make_user("vic", "viewer")
-
-
 def test_anonymous_connection_is_refused():
     event = EventFactory()
 
@@ -101,7 +96,7 @@ def test_every_reading_role_receives_committed_changes_with_deltas(role):
     run(scenario)
 
 
-def test_rolled_back_change_publishes_nothing_and_commit_publishes_exactly_once(viewer_user):
+def test_rolled_back_change_publishes_nothing_and_commit_publishes_exactly_once(viewer):
     event = EventFactory(capacity=10)
     registrant = make_registrant(event)
 
@@ -111,7 +106,7 @@ def test_rolled_back_change_publishes_nothing_and_commit_publishes_exactly_once(
             raise RuntimeError("roll back")
 
     async def scenario():
-        comm = communicator(event.pk, viewer_user)
+        comm = communicator(event.pk, viewer)
         await connect_and_read_snapshot(comm)
         await database_sync_to_async(change_then_roll_back)()
         assert await comm.receive_nothing(timeout=0.5)
@@ -127,12 +122,12 @@ def test_rolled_back_change_publishes_nothing_and_commit_publishes_exactly_once(
     run(scenario)
 
 
-def test_entry_scan_of_a_registered_code_is_one_message_with_both_steps(viewer_user):
+def test_entry_scan_of_a_registered_code_is_one_message_with_both_steps(viewer):
     event = EventFactory(capacity=10)
     registrant = make_registrant(event)
 
     async def scenario():
-        comm = communicator(event.pk, viewer_user)
+        comm = communicator(event.pk, viewer)
         await connect_and_read_snapshot(comm)
         await database_sync_to_async(services.registrant_scan)(
             code=registrant.check_in_code, mode="entry"
@@ -145,11 +140,11 @@ def test_entry_scan_of_a_registered_code_is_one_message_with_both_steps(viewer_u
     run(scenario)
 
 
-def test_registration_and_deletion_move_the_numbers(viewer_user):
+def test_registration_and_deletion_move_the_numbers(viewer):
     event = EventFactory(capacity=10)
 
     async def scenario():
-        comm = communicator(event.pk, viewer_user)
+        comm = communicator(event.pk, viewer)
         await connect_and_read_snapshot(comm)
         registrant = await database_sync_to_async(make_registrant)(event)
         messages = [await comm.receive_json_from(timeout=5) for _ in range(2)]
@@ -164,12 +159,12 @@ def test_registration_and_deletion_move_the_numbers(viewer_user):
     run(scenario)
 
 
-def test_changes_of_other_events_are_not_sent(viewer_user):
+def test_changes_of_other_events_are_not_sent(viewer):
     event, other = EventFactory(), EventFactory()
     elsewhere = make_registrant(other)
 
     async def scenario():
-        comm = communicator(event.pk, viewer_user)
+        comm = communicator(event.pk, viewer)
         await connect_and_read_snapshot(comm)
         await database_sync_to_async(services.registrant_change_status)(
             registrant_id=elsewhere.pk, to_status="checked_in"
@@ -180,7 +175,7 @@ def test_changes_of_other_events_are_not_sent(viewer_user):
     run(scenario)
 
 
-def test_websocket_from_a_foreign_origin_is_rejected(viewer_user):
+def test_websocket_from_a_foreign_origin_is_rejected(viewer):
     from config.asgi import application
 
     event = EventFactory()
@@ -194,7 +189,7 @@ def test_websocket_from_a_foreign_origin_is_rejected(viewer_user):
         same = WebsocketCommunicator(
             application, f"/ws/events/{event.pk}/", headers=[(b"origin", b"http://127.0.0.1")]
         )
-        same.scope["user"] = viewer_user
+        same.scope["user"] = viewer
         connected, _ = await same.connect(timeout=5)
         # The same user from an allowed origin gets through: the origin decided.
         assert connected
@@ -203,12 +198,12 @@ def test_websocket_from_a_foreign_origin_is_rejected(viewer_user):
     run(scenario)
 
 
-def test_resync_request_answers_a_fresh_snapshot(viewer_user):
+def test_resync_request_answers_a_fresh_snapshot(viewer):
     event = EventFactory(capacity=10)
     make_registrant(event, status="entered")
 
     async def scenario():
-        comm = communicator(event.pk, viewer_user)
+        comm = communicator(event.pk, viewer)
         hello = await connect_and_read_snapshot(comm)
         await comm.send_json_to({"type": "resync"})
         again = await comm.receive_json_from(timeout=5)

@@ -18,23 +18,9 @@ from websockets.sync.client import connect
 from registrants.models import Registrant, StatusChange
 from registrants.tests.factories import EventFactory, make_registrant, make_user
 from registrants.tests.invariants import assert_invariants, fresh_status_counts
-
-from .servers import (
-    RedisServer,
-    database_url_for_current_test_db,
-    session_cookie_for,
-    uvicorn_server,
-)
+from testing.servers import database_url_for_current_test_db, session_cookie_for, uvicorn_server
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def redis_server():
-    server = RedisServer()
-    server.start()
-    yield server
-    server.close()
 
 
 def open_stream(base: str, event_id: int, cookie: str):

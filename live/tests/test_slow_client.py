@@ -2,7 +2,7 @@
 
 A websocket that never reads listens beside three normal clients while 200
 status changes go through the API. The server's sockets get a small fixed
-send buffer (uvicorn_small_buffers.py) and the slow client a small receive
+send buffer (testing/uvicorn_small_buffers.py) and the slow client a small receive
 window, so that its backlog fills within those 200 messages instead of
 disappearing into megabytes of loopback buffers. The normal clients must get every change,
 in commit order, each well within the send timeout (a fan-out held up by the
@@ -31,8 +31,7 @@ from websockets.sync.client import connect
 from live.consumers import SEND_TIMEOUT_SECONDS
 from registrants.models import StatusChange
 from registrants.tests.factories import EventFactory, make_registrant, make_user
-
-from .servers import UvicornServer, database_url_for_current_test_db, session_cookie_for
+from testing.servers import UvicornServer, database_url_for_current_test_db, session_cookie_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -43,18 +42,14 @@ NOTE = "n" * 500  # the longest note: about 1.1 KB per message, 200 KB in all
 
 @pytest.fixture
 def server():
-    server = UvicornServer(
+    with UvicornServer(
         env={
             "DATABASE_URL": database_url_for_current_test_db(),
             "LOG_LEVEL": "INFO",  # the consumer logs when it closes a slow client
         },
-        send_buffer=16384,
-    )  # see uvicorn_small_buffers.py: no megabytes of kernel buffer
-    try:
-        server.start(timeout=60)
+        send_buffer=16384,  # see testing/uvicorn_small_buffers.py: no megabytes of kernel buffer
+    ) as server:
         yield server
-    finally:
-        server.close()
 
 
 def open_slow_client(base: str, event_id: int, cookie: str) -> socket.socket:

@@ -74,7 +74,10 @@ def make_registrant(
 make_registrant.counter = 0
 
 
-def make_user(username: str, role: str | None, *, password: str = "pw-for-tests-1"):
+PASSWORD = "pw-for-tests-1"  # every test user's, unless a test says otherwise
+
+
+def make_user(username: str, role: str | None, *, password: str = PASSWORD):
     """A user in one role (or none, for a logged-in user without a role)."""
     user = get_user_model().objects.create_user(username=username, password=password)
     if role:

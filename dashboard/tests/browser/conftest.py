@@ -16,19 +16,17 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from live.tests.servers import use_a_file_for_the_sqlite_test_db
 from registrants import services
 from registrants.lifecycle import Status
 from registrants.models import GuestType, Source
-from registrants.roles import CHECKIN_STAFF, ORGANISER, VIEWER, sync_role_groups
-from registrants.tests.factories import EventFactory, make_user
+from registrants.tests.factories import PASSWORD, EventFactory
+from testing.servers import use_a_file_for_the_sqlite_test_db
 
 # pytest-playwright runs an event loop in the test thread; the ORM calls the
 # tests make to set up data are still plain synchronous calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"
-PASSWORD = "pw-for-browser-1"
 LAPTOP = {"width": 1366, "height": 768}
 TABLET = {"width": 768, "height": 1024}
 SCREENSHOTS = Path(os.environ.get("TEST_ARTIFACTS", "test-artifacts")) / "screenshots"
@@ -67,15 +65,12 @@ def _close_connections_after_each_request(transactional_db):
 
 
 @pytest.fixture
-def users(transactional_db):
-    """One user per role. The role groups come from a data migration, which a
-    transactional test's flush removes; recreate them first."""
-    sync_role_groups()
-    return {
-        "organiser": make_user("olga", ORGANISER, password=PASSWORD),
-        "staff": make_user("sam", CHECKIN_STAFF, password=PASSWORD),
-        "viewer": make_user("vera", VIEWER, password=PASSWORD),
-    }
+def users(organiser, staff, viewer):
+    """The root conftest's user per role, by role name (their password is
+    factories.PASSWORD). Every test here is transactional (the autouse
+    fixture above); make_user recreates the role groups that a transactional
+    test's flush removes."""
+    return {"organiser": organiser, "staff": staff, "viewer": viewer}
 
 
 @pytest.fixture
@@ -132,28 +127,33 @@ def conference(users):
     return people
 
 
-@pytest.fixture
-def open_as(browser, live_server):
-    """open_as(role, path, viewport) -> a logged-in page at `path`."""
+def logged_in_pages(browser, base_url: str, users: dict):
+    """For a fixture to `yield from`: open(role, path, viewport) -> a page of
+    its own browser context, logged in as users[role] through the login
+    form of the server at base_url, at `path`. The contexts close after."""
     contexts = []
 
     def _open(role: str, path: str, viewport: dict | None = None):
-        context = browser.new_context(viewport=viewport or LAPTOP, base_url=live_server.url)
+        context = browser.new_context(viewport=viewport or LAPTOP, base_url=base_url)
         context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()
         page.goto("/login/?next=" + path)
-        page.get_by_label("Username").fill(
-            {"organiser": "olga", "staff": "sam", "viewer": "vera"}[role]
-        )
+        page.get_by_label("Username").fill(users[role].username)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(live_server.url + path)
+        page.wait_for_url(base_url + path)
         return page
 
     yield _open
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def open_as(browser, live_server, users):
+    """open_as(role, path, viewport) -> a logged-in page at `path` (WSGI live_server)."""
+    yield from logged_in_pages(browser, live_server.url, users)
 
 
 @pytest.fixture

@@ -20,54 +20,32 @@ from playwright.sync_api import expect
 from rest_framework.authtoken.models import Token
 
 from dashboard.presenters import tiles_from_counts
-from live.tests.servers import UvicornServer, database_url_for_current_test_db
 from registrants import services
 from registrants.lifecycle import Status
 from registrants.models import Source
+from testing.servers import UvicornServer, database_url_for_current_test_db
 
-from .conftest import LAPTOP, PASSWORD
+from .conftest import logged_in_pages
 
 pytestmark = pytest.mark.browser
-
-USERNAMES = {"organiser": "olga", "staff": "sam", "viewer": "vera"}
 
 
 @pytest.fixture
 def asgi_server(transactional_db):
-    server = UvicornServer(
+    with UvicornServer(
         env={
             "DATABASE_URL": database_url_for_current_test_db(),
             "DJANGO_SETTINGS_MODULE": "config.settings.test",  # static files from the apps
             "LOG_LEVEL": "WARNING",
         }
-    )
-    try:
-        server.start(timeout=60)
+    ) as server:
         yield server
-    finally:
-        server.close()
 
 
 @pytest.fixture
-def open_live(browser, asgi_server):
-    """open_live(role, path) -> a page logged in through the login form."""
-    contexts = []
-
-    def _open(role: str, path: str, viewport: dict | None = None):
-        context = browser.new_context(viewport=viewport or LAPTOP, base_url=asgi_server.url)
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        page = context.new_page()
-        page.goto("/login/?next=" + path)
-        page.get_by_label("Username").fill(USERNAMES[role])
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(asgi_server.url + path)
-        return page
-
-    yield _open
-    for context in contexts:
-        context.close()
+def open_live(browser, asgi_server, users):
+    """open_live(role, path) -> a page logged in through the login form (uvicorn)."""
+    yield from logged_in_pages(browser, asgi_server.url, users)
 
 
 @pytest.fixture
@@ -155,7 +133,7 @@ def test_dashboard_follows_an_api_change_within_a_second_and_comes_back_after_a_
     )
     # ...and once the server is back on the same port the page is live again
     # and shows the change it missed.
-    asgi_server.start(timeout=60)
+    asgi_server.start()
     expect(indicator).to_have_attribute("data-state", "live", timeout=30_000)
     expect(checked_in).to_have_text("4", timeout=5_000)
     assert page.evaluate("window.notReloaded") is True

@@ -4,19 +4,9 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
+from conftest import client_for  # the root conftest's; the API tests import it from here
 from registrants.tests.factories import CompanyFactory, EventFactory, make_registrant, make_user
-
-
-def client_for(user, keyword: str = "Bearer") -> APIClient:
-    """An API client authenticated with the user's token."""
-    client = APIClient()
-    if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"{keyword} {token.key}")
-    return client
 
 
 @pytest.fixture(autouse=True)

@@ -11,18 +11,8 @@ when the run ends. A TEST NAME set in the settings is left alone.
 
 from __future__ import annotations
 
-import os
-import tempfile
+from testing.servers import use_a_file_for_the_sqlite_test_db
 
 
 def pytest_configure(config):
-    from django.conf import settings
-
-    database = settings.DATABASES["default"]
-    if not database["ENGINE"].endswith("sqlite3"):
-        return
-    test_settings = database.setdefault("TEST", {})
-    if not test_settings.get("NAME"):
-        test_settings["NAME"] = os.path.join(
-            tempfile.gettempdir(), f"registrant-dashboard-test-{os.getpid()}.sqlite3"
-        )
+    use_a_file_for_the_sqlite_test_db()

@@ -73,19 +73,21 @@ def _without_registrant_lock(monkeypatch, window: float = 0.2) -> None:
 # --- C5: one code, fifty desk scans ------------------------------------------------
 
 
-def _fifty_desk_scans(sabotage=None):
+def _fifty_scans(mode: str, sabotage=None):
+    """Fifty simultaneous `mode` scans of one registered code (C5, C6):
+    (event, registrant, outcomes, history rows written)."""
     event = _event()
     registrant = _registrant(event)
     before = _rows(registrant)
     if sabotage:
         sabotage()
-    outcomes = race([_scan(registrant.check_in_code, ScanMode.DESK)] * SCANNERS)
+    outcomes = race([_scan(registrant.check_in_code, mode)] * SCANNERS)
     return event, registrant, outcomes, _rows(registrant) - before
 
 
 def test_fifty_simultaneous_desk_scans_write_one_history_row():
     """C5: 1 history row, 1 changed, 49 unchanged."""
-    event, registrant, outcomes, new_rows = _fifty_desk_scans()
+    event, registrant, outcomes, new_rows = _fifty_scans(ScanMode.DESK)
     assert crashes(outcomes) == []
     assert tally(outcomes) == {"ok": SCANNERS}
     changed = [o.value for o in outcomes if o.value.changed]
@@ -104,8 +106,8 @@ def test_fifty_simultaneous_desk_scans_write_one_history_row():
 @pytest.mark.postgres
 def test_twin_desk_scans_without_row_lock_check_in_twice(monkeypatch):
     """C5's twin: without the row lock several scans each write a check-in."""
-    event, registrant, outcomes, new_rows = _fifty_desk_scans(
-        lambda: _without_registrant_lock(monkeypatch)
+    event, registrant, outcomes, new_rows = _fifty_scans(
+        ScanMode.DESK, lambda: _without_registrant_lock(monkeypatch)
     )
     assert crashes(outcomes) == []
     assert sum(o.value.changed for o in outcomes) > 1
@@ -116,19 +118,9 @@ def test_twin_desk_scans_without_row_lock_check_in_twice(monkeypatch):
 # --- C6: one registered code, fifty entry scans -------------------------------------
 
 
-def _fifty_entry_scans(sabotage=None):
-    event = _event()
-    registrant = _registrant(event)
-    before = _rows(registrant)
-    if sabotage:
-        sabotage()
-    outcomes = race([_scan(registrant.check_in_code, ScanMode.ENTRY)] * SCANNERS)
-    return event, registrant, outcomes, _rows(registrant) - before
-
-
 def test_fifty_simultaneous_entry_scans_of_a_registered_code_write_exactly_two_rows():
     """C6: check-in and entry, once: exactly 2 new history rows."""
-    event, registrant, outcomes, new_rows = _fifty_entry_scans()
+    event, registrant, outcomes, new_rows = _fifty_scans(ScanMode.ENTRY)
     assert crashes(outcomes) == []
     assert tally(outcomes) == {"ok": SCANNERS}
     changed = [o.value for o in outcomes if o.value.changed]
@@ -144,8 +136,8 @@ def test_fifty_simultaneous_entry_scans_of_a_registered_code_write_exactly_two_r
 @pytest.mark.postgres
 def test_twin_entry_scans_without_row_lock_write_more_than_two_rows(monkeypatch):
     """C6's twin: without the row lock the door writes the two steps repeatedly."""
-    event, registrant, outcomes, new_rows = _fifty_entry_scans(
-        lambda: _without_registrant_lock(monkeypatch)
+    event, registrant, outcomes, new_rows = _fifty_scans(
+        ScanMode.ENTRY, lambda: _without_registrant_lock(monkeypatch)
     )
     assert crashes(outcomes) == []
     assert new_rows > 2

@@ -1,0 +1,19 @@
+"""DESIGN.md's lifecycle table, written out independently of
+registrants/lifecycle.py, so that tests hold the code to the design and a
+change to the code's table is caught. One copy, for every test that needs it."""
+
+from __future__ import annotations
+
+# Every allowed (from, to) status move; any other pair is refused.
+DESIGN_MOVES = frozenset(
+    {
+        ("registered", "checked_in"),
+        ("registered", "cancelled"),
+        ("checked_in", "registered"),
+        ("checked_in", "entered"),
+        ("checked_in", "cancelled"),
+        ("entered", "exited"),
+        ("exited", "entered"),
+        ("cancelled", "registered"),
+    }
+)
