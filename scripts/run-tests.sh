@@ -7,6 +7,20 @@
 # Browser tests run in a pytest process of their own: pytest-playwright keeps
 # an event loop running in the main thread for the rest of its session, which
 # async code under test (channels, asgiref) must not share.
+#
+# Each browser test runs once, on the database where it means the most:
+#   - the live pages (dashboard/tests/browser/test_live.py: uvicorn,
+#     websockets, a restart) on PostgreSQL + Redis, production's stack:
+#     the Redis channel layer under a real ASGI server is what they exercise
+#     beyond the page tests. They carry the `postgres` marker for that reason.
+#   - the page tests (test_pages.py: htmx and the pages' scripts against
+#     pytest-django's live_server) on SQLite, the embedded default that
+#     `make run` serves.
+# Running both sets on both databases drove the same scripts against the
+# same HTML twice: what differs between the databases is server-side, and
+# dashboard/tests and live/tests cover it on both (views, JSON, consumers
+# with the in-memory and the Redis channel layer). Chromium is what a browser
+# test costs, so each running once takes over a minute off CI.
 # Extra arguments go to every pytest run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -34,7 +48,7 @@ run() {
 failed=0
 
 run "PostgreSQL + Redis" $PY -m pytest -p no:cacheprovider --durations=15 -m "not browser" "$@"
-run "PostgreSQL + Redis, browser" $PY -m pytest -p no:cacheprovider -m "browser" "$@"
+run "PostgreSQL + Redis, browser" $PY -m pytest -p no:cacheprovider -m "browser and postgres" "$@"
 run "SQLite" env -u DATABASE_URL -u REDIS_URL TEST_DB=sqlite \
     $PY -m pytest -p no:cacheprovider --durations=15 -m "not postgres and not browser" "$@"
 run "SQLite, browser" env -u DATABASE_URL -u REDIS_URL TEST_DB=sqlite \

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import datetime
+import os
 import re
 from pathlib import Path
 
@@ -296,16 +297,16 @@ SQL_STATUS_WRITE = re.compile(r"\bSET\b[^;]*?(?<![\w.])\"?status\"?\s*=(?!=)", r
 
 def _project_sources() -> list[Path]:
     """Every .py file of the project, outside tests/, migrations/, the venv
-    and hidden directories (conftest.py files are test code too)."""
-    return sorted(
-        path
-        for path in ROOT.rglob("*.py")
-        if not any(
-            part in SKIPPED_DIRS or part.startswith(".")
-            for part in path.relative_to(ROOT).parts[:-1]
-        )
-        and path.name != "conftest.py"
-    )
+    and hidden directories (conftest.py files are test code too). Skipped
+    directories are not walked at all: the venv alone holds most of the
+    tree's files."""
+    found = []
+    for folder, dirs, files in os.walk(ROOT):
+        dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS and not d.startswith(".")]
+        found += [
+            Path(folder, name) for name in files if name.endswith(".py") and name != "conftest.py"
+        ]
+    return sorted(found)
 
 
 def _names_status(node: ast.AST | None) -> bool:

@@ -1,9 +1,10 @@
 """The live pages in headless Chromium against a real ASGI server.
 
 pytest-django's live_server speaks WSGI only, so these tests start uvicorn
-(config.asgi: HTTP and websockets in one process) on the test database: on
-PostgreSQL the test run's database, on SQLite the test database file (this
-directory's conftest makes it a file). The test logs in through the page,
+(config.asgi: HTTP and websockets in one process) on the test run's
+PostgreSQL database, with Redis as the channel layer (they run on
+production's stack only; scripts/run-tests.sh says why; this directory's
+conftest would give them a file on SQLite). The test logs in through the page,
 then changes statuses from outside it: through the API with a token (httpx),
 or in the database while the server is down. Screenshots go to
 test-artifacts/screenshots/.
@@ -27,11 +28,16 @@ from testing.servers import UvicornServer, database_url_for_current_test_db
 
 from .conftest import logged_in_pages
 
-pytestmark = pytest.mark.browser
+# Run on PostgreSQL + Redis only, production's stack (scripts/run-tests.sh
+# says why); on SQLite the root conftest deselects them.
+pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 
-@pytest.fixture
-def asgi_server(transactional_db):
+@pytest.fixture(scope="module")
+def module_asgi_server(django_db_setup):
+    """One uvicorn for this module's tests (a start costs more than most of
+    them). It keeps nothing of a test but what is in the database, which the
+    test's flush empties."""
     with UvicornServer(
         env={
             "DATABASE_URL": database_url_for_current_test_db(),
@@ -40,6 +46,15 @@ def asgi_server(transactional_db):
         }
     ) as server:
         yield server
+
+
+@pytest.fixture
+def asgi_server(module_asgi_server, transactional_db):
+    """The module's uvicorn, running: a test may stop and start it (same
+    port); one that failed while it was stopped does not leave it so."""
+    if not module_asgi_server.running:
+        module_asgi_server.start()
+    return module_asgi_server
 
 
 @pytest.fixture
