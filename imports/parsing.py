@@ -93,13 +93,25 @@ class Table:
 
         Raises ImportFileError when the file has a header but no data rows.
         """
-        source = self._csv_records() if self.kind == "csv" else self._xlsx_records()
         seen = False
-        for number, cells in source:
-            if not any(str(c).strip() for c in cells if c is not None):
-                continue
-            seen = True
-            yield RawRow(number, {col: _cell(cells, pos) for col, pos in self.columns.items()})
+        columns = list(self.columns.items())
+        if self.kind == "csv":
+            # CSV cells are always text: the same as _cell, without its type
+            # checks (a third of the time of checking a 100,000-row file).
+            for number, record in self._csv_records():
+                if not "".join(record).strip():
+                    continue
+                seen = True
+                n = len(record)
+                yield RawRow(
+                    number, {col: record[pos].strip() if pos < n else "" for col, pos in columns}
+                )
+        else:
+            for number, cells in self._xlsx_records():
+                if not any(str(c).strip() for c in cells if c is not None):
+                    continue
+                seen = True
+                yield RawRow(number, {col: _cell(cells, pos) for col, pos in columns})
         if not seen:
             raise ImportFileError("The file has a header row but no registrants below it.")
 

@@ -144,6 +144,15 @@ def test_blank_rows_are_skipped_but_keep_their_numbers(tmp_path):
     assert [r.number for r in rows] == [2, 5]
 
 
+def test_whitespace_only_rows_are_blank_and_short_rows_fill_with_empty_cells(tmp_path):
+    content = b"name,email,company\n \t, ,\n  Ada  , ada@example.com \nBob\n"
+    rows = read(tmp_path, content)
+    assert [(r.number, r.values) for r in rows] == [
+        (3, {"name": "Ada", "email": "ada@example.com", "company": ""}),
+        (4, {"name": "Bob", "email": "", "company": ""}),
+    ]
+
+
 def test_unclosed_quote_is_a_clear_file_error(tmp_path):
     content = b'name,email\n"Ada,ada@example.com\n' + b"x" * 20_000 + b"\n"
     with pytest.raises(ImportFileError, match="unclosed quote"):
