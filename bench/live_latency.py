@@ -11,7 +11,7 @@ One command does everything, and undoes it:
    --database-url, migrates it (bench/scan_throughput.py's functions), and
    seeds one event with --changes registrants per round, an organiser with
    an API token, and a viewer with one logged-in session per client (made
-   as live/tests/servers.py's session_cookie_for makes them);
+   as testing/servers.py's session_cookie_for makes them);
 2. starts a private redis-server (unless --redis-url is given) and uvicorn
    serving config.asgi:application with DATABASE_URL and REDIS_URL, so the
    channel layer is channels-redis pub/sub as in production;
@@ -62,6 +62,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import scan_throughput as st  # noqa: E402  (the bench database helpers)
 
 REPO = st.REPO
+if str(REPO) not in sys.path:  # testing.servers, the project's server helpers
+    sys.path.insert(0, str(REPO))
 RESULTS_DIR = st.RESULTS_DIR
 SOCKETS_PER_PROCESS = 50
 TARGET_P99_MS = 100.0
@@ -114,10 +116,10 @@ def seed(rounds: int, changes: int, sessions: int) -> dict[str, Any]:
     from django.db import transaction
     from rest_framework.authtoken.models import Token
 
-    from live.tests.servers import session_cookie_for
     from registrants import services
     from registrants.models import Event
     from registrants.roles import ORGANISER, VIEWER, sync_role_groups
+    from testing.servers import session_cookie_for
 
     call_command("migrate", interactive=False, verbosity=0)
     with transaction.atomic():
@@ -359,40 +361,6 @@ def _r(value: float | None) -> float | None:
 # --- Servers --------------------------------------------------------------------------------------
 
 
-def start_redis() -> tuple[subprocess.Popen, str, str]:
-    port = st.free_port()
-    workdir = tempfile.mkdtemp(prefix="live-bench-redis-")
-    proc = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            workdir,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 10
-    import socket
-
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return proc, f"redis://127.0.0.1:{port}/0", workdir
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("redis-server did not start")
-
-
 def start_uvicorn(workers: int, port: int, env: dict[str, str], log) -> subprocess.Popen:
     return subprocess.Popen(
         [
@@ -509,8 +477,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901  (setup and teardo
     signal.signal(signal.SIGTERM, _raise_interrupt)
     dbname = f"rd_live_bench_{os.getpid()}"
     db_url = st.database_url(args.database_url, dbname)
-    redis_proc = server = None
-    redis_dir = ""
+    redis_server = server = None
     log = tempfile.NamedTemporaryFile(prefix="live-bench-uvicorn-", suffix=".log", delete=False)  # noqa: SIM115
     created = False
     outcome = 3
@@ -521,7 +488,11 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901  (setup and teardo
             if args.redis_url:
                 redis_url = args.redis_url
             else:
-                redis_proc, redis_url, redis_dir = start_redis()
+                from testing.servers import RedisServer
+
+                redis_server = RedisServer()
+                redis_server.start()
+                redis_url = redis_server.url
             env = {
                 "DJANGO_SETTINGS_MODULE": "config.settings.base",
                 "DATABASE_URL": db_url,
@@ -587,12 +558,8 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901  (setup and teardo
     finally:
         if server is not None:
             st.stop_server(server)
-        if redis_proc is not None:
-            redis_proc.kill()
-            redis_proc.wait(timeout=10)
-            import shutil
-
-            shutil.rmtree(redis_dir, ignore_errors=True)
+        if redis_server is not None:
+            redis_server.close()
         if created and not args.keep_db:
             if "django.db" in sys.modules:
                 sys.modules["django.db"].connections.close_all()
