@@ -14,7 +14,6 @@ Any later migration that alters statuschange on SQLite must do the same
 from django.db import migrations
 
 
-
 def _guard_module():
     import importlib
 
