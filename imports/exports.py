@@ -2,11 +2,12 @@
 
 Rows are read with QuerySet.iterator(chunk_size=2000) (a server-side cursor
 on PostgreSQL), so 100,000 registrants never sit in memory at once. CSV is
-encoded and sent as it is read; XLSX is written by XlsxWriter in its
-constant-memory mode (one row held at a time) to a temporary file (a zip
-file cannot be sent before it is finished) and that file is streamed. With the history, CSV becomes a zip
-holding registrants.csv and history.csv (also built in a temporary file),
-XLSX gets a second sheet.
+encoded and sent as it is read; XLSX is written by rustpy-xlsxwriter (a
+compiled binding of rust_xlsxwriter, in its constant-memory mode: rows are
+pulled from the generators one at a time) to a temporary file (a zip file
+cannot be sent before it is finished) and that file is streamed. With the
+history, CSV becomes a zip holding registrants.csv and history.csv (also
+built in a temporary file), XLSX gets a second sheet.
 
 Every text cell that a spreadsheet would read as a formula (starting with
 =, +, -, @, tab or carriage return) is prefixed with a single quote
@@ -16,6 +17,7 @@ Every text cell that a spreadsheet would read as a formula (starting with
 from __future__ import annotations
 
 import csv
+import os
 import tempfile
 import zipfile
 from collections.abc import AsyncIterator, Iterator
@@ -149,43 +151,58 @@ def csv_chunks(rows: Iterator[list[Any]], *, bom: bool = True) -> Iterator[bytes
         yield "".join(buffer).encode("utf-8")
 
 
-XLSX_OPTIONS = {
-    # One row in memory at a time; each sheet's XML goes to a temporary file.
-    "constant_memory": True,
-    # Text stays text: no formulas, links or numbers guessed from strings
-    # (the formula starts are neutralised anyway, S10).
-    "strings_to_formulas": False,
-    "strings_to_urls": False,
-    "strings_to_numbers": False,
-}
+def xlsx_records(rows: Iterator[list[Any]]) -> Iterator[dict[str, Any]]:
+    """`rows` (header first, as registrant_rows and history_rows give them)
+    as the dicts the XLSX writer takes, one at a time.
+
+    The writer makes its header row from the first dict's keys and reads each
+    dict's values by position, not by key, so every dict is the header zipped
+    with one row, in the header's order. With no row at all it still gets
+    the header: a dict of blanks, which it does not write as a row.
+    """
+    header = next(rows)
+    empty = True
+    for row in rows:
+        empty = False
+        yield dict(zip(header, row, strict=True))
+    if empty:
+        yield dict.fromkeys(header)
 
 
 def write_xlsx(sheets: list[tuple[str, Iterator[list[Any]]]]) -> IO[bytes]:
     """A workbook with one sheet per (title, rows), in a rewound temporary file.
 
-    XlsxWriter rather than openpyxl's write-only mode: about 2.5 times less
-    CPU per cell, without lxml (docs/benchmarks.md). Cells are written with
-    write_string/write_number directly: write_row's guessing of each
-    value's type is a sixth of the time.
-    """
-    import xlsxwriter
+    rustpy-xlsxwriter (rust_xlsxwriter through PyO3) rather than XlsxWriter
+    or openpyxl, which are pure Python: for 100,000 registrants the export
+    took about 15 s of CPU with XlsxWriter and takes about 4.4 s with this,
+    0.5-0.7 s more than the CSV export of the same rows; the rest is reading
+    and formatting the rows (docs/benchmarks.md, decision 0006). Strings are
+    written as text cells (never formulas, links or numbers), ints as
+    numbers, None and "" as blank cells; characters that XML cannot hold
+    are escaped as _xHHHH_, which Excel reads back as the character.
+    The rows are consumed when save() runs, sheet after sheet.
 
-    out = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the response, closed by it
-    workbook = xlsxwriter.Workbook(out, XLSX_OPTIONS)
+    The writer is given a path, not a file object: into a file object it
+    builds the whole zip in memory first (a 75 MB peak for 400,000 rows
+    and as many history rows), into a path it streams (20 MB at 100,000 and
+    at 400,000). The
+    path is unlinked once written, so what is returned is as anonymous as a
+    TemporaryFile and goes when the response closes it.
+    """
+    from rustpy_xlsxwriter import FastExcel
+
+    fd, path = tempfile.mkstemp(prefix="export-", suffix=".xlsx")
     try:
+        workbook = FastExcel(path)
         for title, rows in sheets:
-            sheet = workbook.add_worksheet(title)
-            text, number = sheet.write_string, sheet.write_number
-            for y, row in enumerate(rows):
-                for x, value in enumerate(row):
-                    if type(value) is str:
-                        if value:
-                            text(y, x, value)
-                    elif value is not None:
-                        number(y, x, value)
+            workbook.sheet(title, xlsx_records(rows))
+        workbook.save()
+        out = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
     finally:
-        workbook.close()
-    out.seek(0)
+        os.unlink(path)
     return out
 
 
