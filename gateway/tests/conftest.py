@@ -26,9 +26,9 @@ def pytest_configure(config):
 
 @pytest.fixture(autouse=True)
 def _fresh_local_cache():
-    cache._local.clear()
+    cache.clear_process_caches()
     yield
-    cache._local.clear()
+    cache.clear_process_caches()
 
 
 @pytest.fixture
