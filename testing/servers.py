@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Self
 
@@ -70,14 +71,16 @@ def use_a_file_for_the_sqlite_test_db() -> None:
         )
 
 
-class _Server:
+class _Server(ABC):
     """`with server:` starts it and closes it (stopped, files removed) after."""
 
+    @abstractmethod
     def start(self) -> None:
-        raise NotImplementedError
+        """Start the server and return once it answers."""
 
+    @abstractmethod
     def close(self) -> None:
-        raise NotImplementedError
+        """Stop the server and remove what it left on disk."""
 
     def __enter__(self) -> Self:
         try:
