@@ -361,31 +361,6 @@ def _r(value: float | None) -> float | None:
 # --- Servers --------------------------------------------------------------------------------------
 
 
-def start_uvicorn(workers: int, port: int, env: dict[str, str], log) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "config.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        cwd=REPO,
-        env={**os.environ, **env},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
 def wait_until_answering(base: str, server: subprocess.Popen, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -512,7 +487,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901  (setup and teardo
             connections.close_all()
             port = st.free_port()
             base = f"http://127.0.0.1:{port}"
-            server = start_uvicorn(args.workers, port, env, log)
+            server = st.start_uvicorn("config.asgi:application", args.workers, port, env, log)
             wait_until_answering(base, server)
         except Exception as exc:
             print(f"setup failed: {type(exc).__name__}: {exc}", file=sys.stderr)

@@ -35,7 +35,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -48,31 +47,7 @@ import scan_throughput as st
 
 
 def start_gateway(workers: int, port: int, env: dict[str, str], log) -> subprocess.Popen:
-    cmd = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "gateway.main:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-        "--backlog",
-        "2048",
-    ]
-    return subprocess.Popen(
-        cmd,
-        cwd=st.REPO,
-        env={**os.environ, **env},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    return st.start_uvicorn("gateway.main:app", workers, port, env, log)
 
 
 def drive(base: str, path: str, tokens, iters, seconds: float, timeout: float):

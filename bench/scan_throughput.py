@@ -339,9 +339,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _spawn(cmd: list[str], env: dict[str, str], log) -> subprocess.Popen:
+    """A server in its own session, so that Ctrl-C reaches only this script,
+    which then stops it in order."""
+    return subprocess.Popen(
+        cmd,
+        cwd=REPO,
+        env={**os.environ, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
 def start_server(workers: int, port: int, env: dict[str, str], log) -> subprocess.Popen:
-    """gunicorn with sync workers, in its own session so that Ctrl-C reaches
-    only this script, which then stops it in order."""
+    """gunicorn with sync workers serving config.wsgi (the DRF path)."""
     cmd = [
         sys.executable, "-m", "gunicorn", "config.wsgi:application",
         "--bind", f"127.0.0.1:{port}",
@@ -351,14 +363,21 @@ def start_server(workers: int, port: int, env: dict[str, str], log) -> subproces
         "--log-level", "warning",
         "--backlog", "2048",
     ]  # fmt: skip
-    return subprocess.Popen(
-        cmd,
-        cwd=REPO,
-        env={**os.environ, **env},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    return _spawn(cmd, env, log)
+
+
+def start_uvicorn(app: str, workers: int, port: int, env: dict[str, str], log) -> subprocess.Popen:
+    """uvicorn serving `app` (config.asgi:application, gateway.main:app)."""
+    cmd = [
+        sys.executable, "-m", "uvicorn", app,
+        "--host", "127.0.0.1",
+        "--port", str(port),
+        "--workers", str(workers),
+        "--no-access-log",
+        "--log-level", "warning",
+        "--backlog", "2048",
+    ]  # fmt: skip
+    return _spawn(cmd, env, log)
 
 
 def wait_until_answering(
