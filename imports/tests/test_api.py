@@ -18,7 +18,7 @@ from registrants.models import Registrant
 from registrants.tests.factories import EventFactory, make_registrant, make_user
 
 from .conftest import csv_bytes, people, upload_file
-from .test_exports import REGISTRANT_HEADER
+from .test_exports import HISTORY_HEADER, REGISTRANT_HEADER
 
 pytestmark = pytest.mark.django_db
 
@@ -234,16 +234,7 @@ def test_xlsx_export_with_history_has_two_sheets(org_client, event, crowd):
     registrants = list(workbook["Registrants"].iter_rows(values_only=True))
     assert [r[1] for r in registrants[1:]] == ["Ada", "Bob", "Cy"]
     history = list(workbook["History"].iter_rows(values_only=True))
-    assert history[0] == (
-        "registrant_id",
-        "registrant_name",
-        "from_status",
-        "to_status",
-        "at",
-        "actor",
-        "source",
-        "note",
-    )
+    assert history[0] == HISTORY_HEADER
     bob = [(r[2], r[3]) for r in history[1:] if r[0] == crowd["bob"].pk]
     assert bob == [(None, "registered"), ("registered", "checked_in")]
     assert crowd["other"].pk not in {r[0] for r in history[1:]}
