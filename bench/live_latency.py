@@ -431,14 +431,6 @@ def print_report(result: dict[str, Any]) -> None:
     print("RESULT " + json.dumps(result, sort_keys=True, separators=(",", ":")))
 
 
-def save(result: dict[str, Any]) -> Path:
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = RESULTS_DIR / f"live_latency-{stamp}-{os.getpid()}.json"
-    path.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
-    return path
-
-
 # --- Main ---------------------------------------------------------------------------------------------
 
 
@@ -520,7 +512,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901  (setup and teardo
         }
         print_report(result)
         if not args.no_save:
-            print(f"saved {save(result)}")
+            print(f"saved {st.save(result, 'live_latency')}")
         if any(r["api_error_count"] or r["dropped_sockets"] for r in rounds):
             outcome = 2
         else:

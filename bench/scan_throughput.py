@@ -795,11 +795,11 @@ def print_report(result: dict[str, Any]) -> None:
     print("RESULT " + json.dumps(result, sort_keys=True, separators=(",", ":")))
 
 
-def save(result: dict[str, Any]) -> Path:
-    """Write the figures to bench/results/ (git-ignored)."""
+def save(result: dict[str, Any], bench: str = "scan_throughput") -> Path:
+    """Write the figures to bench/results/ (git-ignored), named after `bench`."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = RESULTS_DIR / f"scan_throughput-{stamp}-{os.getpid()}.json"
+    path = RESULTS_DIR / f"{bench}-{stamp}-{os.getpid()}.json"
     path.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
     return path
 
