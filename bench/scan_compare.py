@@ -135,6 +135,13 @@ def weighted_percentile(points: list[tuple[float, float]], q: float) -> float:
     return points[min(i, len(points) - 1)][0]
 
 
+def server_and_services(cpu, server_pids: list[int]) -> tuple[float, float]:
+    """CPU seconds of the servers under test and of PostgreSQL + Redis."""
+    before, after = cpu
+    server = sum(st.cpu_split(before, after, pid)["server"] for pid in server_pids)
+    return server, st.cpu_split(before, after, server_pids[0])["services"]
+
+
 def other_share(cpu, server_pids: list[int]) -> float:
     before, after = cpu
     split = st.cpu_split(before, after, server_pids[0])
@@ -187,6 +194,7 @@ def start_servers(args, paths, env, log, servers: list) -> dict[str, str]:
 
 def main(args) -> int:
     dbname = f"rd_bench_{os.getpid()}"
+    st.BENCH_DATABASE[:] = [dbname]
     db_url = st.database_url(args.database_url, dbname)
     st.create_database(args.database_url, dbname)
     servers: list[subprocess.Popen] = []
@@ -233,6 +241,11 @@ def report(args, paths: list[str], figures: dict, db_url: str, how: str) -> int:
             f"p99 {f['p99_ms']:7.2f} ms  errors {f['errors']}  "
             f"other processes {f['other_cpu_pct']} % CPU"
         )
+        if f.get("server_cpu_ms_per_scan") is not None:
+            print(
+                f"  {'':22s} CPU per scan: server {f['server_cpu_ms_per_scan']:.3f} ms, "
+                f"PostgreSQL + Redis {f['db_cpu_ms_per_scan']:.3f} ms"
+            )
         if f.get("ran_dry"):
             print(f"  {path}: {f['ran_dry']} requests found no fresh code: raise --wrk-max-rate")
     if len(paths) == 2:
@@ -301,7 +314,10 @@ def run_wrk(args, paths, bases, seed, db_url: str, pids: list[int]) -> int:
 
     for path in paths:  # warm caches, pools and prepared statements, unmeasured
         drive_wrk(bases[path], path, seed.tokens, fresh(args.warmup), args.warmup, args.clients)
-    totals = {p: {"points": [], "ok": 0, "bad": 0, "dry": 0, "s": 0.0, "other": []} for p in paths}
+    totals = {
+        p: {"points": [], "ok": 0, "bad": 0, "dry": 0, "s": 0.0, "other": [], "cpu": [0.0, 0.0]}
+        for p in paths
+    }
     per_round = args.seconds / args.rounds
     for _ in range(args.rounds):
         for path in paths:
@@ -317,6 +333,9 @@ def run_wrk(args, paths, bases, seed, db_url: str, pids: list[int]) -> int:
             weight = result["requests"] / len(result["quantiles_us"])
             t["points"] += [(us / 1000, weight) for us in result["quantiles_us"]]
             t["other"].append(other_share(cpu, pids))
+            server, services = server_and_services(cpu, pids)
+            t["cpu"][0] += server
+            t["cpu"][1] += services
     figures = {}
     for path in paths:
         t = totals[path]
@@ -328,6 +347,10 @@ def run_wrk(args, paths, bases, seed, db_url: str, pids: list[int]) -> int:
             "errors": t["bad"],
             "ran_dry": t["dry"],
             "other_cpu_pct": round(sum(t["other"]) / len(t["other"]), 1),
+            # Per answered scan, both servers' processes counted (the idle
+            # one's share is small): where the machine's time goes.
+            "server_cpu_ms_per_scan": round(1000 * t["cpu"][0] / t["ok"], 3) if t["ok"] else None,
+            "db_cpu_ms_per_scan": round(1000 * t["cpu"][1] / t["ok"], 3) if t["ok"] else None,
         }
     return report(args, paths, figures, db_url, f"wrk, {args.clients} connections")
 

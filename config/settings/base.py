@@ -162,6 +162,14 @@ IMPORT_STALE_SECONDS = env.int("IMPORT_STALE_SECONDS", default=300)
 GATEWAY_DB_POOL_MIN = env.int("GATEWAY_DB_POOL_MIN", default=2)
 GATEWAY_DB_POOL_MAX = env.int("GATEWAY_DB_POOL_MAX", default=10)
 GATEWAY_DB_POOL_TIMEOUT = env.float("GATEWAY_DB_POOL_TIMEOUT", default=10.0)
+# On PostgreSQL, scans without a nonce that arrive while this many groups are
+# being applied wait and go together as one statement, at most
+# GATEWAY_SCAN_GROUP_MAX per group (gateway/grouping.py).
+GATEWAY_SCAN_GROUPS_IN_FLIGHT = env.int("GATEWAY_SCAN_GROUPS_IN_FLIGHT", default=1)
+GATEWAY_SCAN_GROUP_MAX = env.int("GATEWAY_SCAN_GROUP_MAX", default=64)
+# Live messages of the changes committed within this long go out together
+# (gateway/live.py).
+GATEWAY_LIVE_COALESCE_SECONDS = env.float("GATEWAY_LIVE_COALESCE_SECONDS", default=0.02)
 # With Redis, each gateway process reuses a token's principal and counts its
 # scans locally for this long before reading Redis again: a revocation made
 # elsewhere is refused within this time (gateway/cache.py).
