@@ -242,16 +242,10 @@ async def scan_endpoint(request: Request) -> Response:
         return refusal_response(refusal)
     except BadRequest as bad:
         return bad.response
-    now = dt.datetime.now(dt.UTC)
-
-    async def work():
-        status, body, outcome = await db.backend().scan(code, mode, principal, nonce, now)
-        if outcome is not None:
-            live.publish(rules.live_message(outcome, principal.name))
-        return status, body
-
     try:
-        status, body = await db.shielded(work)
+        status, body = await db.scan_and_publish(
+            code, mode, principal, nonce, dt.datetime.now(dt.UTC)
+        )
     except Exception as exc:
         if _is_database_outage(exc):
             logger.warning("database unavailable: %s", type(exc).__name__)

@@ -14,10 +14,15 @@ SQLite (the embedded default): the same reads and writes in one IMMEDIATE
 transaction (Django's connection settings: WAL, busy timeout), in one
 dedicated thread, because SQLite has one writer at a time anyway.
 
-Cancellation: every unit of database work runs as its own task, awaited
-through asyncio.shield (see `shielded`). A client that disconnects, or a
-server that cancels the request, cannot cut a transaction in half or lose
-the live message of a committed change; the work finishes and commits.
+Scans without a nonce on PostgreSQL are applied in groups (gateway.grouping):
+the scans that arrive while the previous group is in the database go
+together as one statement (pg_group_sql), each answered as a lone scan.
+
+Cancellation: every unit of database work runs as its own task: a group, or
+a lone unit awaited through asyncio.shield (see `shielded`). A client that
+disconnects, or a server that cancels the request, cannot cut a transaction
+in half or lose the live message of a committed change; the work finishes,
+commits and publishes.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from django.db import connections, transaction
 
 from registrants.models import Company, Registrant, ScanReceipt, StatusChange
 
+from . import live
 from . import scan as rules
 from .grouping import Pending, ScanGroups, changed_outcome, group_params, pg_group_sql
 from .models import ScanConflict
@@ -321,15 +327,24 @@ class PostgresBackend:
                         conn, scan.code, scan.mode, scan.principal, scan.now
                     )
                 outcomes.append(outcome)
-            return outcomes
+        for scan, outcome in zip(scans, outcomes, strict=True):
+            live.publish(rules.live_message(outcome, scan.principal.name))
+        return outcomes
+
+    async def submit(self, code: str, mode: str, principal: Principal, now) -> asyncio.Future:
+        """Queue a scan without nonce for the next group; the future gets its
+        Outcome, already published to the live dashboards."""
+        await self.pool()
+        assert self._groups is not None
+        return self._groups.submit(Pending(code, mode, principal, now))
 
     async def scan(self, code: str, mode: str, principal: Principal, nonce: str | None, now):
-        """(http status, body, outcome or None for a replayed nonce)."""
+        """(http status, body, outcome to publish): the outcome is None when
+        there is nothing left to publish (a replayed nonce; a scan without
+        nonce, which its group published)."""
         if not nonce:
-            await self.pool()
-            assert self._groups is not None
-            outcome = await self._groups.apply(Pending(code, mode, principal, now))
-            return (*rules.answer(outcome), outcome)
+            outcome = await (await self.submit(code, mode, principal, now))
+            return (*rules.answer(outcome), None)
         pool = await self.pool()
         async with pool.connection() as conn:
             from psycopg.types.json import Jsonb
@@ -655,6 +670,28 @@ def backend() -> PostgresBackend | SqliteBackend:
     if _backend is None or _backend.vendor != vendor:
         _backend = PostgresBackend() if vendor == "postgresql" else SqliteBackend()
     return _backend
+
+
+async def scan_and_publish(
+    code: str, mode: str, principal: Principal, nonce: str | None, now
+) -> tuple[int, dict[str, Any]]:
+    """Apply one scan and publish its live message after commit: (http
+    status, body). Cancelling the caller cuts neither. A scan without nonce
+    on PostgreSQL joins a group, which runs as its own task and publishes
+    its changes itself: the caller only awaits a future (no task of its own
+    per scan; cancelling the caller cancels only that future)."""
+    current = backend()
+    if isinstance(current, PostgresBackend) and not nonce:
+        outcome = await (await current.submit(code, mode, principal, now))
+        return rules.answer(outcome)
+
+    async def work():
+        status, body, outcome = await current.scan(code, mode, principal, nonce, now)
+        if outcome is not None:
+            live.publish(rules.live_message(outcome, principal.name))
+        return status, body
+
+    return await shielded(work)
 
 
 async def close() -> None:

@@ -186,12 +186,18 @@ class ScanGroups:
         self._waiting: list[tuple[Pending, asyncio.Future]] = []
         self._in_flight = 0
 
-    async def apply(self, scan: Pending) -> rules.Outcome:
-        """Apply one scan (with whatever else is waiting) and return its Outcome."""
+    def submit(self, scan: Pending) -> asyncio.Future:
+        """Queue one scan; the future gets its Outcome once its group is
+        applied. The group runs as its own task: cancelling whoever awaits
+        the future does not cut it."""
         future: asyncio.Future = asyncio.get_running_loop().create_future()
         self._waiting.append((scan, future))
         self._start_groups()
-        return await future
+        return future
+
+    async def apply(self, scan: Pending) -> rules.Outcome:
+        """Apply one scan (with whatever else is waiting) and return its Outcome."""
+        return await self.submit(scan)
 
     def _start_groups(self) -> None:
         while self._waiting and self._in_flight < self.max_in_flight:

@@ -158,6 +158,8 @@ def test_scans_arriving_together_on_postgresql_are_grouped_and_each_answered(
         return await original(self, group)
 
     monkeypatch.setattr(db.PostgresBackend, "_apply_group", counting)
+    published: list[dict] = []
+    monkeypatch.setattr(live, "publish", lambda m: published.append(m) if m else None)
 
     async def main():
         backend = db.backend()
@@ -190,3 +192,56 @@ def test_scans_arriving_together_on_postgresql_are_grouped_and_each_answered(
     assert history.count() == 20 + 2 * 5 + 1
     assert not StatusChange.objects.filter(event=other_event, source="scan").exists()
     assert history_violations([event.pk, other_event.pk]) == []
+    # Each change published once, by its group, with the rows it wrote.
+    assert sorted(m["registrant"]["id"] for m in published) == sorted(
+        [r.pk for r in fresh + entering] + [once.pk]
+    )
+    assert sorted(c["id"] for m in published for c in m["changes"]) == sorted(
+        history.values_list("id", flat=True)
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_callers_cancelled_while_their_group_runs_cut_nothing(event, staff, monkeypatch):
+    """scan_and_publish awaits only the group's future: the callers are
+    cancelled while their group is in PostgreSQL; every scan still commits
+    with its history rows and is published."""
+    people = [make_registrant(event) for _ in range(12)]
+    principal = Principal(user_id=staff.pk, name="sam")
+    published: list[dict] = []
+    monkeypatch.setattr(live, "publish", lambda m: published.append(m) if m else None)
+    original = db.PostgresBackend._apply_group
+    entered = asyncio.Event()
+
+    async def slow(self, group):
+        entered.set()
+        await asyncio.sleep(0.2)  # the callers are cancelled meanwhile
+        return await original(self, group)
+
+    monkeypatch.setattr(db.PostgresBackend, "_apply_group", slow)
+
+    async def main():
+        callers = [
+            asyncio.ensure_future(
+                db.scan_and_publish(p.check_in_code, "desk", principal, None, NOW)
+            )
+            for p in people
+        ]
+        await entered.wait()
+        for caller in callers:
+            caller.cancel()
+        results = await asyncio.gather(*callers, return_exceptions=True)
+        await db.drain()
+        await live.drain()
+        await db.close()
+        return results
+
+    results = asyncio.run(main())
+    assert all(isinstance(r, asyncio.CancelledError) for r in results)
+    for person in people:
+        person.refresh_from_db()
+        assert person.status == "checked_in"
+    assert StatusChange.objects.filter(event=event, source="scan").count() == 12
+    assert sorted(m["registrant"]["id"] for m in published) == sorted(p.pk for p in people)
+    assert history_violations([event.pk]) == []
