@@ -8,16 +8,37 @@ The life of a job (docs/decisions/0006-import-jobs.md):
    `import_job_run`. It claims the job with one conditional UPDATE, so two
    deliveries of the same task cannot both run it, unless the first one's
    heartbeat is older than IMPORT_STALE_SECONDS (its worker died).
-3. Checking: the file is streamed row by row; each row is validated, its
-   problems stored, the valid rows written to a temporary spill file.
-   Progress and a heartbeat are written every PROGRESS_EVERY rows, each in
-   its own short autocommit statement, so pages see them at once.
-4. Importing: one transaction locks the event, checks capacity for the
-   whole batch, bulk-inserts the registrants and their creation history
+3. Checking and importing. One transaction locks the event, checks
+   capacity, inserts the registrants and their creation history
    (registrants.services.registrants_import_batch) and marks the job done.
-   A worker killed here leaves nothing: the transaction never committed.
-   A redelivery of a job that did commit finds its history rows by the
-   job's marker and writes nothing.
+   A worker killed inside it leaves nothing: the transaction never
+   committed. A redelivery of a job that did commit finds its history rows
+   by the job's marker and writes nothing. How the rows reach it:
+
+   - PostgreSQL (`_run_streamed`): in one pass. A producer thread
+     (`_Stream`) reads and checks the file and hands the valid rows, in
+     chunks, to this thread, which COPYs them inside the import
+     transaction: the server inserts chunk k (and checks its foreign keys,
+     SET CONSTRAINTS ALL IMMEDIATE) while Python checks chunk k+1. The
+     producer writes progress, the heartbeat and the row problems through
+     its own connection: Django gives every thread its own connection to
+     the `default` database, in autocommit, so each write is visible to the
+     pages at once and survives a rollback of the import (all or nothing)
+     with the same ORM code as the check pass, and without a second
+     DATABASES entry (which migrations, routers and the test runner would
+     all have to know about) or hand-written SQL on a raw psycopg
+     connection. It never waits on the import transaction's locks: its
+     writes touch the job row and the report only, which the import
+     transaction touches only after the producer has finished.
+   - SQLite (the embedded default) and a caller already inside a
+     transaction: in two passes on one connection (`_check` then
+     `_import`). SQLite has one writer, so a second connection would wait
+     for the import to commit; inside a caller's transaction the job row is
+     not committed yet, so another connection could not even see it. The
+     check streams the file, stores the problems and spills the valid rows
+     to a temporary file, with progress and a heartbeat every
+     PROGRESS_EVERY rows in their own short statements; then the import
+     transaction reads the spill.
 """
 
 from __future__ import annotations
@@ -26,14 +47,16 @@ import csv
 import datetime
 import hashlib
 import logging
+import queue
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -51,6 +74,8 @@ logger = logging.getLogger(__name__)
 MAX_ROWS = 100_000
 MAX_ATTEMPTS = 3
 PROGRESS_EVERY = 2000
+CHUNK_ROWS = 2000  # valid rows per chunk handed to the import (PostgreSQL)
+QUEUED_CHUNKS = 8  # chunks the producer may be ahead of the import (a few MB)
 ERROR_MESSAGE_MAX = ImportRowError._meta.get_field("message").max_length or 500
 
 State, Mode, Stage = ImportJob.State, ImportJob.Mode, ImportJob.Stage
@@ -302,9 +327,9 @@ class _Spill:
         self.file.close()
 
 
-def _check(job: ImportJob, spill: _Spill) -> tuple[int, int]:
-    """Stream the file, validate every row, store the problems, spill the
-    valid rows. Returns (rows, invalid rows)."""
+def _open(job: ImportJob) -> tuple[Any, int | None]:
+    """The job's file, opened, and its number of rows if known (a file
+    error when it has too many)."""
     table = open_table(job.file_path)
     total = _estimate_total(table)
     if total is not None and total > MAX_ROWS:
@@ -312,22 +337,37 @@ def _check(job: ImportJob, spill: _Spill) -> tuple[int, int]:
             f"The file has {total:,} rows; at most {MAX_ROWS:,} can be imported at once. "
             "Split it into several files."
         )
+    return table, total
+
+
+def _too_many_rows() -> ImportFileError:
+    return ImportFileError(
+        f"The file has more than {MAX_ROWS:,} rows; split it into several files."
+    )
+
+
+def _row_errors(job: ImportJob, number: int, problems: list[tuple[str, str]]):
+    return (
+        ImportRowError(job_id=job.pk, row=number, column=column, message=message)
+        for column, message in problems
+    )
+
+
+def _check(job: ImportJob, spill: _Spill) -> tuple[int, int]:
+    """Stream the file, validate every row, store the problems, spill the
+    valid rows. Returns (rows, invalid rows)."""
+    table, total = _open(job)
     _progress(job, total=total)
     processed = invalid = 0
     pending: list[ImportRowError] = []
     for raw in table.rows():
         processed += 1
         if processed > MAX_ROWS:
-            raise ImportFileError(
-                f"The file has more than {MAX_ROWS:,} rows; split it into several files."
-            )
+            raise _too_many_rows()
         row, problems = validate_row(raw)
         if row is None:
             invalid += 1
-            pending.extend(
-                ImportRowError(job_id=job.pk, row=raw.number, column=column, message=message)
-                for column, message in problems
-            )
+            pending.extend(_row_errors(job, raw.number, problems))
         else:
             spill.add(row)
         if processed % PROGRESS_EVERY == 0:
@@ -340,22 +380,18 @@ def _check(job: ImportJob, spill: _Spill) -> tuple[int, int]:
 
 
 def _run(job: ImportJob) -> None:
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        _run_streamed(job)
+        return
     spill = _Spill()
     try:
         total, invalid = _check(job, spill)
         all_or_nothing = job.mode == Mode.ALL_OR_NOTHING
         if invalid and all_or_nothing:
-            _finish_failed(
-                job,
-                f"{_rows(invalid)} of {total:,} {'has' if invalid == 1 else 'have'} errors, "
-                "so nothing was imported "
-                "(all or nothing). Fix them and upload again, or import the valid rows only.",
-                total=total,
-                failed=invalid,
-            )
+            _fail_invalid(job, total=total, invalid=invalid)
             return
         if not spill.count:
-            _finish_failed(job, "No row could be imported.", total=total, failed=invalid)
+            _fail_no_rows(job, total=total, invalid=invalid)
             return
         _progress(job, stage=Stage.IMPORTING)
         _import(job, spill, total=total, invalid=invalid, all_or_nothing=all_or_nothing)
@@ -376,37 +412,270 @@ def _import(
                 marker=job.marker,
                 all_or_nothing=all_or_nothing,
             )
-            refused = result.over_capacity
-            if refused:
-                _store_capacity_errors(job, refused)
-            if result.already_imported:
-                message = (
-                    f"{result.created:,} registrants were imported by an earlier attempt "
-                    "of this job; nothing was added now."
-                )
-            else:
-                message = f"{result.created:,} registrants imported."
-            if invalid or refused:
-                message += f" {_rows(invalid + len(refused))} not imported; see the report."
-            _finish(
-                job,
-                State.DONE,
-                message,
-                total=total,
-                created=result.created,
-                failed=invalid + len(refused),
-            )
+            _finish_imported(job, result, total=total, invalid=invalid)
     except ApplicationError as exc:
         if exc.code != "event_full":
             raise
         free = exc.details.get("seats_free", 0)
-        _store_capacity_errors(job, [r.row for r in spill.rows(skip=free)])
-        _finish_failed(
-            job,
-            f"{exc.message} The file has {spill.count:,} valid rows (all or nothing).",
-            total=total,
-            failed=invalid + spill.count - free,
+        refused = [r.row for r in spill.rows(skip=free)]
+        _fail_capacity(job, exc, refused, valid=spill.count, total=total, invalid=invalid)
+
+
+def _finish_imported(
+    job: ImportJob,
+    result: registrant_services.ImportBatchResult,
+    *,
+    total: int,
+    invalid: int,
+) -> None:
+    """Inside the import transaction: the capacity refusals, and done."""
+    refused = result.over_capacity
+    if refused:
+        _store_capacity_errors(job, refused)
+    if result.already_imported:
+        message = (
+            f"{result.created:,} registrants were imported by an earlier attempt "
+            "of this job; nothing was added now."
         )
+    else:
+        message = f"{result.created:,} registrants imported."
+    if invalid or refused:
+        message += f" {_rows(invalid + len(refused))} not imported; see the report."
+    _finish(
+        job,
+        State.DONE,
+        message,
+        total=total,
+        created=result.created,
+        failed=invalid + len(refused),
+    )
+
+
+def _fail_invalid(job: ImportJob, *, total: int, invalid: int) -> None:
+    _finish_failed(
+        job,
+        f"{_rows(invalid)} of {total:,} {'has' if invalid == 1 else 'have'} errors, "
+        "so nothing was imported "
+        "(all or nothing). Fix them and upload again, or import the valid rows only.",
+        total=total,
+        failed=invalid,
+    )
+
+
+def _fail_no_rows(job: ImportJob, *, total: int, invalid: int) -> None:
+    _finish_failed(job, "No row could be imported.", total=total, failed=invalid)
+
+
+def _fail_capacity(
+    job: ImportJob,
+    exc: ApplicationError,
+    refused: list[int],
+    *,
+    valid: int,
+    total: int,
+    invalid: int,
+) -> None:
+    """All or nothing, more valid rows than free seats (after the rollback)."""
+    _store_capacity_errors(job, refused)
+    _finish_failed(
+        job,
+        f"{exc.message} The file has {valid:,} valid rows (all or nothing).",
+        total=total,
+        failed=invalid + len(refused),
+    )
+
+
+# --- Running in one pass (PostgreSQL) --------------------------------------------------------
+
+
+class _Rollback(Exception):
+    """Leaves the import transaction without keeping anything."""
+
+
+_END, _REJECTED = object(), object()
+
+
+class _Stream:
+    """The check, in a thread of its own, feeding the import its valid rows.
+
+    `rows()` (in the import's thread) yields the valid rows as the producer
+    hands them over in chunks of CHUNK_ROWS; at most QUEUED_CHUNKS wait, so
+    memory stays flat and the progress the producer writes stays close to
+    what the import has received. In all-or-nothing mode the first invalid
+    row ends `rows()` (nothing will be kept), but the producer goes on to
+    the end of the file for the report. Its problems, progress and
+    heartbeat go through the producer thread's own connection (see the
+    module docstring).
+
+    Both threads need the GIL, and the import's needs it most: while it
+    waits for it, the server may be waiting for rows. Each time the
+    importing thread gives the GIL up for a moment (a query, a flush of COPY
+    data) while the producer runs, it can wait up to a switch interval
+    (5 ms) to get it back. So the producer, once the queue is full, waits
+    until half of it has gone: it then works in bursts that fall mostly
+    while the import waits for the server, instead of at the start of each
+    chunk the import takes, which is when the import is busy itself.
+    """
+
+    def __init__(self, job: ImportJob, table: Any, *, all_or_nothing: bool) -> None:
+        self.job, self.table, self.all_or_nothing = job, table, all_or_nothing
+        self.queue: queue.Queue[Any] = queue.Queue(maxsize=QUEUED_CHUNKS)
+        self.stop = threading.Event()
+        self.processed = self.invalid = self.valid = 0
+        self.error: BaseException | None = None
+        self.ended = False
+        self.thread = threading.Thread(
+            target=self._produce, name=f"import-{job.pk}-check", daemon=True
+        )
+
+    def start(self) -> _Stream:
+        self.thread.start()
+        return self
+
+    # The import's side.
+
+    def rows(self) -> Iterator[ImportedRegistrant]:
+        while not self.ended:
+            item = self.queue.get()
+            if item is _REJECTED:
+                return
+            if item is _END:
+                self.ended = True
+                if self.error is not None:
+                    raise self.error
+                return
+            yield from item
+
+    def finish(self) -> None:
+        """Wait for the producer to reach the end of the file (the rows it
+        still hands over are dropped); raise what stopped it, if anything."""
+        while not self.ended:
+            if self.queue.get() is _END:
+                self.ended = True
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def close(self) -> None:
+        """Stop the producer (if still running) and wait for it."""
+        self.stop.set()
+        while self.thread.is_alive():
+            try:
+                self.queue.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        self.thread.join()
+
+    # The producer's side.
+
+    def _produce(self) -> None:
+        try:
+            self._check()
+        except BaseException as exc:  # handed to the import's thread
+            self.error = exc
+        finally:
+            connections.close_all()  # this thread's connection only
+            self.queue.put(_END)
+
+    def _hand_over(self, chunk: list[ImportedRegistrant]) -> None:
+        """Queue a chunk; when the queue is full, wait until the import has
+        taken half of it (see the class docstring)."""
+        waiting = self.queue
+        with waiting.not_full:
+            if len(waiting.queue) >= waiting.maxsize:
+                while len(waiting.queue) > waiting.maxsize // 2 and not self.stop.is_set():
+                    waiting.not_full.wait(0.1)
+        waiting.put(chunk)
+
+    def _check(self) -> None:
+        job, all_or_nothing, stop = self.job, self.all_or_nothing, self.stop
+        processed = invalid = valid = 0
+        rejected = False
+        chunk: list[ImportedRegistrant] = []
+        pending: list[ImportRowError] = []
+        for raw in self.table.rows():
+            processed += 1
+            if processed > MAX_ROWS:
+                raise _too_many_rows()
+            row, problems = validate_row(raw)
+            if row is None:
+                invalid += 1
+                pending.extend(_row_errors(job, raw.number, problems))
+                if all_or_nothing and not rejected:
+                    rejected, chunk = True, []
+                    self.queue.put(_REJECTED)
+            else:
+                valid += 1
+                if not rejected:
+                    chunk.append(row)
+            if processed % PROGRESS_EVERY == 0:
+                if stop.is_set():
+                    return
+                # Before the chunk goes: what the import has received has
+                # been reported.
+                ImportRowError.objects.bulk_create(pending)
+                pending = []
+                _progress(job, processed=processed, failed=invalid)
+            if len(chunk) >= CHUNK_ROWS:
+                self._hand_over(chunk)
+                chunk = []
+        if chunk:
+            self._hand_over(chunk)
+        ImportRowError.objects.bulk_create(pending)
+        _progress(job, processed=processed, total=processed, failed=invalid)
+        self.processed, self.invalid, self.valid = processed, invalid, valid
+
+
+def _run_streamed(job: ImportJob) -> None:
+    table, total = _open(job)
+    _progress(job, total=total, stage=Stage.IMPORTING)
+    all_or_nothing = job.mode == Mode.ALL_OR_NOTHING
+    stream = _Stream(job, table, all_or_nothing=all_or_nothing).start()
+    try:
+        _import_streamed(job, stream, all_or_nothing=all_or_nothing)
+    finally:
+        stream.close()
+
+
+def _import_streamed(job: ImportJob, stream: _Stream, *, all_or_nothing: bool) -> None:
+    try:
+        with transaction.atomic():
+            result = registrant_services.registrants_import_batch(
+                event_id=job.event_id,
+                rows=stream.rows(),
+                expected=None,
+                actor=job.actor,
+                marker=job.marker,
+                all_or_nothing=all_or_nothing,
+                chunk_size=CHUNK_ROWS,
+                check_each_chunk=True,
+            )
+            stream.finish()
+            if (stream.invalid and all_or_nothing) or not stream.valid:
+                raise _Rollback
+            _finish_imported(job, result, total=stream.processed, invalid=stream.invalid)
+            return
+    except _Rollback:
+        pass
+    except ApplicationError as exc:
+        if exc.code != "event_full":
+            raise
+        stream.finish()
+        if not stream.invalid:
+            _fail_capacity(
+                job,
+                exc,
+                exc.details["over_capacity"],
+                valid=stream.valid,
+                total=stream.processed,
+                invalid=0,
+            )
+            return
+    # Nothing was kept; the producer has finished the report.
+    if stream.invalid and all_or_nothing:
+        _fail_invalid(job, total=stream.processed, invalid=stream.invalid)
+    else:
+        _fail_no_rows(job, total=stream.processed, invalid=stream.invalid)
 
 
 def _rows(n: int) -> str:
