@@ -7,11 +7,11 @@ Run through bench/scan_throughput.py:
 
 --paths: one fresh database, two servers with production settings
 (gunicorn sync workers serving config.wsgi for /api/; `uvicorn
-gateway.main:app` with uvicorn workers for /gateway/), --workers each, both
-on PostgreSQL and Redis. The paths take turns in --rounds rounds, each
-driving --clients clients (one thread and token each) for --seconds/rounds
-seconds with codes nobody scanned yet; every counted scan is a real desk
-check-in. Prints scans/s, p50 and p99 per path, the ratio, and the CPU share
+gateway.main:app` for /gateway/), --workers gunicorn workers and
+--gateway-workers uvicorn workers, both on PostgreSQL and Redis. The paths
+take turns in --rounds rounds, each driving --clients clients (one thread
+and token each) for --seconds/rounds seconds with codes nobody scanned yet;
+every counted scan is a real desk check-in. Prints scans/s, p50 and p99 per path, the ratio, and the CPU share
 of other processes (the machine is shared); then checks invariant I1 and
 one history row per successful scan, in SQL.
 
@@ -185,7 +185,7 @@ def start_servers(args, paths, env, log, servers: list) -> dict[str, str]:
         port = st.free_port()
         gateway = path.startswith("/gateway/")
         start = start_gateway if gateway else st.start_server
-        servers.append(start(args.workers, port, env, log))
+        servers.append(start(args.gateway_workers if gateway else args.workers, port, env, log))
         bases[path] = f"http://127.0.0.1:{port}"
         probe = "/gateway/openapi.json" if gateway else "/api/v1/events/"
         st.wait_until_answering(bases[path], probe, servers[-1])
@@ -232,7 +232,8 @@ def main(args) -> int:
 def report(args, paths: list[str], figures: dict, db_url: str, how: str) -> int:
     """Print the figures per path, their ratio and the invariants; the exit status."""
     print(
-        f"\nscan paths, alternating, {how}, {args.rounds} rounds, {args.workers} workers per server"
+        f"\nscan paths, alternating, {how}, {args.rounds} rounds, "
+        f"{args.workers} gunicorn workers (DRF), {args.gateway_workers} uvicorn (gateway)"
     )
     for path in paths:
         f = figures[path]
@@ -258,7 +259,13 @@ def report(args, paths: list[str], figures: dict, db_url: str, how: str) -> int:
         if not problems
         else "invariants: VIOLATED\n  " + "\n  ".join(problems[:10])
     )
-    print("RESULT " + json.dumps({"how": how, "figures": figures, "invariants_ok": not problems}))
+    workers = {"gunicorn": args.workers, "uvicorn": args.gateway_workers}
+    print(
+        "RESULT "
+        + json.dumps(
+            {"how": how, "workers": workers, "figures": figures, "invariants_ok": not problems}
+        )
+    )
     return 1 if problems else (2 if any(figures[p]["errors"] for p in paths) else 0)
 
 

@@ -88,6 +88,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--clients", type=int, default=16, help="concurrent clients (threads)")
     p.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     p.add_argument(
+        "--gateway-workers",
+        type=int,
+        default=1,
+        help="uvicorn workers for gateway paths (--paths, --batch): one event loop "
+        "per core that PostgreSQL does not need; on two shared cores, 1 "
+        "(docs/benchmarks.md)",
+    )
+    p.add_argument(
         "--database-url",
         default=DEFAULT_SERVER_URL,
         help="PostgreSQL server to create the throwaway database on (its path is ignored)",
