@@ -18,18 +18,21 @@ The life of a job (docs/decisions/0006-import-jobs.md):
    - PostgreSQL (`_run_streamed`): in one pass. A producer thread
      (`_Stream`) reads and checks the file and hands the valid rows, in
      chunks, to this thread, which COPYs them inside the import
-     transaction: the server inserts chunk k (and checks its foreign keys,
-     SET CONSTRAINTS ALL IMMEDIATE) while Python checks chunk k+1. The
-     producer writes progress, the heartbeat and the row problems through
-     its own connection: Django gives every thread its own connection to
-     the `default` database, in autocommit, so each write is visible to the
-     pages at once and survives a rollback of the import (all or nothing)
-     with the same ORM code as the check pass, and without a second
-     DATABASES entry (which migrations, routers and the test runner would
-     all have to know about) or hand-written SQL on a raw psycopg
-     connection. It never waits on the import transaction's locks: its
-     writes touch the job row and the report only, which the import
-     transaction touches only after the producer has finished.
+     transaction: the server inserts chunk k while Python checks chunk
+     k+1. The producer writes progress, the heartbeat and the row problems
+     through its own connection: Django gives every thread its own
+     connection to the `default` database, in autocommit, so each write is
+     visible to the pages at once and survives a rollback of the import
+     (all or nothing) with the same ORM code as the check pass, and
+     without a second DATABASES entry (which migrations, routers and the
+     test runner would all have to know about) or hand-written SQL on a raw
+     psycopg connection. It never waits on the import transaction's locks:
+     its writes touch the job row (no key column, so no foreign-key check)
+     and the report (whose foreign key is to the job, not to the locked
+     event), and the import transaction touches those only after the
+     producer has finished. In all-or-nothing mode the first invalid row
+     rolls the import back at once; the producer checks the rest of the
+     file for the report without the event locked.
    - SQLite (the embedded default) and a caller already inside a
      transaction: in two passes on one connection (`_check` then
      `_import`). SQLite has one writer, so a second connection would wait
@@ -74,8 +77,12 @@ logger = logging.getLogger(__name__)
 MAX_ROWS = 100_000
 MAX_ATTEMPTS = 3
 PROGRESS_EVERY = 2000
-CHUNK_ROWS = 2000  # valid rows per chunk handed to the import (PostgreSQL)
-QUEUED_CHUNKS = 8  # chunks the producer may be ahead of the import (a few MB)
+# Valid rows per chunk handed to the import (PostgreSQL): one chunk, one
+# nextval query and two COPY statements. Between statements the server
+# waits for Python; with 10,000 rows it was busy 83-86% of the streaming
+# against 78-81% with 2,000 (docs/benchmarks.md), for about 10 MB more.
+CHUNK_ROWS = 10_000
+QUEUED_CHUNKS = 3  # chunks the producer may be ahead of the import
 ERROR_MESSAGE_MAX = ImportRowError._meta.get_field("message").max_length or 500
 
 State, Mode, Stage = ImportJob.State, ImportJob.Mode, ImportJob.Stage
@@ -291,12 +298,14 @@ def _estimate_total(table: Any) -> int | None:
     if table.kind == "csv":
         with open(table.path, encoding=table.encoding, errors=table.decode_errors, newline="") as f:
             try:
+                # "".join(...).strip(): blank rows, as Table.rows() skips
+                # them, at half the cost of any(c.strip() for c in record).
                 return max(
                     0,
                     sum(
                         1
                         for record in csv.reader(f, delimiter=table.delimiter)
-                        if any(c.strip() for c in record)
+                        if "".join(record).strip()
                     )
                     - 1,
                 )
@@ -524,6 +533,7 @@ class _Stream:
         self.processed = self.invalid = self.valid = 0
         self.error: BaseException | None = None
         self.ended = False
+        self.rejected = False  # all or nothing: an invalid row ended rows()
         self.thread = threading.Thread(
             target=self._produce, name=f"import-{job.pk}-check", daemon=True
         )
@@ -538,6 +548,7 @@ class _Stream:
         while not self.ended:
             item = self.queue.get()
             if item is _REJECTED:
+                self.rejected = True
                 return
             if item is _END:
                 self.ended = True
@@ -648,8 +659,9 @@ def _import_streamed(job: ImportJob, stream: _Stream, *, all_or_nothing: bool) -
                 marker=job.marker,
                 all_or_nothing=all_or_nothing,
                 chunk_size=CHUNK_ROWS,
-                check_each_chunk=True,
             )
+            if stream.rejected:
+                raise _Rollback  # now: the rest of the file is checked without the lock
             stream.finish()
             if (stream.invalid and all_or_nothing) or not stream.valid:
                 raise _Rollback
@@ -671,7 +683,8 @@ def _import_streamed(job: ImportJob, stream: _Stream, *, all_or_nothing: bool) -
                 invalid=0,
             )
             return
-    # Nothing was kept; the producer has finished the report.
+    # Nothing was kept; wait for the producer to finish the report.
+    stream.finish()
     if stream.invalid and all_or_nothing:
         _fail_invalid(job, total=stream.processed, invalid=stream.invalid)
     else:

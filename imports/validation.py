@@ -29,6 +29,8 @@ GUEST_TYPES: dict[str, str] = {
     **{str(label).casefold(): value for value, label in GuestType.choices},
 }
 
+DEFAULT_GUEST_TYPE = str(GuestType.ATTENDEE.value)  # read once, not per row
+
 Problem = tuple[str, str]  # (column, message)
 
 
@@ -67,10 +69,10 @@ def validate_row(raw: RawRow) -> tuple[ImportedRegistrant | None, list[Problem]]
     """The row ready to insert, or None and its problems."""
     problems: list[Problem] = []
     values = raw.values
-    for column, value in values.items():
-        if "\x00" in value:
-            problems.append((column, "Contains a NUL character; remove it."))
-    if problems:
+    if "\x00" in "".join(values.values()):
+        for column, value in values.items():
+            if "\x00" in value:
+                problems.append((column, "Contains a NUL character; remove it."))
         return None, problems
 
     name = " ".join(values.get("name", "").split())
@@ -91,7 +93,7 @@ def validate_row(raw: RawRow) -> tuple[ImportedRegistrant | None, list[Problem]]
             problems.append(("email", f'"{_shown(email)}" is not a valid email address.'))
 
     typed = values.get("guest_type", "").strip()
-    guest_type = GUEST_TYPES.get(typed.casefold()) if typed else GuestType.ATTENDEE.value
+    guest_type = GUEST_TYPES.get(typed.casefold()) if typed else DEFAULT_GUEST_TYPE
     if guest_type is None:
         problems.append(
             (
@@ -106,6 +108,4 @@ def validate_row(raw: RawRow) -> tuple[ImportedRegistrant | None, list[Problem]]
 
     if problems:
         return None, problems
-    return ImportedRegistrant(
-        row=raw.number, name=name, email=email, guest_type=str(guest_type), company=company
-    ), []
+    return ImportedRegistrant(raw.number, name, email, guest_type, company), []

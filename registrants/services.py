@@ -16,7 +16,7 @@ import contextlib
 import datetime
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -702,9 +702,11 @@ def registrants_bulk_change_status(
 # --- Imports -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ImportedRegistrant:
-    """One row of an import, already checked by the importer (imports.validation)."""
+class ImportedRegistrant(NamedTuple):
+    """One row of an import, already checked by the importer (imports.validation).
+
+    A named tuple: an import makes 100,000 of them, and a frozen
+    dataclass's __init__ costs several times a tuple's."""
 
     row: int  # the spreadsheet row number, for the report
     name: str
@@ -731,7 +733,6 @@ def registrants_import_batch(
     marker: str,
     all_or_nothing: bool,
     chunk_size: int = 2000,
-    check_each_chunk: bool = False,
 ) -> ImportBatchResult:
     """Create many registrants of one event, each with its creation history
     row (source import, `actor`, note `marker`), in one transaction.
@@ -756,10 +757,11 @@ def registrants_import_batch(
     refused row numbers in details["over_capacity"]: raising rolls back what
     was written (this function's atomic block).
 
-    `check_each_chunk` (PostgreSQL): check the foreign keys as each chunk
-    goes in (SET CONSTRAINTS ALL IMMEDIATE, until the end of the caller's
-    transaction) instead of all at commit: the same work for the server,
-    done while a streaming caller is still producing the next rows.
+    The foreign keys stay deferred to the commit: checking them at the end
+    of each chunk's COPY instead (SET CONSTRAINTS ALL IMMEDIATE) would let
+    them run while a streaming caller still reads the file, but cost the
+    server about 1 s more CPU per 100,000 rows and was slower overall
+    (docs/benchmarks.md).
     Raises not_found (no such event), event_full.
     """
     with transaction.atomic():
@@ -773,11 +775,7 @@ def registrants_import_batch(
         free = max(0, event.capacity - taken)
         if all_or_nothing and expected is not None and expected > free:
             raise _import_event_full(event, taken, expected)
-        postgres = connection.vendor == "postgresql"
-        if check_each_chunk and postgres:
-            with connection.cursor() as cursor:
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        insert = _insert_imported_sql if postgres else _insert_imported
+        insert = _insert_imported_sql if connection.vendor == "postgresql" else _insert_imported
         result = ImportBatchResult(created=0)
         company_ids: dict[str, int] = {}
         who, now = _actor_or_none(actor), timezone.now()

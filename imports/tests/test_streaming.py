@@ -38,6 +38,16 @@ CAPACITY = "Capacity exceeded: no seat was left for this row."
 
 
 @pytest.fixture(autouse=True)
+def small_chunks(monkeypatch):
+    """2,000 rows a chunk instead of 10,000, so that a few thousand rows
+    make several chunks (test_a_committed_job_takes_the_streaming_path
+    keeps the real size). Returns the real size."""
+    real = services.CHUNK_ROWS
+    monkeypatch.setattr(services, "CHUNK_ROWS", 2000)
+    return real
+
+
+@pytest.fixture(autouse=True)
 def uploads_only_queue(monkeypatch):
     """With committed data the upload's on_commit fires, and the inline
     runner would run the job inside import_job_create. The tests run it
@@ -101,12 +111,13 @@ def no_producer_left():
     return not [t for t in threading.enumerate() if t.name.endswith("-check")]
 
 
-def test_a_committed_job_takes_the_streaming_path(olga, streamed):
-    event = EventFactory(capacity=10_000)
-    job = run(event, csv_bytes(people(4500)), olga)
+def test_a_committed_job_takes_the_streaming_path(olga, streamed, monkeypatch, small_chunks):
+    monkeypatch.setattr(services, "CHUNK_ROWS", small_chunks)
+    event = EventFactory(capacity=30_000)
+    job = run(event, csv_bytes(people(21_000)), olga)
     assert streamed == [job.pk]
-    assert (job.state, job.created, job.total, job.processed) == ("done", 4500, 4500, 4500)
-    assert StatusChange.objects.filter(event=event, note=job.marker).count() == 4500
+    assert (job.state, job.created, job.total, job.processed) == ("done", 21_000, 21_000, 21_000)
+    assert StatusChange.objects.filter(event=event, note=job.marker).count() == 21_000
     assert no_producer_left()
     assert_invariants([event.pk])
 
@@ -281,3 +292,53 @@ def test_more_rows_than_the_limit_found_while_importing_keeps_nothing(olga, stre
     assert "more than 4,500 rows" in job.message
     assert not Registrant.objects.filter(event=event).exists()
     assert not ImportRowError.objects.filter(job=job).exclude(row=None).exists()
+
+
+def test_all_or_nothing_lets_go_of_the_event_once_a_row_is_invalid(olga, streamed, monkeypatch):
+    """The rest of the file is checked after the rollback: registrations for
+    the event need not wait for the report."""
+    from django.db import DatabaseError, transaction
+
+    from registrants.models import Event
+
+    event = EventFactory(capacity=20_000)
+    rows = [*people(3000), ("", "x@example.com", "", ""), *people(3000, start=3000)]
+    job = create(event, csv_bytes(rows), olga)
+    real, reached, release = services.validate_row, threading.Event(), threading.Event()
+
+    def hold_after_row_5000(raw):
+        if raw.number == 5000:
+            reached.set()
+            release.wait(60)
+        return real(raw)
+
+    monkeypatch.setattr(services, "validate_row", hold_after_row_5000)
+    worker = threading.Thread(target=lambda: _run_and_close(job.pk))
+    worker.start()
+    try:
+        assert reached.wait(60)
+        free = False
+        for _ in range(600):  # the importing thread rolls back on its own
+            try:
+                with transaction.atomic():
+                    Event.objects.select_for_update(nowait=True).get(pk=event.pk)
+                free = True
+                break
+            except DatabaseError:
+                threading.Event().wait(0.05)
+        assert free, "the event is still locked while the file is being checked"
+        assert ImportJob.objects.get(pk=job.pk).state == "running"
+    finally:
+        release.set()
+        worker.join(120)
+    job.refresh_from_db()
+    assert (job.state, job.created, job.failed, job.total) == ("failed", 0, 1, 6001)
+    assert report(job) == [(3002, "name", "Name is missing.")]
+    assert not Registrant.objects.filter(event=event).exists()
+
+
+def _run_and_close(job_id):
+    try:
+        services.import_job_run(job_id=job_id)
+    finally:
+        connections.close_all()
