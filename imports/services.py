@@ -82,6 +82,7 @@ PROGRESS_EVERY = 2000
 # waits for Python; with 10,000 rows it was busy 83-86% of the streaming
 # against 78-81% with 2,000 (docs/benchmarks.md), for about 10 MB more.
 CHUNK_ROWS = 10_000
+FIRST_CHUNK_ROWS = 2000  # the server starts sooner
 QUEUED_CHUNKS = 3  # chunks the producer may be ahead of the import
 ERROR_MESSAGE_MAX = ImportRowError._meta.get_field("message").max_length or 500
 
@@ -507,11 +508,12 @@ _END, _REJECTED = object(), object()
 class _Stream:
     """The check, in a thread of its own, feeding the import its valid rows.
 
-    `rows()` (in the import's thread) yields the valid rows as the producer
-    hands them over in chunks of CHUNK_ROWS; at most QUEUED_CHUNKS wait, so
-    memory stays flat and the progress the producer writes stays close to
-    what the import has received. In all-or-nothing mode the first invalid
-    row ends `rows()` (nothing will be kept), but the producer goes on to
+    `chunks()` (in the import's thread) yields the valid rows in the chunks
+    the producer hands over: FIRST_CHUNK_ROWS, so that the server starts
+    early, then CHUNK_ROWS; at most QUEUED_CHUNKS wait, so memory stays
+    flat and the progress the producer writes stays close to what the
+    import has received. In all-or-nothing mode the first invalid
+    row ends `chunks()` (nothing will be kept), but the producer goes on to
     the end of the file for the report. Its problems, progress and
     heartbeat go through the producer thread's own connection (see the
     module docstring).
@@ -533,7 +535,7 @@ class _Stream:
         self.processed = self.invalid = self.valid = 0
         self.error: BaseException | None = None
         self.ended = False
-        self.rejected = False  # all or nothing: an invalid row ended rows()
+        self.rejected = False  # all or nothing: an invalid row ended chunks()
         self.thread = threading.Thread(
             target=self._produce, name=f"import-{job.pk}-check", daemon=True
         )
@@ -544,7 +546,7 @@ class _Stream:
 
     # The import's side.
 
-    def rows(self) -> Iterator[ImportedRegistrant]:
+    def chunks(self) -> Iterator[list[ImportedRegistrant]]:
         while not self.ended:
             item = self.queue.get()
             if item is _REJECTED:
@@ -555,7 +557,7 @@ class _Stream:
                 if self.error is not None:
                     raise self.error
                 return
-            yield from item
+            yield item
 
     def finish(self) -> None:
         """Wait for the producer to reach the end of the file (the rows it
@@ -604,6 +606,7 @@ class _Stream:
         rejected = False
         chunk: list[ImportedRegistrant] = []
         pending: list[ImportRowError] = []
+        size = min(FIRST_CHUNK_ROWS, CHUNK_ROWS)
         for raw in self.table.rows():
             processed += 1
             if processed > MAX_ROWS:
@@ -627,9 +630,9 @@ class _Stream:
                 ImportRowError.objects.bulk_create(pending)
                 pending = []
                 _progress(job, processed=processed, failed=invalid)
-            if len(chunk) >= CHUNK_ROWS:
+            if len(chunk) >= size:
                 self._hand_over(chunk)
-                chunk = []
+                chunk, size = [], CHUNK_ROWS
         if chunk:
             self._hand_over(chunk)
         ImportRowError.objects.bulk_create(pending)
@@ -653,12 +656,11 @@ def _import_streamed(job: ImportJob, stream: _Stream, *, all_or_nothing: bool) -
         with transaction.atomic():
             result = registrant_services.registrants_import_batch(
                 event_id=job.event_id,
-                rows=stream.rows(),
+                chunks=stream.chunks(),
                 expected=None,
                 actor=job.actor,
                 marker=job.marker,
                 all_or_nothing=all_or_nothing,
-                chunk_size=CHUNK_ROWS,
             )
             if stream.rejected:
                 raise _Rollback  # now: the rest of the file is checked without the lock

@@ -727,7 +727,8 @@ class ImportBatchResult:
 def registrants_import_batch(
     *,
     event_id: int,
-    rows: Iterable[ImportedRegistrant],
+    rows: Iterable[ImportedRegistrant] = (),
+    chunks: Iterable[list[ImportedRegistrant]] | None = None,
     expected: int | None,
     actor: Actor,
     marker: str,
@@ -749,6 +750,9 @@ def registrants_import_batch(
     Capacity: with `all_or_nothing`, `expected` rows that do not all fit
     raise event_full (409) before anything is written. Otherwise rows beyond
     the free seats are skipped and listed in over_capacity.
+
+    `chunks`, instead of `rows`: the rows already in chunks, each inserted
+    as it comes (a streaming caller can start with a small one).
 
     `expected=None` means the rows are streamed and their number is not
     known yet (the importer checks the file while this writes it). With
@@ -779,7 +783,7 @@ def registrants_import_batch(
         result = ImportBatchResult(created=0)
         company_ids: dict[str, int] = {}
         who, now = _actor_or_none(actor), timezone.now()
-        for chunk in _chunks(rows, chunk_size):
+        for chunk in _chunks(rows, chunk_size) if chunks is None else chunks:
             fitting = chunk[: max(0, free - result.created)]
             result.over_capacity.extend(r.row for r in chunk[len(fitting) :])
             if not fitting:
