@@ -136,32 +136,12 @@ FROM upd u LEFT JOIN {C} c ON c.id = u.company_id
 """
 
 
-def _literal(status: str) -> str:
-    # Statuses are lifecycle's own identifiers, never input; refuse anything
-    # that would need quoting rather than quote it.
-    if not status.replace("_", "").isalpha() or not status.isascii():
-        raise ValueError(f"not a status identifier: {status!r}")
-    return f"'{status}'"
-
-
 @lru_cache(maxsize=8)
 def pg_scan_sql(mode: str) -> str:
     """PG_SCAN_TEMPLATE for `mode`, its plan (lifecycle.scan_from_statuses
     via scan.sql_plan) written in as literals."""
-    plan = rules.sql_plan(mode)
-    rows = zip(
-        plan["p_from"],
-        plan["p_no"],
-        plan["p_step_from"],
-        plan["p_step_to"],
-        plan["p_final"],
-        strict=True,
-    )
-    values = ", ".join(
-        f"({_literal(a)}, {int(n)}, {_literal(b)}, {_literal(c)}, {_literal(d)})"
-        for a, n, b, c, d in rows
-    )
-    statuses = ", ".join(_literal(s) for s in plan["from_statuses"])
+    values = ", ".join(rules.sql_plan_values(mode))
+    statuses = ", ".join(rules.sql_literal(s) for s in rules.sql_plan(mode)["from_statuses"])
     return PG_SCAN_TEMPLATE.replace("{plan}", values).replace("{from_statuses}", statuses)
 
 

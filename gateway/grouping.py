@@ -103,14 +103,6 @@ JOIN (
 """
 
 
-def _literal(value: str) -> str:
-    # Modes and statuses are lifecycle's own identifiers, never input; refuse
-    # anything that would need quoting rather than quote it.
-    if not value.replace("_", "").isalpha() or not value.isascii():
-        raise ValueError(f"not an identifier: {value!r}")
-    return f"'{value}'"
-
-
 @lru_cache(maxsize=1)
 def pg_group_sql() -> str:
     """PG_GROUP_TEMPLATE with every mode's plan (lifecycle.scan_from_statuses
@@ -118,21 +110,9 @@ def pg_group_sql() -> str:
     accepts, and the steps and final status from each of them."""
     plan_rows, accepted = [], []
     for mode in sorted(rules.MODES):
-        plan = rules.sql_plan(mode)
-        for frm, no, step_from, step_to, final in zip(
-            plan["p_from"],
-            plan["p_no"],
-            plan["p_step_from"],
-            plan["p_step_to"],
-            plan["p_final"],
-            strict=True,
-        ):
-            plan_rows.append(
-                f"({_literal(mode)}, {_literal(frm)}, {int(no)}, {_literal(step_from)}, "
-                f"{_literal(step_to)}, {_literal(final)})"
-            )
-        statuses = ", ".join(_literal(s) for s in plan["from_statuses"])
-        accepted.append(f"WHEN {_literal(mode)} THEN ARRAY[{statuses}]::text[]")
+        plan_rows += rules.sql_plan_values(mode, with_mode=True)
+        statuses = ", ".join(rules.sql_literal(s) for s in rules.sql_plan(mode)["from_statuses"])
+        accepted.append(f"WHEN {rules.sql_literal(mode)} THEN ARRAY[{statuses}]::text[]")
     accepted_sql = f"(CASE i.mode {' '.join(accepted)} END)"
     return PG_GROUP_TEMPLATE.replace("{plan}", ", ".join(plan_rows)).replace(
         "{accepted}", accepted_sql

@@ -133,6 +133,34 @@ def sql_plan(mode: str) -> dict[str, list]:
     return out
 
 
+def sql_literal(name: str) -> str:
+    """A lifecycle identifier (a status or a mode) as an SQL literal. They
+    are never input; anything that would need quoting is refused rather
+    than quoted."""
+    if not name.replace("_", "").isalpha() or not name.isascii():
+        raise ValueError(f"not a lifecycle identifier: {name!r}")
+    return f"'{name}'"
+
+
+def sql_plan_values(mode: str, *, with_mode: bool = False) -> list[str]:
+    """sql_plan(mode), one SQL VALUES row of literals per step: (from
+    status, step number, step from, step to, final status), led by the mode
+    itself when `with_mode`."""
+    plan = sql_plan(mode)
+    lead = f"{sql_literal(mode)}, " if with_mode else ""
+    return [
+        f"({lead}{sql_literal(a)}, {int(n)}, {sql_literal(b)}, {sql_literal(c)}, {sql_literal(d)})"
+        for a, n, b, c, d in zip(
+            plan["p_from"],
+            plan["p_no"],
+            plan["p_step_from"],
+            plan["p_step_to"],
+            plan["p_final"],
+            strict=True,
+        )
+    ]
+
+
 def decide(mode: str, row: Row | None, principal: Principal) -> tuple[str, tuple[str, ...]]:
     """(kind, steps) for scanning `row` in `mode`: the lifecycle's plan_scan,
     plus the gateway's own refusals (unknown code, another event's code)."""
