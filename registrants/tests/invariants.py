@@ -1,13 +1,16 @@
 """The invariants of ../shared/RELIABILITY.md, checked after every scenario.
 
 I1 status == newest history row's to_status; I2 the history chain is
-unbroken; I3 seats taken <= capacity; I5 the stats equal a fresh SQL count.
+unbroken, and every history row carries its registrant's event (the column
+repeats it, with no foreign key of its own: migration 0007); I3 seats taken <= capacity; I5 the stats equal a fresh SQL count.
 Each check reads the database directly, not through the code under test.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+
+from django.db.models import F
 
 from registrants.lifecycle import SEAT_HOLDING, Status
 from registrants.models import Event, Registrant, StatusChange
@@ -38,6 +41,11 @@ def history_violations(event_ids=None) -> list[str]:
             problems.append(
                 f"registrant {registrant_id}: status {status} but newest history {chain[-1][1]}"
             )
+    astray = StatusChange.objects.exclude(event_id=F("registrant__event_id"))
+    if event_ids is not None:
+        astray = astray.filter(registrant__event_id__in=event_ids)
+    for change_id, registrant_id in astray.values_list("id", "registrant_id"):
+        problems.append(f"history row {change_id}: not its registrant {registrant_id}'s event")
     return problems
 
 

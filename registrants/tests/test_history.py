@@ -731,3 +731,23 @@ def test_deleting_history_rows_through_a_queryset_is_refused(history_row):
     registrant_id = history_row.registrant_id
     services.registrant_delete(registrant_id=registrant_id)
     assert not StatusChange.objects.filter(registrant_id=registrant_id).exists()
+
+
+@pytest.mark.django_db
+def test_a_history_row_carrying_another_event_breaks_i2():
+    """statuschange.event_id has no database constraint (migration 0007):
+    I2 is what holds every writer to the registrant's event, so the check
+    must see a row that strays."""
+    event, elsewhere = EventFactory(), EventFactory()
+    person = make_registrant(event)
+    assert history_violations() == []
+    StatusChange.objects.create(
+        registrant=person,
+        event=elsewhere,
+        from_status=person.status,
+        to_status=person.status,
+        at=timezone.now(),
+        source=Source.API,
+    )
+    assert any("not its registrant" in p for p in history_violations())
+    assert any("not its registrant" in p for p in history_violations([event.pk]))
