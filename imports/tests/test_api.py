@@ -349,3 +349,39 @@ def test_the_schema_documents_the_new_endpoints(org_client):
         "created_before",
         "ordering",
     }
+
+
+def test_exported_timestamps_are_isoformat_in_utc_with_and_without_a_fraction(org_client, event):
+    """On PostgreSQL PostgreSQL formats them (exports.IsoFormatUTC), elsewhere
+    Python does: the same text either way, the fraction only when not zero."""
+    import datetime as dt
+
+    from registrants.models import StatusChange
+
+    whole = make_registrant(event, name="Whole")
+    fraction = make_registrant(event, name="Fraction")
+    Registrant.objects.filter(pk=whole.pk).update(
+        created_at=dt.datetime(2026, 11, 26, 18, 0, 5, tzinfo=dt.UTC),
+        updated_at=dt.datetime(2026, 11, 26, 19, 30, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+    )
+    Registrant.objects.filter(pk=fraction.pk).update(
+        created_at=dt.datetime(2026, 11, 26, 18, 0, 5, 7, tzinfo=dt.UTC),
+        updated_at=dt.datetime(2026, 1, 2, 3, 4, 5, 120000, tzinfo=dt.UTC),
+    )
+    expected = {
+        "Whole": ["2026-11-26T18:00:05+00:00", "2026-11-26T17:30:00+00:00"],
+        "Fraction": ["2026-11-26T18:00:05.000007+00:00", "2026-01-02T03:04:05.120000+00:00"],
+    }
+    rows = read_csv(org_client.get(f"/api/v1/events/{event.pk}/export/?format=csv"))
+    assert {r[1]: r[6:8] for r in rows[1:]} == expected
+    for r in Registrant.objects.filter(event=event):
+        assert expected[r.name] == [r.created_at.isoformat(), r.updated_at.isoformat()]
+
+    response = org_client.get(f"/api/v1/events/{event.pk}/export/?format=csv&history=1")
+    with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as archive:
+        history = list(csv.reader(io.StringIO(archive.read("history.csv").decode("utf-8-sig"))))
+    stored = {
+        c.registrant.name: c.at.isoformat()
+        for c in StatusChange.objects.filter(event=event).select_related("registrant")
+    }
+    assert {r[1]: r[4] for r in history[1:]} == stored
