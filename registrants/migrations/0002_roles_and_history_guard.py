@@ -45,6 +45,14 @@ def remove_guard(apps, schema_editor):
     schema_editor.execute(sql)
 
 
+def reinstall_guard(apps, schema_editor):
+    """Drop the guard where it survived and install it again: for the later
+    migrations whose AlterField rebuilds statuschange on SQLite, which drops
+    the trigger with the old table (0005, 0006, 0007)."""
+    remove_guard(apps, schema_editor)
+    add_guard(apps, schema_editor)
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("registrants", "0001_initial"),

@@ -11,22 +11,16 @@ Any later migration that alters statuschange on SQLite must do the same
 (registrants/tests/test_history.py's H4 tests fail if it does not).
 """
 
+from importlib import import_module
+
 from django.db import migrations
 
 
-def _guard_module():
-    import importlib
-
-    return importlib.import_module("registrants.migrations.0002_roles_and_history_guard")
-
-
-def reinstall_guard(apps, schema_editor):
-    guard = _guard_module()
-    guard.remove_guard(apps, schema_editor)
-    guard.add_guard(apps, schema_editor)
+# The guard's own migration (its module name starts with a digit).
+GUARD = import_module("registrants.migrations.0002_roles_and_history_guard")
 
 
 class Migration(migrations.Migration):
     dependencies = [("registrants", "0004_drop_redundant_indexes")]
 
-    operations = [migrations.RunPython(reinstall_guard, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(GUARD.reinstall_guard, migrations.RunPython.noop)]
