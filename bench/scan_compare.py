@@ -326,10 +326,16 @@ def run_wrk(args, paths, bases, seed, db_url: str, pids: list[int]) -> int:
         for p in paths
     }
     per_round = args.seconds / args.rounds
-    for _ in range(args.rounds):
+    for n in range(1, args.rounds + 1):
         for path in paths:
             result, seconds, cpu = drive_wrk(
                 bases[path], path, seed.tokens, fresh(per_round), per_round, args.clients
+            )
+            q = result["quantiles_us"]  # q[i] is the (i + 1) / 10 % quantile
+            print(
+                f"  round {n} {path:22} {result['requests'] / seconds:8.1f} scans/s"
+                f"  p50 {q[499] / 1000:7.2f}  p99 {q[989] / 1000:7.2f}"
+                f"  max {result['max_us'] / 1000:7.2f} ms"
             )
             t = totals[path]
             bad = result["bad"] + result["socket_errors"]

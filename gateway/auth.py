@@ -134,8 +134,9 @@ async def authenticate(header: str | None) -> Principal:
     limit, duration = scan_rate()
     now = time.time()
     window = int(now // duration)
+    store = cache.store()
     try:
-        cached, revoked, count = await cache.store().lookup(token_hash, str(window), duration + 1)
+        cached, revoked, count = await store.lookup(token_hash, str(window), duration + 1)
     except Exception as exc:  # a cache outage must not stop the doors (as DRF)
         logger.warning(
             "gateway token cache unavailable (%s); reading the database", type(exc).__name__
@@ -145,6 +146,11 @@ async def authenticate(header: str | None) -> Principal:
         raise INVALID
     if cached is not None:
         principal = Principal.from_json(cached)
+        if store.expiring(token_hash) and token_hash not in _loading:
+            # Read it again before it expires, behind this request: otherwise
+            # the first request after expiry waits for the database, and at
+            # door rate every request of the token with it.
+            _start_load(token_hash, key)
     else:
         principal = await _load_once(token_hash, key)
         if principal is None:
@@ -168,10 +174,25 @@ async def _load_once(token_hash: str, key: str) -> Principal | None:
     pending = _loading.get(token_hash)
     if pending is not None and pending.get_loop() is asyncio.get_running_loop():
         return await asyncio.shield(pending)
+    return await asyncio.shield(_start_load(token_hash, key))
+
+
+def _start_load(token_hash: str, key: str) -> asyncio.Future:
+    """The database read of a token's principal, as a task of its own (a
+    cancelled request does not cut it), registered in _loading."""
     future = asyncio.ensure_future(_load_and_remember(token_hash, key))
     _loading[token_hash] = future
-    future.add_done_callback(lambda _: _loading.pop(token_hash, None))
-    return await asyncio.shield(future)
+    future.add_done_callback(lambda done: _load_done(token_hash, done))
+    return future
+
+
+def _load_done(token_hash: str, future: asyncio.Future) -> None:
+    if _loading.get(token_hash) is future:
+        del _loading[token_hash]
+    if not future.cancelled() and future.exception() is not None:
+        # Seen by the requests that awaited it; a background read's failure
+        # only leaves the entry to expire (the next read tries again).
+        logger.warning("gateway token read failed (%s)", type(future.exception()).__name__)
 
 
 async def _load_and_remember(token_hash: str, key: str) -> Principal | None:

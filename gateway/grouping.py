@@ -202,17 +202,24 @@ class ScanGroups:
         try:
             outcomes = await self._apply_group([scan for scan, _ in group])
         except asyncio.CancelledError:
+            self._release()
             for _, future in group:
                 future.cancel()
             raise
         except Exception as exc:
+            self._release()
             for _, future in group:
                 if not future.done():
                     future.set_exception(exc)
         else:
+            # The next group first: its task is scheduled ahead of the
+            # callers woken below, so its statement reaches PostgreSQL before
+            # this group's answers are written, not a millisecond after.
+            self._release()
             for (_, future), outcome in zip(group, outcomes, strict=True):
                 if not future.done():
                     future.set_result(outcome)
-        finally:
-            self._in_flight -= 1
-            self._start_groups()
+
+    def _release(self) -> None:
+        self._in_flight -= 1
+        self._start_groups()

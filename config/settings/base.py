@@ -171,8 +171,9 @@ GATEWAY_SCAN_GROUP_MAX = env.int("GATEWAY_SCAN_GROUP_MAX", default=64)
 # (gateway/live.py).
 GATEWAY_LIVE_COALESCE_SECONDS = env.float("GATEWAY_LIVE_COALESCE_SECONDS", default=0.02)
 # With Redis, each gateway process reuses a token's principal and counts its
-# scans locally for this long before reading Redis again: a revocation made
-# elsewhere is refused within this time (gateway/cache.py).
+# scans locally for this long, then reads Redis again in the background: a
+# revocation made elsewhere is refused within this time plus a round trip,
+# and never after twice this time (gateway/cache.py).
 GATEWAY_NEAR_CACHE_SECONDS = env.float("GATEWAY_NEAR_CACHE_SECONDS", default=0.5)
 
 # --- Auth -------------------------------------------------------------------

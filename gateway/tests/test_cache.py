@@ -34,6 +34,13 @@ def run(coro):
     return asyncio.run(coro)
 
 
+async def refreshed(store: cache.RedisStore, token_hash: str) -> None:
+    """Wait for the background read of this token's near entry, if one runs."""
+    near = store._near.get(token_hash)
+    if near is not None and near.refresh is not None:
+        await near.refresh
+
+
 def test_repeat_lookups_stay_local_and_their_count_reaches_redis_on_the_next_read(redis_url):
     token, window = uuid.uuid4().hex, "w1"
     store = cache.RedisStore(redis_url)
@@ -46,14 +53,20 @@ def test_repeat_lookups_stay_local_and_their_count_reaches_redis_on_the_next_rea
         local_only = shared_count(redis_url, token, window)
         await asyncio.sleep(0.35)
         after = await store.lookup(token, window, 60)
+        before_refresh = shared_count(redis_url, token, window)
+        await refreshed(store, token)
+        after_refresh = shared_count(redis_url, token, window)
         await store.close()
-        return first, counts, local_only, after
+        return first, counts, local_only, after, before_refresh, after_refresh
 
-    first, counts, local_only, after = run(scenario())
+    first, counts, local_only, after, before_refresh, after_refresh = run(scenario())
     assert first == (principal, False, 1)
     assert counts == [2, 3, 4, 5]  # this process counts every scan
     assert local_only == 1  # ... without a round trip each
-    assert after[2] == 6 and shared_count(redis_url, token, window) == 6
+    # Past the near time the request is answered from here at once; the read
+    # that hands the five local scans over runs behind it.
+    assert after == (principal, False, 6)
+    assert before_refresh == 1 and after_refresh == 6
 
 
 def test_another_process_sees_this_ones_count_within_the_near_time(redis_url):
@@ -65,7 +78,8 @@ def test_another_process_sees_this_ones_count_within_the_near_time(redis_url):
         for _ in range(10):
             await a.lookup(token, window, 60)
         await asyncio.sleep(0.35)
-        await a.lookup(token, window, 60)  # a's next read hands its 10 over
+        await a.lookup(token, window, 60)  # a's next read hands its 11 over
+        await refreshed(a, token)
         seen_by_b = (await b.lookup(token, window, 60))[2]
         await a.close()
         await b.close()
@@ -83,15 +97,88 @@ def test_a_revocation_elsewhere_is_refused_after_the_near_time(redis_url):
         await here.remember(token, {"u": 1, "n": "A", "e": None, "d": None, "s": True})
         assert (await here.lookup(token, window, 60))[1] is False
         elsewhere.forget(token)  # the revoking process (Django, sync)
-        soon = (await here.lookup(token, window, 60))[1]
+        soon = (await here.lookup(token, window, 60))[:2]
         await asyncio.sleep(0.35)
+        # The first request past the near time is still answered from here;
+        # the read it starts finds the marker, and from then on: refused.
+        stale = (await here.lookup(token, window, 60))[:2]
+        await refreshed(here, token)
         later = [(await here.lookup(token, window, 60))[:2] for _ in range(3)]
         await here.close()
-        return soon, later
+        return soon, stale, later
 
-    soon, later = run(scenario())
-    assert soon is False  # still inside this process's near time
+    soon, stale, later = run(scenario())
+    principal = {"u": 1, "n": "A", "e": None, "d": None, "s": True}
+    assert soon == (principal, False)  # still inside this process's near time
+    assert stale == (principal, False)
     assert later == [(None, True)] * 3
+
+
+def test_an_entry_idle_past_twice_the_near_time_is_read_before_answering(redis_url):
+    """The bound on a revocation elsewhere: however the requests fall, a
+    token is never admitted on what this process read more than 2N ago."""
+    token, window = uuid.uuid4().hex, "w5"
+    here = cache.RedisStore(redis_url)
+
+    async def scenario():
+        await here.remember(token, {"u": 1, "n": "A", "e": None, "d": None, "s": True})
+        await here.lookup(token, window, 60)
+        cache.RedisStore(redis_url).forget(token)
+        await asyncio.sleep(0.65)  # past 2 x 0.3 s with no request meanwhile
+        first = (await here.lookup(token, window, 60))[:2]
+        await here.close()
+        return first
+
+    assert run(scenario()) == (None, True)
+
+
+def test_a_new_throttle_window_counts_from_zero_and_reaches_redis(redis_url):
+    token = uuid.uuid4().hex
+    store = cache.RedisStore(redis_url)
+    principal = {"u": 1, "n": "A", "e": None, "d": None, "s": True}
+
+    async def scenario():
+        await store.remember(token, principal)
+        for _ in range(3):
+            await store.lookup(token, "w6", 60)
+        in_new = [(await store.lookup(token, "w7", 60))[2] for _ in range(2)]
+        await refreshed(store, token)
+        await store.close()
+        return in_new
+
+    assert run(scenario()) == [1, 2]
+    # The old window kept what its read counted; the new one got both its
+    # scans with the read that the window change started.
+    assert shared_count(redis_url, token, "w6") == 1
+    assert shared_count(redis_url, token, "w7") == 2
+
+
+def test_a_failed_background_read_keeps_the_entry_until_it_is_stale(redis_url):
+    token, window = uuid.uuid4().hex, "w8"
+    store = cache.RedisStore(redis_url)
+    principal = {"u": 1, "n": "A", "e": None, "d": None, "s": True}
+
+    async def scenario():
+        await store.remember(token, principal)
+        await store.lookup(token, window, 60)
+        store.url, store._clients = "redis://127.0.0.1:1/0", {}  # Redis gone
+        await asyncio.sleep(0.35)
+        stale = await store.lookup(token, window, 60)
+        await refreshed(store, token)  # fails, logged
+        still = await store.lookup(token, window, 60)
+        await asyncio.sleep(0.3)
+        try:
+            await store.lookup(token, window, 60)
+        except redis.exceptions.ConnectionError:
+            gone = "outage reaches the caller"
+        else:
+            gone = "answered from a stale entry"
+        await store.close()
+        return stale, still, gone
+
+    stale, still, gone = run(scenario())
+    assert stale == (principal, False, 2) and still == (principal, False, 3)
+    assert gone == "outage reaches the caller"  # gateway.auth then reads the database
 
 
 def test_a_revocation_in_this_process_is_refused_at_once(redis_url):
@@ -107,3 +194,45 @@ def test_a_revocation_in_this_process_is_refused_at_once(redis_url):
         return result
 
     assert run(scenario())[:2] == (None, True)
+
+
+def test_requests_waiting_for_a_token_share_one_read(redis_url):
+    token, window = uuid.uuid4().hex, "w9"
+    store = cache.RedisStore(redis_url)
+    principal = {"u": 1, "n": "A", "e": None, "d": None, "s": True}
+
+    async def scenario():
+        await store.remember(token, principal)
+        answers = await asyncio.gather(*(store.lookup(token, window, 60) for _ in range(10)))
+        shared = shared_count(redis_url, token, window)
+        await store.close()
+        return answers, shared
+
+    answers, shared = run(scenario())
+    assert all(a[:2] == (principal, False) for a in answers)
+    assert sorted(a[2] for a in answers) == list(range(1, 11))  # every scan counted here
+    assert shared == 1  # one round trip; the other nine reach Redis with the next read
+
+
+def test_a_read_in_flight_when_this_process_revokes_does_not_bring_the_token_back(redis_url):
+    token, window = uuid.uuid4().hex, "w10"
+    store = cache.RedisStore(redis_url)
+    principal = {"u": 1, "n": "A", "e": None, "d": None, "s": True}
+    redis_answered = asyncio.Event()
+
+    async def read_from_before_the_revocation(token_hash, window, ttl, add):
+        await redis_answered.wait()
+        return principal, False, 1, 0.0  # what Redis held when the read ran
+
+    store._read = read_from_before_the_revocation
+
+    async def scenario():
+        lookup = asyncio.ensure_future(store.lookup(token, window, 60))
+        await asyncio.sleep(0.01)  # the read is in flight
+        store.forget(token)
+        redis_answered.set()
+        answer = await lookup
+        return answer, token in store._near
+
+    answer, kept = run(scenario())
+    assert answer[:2] == (None, True) and not kept
