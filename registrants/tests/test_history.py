@@ -335,7 +335,9 @@ def _call_writes_status(node: ast.Call) -> str | None:
         return '"status" in bulk_update fields'
     if func == "setattr" and len(node.args) > 1 and _names_status(node.args[1]):
         return 'setattr(..., "status", ...)'
-    if "Registrant" in func and "status" in keywords:
+    if "status" in keywords and (
+        func == "Registrant" or ("Registrant" in func and func.endswith("create"))
+    ):
         return "Registrant created with a status"
     if func.endswith("update_or_create") and isinstance(keywords.get("defaults"), ast.Dict):
         if any(_names_status(k) for k in keywords["defaults"].keys):
@@ -430,6 +432,8 @@ def test_status_write_scan_recognises_every_kind_of_write(code, what):
         "cursor.execute('SELECT id FROM t WHERE to_status = %s')",
         "cursor.execute('UPDATE t SET to_status = %s')",
         "data = {'status': registrant.status}",
+        "Registrant.objects.filter(event_id=1, status='exited').count()",
+        "Registrant.objects.exclude(status='cancelled')",
     ],
 )
 def test_status_write_scan_ignores_reads_and_other_status_fields(code):
