@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -59,9 +60,8 @@ class Pending:
 
 PG_GROUP_TEMPLATE = f"""
 WITH input AS (
-    SELECT * FROM unnest(%(codes)s::text[], %(modes)s::text[], %(events)s::bigint[],
-                         %(actors)s::integer[], %(ats)s::timestamptz[])
-        WITH ORDINALITY AS i(code, mode, event, actor, at, n)
+    SELECT * FROM json_to_recordset(%(scans)s::json)
+        AS i(n integer, code text, mode text, event bigint, actor integer, at timestamptz)
 ),
 plan AS (
     SELECT * FROM (VALUES {{plan}}) AS p(mode, from_status, step_no, step_from, step_to, final)
@@ -119,14 +119,25 @@ def pg_group_sql() -> str:
     )
 
 
-def group_params(scans: list[Pending]) -> dict[str, list[Any]]:
-    """The statement's arrays, one element per scan, in group order."""
+def group_params(scans: list[Pending]) -> dict[str, str]:
+    """The statement's one parameter: the scans as a JSON array, numbered
+    from 1 in group order. One text parameter instead of five arrays: psycopg
+    converts and dumps those in Python, about 0.25 ms per group of eight."""
     return {
-        "codes": [s.code for s in scans],
-        "modes": [s.mode for s in scans],
-        "events": [s.principal.event_id for s in scans],
-        "actors": [s.principal.user_id for s in scans],
-        "ats": [s.now for s in scans],
+        "scans": json.dumps(
+            [
+                {
+                    "n": n,
+                    "code": s.code,
+                    "mode": s.mode,
+                    "event": s.principal.event_id,
+                    "actor": s.principal.user_id,
+                    "at": s.now.isoformat(),
+                }
+                for n, s in enumerate(scans, start=1)
+            ],
+            ensure_ascii=False,
+        )
     }
 
 
