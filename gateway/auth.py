@@ -5,9 +5,10 @@ starting with `rdd_` is a device token (gateway.models.DeviceToken, stored
 as a SHA-256); anything else is a user's API token (the DRF token table),
 accepted when the user may scan (registrants.scan_code: check-in staff and
 organisers). The principal is cached under the key's SHA-256 for
-TOKEN_CACHE_SECONDS; one round trip to the cache per request reads it,
-checks the revocation marker and counts the request in the throttle
-window (gateway.cache). Only a cache miss reads the database.
+TOKEN_CACHE_SECONDS and read again before it expires; each process keeps
+what it read for a short while and checks the revocation marker and the
+throttle window with it (gateway.cache). Only a cache miss makes a request
+wait for the database.
 
 The refusals are the DRF API's, word for word (401, 403, 429 + Retry-After).
 """

@@ -1,9 +1,11 @@
 """The gateway's token cache and per-device throttle counters.
 
-With REDIS_URL set, every process shares them in Redis, and one pipelined
-round trip per request reads the cached principal, checks the revocation
-marker and counts the request in the throttle window. Without Redis (the
-embedded default, one process) they live in this process's memory.
+With REDIS_URL set, every process shares them in Redis. One read of a
+token (READ_SCRIPT, one command) fetches the cached principal, checks the
+revocation marker and counts scans in the throttle window; the near cache
+below decides when a read is due, and reads due at the same time share one
+pipeline. Without Redis (the embedded default, one process) they live in
+this process's memory.
 
 Revoking a token deletes its cache entry AND sets a revocation marker that
 outlives any cache entry: a lookup that read the database just before the
@@ -46,6 +48,20 @@ logger = logging.getLogger(__name__)
 PRINCIPAL = "gw:tok:"  # + sha256(token): the cached principal, JSON
 REVOKED = "gw:rev:"  # + sha256(token): set when the token is revoked
 THROTTLE = "gw:thr:"  # + sha256(token) + ":" + window
+
+# One read of a token, one command: the cached principal and its remaining
+# lifetime, the revocation marker, and the throttle window counted up by
+# ARGV[1] (its expiry set once, to ARGV[2] seconds). Five commands in a
+# pipeline cost redis-py about twice the CPU.
+READ_SCRIPT = """
+local principal = redis.call('GET', KEYS[1])
+local pttl = redis.call('PTTL', KEYS[1])
+local revoked = redis.call('EXISTS', KEYS[2])
+local count = redis.call('INCRBY', KEYS[3], ARGV[1])
+redis.call('EXPIRE', KEYS[3], ARGV[2], 'NX')
+return {principal, pttl, revoked, count}
+"""
+MAX_READS = 256  # per pipeline
 
 
 def cache_seconds() -> int:
@@ -160,6 +176,8 @@ class RedisStore:
         # token hash -> when this process revoked it: a read that started
         # before must not bring the token back into the near cache.
         self._forgotten_at: dict[str, float] = {}
+        self._queued: list[tuple[str, str, int, int, asyncio.Future]] = []  # reads to send
+        self._sender: asyncio.Task | None = None
 
     def _client(self):
         import redis.asyncio as aioredis
@@ -230,19 +248,44 @@ class RedisStore:
     async def _read(
         self, token_hash: str, window: str, ttl: int, add: int
     ) -> tuple[Any, bool, int, float]:
-        """One pipelined round trip: (cached principal, revoked?, shared
-        count after adding `add` scans to the window, when the principal
-        expires in Redis as time.monotonic())."""
-        key = THROTTLE + token_hash + ":" + window
-        pipe = self._client().pipeline(transaction=False)
-        pipe.get(PRINCIPAL + token_hash)
-        pipe.pttl(PRINCIPAL + token_hash)
-        pipe.exists(REVOKED + token_hash)
-        pipe.incrby(key, add)
-        pipe.expire(key, ttl, nx=True)
-        raw, pttl, revoked, count, _ = await pipe.execute()
+        """Read one token in Redis: (cached principal, revoked?, shared count
+        after adding `add` scans to the window, when the principal expires
+        in Redis as time.monotonic()). Reads queued meanwhile share one
+        round trip (_send_reads)."""
+        future = asyncio.get_running_loop().create_future()
+        self._queued.append((token_hash, window, ttl, add, future))
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.ensure_future(self._send_reads())
+        raw, pttl, revoked, count = await future
         expires_at = time.monotonic() + max(int(pttl), 0) / 1000
         return (json.loads(raw) if raw else None), bool(revoked), int(count), expires_at
+
+    async def _send_reads(self) -> None:
+        """Send the queued reads, as one pipeline of READ_SCRIPT calls, and
+        again while more are queued: reads that come while one pipeline is
+        out go together in the next (after a pause, every token of a busy
+        door reads at once; one by one, that was 16 round trips at about
+        0.5 ms of this process's CPU each)."""
+        while self._queued:
+            batch, self._queued = self._queued[:MAX_READS], self._queued[MAX_READS:]
+            pipe = self._client().pipeline(transaction=False)
+            for token_hash, window, ttl, add, _ in batch:
+                keys = (
+                    PRINCIPAL + token_hash,
+                    REVOKED + token_hash,
+                    THROTTLE + token_hash + ":" + window,
+                )
+                pipe.eval(READ_SCRIPT, len(keys), *keys, add, ttl)
+            try:
+                replies = await pipe.execute()
+            except Exception as exc:
+                for *_, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (*_, future), reply in zip(batch, replies, strict=True):
+                if not future.done():
+                    future.set_result(reply)
 
     async def _refresh(self, token_hash: str, near: _Near, ttl: int) -> None:
         """Read a near entry again in the background; drop it if the token

@@ -236,3 +236,31 @@ def test_a_read_in_flight_when_this_process_revokes_does_not_bring_the_token_bac
 
     answer, kept = run(scenario())
     assert answer[:2] == (None, True) and not kept
+
+
+def test_reads_of_many_tokens_at_once_share_one_round_trip(redis_url, monkeypatch):
+    """After a pause every token of a busy door needs Redis at once: their
+    reads go out as one pipeline, each still answered for its own token."""
+    import redis.asyncio.client as aioclient
+
+    sent: list[int] = []
+    execute = aioclient.Pipeline.execute
+
+    async def counted(self, *args, **kwargs):
+        sent.append(len(self.command_stack))
+        return await execute(self, *args, **kwargs)
+
+    monkeypatch.setattr(aioclient.Pipeline, "execute", counted)
+    store = cache.RedisStore(redis_url)
+    tokens = [uuid.uuid4().hex for _ in range(10)]
+
+    async def scenario():
+        for n, token in enumerate(tokens):
+            await store.remember(token, {"u": n, "n": "A", "e": None, "d": None, "s": True})
+        answers = await asyncio.gather(*(store.lookup(t, "w11", 60) for t in tokens))
+        await store.close()
+        return answers
+
+    answers = run(scenario())
+    assert [(a[0]["u"], a[1], a[2]) for a in answers] == [(n, False, 1) for n in range(10)]
+    assert sent == [10]  # one pipeline, one script call per token
