@@ -252,9 +252,12 @@ class RedisStore:
         after adding `add` scans to the window, when the principal expires
         in Redis as time.monotonic()). Reads queued meanwhile share one
         round trip (_send_reads)."""
-        future = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
         self._queued.append((token_hash, window, ttl, add, future))
-        if self._sender is None or self._sender.done():
+        # A sender left on another (closed) loop, e.g. a finished test's, is
+        # not waited for.
+        if self._sender is None or self._sender.done() or self._sender.get_loop() is not loop:
             self._sender = asyncio.ensure_future(self._send_reads())
         raw, pttl, revoked, count = await future
         expires_at = time.monotonic() + max(int(pttl), 0) / 1000
@@ -266,8 +269,14 @@ class RedisStore:
         out go together in the next (after a pause, every token of a busy
         door reads at once; one by one, that was 16 round trips at about
         0.5 ms of this process's CPU each)."""
+        loop = asyncio.get_running_loop()
         while self._queued:
             batch, self._queued = self._queued[:MAX_READS], self._queued[MAX_READS:]
+            # Reads queued on a loop that has closed meanwhile have nobody
+            # waiting for them any more.
+            batch = [read for read in batch if read[4].get_loop() is loop]
+            if not batch:
+                continue
             pipe = self._client().pipeline(transaction=False)
             for token_hash, window, ttl, add, _ in batch:
                 keys = (

@@ -264,3 +264,24 @@ def test_reads_of_many_tokens_at_once_share_one_round_trip(redis_url, monkeypatc
     answers = run(scenario())
     assert [(a[0]["u"], a[1], a[2]) for a in answers] == [(n, False, 1) for n in range(10)]
     assert sent == [10]  # one pipeline, one script call per token
+
+
+def test_reads_left_queued_by_a_closed_loop_do_not_stop_the_next_loops(redis_url):
+    """Each test (and each worker restart) runs its own event loop with the
+    same store: a read queued on a loop that closed is dropped, not sent."""
+    token = uuid.uuid4().hex
+    store = cache.RedisStore(redis_url)
+    principal = {"u": 1, "n": "A", "e": None, "d": None, "s": True}
+
+    async def leave_one_queued():
+        await store.remember(token, principal)
+        store._queued.append((token, "w12", 60, 1, asyncio.get_running_loop().create_future()))
+
+    async def read_in_a_new_loop():
+        answer = await asyncio.wait_for(store.lookup(token, "w12", 60), timeout=5)
+        await store.close()
+        return answer
+
+    run(leave_one_queued())
+    assert run(read_in_a_new_loop()) == (principal, False, 1)
+    assert shared_count(redis_url, token, "w12") == 1  # the dead loop's read was not sent
