@@ -13,6 +13,8 @@ from gateway import cache
 
 pytestmark = pytest.mark.postgres  # the PostgreSQL run is the one with Redis
 
+PRINCIPAL = {"u": 1, "n": "A", "e": None, "d": None, "s": True}  # as gateway.scan.Principal
+
 
 @pytest.fixture
 def redis_url(settings):
@@ -74,7 +76,7 @@ def test_another_process_sees_this_ones_count_within_the_near_time(redis_url):
     a, b = cache.RedisStore(redis_url), cache.RedisStore(redis_url)
 
     async def scenario():
-        await a.remember(token, {"u": 1, "n": "A", "e": None, "d": None, "s": True})
+        await a.remember(token, PRINCIPAL)
         for _ in range(10):
             await a.lookup(token, window, 60)
         await asyncio.sleep(0.35)
@@ -94,7 +96,7 @@ def test_a_revocation_elsewhere_is_refused_after_the_near_time(redis_url):
     elsewhere = cache.RedisStore(redis_url)
 
     async def scenario():
-        await here.remember(token, {"u": 1, "n": "A", "e": None, "d": None, "s": True})
+        await here.remember(token, PRINCIPAL)
         assert (await here.lookup(token, window, 60))[1] is False
         elsewhere.forget(token)  # the revoking process (Django, sync)
         soon = (await here.lookup(token, window, 60))[:2]
@@ -108,9 +110,8 @@ def test_a_revocation_elsewhere_is_refused_after_the_near_time(redis_url):
         return soon, stale, later
 
     soon, stale, later = run(scenario())
-    principal = {"u": 1, "n": "A", "e": None, "d": None, "s": True}
-    assert soon == (principal, False)  # still inside this process's near time
-    assert stale == (principal, False)
+    assert soon == (PRINCIPAL, False)  # still inside this process's near time
+    assert stale == (PRINCIPAL, False)
     assert later == [(None, True)] * 3
 
 
@@ -121,7 +122,7 @@ def test_an_entry_idle_past_twice_the_near_time_is_read_before_answering(redis_u
     here = cache.RedisStore(redis_url)
 
     async def scenario():
-        await here.remember(token, {"u": 1, "n": "A", "e": None, "d": None, "s": True})
+        await here.remember(token, PRINCIPAL)
         await here.lookup(token, window, 60)
         cache.RedisStore(redis_url).forget(token)
         await asyncio.sleep(0.65)  # past 2 x 0.3 s with no request meanwhile
@@ -135,10 +136,9 @@ def test_an_entry_idle_past_twice_the_near_time_is_read_before_answering(redis_u
 def test_a_new_throttle_window_counts_from_zero_and_reaches_redis(redis_url):
     token = uuid.uuid4().hex
     store = cache.RedisStore(redis_url)
-    principal = {"u": 1, "n": "A", "e": None, "d": None, "s": True}
 
     async def scenario():
-        await store.remember(token, principal)
+        await store.remember(token, PRINCIPAL)
         for _ in range(3):
             await store.lookup(token, "w6", 60)
         in_new = [(await store.lookup(token, "w7", 60))[2] for _ in range(2)]
@@ -156,10 +156,9 @@ def test_a_new_throttle_window_counts_from_zero_and_reaches_redis(redis_url):
 def test_a_failed_background_read_keeps_the_entry_until_it_is_stale(redis_url):
     token, window = uuid.uuid4().hex, "w8"
     store = cache.RedisStore(redis_url)
-    principal = {"u": 1, "n": "A", "e": None, "d": None, "s": True}
 
     async def scenario():
-        await store.remember(token, principal)
+        await store.remember(token, PRINCIPAL)
         await store.lookup(token, window, 60)
         store.url, store._clients = "redis://127.0.0.1:1/0", {}  # Redis gone
         await asyncio.sleep(0.35)
@@ -177,7 +176,7 @@ def test_a_failed_background_read_keeps_the_entry_until_it_is_stale(redis_url):
         return stale, still, gone
 
     stale, still, gone = run(scenario())
-    assert stale == (principal, False, 2) and still == (principal, False, 3)
+    assert stale == (PRINCIPAL, False, 2) and still == (PRINCIPAL, False, 3)
     assert gone == "outage reaches the caller"  # gateway.auth then reads the database
 
 
@@ -186,7 +185,7 @@ def test_a_revocation_in_this_process_is_refused_at_once(redis_url):
     store = cache.RedisStore(redis_url)
 
     async def scenario():
-        await store.remember(token, {"u": 1, "n": "A", "e": None, "d": None, "s": True})
+        await store.remember(token, PRINCIPAL)
         await store.lookup(token, window, 60)
         store.forget(token)
         result = await store.lookup(token, window, 60)
@@ -199,17 +198,16 @@ def test_a_revocation_in_this_process_is_refused_at_once(redis_url):
 def test_requests_waiting_for_a_token_share_one_read(redis_url):
     token, window = uuid.uuid4().hex, "w9"
     store = cache.RedisStore(redis_url)
-    principal = {"u": 1, "n": "A", "e": None, "d": None, "s": True}
 
     async def scenario():
-        await store.remember(token, principal)
+        await store.remember(token, PRINCIPAL)
         answers = await asyncio.gather(*(store.lookup(token, window, 60) for _ in range(10)))
         shared = shared_count(redis_url, token, window)
         await store.close()
         return answers, shared
 
     answers, shared = run(scenario())
-    assert all(a[:2] == (principal, False) for a in answers)
+    assert all(a[:2] == (PRINCIPAL, False) for a in answers)
     assert sorted(a[2] for a in answers) == list(range(1, 11))  # every scan counted here
     assert shared == 1  # one round trip; the other nine reach Redis with the next read
 
@@ -217,12 +215,11 @@ def test_requests_waiting_for_a_token_share_one_read(redis_url):
 def test_a_read_in_flight_when_this_process_revokes_does_not_bring_the_token_back(redis_url):
     token, window = uuid.uuid4().hex, "w10"
     store = cache.RedisStore(redis_url)
-    principal = {"u": 1, "n": "A", "e": None, "d": None, "s": True}
     redis_answered = asyncio.Event()
 
     async def read_from_before_the_revocation(token_hash, window, ttl, add):
         await redis_answered.wait()
-        return principal, False, 1, 0.0  # what Redis held when the read ran
+        return PRINCIPAL, False, 1, 0.0  # what Redis held when the read ran
 
     store._read = read_from_before_the_revocation
 
@@ -271,10 +268,9 @@ def test_reads_left_queued_by_a_closed_loop_do_not_stop_the_next_loops(redis_url
     same store: a read queued on a loop that closed is dropped, not sent."""
     token = uuid.uuid4().hex
     store = cache.RedisStore(redis_url)
-    principal = {"u": 1, "n": "A", "e": None, "d": None, "s": True}
 
     async def leave_one_queued():
-        await store.remember(token, principal)
+        await store.remember(token, PRINCIPAL)
         store._queued.append((token, "w12", 60, 1, asyncio.get_running_loop().create_future()))
 
     async def read_in_a_new_loop():
@@ -283,5 +279,5 @@ def test_reads_left_queued_by_a_closed_loop_do_not_stop_the_next_loops(redis_url
         return answer
 
     run(leave_one_queued())
-    assert run(read_in_a_new_loop()) == (principal, False, 1)
+    assert run(read_in_a_new_loop()) == (PRINCIPAL, False, 1)
     assert shared_count(redis_url, token, "w12") == 1  # the dead loop's read was not sent
