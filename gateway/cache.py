@@ -77,7 +77,7 @@ def reload_margin(token_hash: str) -> float:
     database, in the background (gateway.auth): between a sixth and a third
     of TOKEN_CACHE_SECONDS, spread by the token, so that tokens cached
     together (a restart) are not all read again in the same instant."""
-    spread = int(token_hash[:4], 16) / 0xFFFF if len(token_hash) >= 4 else 0.5
+    spread = int(token_hash[:4], 16) / 0xFFFF  # a SHA-256 in hex: 0..1
     return cache_seconds() / 6 * (1 + spread)
 
 
