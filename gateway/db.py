@@ -264,6 +264,13 @@ class PostgresBackend:
         if pool is not None:
             await pool.close()
 
+    async def fetch_one(self, sql: str, params: Any) -> tuple | None:
+        """The first row of a read-only statement, on the pool (autocommit)."""
+        pool = await self.pool()
+        async with pool.connection() as conn:
+            cur = await conn.execute(sql, params)
+            return await cur.fetchone()
+
     async def _scan_on(self, conn, code: str, mode: str, principal: Principal, now) -> Outcome:
         params = {"code": code, "event": principal.event_id, "now": now, "actor": principal.user_id}
         sql = pg_scan_sql(mode)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
 
 import pytest
+from django.contrib.auth.models import Permission
+from django.utils import timezone
 
-from gateway import auth, cache
-from gateway.models import hash_key
+from gateway import auth, cache, db, services
+from gateway.models import DeviceToken, hash_key
+from registrants.roles import CHECKIN_STAFF, ORGANISER, VIEWER
+from registrants.tests.factories import EventFactory, make_user
 
 from .conftest import user_token
 
@@ -19,14 +21,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_concurrent_misses_for_one_token_share_one_database_read(staff, monkeypatch):
     key = user_token(staff)
     reads: list[str] = []
-    original = auth.load_principal
+    original = auth.read_principal
 
-    def slow_read(k):
-        reads.append(threading.current_thread().name)
-        time.sleep(0.2)  # a slow database: everyone arrives while it runs
-        return original(k)
+    async def slow_read(k):
+        reads.append(k)
+        await asyncio.sleep(0.2)  # a slow database: everyone arrives while it runs
+        return await original(k)
 
-    monkeypatch.setattr(auth, "load_principal", slow_read)
+    monkeypatch.setattr(auth, "read_principal", slow_read)
 
     async def scenario():
         return await asyncio.gather(*[auth.authenticate(f"Bearer {key}") for _ in range(20)])
@@ -54,13 +56,13 @@ def test_a_principal_about_to_expire_is_read_again_behind_the_request(staff, mon
     key = user_token(staff)
     token_hash = hash_key(key)
     reads: list[str] = []
-    original = auth.load_principal
+    original = auth.read_principal
 
-    def counted(k):
+    async def counted(k):
         reads.append(k)
-        return original(k)
+        return await original(k)
 
-    monkeypatch.setattr(auth, "load_principal", counted)
+    monkeypatch.setattr(auth, "read_principal", counted)
 
     async def scenario():
         await auth.authenticate(f"Bearer {key}")  # a miss: the first read
@@ -80,3 +82,92 @@ def test_a_principal_about_to_expire_is_read_again_behind_the_request(staff, mon
     assert answered_before_the_read
     assert len(reads) == 2 and not due_after  # read once more, then fresh for a while
     assert not auth._loading
+
+
+def _read(key: str):
+    """read_principal's answer, or the Refusal it raised."""
+
+    async def scenario():
+        try:
+            return await auth.read_principal(key)
+        except auth.Refusal as refusal:
+            return refusal
+        finally:
+            if isinstance(db.backend(), db.PostgresBackend):
+                await db.backend().close()  # the pool belongs to this loop
+
+    return asyncio.run(scenario())
+
+
+def _users():
+    """One user per way of holding (or not holding) the scan permission."""
+    direct = make_user("direct", None)
+    direct.user_permissions.add(Permission.objects.get(codename="scan_code"))
+    superuser = make_user("root", None)
+    superuser.is_superuser = True
+    superuser.save()
+    inactive = make_user("gone", CHECKIN_STAFF)
+    inactive.is_active = False
+    inactive.save()
+    named = make_user("named", ORGANISER)
+    named.first_name, named.last_name = "Nora", "Named"
+    named.save()
+    return [
+        make_user("staff", CHECKIN_STAFF),
+        named,
+        make_user("viewer", VIEWER),
+        make_user("nobody", None),
+        direct,
+        superuser,
+        inactive,
+    ]
+
+
+def test_a_user_token_reads_as_has_perm_decides():
+    """The one statement behind a miss (principal_query) decides who may scan
+    exactly as Django's has_perm does for the DRF scan endpoint, on both
+    databases (on PostgreSQL it runs on the async pool, not through the ORM)."""
+    for user in _users():
+        principal = _read(user_token(user))
+        if not user.is_active:
+            assert principal is auth.INACTIVE
+            continue
+        assert principal == auth.load_principal(user_token(user))
+        assert principal.user_id == user.pk
+        assert principal.can_scan is user.has_perm(auth.SCAN_PERMISSION), user.username
+        assert principal.event_id is None and principal.device_id is None
+        expected_name = "Nora Named" if user.username == "named" else user.username
+        assert principal.name == expected_name
+
+
+def test_a_device_token_reads_as_its_device(organiser):
+    event = EventFactory()
+    organiser.first_name, organiser.last_name = "Olga", "Organiser"
+    organiser.save()
+    device, key = services.device_create(event_id=event.pk, name="Door A", created_by=organiser)
+    principal = _read(key)
+    assert principal == auth.load_principal(key)
+    assert (principal.user_id, principal.event_id, principal.device_id) == (
+        device.user_id,
+        event.pk,
+        device.pk,
+    )
+    assert principal.can_scan
+
+    DeviceToken.objects.filter(pk=device.pk).update(revoked_at=timezone.now())
+    assert _read(key) is None
+    assert _read("rdd_no-such-device") is None
+    assert _read("no-such-token") is None
+
+
+@pytest.mark.postgres
+def test_a_miss_on_postgresql_does_not_use_the_django_thread(staff, monkeypatch):
+    """The Django thread is where SQLite's scans run and where the ORM held
+    the GIL; on PostgreSQL a token read goes through the async pool."""
+
+    async def no_thread(*args):
+        raise AssertionError("the Django thread was used")
+
+    monkeypatch.setattr(db, "in_django_thread", no_thread)
+    principal = _read(user_token(staff))
+    assert principal.user_id == staff.pk and principal.can_scan
