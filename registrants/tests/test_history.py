@@ -62,8 +62,10 @@ class InjectedFailure(Exception):
 
 
 def _fail_after_insert(monkeypatch, *, on_call: int = 1) -> list:
-    """Make services._record raise right after its `on_call`-th insert."""
-    real_record, calls = services._record, []
+    """Make the history writers raise right after their `on_call`-th row is
+    inserted: services._record (one row a call) and services._record_many
+    (the bulk change's, several rows a call, counted row by row)."""
+    real_record, real_record_many, calls = services._record, services._record_many, []
 
     def record(*args, **kwargs):
         change = real_record(*args, **kwargs)
@@ -72,17 +74,27 @@ def _fail_after_insert(monkeypatch, *, on_call: int = 1) -> list:
             raise InjectedFailure(f"history insert {len(calls)} failed")
         return change
 
+    def record_many(*args, **kwargs):
+        changes = real_record_many(*args, **kwargs)
+        calls.extend(c.pk for c in changes)
+        if len(calls) >= on_call:
+            raise InjectedFailure(f"history insert {len(calls)} failed")
+        return changes
+
     monkeypatch.setattr(services, "_record", record)
+    monkeypatch.setattr(services, "_record_many", record_many)
     return calls
 
 
 def _fail_before_insert(monkeypatch) -> None:
-    """Make the history insert itself raise (StatusChange.objects.create)."""
+    """Make the history insert itself raise (StatusChange.objects.create, and
+    the bulk change's StatusChange.objects.bulk_create)."""
 
-    def create(**kwargs):
+    def create(*args, **kwargs):
         raise DatabaseError("injected: history insert refused")
 
     monkeypatch.setattr(StatusChange.objects, "create", create)
+    monkeypatch.setattr(StatusChange.objects, "bulk_create", create)
 
 
 CHANGES = [
@@ -166,10 +178,13 @@ def test_failed_creation_history_insert_leaves_no_registrant_and_no_company(monk
 
 @pytest.mark.django_db(transaction=True)
 def test_failure_in_the_middle_of_a_bulk_change_keeps_every_committed_row_paired(monkeypatch):
-    """H1: each row of a bulk change is its own transaction; a failure on the
-    third leaves the first two changed with their rows and the rest untouched."""
+    """H1: each chunk of a bulk change is its own transaction; with chunks of
+    two, a failure on the third row (in the second chunk) leaves the first
+    chunk changed with its rows and the rest untouched, the third row's
+    chunk-mate included."""
     event = EventFactory(capacity=10)
     registrants = [make_registrant(event) for _ in range(5)]
+    monkeypatch.setattr(services, "BULK_CHUNK_SIZE", 2)
     _fail_after_insert(monkeypatch, on_call=3)
     with pytest.raises(InjectedFailure):
         services.registrants_bulk_change_status(
