@@ -47,3 +47,99 @@ def test_other_methods_on_the_scan_path_still_get_the_error_shape(gateway, staff
 def test_the_scan_endpoints_are_still_documented(gateway):
     paths = gateway.get("/gateway/openapi.json").json()["paths"]
     assert "post" in paths["/gateway/v1/scan"] and "post" in paths["/gateway/v1/scan/batch"]
+
+
+def asgi_post(path: str, headers: list[tuple[bytes, bytes]], messages: list[dict]):
+    """POST through gateway.app's application object as a server would call
+    it, the body arriving as `messages`; returns what the app sent."""
+    import asyncio
+
+    from gateway.app import create_app
+
+    app = create_app()
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers,
+        "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 8001),
+    }
+    incoming, sent = list(messages), []
+
+    async def receive():
+        return incoming.pop(0)
+
+    async def send(message):
+        sent.append(message)
+
+    async def scenario():
+        try:
+            await app(scope, receive, send)
+        finally:
+            await db.close()
+
+    asyncio.run(scenario())
+    return sent
+
+
+def test_a_body_in_several_parts_is_read_whole_and_answered_in_one_head(staff, event):
+    """The scan endpoints read the ASGI messages themselves (RawRequest) and
+    answer without Starlette's Response (Answer)."""
+    from registrants.tests.factories import make_registrant
+
+    registrant = make_registrant(event)
+    body = b'{"code": "%s", "mode": "desk"}' % registrant.check_in_code.encode()
+    parts = [body[:5], body[5:20], body[20:]]
+    headers = [
+        (b"host", b"testserver"),
+        (b"authorization", b"Bearer " + user_token(staff).encode()),
+        (b"content-type", b"application/json"),
+        (b"content-length", b"%d" % len(body)),
+    ]
+    sent = asgi_post(
+        "/gateway/v1/scan",
+        headers,
+        [
+            {"type": "http.request", "body": part, "more_body": n < len(parts) - 1}
+            for n, part in enumerate(parts)
+        ],
+    )
+    start, answer = sent
+    assert start["status"] == 200
+    assert dict(start["headers"]) == {
+        b"content-type": b"application/json",
+        b"content-length": b"%d" % len(answer["body"]),
+    }
+    assert b'"changed":true' in answer["body"]
+    registrant.refresh_from_db()
+    assert registrant.status == "checked_in"
+
+
+def test_a_client_gone_before_its_body_gets_no_answer_and_no_error(staff, caplog):
+    headers = [
+        (b"authorization", b"Bearer " + user_token(staff).encode()),
+        (b"content-type", b"application/json"),
+    ]
+    with caplog.at_level(logging.ERROR, logger="gateway.app"):
+        sent = asgi_post("/gateway/v1/scan", headers, [{"type": "http.disconnect"}])
+    assert sent == []
+    assert "gateway error" not in caplog.text
+
+
+def test_a_refusal_carries_its_own_headers():
+    sent = asgi_post(
+        "/gateway/v1/scan",
+        [(b"content-type", b"application/json")],
+        [{"type": "http.request", "body": b'{"code": "x", "mode": "desk"}'}],
+    )
+    start, answer = sent
+    assert start["status"] == 401
+    assert (b"www-authenticate", b'Bearer realm="api"') in start["headers"]
+    assert b'"not_authenticated"' in answer["body"]

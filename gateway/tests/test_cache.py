@@ -14,13 +14,19 @@ from gateway import cache
 pytestmark = pytest.mark.postgres  # the PostgreSQL run is the one with Redis
 
 PRINCIPAL = {"u": 1, "n": "A", "e": None, "d": None, "s": True}  # as gateway.scan.Principal
+# The near time N for these tests. A test that sleeps "past N" must still
+# run its next lookup before 2N: half a second of slack for a busy machine
+# (with N = 0.3 and 0.35 s sleeps, a loaded CI run could cross 2N).
+NEAR = 0.5
+PAST_NEAR = NEAR + 0.05
+PAST_TWICE_NEAR = 2 * NEAR + 0.05
 
 
 @pytest.fixture
 def redis_url(settings):
     if not settings.REDIS_URL:
         pytest.fail("REDIS_URL is needed for the near-cache tests")
-    settings.GATEWAY_NEAR_CACHE_SECONDS = 0.3
+    settings.GATEWAY_NEAR_CACHE_SECONDS = NEAR
     return settings.REDIS_URL
 
 
@@ -53,7 +59,7 @@ def test_repeat_lookups_stay_local_and_their_count_reaches_redis_on_the_next_rea
         first = await store.lookup(token, window, 60)
         counts = [(await store.lookup(token, window, 60))[2] for _ in range(4)]
         local_only = shared_count(redis_url, token, window)
-        await asyncio.sleep(0.35)
+        await asyncio.sleep(PAST_NEAR)
         after = await store.lookup(token, window, 60)
         before_refresh = shared_count(redis_url, token, window)
         await refreshed(store, token)
@@ -79,7 +85,7 @@ def test_another_process_sees_this_ones_count_within_the_near_time(redis_url):
         await a.remember(token, PRINCIPAL)
         for _ in range(10):
             await a.lookup(token, window, 60)
-        await asyncio.sleep(0.35)
+        await asyncio.sleep(PAST_NEAR)
         await a.lookup(token, window, 60)  # a's next read hands its 11 over
         await refreshed(a, token)
         seen_by_b = (await b.lookup(token, window, 60))[2]
@@ -100,7 +106,7 @@ def test_a_revocation_elsewhere_is_refused_after_the_near_time(redis_url):
         assert (await here.lookup(token, window, 60))[1] is False
         elsewhere.forget(token)  # the revoking process (Django, sync)
         soon = (await here.lookup(token, window, 60))[:2]
-        await asyncio.sleep(0.35)
+        await asyncio.sleep(PAST_NEAR)
         # The first request past the near time is still answered from here;
         # the read it starts finds the marker, and from then on: refused.
         stale = (await here.lookup(token, window, 60))[:2]
@@ -125,7 +131,7 @@ def test_an_entry_idle_past_twice_the_near_time_is_read_before_answering(redis_u
         await here.remember(token, PRINCIPAL)
         await here.lookup(token, window, 60)
         cache.RedisStore(redis_url).forget(token)
-        await asyncio.sleep(0.65)  # past 2 x 0.3 s with no request meanwhile
+        await asyncio.sleep(PAST_TWICE_NEAR)  # no request meanwhile
         first = (await here.lookup(token, window, 60))[:2]
         await here.close()
         return first
@@ -161,11 +167,11 @@ def test_a_failed_background_read_keeps_the_entry_until_it_is_stale(redis_url):
         await store.remember(token, PRINCIPAL)
         await store.lookup(token, window, 60)
         store.url, store._clients = "redis://127.0.0.1:1/0", {}  # Redis gone
-        await asyncio.sleep(0.35)
+        await asyncio.sleep(PAST_NEAR)
         stale = await store.lookup(token, window, 60)
         await refreshed(store, token)  # fails, logged
         still = await store.lookup(token, window, 60)
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(NEAR)  # now past 2N since the last read
         try:
             await store.lookup(token, window, 60)
         except redis.exceptions.ConnectionError:
