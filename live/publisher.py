@@ -26,9 +26,15 @@ from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.dispatch import receiver
 
-from registrants.signals import registrant_changed, status_changed
+from registrants.signals import registrant_changed, status_changed, statuses_changed
 
-from .messages import group_name, registrant_message, status_change_message
+from .messages import (
+    MAX_BATCH,
+    batch_message,
+    group_name,
+    registrant_message,
+    status_change_message,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +99,27 @@ def _on_status_changed(sender, *, event_id: int, registrant_id: int, changes: li
         return
     if message is not None:
         publish(event_id, message)
+
+
+@receiver(statuses_changed, dispatch_uid="live.statuses_changed")
+def _on_statuses_changed(sender, *, moves: list, **kwargs) -> None:
+    """A bulk action's committed moves: the same per-change messages as
+    status_changed gives, sent as `live.batch` messages of up to MAX_BATCH
+    changes per event (one channel-layer send each)."""
+    by_event: dict[int, list[dict[str, Any]]] = {}
+    for registrant, rows in moves:
+        try:
+            message = status_change_message(
+                [row.pk for row in rows], registrant=registrant, change_rows=rows
+            )
+        except Exception:
+            logger.exception("could not build the live message for registrant %s", registrant.pk)
+            continue
+        if message is not None:
+            by_event.setdefault(registrant.event_id, []).append(message)
+    for event_id, messages in by_event.items():
+        for start in range(0, len(messages), MAX_BATCH):
+            publish(event_id, batch_message(event_id, messages[start : start + MAX_BATCH]))
 
 
 @receiver(registrant_changed, dispatch_uid="live.registrant_changed")

@@ -38,7 +38,7 @@ from .models import (
     new_check_in_codes,
 )
 from .normalization import clean_company_name, normalize_company_name, normalize_email
-from .signals import registrant_changed, status_changed
+from .signals import registrant_changed, status_changed, statuses_changed
 
 Actor = AbstractBaseUser | None
 
@@ -73,6 +73,12 @@ def _announce_status_change(registrant: Registrant, changes: list[StatusChange])
             change_rows=changes,
         )
     )
+
+
+def _announce_status_changes(moves: list[tuple[Registrant, list[StatusChange]]]) -> None:
+    """Tell receivers after commit about many registrants' moves at once."""
+    if moves:
+        transaction.on_commit(lambda: statuses_changed.send(sender=Registrant, moves=moves))
 
 
 def _announce_registrant(event_id: int, registrant_id: int, action: str, status: str) -> None:
@@ -784,11 +790,13 @@ def _bulk_change_chunk(
             Registrant.objects.filter(pk__in=[r.pk for r in movers]).update(
                 status=to_status, updated_at=now
             )
-            for registrant, change in zip(movers, changes, strict=True):
+            for registrant in movers:
                 registrant.status, registrant.updated_at = to_status, now
-                # live has no way to send many messages at once; each moved
-                # registrant is announced as registrant_change_status would.
-                _announce_status_change(registrant, [change])
+            # One announcement for the chunk: the live dashboards get its
+            # changes in a few channel-layer messages instead of one each.
+            _announce_status_changes(
+                [(r, [change]) for r, change in zip(movers, changes, strict=True)]
+            )
     moved = {r.pk for r in movers}
     results = []
     for rid in ids:

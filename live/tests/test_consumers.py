@@ -213,3 +213,46 @@ def test_resync_request_answers_a_fresh_snapshot(viewer):
         await comm.disconnect()
 
     run(scenario)
+
+
+def test_a_bulk_action_reaches_the_browser_change_by_change_in_few_sends(viewer, monkeypatch):
+    """A bulk check-in is announced once per chunk (statuses_changed) and
+    published as live.batch messages of up to MAX_BATCH changes; the
+    browser still gets one change frame per registrant, in order."""
+    from live import publisher
+    from live.messages import MAX_BATCH
+
+    event = EventFactory(capacity=1000)
+    people = [make_registrant(event) for _ in range(MAX_BATCH + 10)]
+    sends: list[int] = []
+    original = publisher.publish
+
+    def counted(event_id, message):
+        sends.append(len(message.get("messages", [message])))
+        return original(event_id, message)
+
+    monkeypatch.setattr(publisher, "publish", counted)
+
+    async def scenario():
+        comm = communicator(event.pk, viewer)
+        await connect_and_read_snapshot(comm)
+        await database_sync_to_async(services.registrants_bulk_change_status)(
+            registrant_ids=[p.pk for p in people], to_status="checked_in"
+        )
+        frames = []
+        while len(frames) < len(people):
+            frame = await comm.receive_json_from(timeout=5)
+            if frame["type"] == "change":
+                frames.append(frame)
+        await comm.disconnect()
+        return frames
+
+    frames: list[dict] = []
+
+    async def collect():
+        frames.extend(await scenario())
+
+    run(collect)
+    assert sends == [MAX_BATCH, 10]
+    assert [f["registrant"]["id"] for f in frames] == [p.pk for p in people]
+    assert all(f["delta"] == {"registered": -1, "checked_in": 1} for f in frames)

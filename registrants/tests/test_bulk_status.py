@@ -19,7 +19,7 @@ from registrants.errors import ApplicationError
 from registrants.lifecycle import SEAT_HOLDING, Kind, Status
 from registrants.models import Registrant, Source, StatusChange
 from registrants.services import ALL_KINDS, BulkRowResult
-from registrants.signals import status_changed
+from registrants.signals import status_changed, statuses_changed
 from registrants.tests.factories import EventFactory, make_registrant, make_user
 from registrants.tests.invariants import assert_invariants, capacity_violations
 
@@ -253,22 +253,25 @@ def test_every_change_writes_one_row_with_the_call_details_and_touches_updated_a
 
 @pytest.mark.django_db(transaction=True)
 def test_each_changed_registrant_is_announced_once_after_commit(monkeypatch):
-    """Announcements as registrant_change_status makes them: one per moved
-    registrant, carrying its written row (with its id) and the registrant
-    in its new status; none for no-ops and refusals, none before commit."""
+    """One announcement per committed chunk (statuses_changed), naming every
+    registrant it moved once, with its written row (with its id) and the
+    registrant in its new status; none for no-ops and refusals, none before
+    commit, and no per-registrant status_changed."""
     monkeypatch.setattr(services, "BULK_CHUNK_SIZE", 2)
     olga = make_user("bulk-live-olga", None)
     event = EventFactory(capacity=10)
     movers = [make_registrant(event, company="Acme") for _ in range(3)]
     still = make_registrant(event, status=Status.CHECKED_IN)
     gone = make_registrant(event, status=Status.CANCELLED)
-    heard: list[dict] = []
+    chunks: list[list] = []
+    singles: list[dict] = []
 
     def listener(sender, **kwargs):
         assert not transaction.get_connection().in_atomic_block
-        heard.append(kwargs)
+        chunks.append(kwargs["moves"])
 
-    status_changed.connect(listener, dispatch_uid="test-bulk-listener")
+    statuses_changed.connect(listener, dispatch_uid="test-bulk-listener")
+    status_changed.connect(lambda sender, **kw: singles.append(kw), dispatch_uid="test-bulk-one")
     try:
         services.registrants_bulk_change_status(
             registrant_ids=[movers[0].pk, still.pk, gone.pk, movers[1].pk, movers[2].pk],
@@ -276,21 +279,23 @@ def test_each_changed_registrant_is_announced_once_after_commit(monkeypatch):
             actor=olga,
         )
     finally:
-        status_changed.disconnect(dispatch_uid="test-bulk-listener")
+        statuses_changed.disconnect(dispatch_uid="test-bulk-listener")
+        status_changed.disconnect(dispatch_uid="test-bulk-one")
 
-    assert [h["registrant_id"] for h in heard] == [p.pk for p in movers]
-    for h in heard:
-        (row,) = h["change_rows"]
+    # Chunks of two: [m0, still], [gone, m1], [m2]; each announced once.
+    assert [[r.pk for r, _ in moves] for moves in chunks] == [[p.pk] for p in movers]
+    assert singles == []
+    for registrant, rows in (move for moves in chunks for move in moves):
+        (row,) = rows
         stored = StatusChange.objects.get(pk=row.pk)
-        assert h["changes"] == [stored.pk]
         assert (stored.registrant_id, stored.from_status, stored.to_status) == (
-            h["registrant_id"],
+            registrant.pk,
             Status.REGISTERED,
             Status.CHECKED_IN,
         )
-        assert h["event_id"] == event.pk
-        assert h["registrant"].status == Status.CHECKED_IN
-        assert h["registrant"].company.name == "Acme"
+        assert registrant.event_id == event.pk
+        assert registrant.status == Status.CHECKED_IN
+        assert registrant.company.name == "Acme"
 
 
 @pytest.mark.django_db
@@ -311,7 +316,14 @@ def test_bulk_change_announcements_build_the_same_live_message_as_a_single_chang
             kwargs["changes"], registrant=kwargs["registrant"], change_rows=kwargs["change_rows"]
         )
 
+    def bulk_listener(sender, *, moves, **kwargs):
+        for registrant, rows in moves:
+            messages[registrant.pk] = status_change_message(
+                [row.pk for row in rows], registrant=registrant, change_rows=rows
+            )
+
     status_changed.connect(listener, dispatch_uid="test-bulk-message")
+    statuses_changed.connect(bulk_listener, dispatch_uid="test-bulk-messages")
     try:
         with django_capture_on_commit_callbacks(execute=True):
             for call, key in [
@@ -327,6 +339,7 @@ def test_bulk_change_announcements_build_the_same_live_message_as_a_single_chang
                 )
     finally:
         status_changed.disconnect(dispatch_uid="test-bulk-message")
+        statuses_changed.disconnect(dispatch_uid="test-bulk-messages")
 
     def comparable(message: dict) -> dict:
         changes = [
