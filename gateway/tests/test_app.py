@@ -143,3 +143,33 @@ def test_a_refusal_carries_its_own_headers():
     assert start["status"] == 401
     assert (b"www-authenticate", b'Bearer realm="api"') in start["headers"]
     assert b'"not_authenticated"' in answer["body"]
+
+
+@pytest.mark.postgres
+def test_a_group_connection_killed_between_groups_is_replaced(gateway, staff, event):
+    """The group statements keep their pool connection between groups. When
+    the database drops its connections, the next group answers 503 (as any
+    outage), gives its connection back to be discarded and has the pool test
+    its idle ones: the group after gets a live connection."""
+    from django.db import connection
+
+    from registrants.tests.factories import make_registrant
+
+    people = [make_registrant(event) for _ in range(3)]
+    headers = bearer(user_token(staff))
+
+    def scan(person):
+        body = {"code": person.check_in_code, "mode": "desk"}
+        return gateway.post("/gateway/v1/scan", json=body, headers=headers)
+
+    assert scan(people[0]).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE application_name = 'gateway' AND pid <> pg_backend_pid()"
+        )
+    broken = scan(people[1])
+    assert broken.status_code == 503
+    assert broken.json()["error"]["code"] == "service_unavailable"
+    assert scan(people[2]).status_code == 200
+    assert scan(people[1]).status_code == 200

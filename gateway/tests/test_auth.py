@@ -171,3 +171,35 @@ def test_a_miss_on_postgresql_does_not_use_the_django_thread(staff, monkeypatch)
     monkeypatch.setattr(db, "in_django_thread", no_thread)
     principal = _read(user_token(staff))
     assert principal.user_id == staff.pk and principal.can_scan
+
+
+@pytest.mark.postgres
+def test_many_tokens_missing_at_once_are_read_a_few_at_a_time(monkeypatch):
+    """Every token of a door is due together after a pause: their database
+    reads queue for PRINCIPAL_READS_AT_ONCE slots instead of making the pool
+    open a connection each."""
+    keys = [user_token(make_user(f"door-{n}", CHECKIN_STAFF)) for n in range(8)]
+    in_flight, most = 0, 0
+    original = db.PostgresBackend.fetch_one
+
+    async def watched(self, sql, params):
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        try:
+            await asyncio.sleep(0.02)
+            return await original(self, sql, params)
+        finally:
+            in_flight -= 1
+
+    monkeypatch.setattr(db.PostgresBackend, "fetch_one", watched)
+
+    async def scenario():
+        try:
+            return await asyncio.gather(*(auth.authenticate(f"Bearer {k}") for k in keys))
+        finally:
+            await db.backend().close()
+
+    principals = asyncio.run(scenario())
+    assert len({p.user_id for p in principals}) == len(keys)
+    assert most == auth.PRINCIPAL_READS_AT_ONCE
