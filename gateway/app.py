@@ -42,8 +42,12 @@ MODES = frozenset(ScanMode.values)
 SIDECAR = Path(drf_spectacular_sidecar.__file__).parent / "static" / "drf_spectacular_sidecar"
 
 
+def _no_constants(value: str):
+    raise ValueError("Out of range float values are not JSON compliant")
+
+
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-_DECODER = json.JSONDecoder(parse_constant=lambda value: _no_constants(value))
+_DECODER = json.JSONDecoder(parse_constant=_no_constants)
 
 
 class Answer:
@@ -161,10 +165,6 @@ async def read_json(request: RawRequest) -> Any:
         return _DECODER.decode(text)
     except ValueError as exc:
         raise BadRequest(error(400, "malformed_request", f"JSON parse error - {exc}")) from None
-
-
-def _no_constants(value: str):
-    raise ValueError("Out of range float values are not JSON compliant")
 
 
 def _clean_str(value: Any, max_length: int) -> str | None:

@@ -212,12 +212,6 @@ def _receipt_json(value) -> dict[str, Any]:
 # --- PostgreSQL -----------------------------------------------------------------------
 
 
-def _is_connection_lost(exc: BaseException) -> bool:
-    import psycopg
-
-    return isinstance(exc, psycopg.OperationalError)
-
-
 class PostgresBackend:
     vendor = "postgresql"
 
@@ -330,12 +324,14 @@ class PostgresBackend:
                     )
                 outcomes.append(outcome)
         except BaseException as exc:
+            import psycopg
+
             # Back to the pool, which discards a broken connection. If the
             # database dropped it, it dropped the pool's idle ones too: have
             # the pool test those now, so that the next scan gets a live one
             # instead of failing on the next dead one in turn.
             await pool.putconn(conn)
-            if _is_connection_lost(exc):
+            if isinstance(exc, psycopg.OperationalError):
                 await pool.check()
             raise
         if self._pool is pool:
