@@ -159,3 +159,29 @@ def test_without_javascript_a_scan_answers_with_the_whole_desk(staff_web, crowd,
     response = _scan(staff_web, event, htmx=False, code=crowd["ada"].check_in_code)
     assert response.status_code == 200
     assert b"<html" in response.content and b"scan-result--success" in response.content
+
+
+def test_desk_scans_share_the_users_scan_throttle_with_the_api(
+    staff_web, staff_client, crowd, event, settings
+):
+    """The desk is a scanner too: a user over the scan rate is refused there
+    with 429 and a wait, and scans through the API count against the same
+    budget, so switching paths does not double it."""
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"scan": "3/h"}}
+    ada = crowd["ada"]
+    bob = make_registrant(event, name="Bob Noyce", email="bob@example.com")
+    api = staff_client.post(
+        "/api/v1/scan/",
+        {"code": ada.check_in_code, "mode": "desk", "event": event.pk},
+        format="json",
+    )
+    assert api.status_code == 200
+    assert _scan(staff_web, event, code=ada.check_in_code).status_code == 200
+    assert _scan(staff_web, event, code=ada.check_in_code).status_code == 200
+    refused = _scan(staff_web, event, code=bob.check_in_code)
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0
+    assert refused.context["result"]["outcome"] == "refused"
+    assert "Too many scans" in refused.context["result"]["headline"]
+    bob.refresh_from_db()
+    assert bob.status == Status.REGISTERED

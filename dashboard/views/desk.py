@@ -8,6 +8,7 @@ entry with its two steps, exit; repeats answered as repeats).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.shortcuts import get_object_or_404, render
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from registrants import selectors, services
 from registrants.api.filters import RegistrantFilter
+from registrants.api.throttling import take_scan_slot
 from registrants.errors import ApplicationError, http_status_for
 from registrants.lifecycle import ScanMode
 from registrants.models import Event, GuestType, Registrant, Source
@@ -188,6 +190,19 @@ def desk_scan(request, event_id: int):
             "registrant": None,
         }
         return _respond(request, event, result, status=400, remember=False)
+    allowed, wait = take_scan_slot(f"user:{request.user.pk}")
+    if not allowed:
+        seconds = max(1, math.ceil(wait))
+        result = {
+            "outcome": "refused",
+            "headline": "Too many scans",
+            "mode": mode,
+            "detail": f"This account is over its scan rate; try again in {seconds} s.",
+            "registrant": None,
+        }
+        response = _respond(request, event, result, status=429, remember=False)
+        response["Retry-After"] = str(seconds)
+        return response
     code, picked = form.cleaned_data["code"], form.cleaned_data["registrant"]
     source = Source.SCAN
     if picked is not None:

@@ -52,30 +52,38 @@ def _count(key: str, ttl: int) -> int:
         return 1
 
 
+def take_scan_slot(ident: str, scope: str = "scan") -> tuple[bool, float]:
+    """Count one scan for `ident` ("user:<pk>" or "addr:<ip>") in the current
+    window; return whether it is within the rate and the seconds until the
+    window ends. Every path that scans for a user (the API and the desk page)
+    counts here, so switching paths does not double a user's budget."""
+    rate = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][scope]
+    num_requests, duration = parse_rate(rate)
+    now = time.time()
+    window = int(now // duration)
+    wait = max(0.0, (window + 1) * duration - now)
+    key = f"throttle:{scope}:{ident}:{window}"
+    try:
+        count = _count(key, duration + 1)
+    except Exception:
+        # Failing open: a cache outage must not stop the doors.
+        logger.warning("throttle cache unavailable; scan allowed")
+        return True, wait
+    return count <= num_requests, wait
+
+
 class ScanRateThrottle(BaseThrottle):
     """Per-user limit on scans; the rate is REST_FRAMEWORK's 'scan' rate."""
 
     scope = "scan"
 
     def allow_request(self, request, view) -> bool:
-        rate = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][self.scope]
-        self.num_requests, self.duration = parse_rate(rate)
         if request.user and request.user.is_authenticated:
             ident = f"user:{request.user.pk}"
         else:
             ident = f"addr:{self.get_ident(request)}"
-        now = time.time()
-        window = int(now // self.duration)
-        self.window_end = (window + 1) * self.duration
-        self.now = now
-        key = f"throttle:{self.scope}:{ident}:{window}"
-        try:
-            count = _count(key, self.duration + 1)
-        except Exception:
-            # Failing open: a cache outage must not stop the doors.
-            logger.warning("throttle cache unavailable; scan allowed")
-            return True
-        return count <= self.num_requests
+        allowed, self._wait = take_scan_slot(ident, self.scope)
+        return allowed
 
     def wait(self) -> float:
-        return max(0.0, self.window_end - self.now)
+        return self._wait
