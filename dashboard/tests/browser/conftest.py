@@ -22,10 +22,6 @@ from registrants.models import GuestType, Source
 from registrants.tests.factories import PASSWORD, EventFactory
 from testing.servers import use_a_file_for_the_sqlite_test_db
 
-# pytest-playwright runs an event loop in the test thread; the ORM calls the
-# tests make to set up data are still plain synchronous calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = "/usr/bin/chromium"
 LAPTOP = {"width": 1366, "height": 768}
 TABLET = {"width": 768, "height": 1024}
@@ -34,6 +30,23 @@ SCREENSHOTS = Path(os.environ.get("TEST_ARTIFACTS", "test-artifacts")) / "screen
 
 def pytest_configure(config):
     use_a_file_for_the_sqlite_test_db()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _allow_orm_beside_playwright():
+    """pytest-playwright runs an event loop in the test thread, and the ORM
+    calls the tests make to set up data are plain synchronous calls, which
+    Django's async-safety check would refuse. Switch the check off only
+    while browser tests run: a module-level switch would turn it off for
+    every test collected with this file (the gateway's and live's too),
+    hiding the very bug class they must catch."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture(scope="session")
