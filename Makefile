@@ -38,6 +38,7 @@ lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 # Regenerate the lock files after changing pyproject.toml (needs `uv`).
 lock:
