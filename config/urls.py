@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("dashboard.urls")),
     path("", include("gateway.urls")),
     path("", include("imports.urls")),
+    path("", include("badges.urls")),
 ]
 
 # Pages get the dashboard's templates; paths under /api/ keep the API's

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "live",
     "gateway",
     "imports",
+    "badges",
 ]
 
 MIDDLEWARE = [
@@ -259,3 +260,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# Badges: the largest batch one PDF may hold (a PDF of 2,000 badges takes a
+# few seconds of one web process and a few MB).
+BADGE_BATCH_MAX = env.int("BADGE_BATCH_MAX", default=2000)

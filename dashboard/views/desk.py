@@ -20,7 +20,7 @@ from registrants import selectors, services
 from registrants.api.filters import RegistrantFilter
 from registrants.api.throttling import take_scan_slot
 from registrants.errors import ApplicationError, http_status_for
-from registrants.lifecycle import ScanMode
+from registrants.lifecycle import ScanMode, Status
 from registrants.models import Event, GuestType, Registrant, Source
 
 from ..access import P_SCAN, P_VIEW_EVENT, P_VIEW_REGISTRANT, capabilities, require_perms
@@ -97,6 +97,8 @@ def _from_result(result: services.StatusResult, mode: str) -> dict[str, Any]:
         "headline": headline,
         "detail": detail,
         "mode": mode,
+        # The desk prints a badge when this scan checked the person in.
+        "checked_in_now": any(c.to_status == Status.CHECKED_IN for c in result.changes),
         "registrant": _summary(
             {
                 "id": r.pk,

@@ -125,9 +125,39 @@
       });
     });
 
+    startBadgePrinting();
     input.focus();
     startLive();
   });
+
+  // "Print badge on check-in": remembered per browser; when a scan checks
+  // someone in, their badge PDF loads in a hidden frame and its print
+  // dialog opens. The focus comes back to the input after printing.
+  function startBadgePrinting() {
+    const toggle = document.getElementById("desk-print");
+    const frame = document.getElementById("badge-frame");
+    const input = document.getElementById("desk-input");
+    if (!toggle || !frame) return;
+    const KEY = "desk-print-badges";
+    try { toggle.checked = window.localStorage.getItem(KEY) === "1"; } catch (e) { /* private mode */ }
+    toggle.addEventListener("change", function () {
+      try { window.localStorage.setItem(KEY, toggle.checked ? "1" : "0"); } catch (e) { /* ignore */ }
+      input.focus();
+    });
+    frame.addEventListener("load", function () {
+      if (!frame.dataset.printing) return;
+      delete frame.dataset.printing;
+      try { frame.contentWindow.print(); } catch (e) { /* the PDF stays loaded; print by hand */ }
+      input.focus();
+    });
+    document.body.addEventListener("htmx:afterSwap", function (event) {
+      if (event.target.id !== "desk-output" || !toggle.checked) return;
+      const result = event.target.querySelector("[data-badge-url]");
+      if (!result) return;
+      frame.dataset.printing = "1";
+      frame.src = result.dataset.badgeUrl;
+    });
+  }
 
   function statusBadge(status, label) {
     const span = document.createElement("span");

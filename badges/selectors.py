@@ -1,0 +1,51 @@
+"""What badges show, read from the domain. Only views that have checked
+the caller may see check-in codes call these."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from django.db.models import QuerySet
+
+from registrants.lifecycle import Status
+from registrants.models import Event, GuestType, Registrant
+
+from .layouts import DEFAULT_LAYOUT, LAYOUTS, Layout
+from .models import BadgeSettings
+from .render import BadgeData
+
+
+def layout_for(event: Event) -> Layout:
+    """The event's chosen layout, or the default if none was chosen."""
+    chosen = BadgeSettings.objects.filter(event=event).values_list("layout", flat=True).first()
+    return LAYOUTS.get(chosen or DEFAULT_LAYOUT, LAYOUTS[DEFAULT_LAYOUT])
+
+
+def badge_for(registrant: Registrant) -> BadgeData:
+    """One registrant's badge (its event and company already loaded or cheap)."""
+    event = registrant.event
+    return BadgeData(
+        name=registrant.name,
+        company=registrant.company.name if registrant.company_id else "",
+        guest_type=registrant.guest_type,
+        guest_type_label=GuestType(registrant.guest_type).label
+        if registrant.guest_type in GuestType.values
+        else registrant.guest_type,
+        event_name=event.name,
+        event_date=f"{event.date:%d %b %Y}",
+        code=registrant.check_in_code,
+    )
+
+
+def printable(queryset: QuerySet[Registrant], *, include_cancelled: bool) -> QuerySet[Registrant]:
+    """The registrants of a batch: cancelled ones only when asked for
+    (a list filtered on them), in name order, with what a badge shows."""
+    if not include_cancelled:
+        queryset = queryset.exclude(status=Status.CANCELLED)
+    return queryset.select_related("event", "company").order_by("name", "id")
+
+
+def badges_for(queryset: QuerySet[Registrant]) -> Iterator[BadgeData]:
+    """Badges for a queryset from printable(), read in chunks."""
+    for registrant in queryset.iterator(chunk_size=500):
+        yield badge_for(registrant)
