@@ -6,6 +6,9 @@
    highlighted sends the input as a code. Escape clears. After every answer
    the input is empty and focused again, ready for the next badge.
 
+   Camera scanning lives in desk_camera.js and sends codes through the same
+   form; a tone per answer and badge printing on check-in are below.
+
    Live (live.js): when someone elsewhere changes a registrant of the last
    scans (another desk, the list, the API), that scan's status badge changes
    in place. On every (re)connect, and every 20 s while the socket is down
@@ -73,7 +76,13 @@
       } else if (event.key === "Enter") {
         event.preventDefault();
         const all = options();
-        submit(active >= 0 && all[active] ? all[active].dataset.registrant : "");
+        let choice = active >= 0 && all[active] ? all[active].dataset.registrant : "";
+        // A typed name with exactly one match, listed for exactly this text:
+        // Enter checks that person in (sent as a code it would be unknown).
+        if (!choice && all.length === 1 && all[0].dataset.query === input.value.trim()) {
+          choice = all[0].dataset.registrant;
+        }
+        submit(choice);
       }
     });
 
@@ -126,9 +135,55 @@
     });
 
     startBadgePrinting();
+    startSounds();
     input.focus();
     startLive();
   });
+
+  // A short tone per answer, the same for every way a code arrives (scanner,
+  // typed name, camera): high for a check-in, two soft notes for a repeat,
+  // low for a refusal or an unknown code. On by default, remembered per
+  // browser. Browsers start audio only after a key press or a click, which
+  // every scan path begins with.
+  function startSounds() {
+    const toggle = document.getElementById("desk-sound");
+    if (!toggle || !window.AudioContext) return;
+    const KEY = "desk-sound";
+    let audio = null;
+    try { toggle.checked = window.localStorage.getItem(KEY) !== "0"; } catch (e) { toggle.checked = true; }
+    toggle.addEventListener("change", function () {
+      try { window.localStorage.setItem(KEY, toggle.checked ? "1" : "0"); } catch (e) { /* ignore */ }
+    });
+    function wake() {
+      if (!audio) audio = new window.AudioContext();
+      if (audio.state === "suspended") audio.resume();
+    }
+    document.addEventListener("keydown", wake, true);
+    document.addEventListener("click", wake, true);
+    function tone(frequency, start, length) {
+      const oscillator = audio.createOscillator();
+      const gain = audio.createGain();
+      oscillator.frequency.value = frequency;
+      gain.gain.value = 0.15;
+      oscillator.connect(gain).connect(audio.destination);
+      oscillator.start(audio.currentTime + start);
+      oscillator.stop(audio.currentTime + start + length);
+    }
+    const TONES = {
+      success: [[880, 0, 0.12]],
+      already: [[660, 0, 0.08], [660, 0.12, 0.08]],
+      refused: [[220, 0, 0.3]],
+      unknown: [[220, 0, 0.3]],
+    };
+    document.body.addEventListener("htmx:afterSwap", function (event) {
+      if (event.target.id !== "desk-output" || !toggle.checked || !audio) return;
+      const result = event.target.querySelector("[data-outcome]");
+      const notes = result && TONES[result.dataset.outcome];
+      if (!notes) return;
+      document.getElementById("desk").dataset.lastTone = result.dataset.outcome;
+      notes.forEach(function (note) { tone(note[0], note[1], note[2]); });
+    });
+  }
 
   // "Print badge on check-in": remembered per browser; when a scan checks
   // someone in, their badge PDF loads in a hidden frame and its print
