@@ -117,3 +117,5 @@ def test_enter_on_a_name_with_one_match_checks_that_person_in(open_as, conferenc
     result = page.locator("#desk-output .scan-result")
     expect(result).to_have_attribute("data-outcome", "success")
     expect(result).to_contain_text("Dennis Ritchie")
+    dennis.refresh_from_db()
+    assert dennis.status == Status.CHECKED_IN
