@@ -16,7 +16,7 @@ from django.http import QueryDict
 
 from registrants import selectors
 from registrants.api.filters import ORDERING_ALIASES, RegistrantFilter
-from registrants.lifecycle import Kind, Status
+from registrants.lifecycle import NOTE_REQUIRED, Kind, Status
 from registrants.models import Company, Event, GuestType, Registrant
 
 from .access import transition_targets
@@ -91,10 +91,7 @@ def build_listing(*, event: Event, params: QueryDict, user, kinds: frozenset[Kin
     rows = [
         Row(
             registrant=r,
-            actions=[
-                (t.value, transition_label(r.status, t))
-                for t in transition_targets(user, r.status, kinds)
-            ],
+            actions=row_actions(user, r.status, kinds),
             duplicate=r.email in duplicates,
         )
         for r in registrants
@@ -162,14 +159,20 @@ def chip_counts(*, event: Event, params: QueryDict) -> dict[str, int]:
     )
 
 
+def row_actions(user, status: str, kinds: frozenset[Kind]) -> list[tuple[str, str]]:
+    """(to_status, label) of a row's buttons: the user's moves but those that
+    need a note (corrections), which are made on the registrant's page."""
+    return [
+        (t.value, transition_label(status, t))
+        for t in transition_targets(user, status, kinds - NOTE_REQUIRED)
+    ]
+
+
 def row_for(registrant: Registrant, *, user, kinds: frozenset[Kind]) -> Row:
     """One list row, as build_listing makes it (the live list re-reads rows)."""
     return Row(
         registrant=registrant,
-        actions=[
-            (t.value, transition_label(registrant.status, t))
-            for t in transition_targets(user, registrant.status, kinds)
-        ],
+        actions=row_actions(user, registrant.status, kinds),
         duplicate=bool(_duplicate_emails(registrant.event, [registrant.email])),
     )
 

@@ -50,6 +50,10 @@ CHART_COLOURS = [
 def transition_label(from_status: str, to_status: str) -> str:
     """What the button for a move says."""
     kind = kind_of(from_status, to_status)
+    if kind == Kind.CORRECTION:
+        if to_status == Status.CANCELLED:
+            return "Correct: cancel"
+        return f"Correct to {Status(to_status).label.lower()}"
     if kind == Kind.UNDO:
         return "Undo check-in"
     if kind == Kind.REINSTATE:

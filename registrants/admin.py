@@ -424,10 +424,13 @@ KIND_PERMISSION: dict[Kind, str] = {
 
 
 def status_action_specs() -> list[tuple[str, Status, Kind]]:
-    """(action name, target, kind) for every (target, kind) the table has."""
+    """(action name, target, kind) for every (target, kind) the table has,
+    but those that need a note: an admin action has nowhere to write one, so
+    corrections are made on the registrant's page or through the API."""
     specs: dict[tuple[Status, Kind], None] = {}
     for (_, to), kind in lifecycle.TRANSITIONS.items():
-        specs[(to, kind)] = None
+        if kind not in lifecycle.NOTE_REQUIRED:
+            specs[(to, kind)] = None
     order = {s: i for i, s in enumerate(Status)}
     return [
         (f"status_{kind.value}_to_{to.value}", to, kind)

@@ -29,6 +29,9 @@ class Kind(StrEnum):
     UNDO = "undo"  # fixing a mistaken check-in
     CANCEL = "cancel"
     REINSTATE = "reinstate"  # needs a free seat
+    # Fixing a mistaken scan after the fact (let in by mistake, cancelled
+    # while inside): organisers only, and always with a note saying why.
+    CORRECTION = "correction"
 
 
 class ScanMode(models.TextChoices):
@@ -46,10 +49,17 @@ TRANSITIONS: dict[tuple[Status, Status], Kind] = {
     (Status.CHECKED_IN, Status.REGISTERED): Kind.UNDO,
     (Status.CHECKED_IN, Status.ENTERED): Kind.FORWARD,
     (Status.CHECKED_IN, Status.CANCELLED): Kind.CANCEL,
+    (Status.ENTERED, Status.CHECKED_IN): Kind.CORRECTION,
     (Status.ENTERED, Status.EXITED): Kind.FORWARD,
+    (Status.ENTERED, Status.CANCELLED): Kind.CORRECTION,
+    (Status.EXITED, Status.CHECKED_IN): Kind.CORRECTION,
     (Status.EXITED, Status.ENTERED): Kind.FORWARD,
+    (Status.EXITED, Status.CANCELLED): Kind.CORRECTION,
     (Status.CANCELLED, Status.REGISTERED): Kind.REINSTATE,
 }
+
+# Kinds of move that are refused without a note (validation_error on "note").
+NOTE_REQUIRED: frozenset[Kind] = frozenset({Kind.CORRECTION})
 
 # Statuses that hold a seat: every status but cancelled.
 SEAT_HOLDING = frozenset(s for s in Status if s != Status.CANCELLED)
@@ -74,6 +84,14 @@ SCAN_MAX_STEPS: dict[ScanMode, int] = {
 def kind_of(from_status: str, to_status: str) -> Kind | None:
     """The kind of the move, or None when the table does not allow it."""
     return TRANSITIONS.get((Status(from_status), Status(to_status)))
+
+
+def kind_of_change(from_status: str, to_status: str) -> Kind | None:
+    """The kind of a history row's move: None for the creation row (no
+    from-status), and for a move the table no longer allows."""
+    if not from_status or from_status not in Status.values or to_status not in Status.values:
+        return None
+    return kind_of(from_status, to_status)
 
 
 def is_allowed(from_status: str, to_status: str) -> bool:

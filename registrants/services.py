@@ -520,6 +520,30 @@ def _last_change_to(registrant: Registrant, status: str) -> StatusChange | None:
     )
 
 
+def _correction_not_in_bulk(registrant: Registrant, to_status: str) -> ApplicationError:
+    # A bulk "check in" or "cancel" must never quietly move people already
+    # inside: corrections are made one registrant at a time, with a note.
+    allowed = [
+        s.value
+        for s in lifecycle.allowed_targets(registrant.status)
+        if lifecycle.kind_of(registrant.status, s) not in lifecycle.NOTE_REQUIRED
+    ]
+    return ApplicationError(
+        "invalid_transition",
+        f"Moving from {registrant.status} to {to_status} is a correction: make it one "
+        "registrant at a time, with a note.",
+        details={"current_status": registrant.status, "allowed": allowed},
+    )
+
+
+def _note_required(kind: Kind) -> ApplicationError:
+    return ApplicationError(
+        "validation_error",
+        f"A {kind.value} needs a note saying why; it is kept in the history.",
+        fields={"note": ["Say why this is corrected."]},
+    )
+
+
 def registrant_change_status(
     *,
     registrant_id: int,
@@ -533,8 +557,9 @@ def registrant_change_status(
 
     Asking for the current status is a no-op (changed=False, no row).
     Raises not_found, invalid_transition (409), permission_denied (403) when
-    the move's kind is not in `allowed_kinds` (the caller's role), and
-    event_full (409) for a reinstate without a free seat.
+    the move's kind is not in `allowed_kinds` (the caller's role),
+    validation_error (400) for a correction without a note, and event_full
+    (409) for a reinstate without a free seat.
     """
     if to_status not in Status.values:
         raise ApplicationError(
@@ -554,6 +579,8 @@ def registrant_change_status(
             raise _invalid_transition(registrant, to_status)
         if kind not in set(allowed_kinds):
             raise _permission_denied(kind, registrant, to_status)
+        if kind in lifecycle.NOTE_REQUIRED and not note.strip():
+            raise _note_required(kind)
         if kind == Kind.REINSTATE:
             _require_free_seat(_lock_event(registrant.event_id))
         change = _apply(registrant, to_status, actor=actor, source=source, note=note)
@@ -691,8 +718,10 @@ def registrants_bulk_change_status(
     id, in input order (a repeated id is handled once).
 
     Each registrant gets what registrant_change_status, called once per id
-    in input order, would give it: not_found; a no-op (changed=False, no
-    history row); invalid_transition; permission_denied (a kind outside
+    in input order, would give it, except that corrections are refused as
+    invalid_transition (they are made one at a time, with a note):
+    not_found; a no-op (changed=False, no history row); invalid_transition;
+    permission_denied (a kind outside
     `allowed_kinds`); event_full (a reinstatement beyond the free seats:
     the first ones in input order get the seats); or the move with its
     history row. A refusal does not undo the others.
@@ -768,6 +797,8 @@ def _bulk_change_chunk(
             kind = lifecycle.kind_of(registrant.status, to_status)
             if kind is None:
                 refused[rid] = _invalid_transition(registrant, to_status)
+            elif kind in lifecycle.NOTE_REQUIRED:
+                refused[rid] = _correction_not_in_bulk(registrant, to_status)
             elif kind not in kinds:
                 refused[rid] = _permission_denied(kind, registrant, to_status)
             else:

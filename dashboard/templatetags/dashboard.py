@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from registrants.lifecycle import Status
+from registrants.lifecycle import Kind, Status, kind_of_change
 from registrants.models import GuestType
 from registrants.roles import CHECKIN_STAFF, ORGANISER, VIEWER
 
@@ -28,6 +28,12 @@ def status_label(status: str) -> str:
 @register.filter
 def guest_type_label(value: str) -> str:
     return GuestType(value).label if value in GuestType.values else value
+
+
+@register.filter
+def is_correction(change) -> bool:
+    """Whether a history row is a correction (shown as such on the timeline)."""
+    return kind_of_change(change.from_status, change.to_status) == Kind.CORRECTION
 
 
 @register.simple_tag

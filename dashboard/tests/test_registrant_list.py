@@ -192,15 +192,18 @@ def test_row_action_answers_with_the_updated_row(org_web, crowd, organiser):
 
 def test_refused_row_action_shows_the_reason_in_the_row(org_web, crowd):
     """A stale page offering a move that is no longer allowed."""
-    alan = crowd["alan"]  # entered; cannot be checked in
+    alan = crowd["alan"]  # entered; cannot go back to registered
     response = org_web.post(
         reverse("dashboard:registrant_transition", args=[alan.pk]),
-        {"to_status": "checked_in", "context": "row"},
+        {"to_status": "registered", "context": "row"},
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 409
     html = response.content.decode()
-    assert "Cannot move from entered to checked_in; allowed from entered: exited." in html
+    assert (
+        "Cannot move from entered to registered; allowed from entered: "
+        "checked_in, exited, cancelled." in html
+    )
     assert 'class="row--error"' in html
     alan.refresh_from_db()
     assert alan.status == Status.ENTERED

@@ -34,7 +34,7 @@ from ..access import (
     transition_targets,
 )
 from ..forms import BulkForm, RegistrantEditForm, TransitionForm
-from ..listing import Row, build_listing
+from ..listing import Row, build_listing, row_actions
 from ..live_pages import LIST_REFRESH, live_page_config
 from ..presenters import transition_label
 from .common import is_htmx, no_store
@@ -237,10 +237,7 @@ def registrant_transition(request, pk: int):
     if request.POST.get("context") == "row" and is_htmx(request):
         row = Row(
             registrant=registrant,
-            actions=[
-                (t.value, transition_label(registrant.status, t))
-                for t in transition_targets(request.user, registrant.status, kinds)
-            ],
+            actions=row_actions(request.user, registrant.status, kinds),
         )
         return render(
             request,

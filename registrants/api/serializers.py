@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from registrants import lifecycle
-from registrants.lifecycle import ScanMode, Status
+from registrants.lifecycle import Kind, ScanMode, Status
 from registrants.models import Company, Event, GuestType, Registrant, StatusChange
 from registrants.services import actor_display_name
 
@@ -198,14 +199,32 @@ class StatusChangeSerializer(serializers.ModelSerializer):
     actor = serializers.SerializerMethodField()
     # Empty on the creation row: there was no status before it.
     from_status = serializers.ChoiceField(choices=Status.choices, allow_blank=True, read_only=True)
+    # What the move was (forward, undo, cancel, reinstate, correction), from
+    # the lifecycle table; null on the creation row.
+    kind = serializers.SerializerMethodField()
 
     class Meta:
         model = StatusChange
-        fields = ["id", "registrant", "from_status", "to_status", "at", "actor", "source", "note"]
+        fields = [
+            "id",
+            "registrant",
+            "from_status",
+            "to_status",
+            "kind",
+            "at",
+            "actor",
+            "source",
+            "note",
+        ]
         read_only_fields = fields
 
     def get_actor(self, obj) -> str | None:
         return actor_display_name(obj.actor) if obj.actor_id else None
+
+    @extend_schema_field({"type": "string", "enum": [k.value for k in Kind], "nullable": True})
+    def get_kind(self, obj) -> str | None:
+        kind = lifecycle.kind_of_change(obj.from_status, obj.to_status)
+        return kind.value if kind else None
 
 
 class TransitionInputSerializer(serializers.Serializer):

@@ -14,6 +14,22 @@ DESIGN_MOVES = frozenset(
         ("checked_in", "cancelled"),
         ("entered", "exited"),
         ("exited", "entered"),
+        # Corrections (organisers, with a note).
+        ("entered", "checked_in"),
+        ("exited", "checked_in"),
+        ("entered", "cancelled"),
+        ("exited", "cancelled"),
         ("cancelled", "registered"),
+    }
+)
+
+# The moves above that are corrections: organisers only, never without a
+# note, never in bulk.
+DESIGN_CORRECTIONS = frozenset(
+    {
+        ("entered", "checked_in"),
+        ("exited", "checked_in"),
+        ("entered", "cancelled"),
+        ("exited", "cancelled"),
     }
 )

@@ -14,7 +14,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from registrants import services
+from registrants import lifecycle, services
 from registrants.errors import ApplicationError
 from registrants.lifecycle import SEAT_HOLDING, Kind, Status
 from registrants.models import Registrant, Source, StatusChange
@@ -35,10 +35,25 @@ def reference_bulk_change_status(
     note: str = "",
     allowed_kinds: Iterable[Kind] = ALL_KINDS,
 ) -> list[BulkRowResult]:
-    """The row-by-row implementation the set-based one replaced, verbatim."""
+    """The row-by-row implementation the set-based one replaced, verbatim but
+    for corrections, which bulk changes refuse by design."""
     kinds = frozenset(allowed_kinds)
     results: list[BulkRowResult] = []
     for registrant_id in dict.fromkeys(registrant_ids):
+        current = Registrant.objects.filter(pk=registrant_id).values_list("status", flat=True)
+        if current and lifecycle.kind_of(current[0], to_status) in lifecycle.NOTE_REQUIRED:
+            results.append(
+                BulkRowResult(
+                    registrant_id,
+                    ok=False,
+                    error_code="invalid_transition",
+                    message=(
+                        f"Moving from {current[0]} to {to_status} is a correction: make it one "
+                        "registrant at a time, with a note."
+                    ),
+                )
+            )
+            continue
         try:
             result = services.registrant_change_status(
                 registrant_id=registrant_id,
@@ -152,7 +167,10 @@ def test_a_mixed_batch_gives_each_row_its_own_result_in_input_order():
             inside.pk,
             ok=False,
             error_code="invalid_transition",
-            message="Cannot move from entered to registered; allowed from entered: exited.",
+            message=(
+                "Cannot move from entered to registered; "
+                "allowed from entered: checked_in, exited, cancelled."
+            ),
         ),
         BulkRowResult(
             cancelled.pk,

@@ -37,7 +37,7 @@ from registrants import selectors, services
 from registrants.errors import ApplicationError
 from registrants.lifecycle import ScanMode, Status
 from registrants.models import Event, Registrant, Source, StatusChange
-from registrants.tests.design import DESIGN_MOVES
+from registrants.tests.design import DESIGN_CORRECTIONS, DESIGN_MOVES
 from registrants.tests.factories import EventFactory, make_registrant, make_user
 from registrants.tests.invariants import (
     assert_invariants,
@@ -645,18 +645,20 @@ class LifecycleModel(RuleBasedStateMachine):
         self.history_length[registrant.pk] = 1
         return registrant.pk
 
-    def _move(self, pk: int, to: str) -> None:
+    def _move(self, pk: int, to: str, note: str = "") -> None:
         current = self.expected[pk]
 
         def call():
             return services.registrant_change_status(
-                registrant_id=pk, to_status=to, actor=self.actor, source=Source.DASHBOARD
+                registrant_id=pk, to_status=to, actor=self.actor, source=Source.DASHBOARD, note=note
             )
 
         if to == current:
             assert call().changed is False
         elif (current, to) not in DESIGN_MOVES:
             self._expect_refusal("invalid_transition", call)
+        elif (current, to) in DESIGN_CORRECTIONS and not note:
+            self._expect_refusal("validation_error", call)
         elif current == "cancelled" and self._seats_taken() >= H6_CAPACITY:
             self._expect_refusal("event_full", call)
         else:
@@ -664,13 +666,17 @@ class LifecycleModel(RuleBasedStateMachine):
             self.expected[pk] = to
             self.history_length[pk] += 1
 
-    @rule(pk=registrants, to=st.sampled_from([s.value for s in Status]))
-    def change_status(self, pk, to):
-        self._move(pk, to)
+    @rule(
+        pk=registrants,
+        to=st.sampled_from([s.value for s in Status]),
+        note=st.sampled_from(["", "a scan at the wrong door"]),
+    )
+    def change_status(self, pk, to, note):
+        self._move(pk, to, note)
 
-    @rule(pk=registrants)
-    def cancel(self, pk):
-        self._move(pk, "cancelled")
+    @rule(pk=registrants, note=st.sampled_from(["", "left before the doors opened"]))
+    def cancel(self, pk, note):
+        self._move(pk, "cancelled", note)
 
     @rule(pk=registrants)
     def reinstate(self, pk):

@@ -23,7 +23,9 @@ def test_every_pair_is_allowed_or_refused_as_designed(from_status, to_status):
     registrant = make_registrant(EventFactory(capacity=10), status=from_status)
     rows_before = StatusChange.objects.filter(registrant=registrant).count()
     if (from_status, to_status) in DESIGN_MOVES:
-        result = services.registrant_change_status(registrant_id=registrant.pk, to_status=to_status)
+        result = services.registrant_change_status(
+            registrant_id=registrant.pk, to_status=to_status, note="as designed"
+        )
         assert result.changed
         registrant.refresh_from_db()
         assert registrant.status == to_status
