@@ -67,10 +67,13 @@ def has_input(conn: Any) -> bool:
     """Whether the server sent anything to an idle connection: nothing is
     expected (no LISTEN here), so it is the server ending the session, or
     end-of-file. One poll() call, no round trip."""
-    if conn.closed:
+    if conn.closed or conn.broken:
         return True
     poller = select.poll()
-    poller.register(conn.fileno(), select.POLLIN)
+    try:
+        poller.register(conn.fileno(), select.POLLIN)
+    except Exception:  # no socket left: as dead as it gets
+        return True
     return bool(poller.poll(0))
 
 

@@ -127,6 +127,26 @@ def test_credentials_not_cached_while_the_database_is_down_answer_503_at_once(
 
 
 @pytest.mark.postgres
+def test_a_gateway_started_while_the_database_is_down_answers_503_then_serves_it(
+    transactional_db, postgres, event, staff
+):
+    person = make_registrant(event)
+    key = user_token(staff)
+    postgres.stop()
+    with (
+        gateway_server(env=SERVER_ENV) as url,
+        httpx.Client(base_url=url, timeout=CLIENT_TIMEOUT) as client,
+    ):
+        for _ in range(3):
+            for path, body in requests_of_every_kind(person.check_in_code):
+                assert_unavailable(post(client, path, body, key))
+        postgres.start()
+        for path, body in requests_of_every_kind(person.check_in_code):
+            response = post(client, path, body, key)
+            assert response.status_code == 200, response.text
+
+
+@pytest.mark.postgres
 @pytest.mark.parametrize("credential", ["user token", "device key"])
 def test_the_first_requests_after_a_quiet_restart_are_served(
     gateway_url, postgres, event, organiser, staff, credential
