@@ -43,10 +43,11 @@ from django.db import connections, transaction
 
 from registrants.models import Company, Registrant, ScanReceipt, StatusChange
 
-from . import live, outage
+from . import live
 from . import scan as rules
 from .grouping import Pending, ScanGroups, changed_outcome, group_params, pg_group_sql
 from .models import ScanConflict
+from .outage import OutageAwarePool
 from .scan import BatchItem, Change, Outcome, Previous, Principal, Row
 
 logger = logging.getLogger(__name__)
@@ -217,7 +218,6 @@ class PostgresBackend:
 
     def __init__(self) -> None:
         self._pool = None
-        self._gate: outage.DatabaseGate | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._groups: ScanGroups | None = None
         # Connections the group statements keep between groups (one per
@@ -243,10 +243,9 @@ class PostgresBackend:
     async def pool(self):
         loop = asyncio.get_running_loop()
         if self._pool is None or self._loop is not loop:
-            from psycopg_pool import AsyncConnectionPool
-
-            gate = outage.DatabaseGate(self._conninfo())
-            pool = AsyncConnectionPool(
+            # psycopg's pool, with dead connections caught before use and a
+            # fast 503 while the database is away (gateway.outage).
+            pool = OutageAwarePool(
                 self._conninfo(),
                 min_size=settings.GATEWAY_DB_POOL_MIN,
                 max_size=settings.GATEWAY_DB_POOL_MAX,
@@ -254,14 +253,9 @@ class PostgresBackend:
                 timeout=settings.GATEWAY_DB_POOL_TIMEOUT,
                 open=False,
                 name="gateway",
-                # A failed connection attempt gives up at once and trips the
-                # gate (503 now), instead of backing off for minutes.
-                reconnect_timeout=0,
-                reconnect_failed=gate.pool_gave_up,
             )
-            gate.pool = pool
             await pool.open(wait=False)
-            self._pool, self._gate, self._loop, self._held = pool, gate, loop, []
+            self._pool, self._loop, self._held = pool, loop, []
             self._groups = ScanGroups(
                 self._apply_group,
                 max_in_flight=settings.GATEWAY_SCAN_GROUPS_IN_FLIGHT,
@@ -280,8 +274,8 @@ class PostgresBackend:
 
     async def fetch_one(self, sql: str, params: Any) -> tuple | None:
         """The first row of a read-only statement, on the pool (autocommit)."""
-        await self.pool()
-        async with self._gate.connection() as conn:
+        pool = await self.pool()
+        async with pool.connection() as conn:
             cur = await conn.execute(sql, params)
             return await cur.fetchone()
 
@@ -314,7 +308,7 @@ class PostgresBackend:
         """Scans without nonce, as one statement (gateway.grouping); then each
         scan it did not change is answered as a lone scan would be."""
         pool = await self.pool()
-        conn = await self._gate.getconn(self._held)
+        conn = await pool.take(self._held)
         try:
             cur = conn.cursor()
             await cur.execute(pg_group_sql(), group_params(scans), prepare=True)
@@ -331,9 +325,15 @@ class PostgresBackend:
                     )
                 outcomes.append(outcome)
         except BaseException as exc:
-            # Back to the pool, which discards a broken connection (and then
-            # tests its idle ones: the database dropped those too).
-            await self._gate.putconn(conn, exc)
+            import psycopg
+
+            # Back to the pool, which discards a broken connection. If the
+            # database dropped it, it dropped the pool's idle ones too: have
+            # the pool test those now, so that the next scan gets a live one
+            # instead of failing on the next dead one in turn.
+            await pool.putconn(conn)
+            if isinstance(exc, psycopg.OperationalError):
+                await pool.check()
             raise
         if self._pool is pool:
             self._held.append(conn)
@@ -357,8 +357,8 @@ class PostgresBackend:
         if not nonce:
             outcome = await (await self.submit(code, mode, principal, now))
             return (*rules.answer(outcome), None)
-        await self.pool()
-        async with self._gate.connection() as conn:
+        pool = await self.pool()
+        async with pool.connection() as conn:
             from psycopg.types.json import Jsonb
 
             async with conn.transaction():
@@ -394,10 +394,10 @@ class PostgresBackend:
         transaction rolls back, and the retry answers those items as
         replays. Row locks (FOR UPDATE) keep the history right meanwhile."""
         fresh_items, _ = _first_per_nonce(items)
-        await self.pool()
+        pool = await self.pool()
         for _ in range(5):
             try:
-                async with self._gate.connection() as conn, conn.transaction():
+                async with pool.connection() as conn, conn.transaction():
                     return await self._batch_on(conn, items, fresh_items, principal, now)
             except _NonceTaken:
                 logger.info("batch lost a race on a nonce; answering again")

@@ -8,7 +8,7 @@ connection that could not come, and the pool's own reconnection attempts
 back off exponentially, so the first requests after the database returned
 could still wait, or fail.
 
-`DatabaseGate` stands between the backend and the pool:
+`OutageAwarePool` is the pool with a gate in its getconn():
 
 - a connection taken from the pool (or held between scan groups) is first
   checked without a round trip: a healthy idle connection has nothing to
@@ -30,11 +30,11 @@ never gets a 503 for a failure seen before it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import select
-from collections.abc import AsyncIterator
 from typing import Any
+
+from psycopg_pool import AsyncConnectionPool
 
 logger = logging.getLogger(__name__)
 
@@ -77,19 +77,22 @@ def has_input(conn: Any) -> bool:
     return bool(poller.poll(0))
 
 
-class DatabaseGate:
-    """One pool's way in: live connections, or DatabaseUnavailable at once."""
+def _pool_gave_up(pool: OutageAwarePool) -> None:
+    pool.trip()
 
-    def __init__(self, conninfo: str) -> None:
-        self.conninfo = conninfo
-        self.pool: Any = None  # set by the backend once the pool exists
+
+class OutageAwarePool(AsyncConnectionPool):
+    """psycopg's AsyncConnectionPool whose getconn() (and so connection())
+    hands out live connections, or raises DatabaseUnavailable at once."""
+
+    def __init__(self, conninfo: str, **kwargs: Any) -> None:
+        # A failed connection attempt gives up at once (its callback trips
+        # the gate) instead of backing off for minutes.
+        super().__init__(conninfo, reconnect_timeout=0, reconnect_failed=_pool_gave_up, **kwargs)
+        self.probe_conninfo = conninfo
         self.down = False
         self._tripped: asyncio.Future | None = None
         self._probe: asyncio.Future | None = None
-
-    def pool_gave_up(self, pool: Any) -> None:
-        """The pool's reconnect_failed callback: it could not connect."""
-        self.trip()
 
     def trip(self) -> None:
         """Mark the database away and answer every waiting request."""
@@ -100,58 +103,39 @@ class DatabaseGate:
             self._tripped.set_result(None)
         self._tripped = None
 
-    async def getconn(self, held: list | None = None) -> Any:
+    async def getconn(self, timeout: float | None = None) -> Any:
+        """A live connection of the pool (see the module)."""
+        return await self.take([], timeout)
+
+    async def take(self, held: list, timeout: float | None = None) -> Any:
         """A live connection: one of `held` (popped), else the pool's."""
         while True:
             if self.down:
                 await self._wait_for_probe()
-            if held:
-                conn = held.pop()
-            else:
-                conn = await self._from_pool()
+            conn = held.pop() if held else await self._from_pool(timeout)
             if not has_input(conn) or await self._passes_round_trip(conn):
                 return conn
             # Dropped by the server, which dropped the others too (a restart)
             # or is gone: have the pool test its idle ones and reconnect now.
-            await self.pool.putconn(conn)
-            await self.pool.check()
-
-    async def putconn(self, conn: Any, exc: BaseException | None = None) -> None:
-        """Give `conn` back; after a connection error, have the pool test
-        its idle connections (the next request then gets a live one)."""
-        import psycopg
-
-        await self.pool.putconn(conn)
-        if isinstance(exc, psycopg.OperationalError):
-            await self.pool.check()
-
-    @contextlib.asynccontextmanager
-    async def connection(self) -> AsyncIterator[Any]:
-        """`pool.connection()`, through the gate."""
-        conn = await self.getconn()
-        try:
-            yield conn
-        except BaseException as exc:
-            await self.putconn(conn, exc)
-            raise
-        await self.pool.putconn(conn)
+            await self.putconn(conn)
+            await self.check()
 
     async def _passes_round_trip(self, conn: Any) -> bool:
         try:
-            await self.pool.check_connection(conn)
+            await self.check_connection(conn)
         except Exception:
             await conn.close()  # so that the pool discards it
             return False
         return True
 
-    async def _from_pool(self) -> Any:
-        """pool.getconn(), cut short when the gate trips meanwhile."""
-        if self.pool.get_stats().get("pool_available", 0):
-            return await self.pool.getconn()  # one is idle: no wait
+    async def _from_pool(self, timeout: float | None) -> Any:
+        """The pool's getconn(), cut short when the gate trips meanwhile."""
+        if self.get_stats().get("pool_available", 0):
+            return await super().getconn(timeout)  # one is idle: no wait
         if self._tripped is None:
             self._tripped = asyncio.get_running_loop().create_future()
         tripped = self._tripped
-        getter = asyncio.ensure_future(self.pool.getconn())
+        getter = asyncio.ensure_future(super().getconn(timeout))
         try:
             await asyncio.wait({getter, tripped}, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -165,7 +149,7 @@ class DatabaseGate:
     def _give_back(self, getter: asyncio.Future) -> None:
         """An abandoned getconn that got a connection all the same: return it."""
         if not getter.cancelled() and getter.exception() is None:
-            asyncio.ensure_future(self.pool.putconn(getter.result()))
+            asyncio.ensure_future(self.putconn(getter.result()))
 
     async def _wait_for_probe(self) -> None:
         """One direct connection attempt, shared by the requests that arrive
@@ -187,7 +171,7 @@ class DatabaseGate:
         import psycopg
 
         try:
-            conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
+            conn = await psycopg.AsyncConnection.connect(self.probe_conninfo, autocommit=True)
         except Exception as exc:
             logger.info("gateway database still unreachable: %s", type(exc).__name__)
             return False
