@@ -93,6 +93,7 @@ class OutageAwarePool(AsyncConnectionPool):
         self.down = False
         self._tripped: asyncio.Future | None = None
         self._probe: asyncio.Future | None = None
+        self._returning: set[asyncio.Future] = set()
 
     def trip(self) -> None:
         """Mark the database away and answer every waiting request."""
@@ -149,7 +150,9 @@ class OutageAwarePool(AsyncConnectionPool):
     def _give_back(self, getter: asyncio.Future) -> None:
         """An abandoned getconn that got a connection all the same: return it."""
         if not getter.cancelled() and getter.exception() is None:
-            asyncio.ensure_future(self.putconn(getter.result()))
+            task = asyncio.ensure_future(self.putconn(getter.result()))
+            self._returning.add(task)  # a reference, until it is done
+            task.add_done_callback(self._returning.discard)
 
     async def _wait_for_probe(self) -> None:
         """One direct connection attempt, shared by the requests that arrive
