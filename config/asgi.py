@@ -3,7 +3,8 @@
 
 `make run` serves this with uvicorn, so the embedded default stays a single
 process. Websockets are authenticated by the session cookie and refused from
-origins outside ALLOWED_HOSTS (cross-site websocket hijacking).
+any origin but the site's own, port included, or CSRF_TRUSTED_ORIGINS
+(cross-site websocket hijacking; live/origin.py).
 """
 
 import os
@@ -15,9 +16,9 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from gateway.app import create_app as create_gateway_app  # noqa: E402
+from live.origin import SameOriginValidator  # noqa: E402
 from live.routing import websocket_urlpatterns  # noqa: E402
 
 gateway_app = create_gateway_app()
@@ -36,8 +37,6 @@ application = ProtocolTypeRouter(
         "http": http_app,
         # The gateway's startup/shutdown (its connection pool); Django has none.
         "lifespan": gateway_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -31,7 +31,7 @@ from starlette.requests import ClientDisconnect
 from registrants.api.errors import error_body
 from registrants.lifecycle import ScanMode
 
-from . import cache, db, live, schemas
+from . import cache, db, live, outage, schemas
 from . import scan as rules
 from .auth import Refusal, authenticate
 
@@ -299,11 +299,7 @@ def database_unavailable() -> Answer:
 
 
 def _is_database_outage(exc: BaseException) -> bool:
-    import psycopg
-    from django.db import OperationalError
-    from psycopg_pool import PoolTimeout
-
-    return isinstance(exc, psycopg.OperationalError | PoolTimeout | OperationalError)
+    return outage.is_outage(exc)
 
 
 async def scan_endpoint(request: RawRequest) -> Answer:
@@ -378,7 +374,12 @@ async def lifespan(app: FastAPI):
     await cache.store().close()
 
 
-def server_error_response() -> Answer:
+def server_error_response(exc: BaseException | None = None) -> Answer:
+    """500; or 503 when `exc` is an outage of the database or Redis, wherever
+    it was raised (the credential read of an uncached token included)."""
+    if exc is not None and _is_database_outage(exc):
+        logger.warning("database unavailable: %s", type(exc).__name__)
+        return database_unavailable()
     logger.exception("gateway error")
     return error(500, "server_error", "Something went wrong on our side; it has been logged.")
 
@@ -401,8 +402,8 @@ class GatewayApp(FastAPI):
                     response = await endpoint(RawRequest(scope, receive))
                 except ClientDisconnect:
                     return  # gone before its body arrived: nobody to answer
-                except Exception:
-                    response = server_error_response()
+                except Exception as exc:
+                    response = server_error_response(exc)
                 await response(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
@@ -495,6 +496,6 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> Response:
-        return server_error_response().response()
+        return server_error_response(exc).response()
 
     return app

@@ -47,6 +47,7 @@ from . import live
 from . import scan as rules
 from .grouping import Pending, ScanGroups, changed_outcome, group_params, pg_group_sql
 from .models import ScanConflict
+from .outage import OutageAwarePool
 from .scan import BatchItem, Change, Outcome, Previous, Principal, Row
 
 logger = logging.getLogger(__name__)
@@ -242,9 +243,9 @@ class PostgresBackend:
     async def pool(self):
         loop = asyncio.get_running_loop()
         if self._pool is None or self._loop is not loop:
-            from psycopg_pool import AsyncConnectionPool
-
-            pool = AsyncConnectionPool(
+            # psycopg's pool, with dead connections caught before use and a
+            # fast 503 while the database is away (gateway.outage).
+            pool = OutageAwarePool(
                 self._conninfo(),
                 min_size=settings.GATEWAY_DB_POOL_MIN,
                 max_size=settings.GATEWAY_DB_POOL_MAX,
@@ -307,7 +308,7 @@ class PostgresBackend:
         """Scans without nonce, as one statement (gateway.grouping); then each
         scan it did not change is answered as a lone scan would be."""
         pool = await self.pool()
-        conn = self._held.pop() if self._held else await pool.getconn()
+        conn = await pool.take(self._held)
         try:
             cur = conn.cursor()
             await cur.execute(pg_group_sql(), group_params(scans), prepare=True)

@@ -3,8 +3,8 @@
 Authenticated by the browser session (AuthMiddlewareStack); any role that
 may read the event may listen; anonymous connections are refused (close code
 4401), users without the right 4403, unknown events 4404. Cross-origin
-connections are refused before they get here (AllowedHostsOriginValidator
-in config/asgi.py).
+connections are refused before they get here (live/origin.py, in
+config/asgi.py).
 
 Each connection gets a snapshot of the numbers on connect and then every
 SNAPSHOT_SECONDS from a per-process ticker that counts once per event and
@@ -15,6 +15,7 @@ every committed change as a delta (see messages.py).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections import defaultdict
 
@@ -30,6 +31,15 @@ logger = logging.getLogger(__name__)
 
 SNAPSHOT_SECONDS = 3.0
 SEND_TIMEOUT_SECONDS = 5.0
+
+MALFORMED_FRAME = {
+    "type": "error",
+    "error": {
+        "code": "malformed_request",
+        "message": 'Send JSON text such as {"type": "resync"}.',
+        "fields": {},
+    },
+}
 
 # Per process: event id -> the consumers listening to it here.
 _listeners: dict[int, set[EventStreamConsumer]] = defaultdict(set)
@@ -109,6 +119,19 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
                 await self.channel_layer.group_discard(self.group, self.channel_name)
             except Exception as exc:  # Redis may be the reason we are closing
                 logger.warning("live group_discard failed: %s", type(exc).__name__)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        """A frame from the page. One that is not JSON text (binary, broken,
+        nested past the parser's recursion limit) gets an error frame in
+        the API's error shape; the connection stays open."""
+        try:
+            if text_data is None:
+                raise ValueError("expected a text frame")
+            content = json.loads(text_data)
+        except (ValueError, RecursionError):
+            await self.send_json(MALFORMED_FRAME)
+            return
+        await self.receive_json(content, **kwargs)
 
     async def receive_json(self, content, **kwargs) -> None:
         # The page may ask for a snapshot at once (e.g. after it reconnected).

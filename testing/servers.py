@@ -11,12 +11,14 @@ for the scripts under bench/ that import them from there.
     with UvicornServer(app="gateway.main:app", ready_path="/gateway/openapi.json",
                        env={...}) as server: ...
     with RedisServer() as redis: ...              # redis.url, redis.stop(), redis.start()
+    LocalPostgres().stop() / .start()              # the run's own PostgreSQL, for fault tests
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -256,6 +258,52 @@ class RedisServer(_Server):
     def close(self) -> None:
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class LocalPostgres:
+    """The test run's own PostgreSQL server (scripts/test-services.sh), which
+    a fault test stops and starts again, on the same port with the same
+    options. Connections of this process die with it: start() closes
+    Django's, so the test and its teardown reconnect."""
+
+    def __init__(self) -> None:
+        try:
+            self.bin, self.data = os.environ["TEST_PG_BIN"], os.environ["TEST_PG_DATA"]
+        except KeyError:
+            raise RuntimeError(
+                "TEST_PG_BIN and TEST_PG_DATA are unset: start the test services "
+                "with scripts/test-services.sh"
+            ) from None
+        # The server's command line as it was started, less the data directory.
+        argv = shlex.split(Path(self.data, "postmaster.opts").read_text())[1:]
+        at = argv.index("-D")
+        self.options = shlex.join(argv[:at] + argv[at + 2 :])
+        self.stopped = False
+
+    def _pg_ctl(self, *args: str) -> None:
+        command = [f"{self.bin}/pg_ctl", "-D", self.data, "-w", *args]
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+    def stop(self) -> None:
+        """A fast shutdown: sessions are ended, their clients see the socket close."""
+        self._pg_ctl("-m", "fast", "stop")
+        self.stopped = True
+
+    def start(self) -> None:
+        """Start again and wait until it accepts connections."""
+        log = Path(self.data).parent / "server.log"
+        self._pg_ctl("-l", str(log), "-o", self.options, "start")
+        self.stopped = False
+        from django.db import connections
+
+        connections.close_all()
+
+    def start_if_stopped(self) -> None:
+        """For a test's teardown: never leave the run without its database."""
+        if self.stopped:
+            self.start()
 
 
 def session_cookie_for(user) -> str:

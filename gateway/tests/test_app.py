@@ -148,9 +148,10 @@ def test_a_refusal_carries_its_own_headers():
 @pytest.mark.postgres
 def test_a_group_connection_killed_between_groups_is_replaced(gateway, staff, event):
     """The group statements keep their pool connection between groups. When
-    the database drops its connections, the next group answers 503 (as any
-    outage), gives its connection back to be discarded and has the pool test
-    its idle ones: the group after gets a live connection."""
+    the database drops its connections, the next group sees that before
+    using it (gateway.outage: the server's goodbye is waiting on the
+    socket), gives it back to be discarded, has the pool test its idle ones
+    and is answered on a live connection."""
     from django.db import connection
 
     from registrants.tests.factories import make_registrant
@@ -168,8 +169,5 @@ def test_a_group_connection_killed_between_groups_is_replaced(gateway, staff, ev
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE application_name = 'gateway' AND pid <> pg_backend_pid()"
         )
-    broken = scan(people[1])
-    assert broken.status_code == 503
-    assert broken.json()["error"]["code"] == "service_unavailable"
-    assert scan(people[2]).status_code == 200
     assert scan(people[1]).status_code == 200
+    assert scan(people[2]).status_code == 200

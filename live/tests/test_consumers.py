@@ -187,7 +187,9 @@ def test_websocket_from_a_foreign_origin_is_rejected(viewer):
         connected, _ = await comm.connect(timeout=5)
         assert not connected
         same = WebsocketCommunicator(
-            application, f"/ws/events/{event.pk}/", headers=[(b"origin", b"http://127.0.0.1")]
+            application,
+            f"/ws/events/{event.pk}/",
+            headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")],
         )
         same.scope["user"] = viewer
         connected, _ = await same.connect(timeout=5)
