@@ -247,7 +247,10 @@ SPECTACULAR_SETTINGS = {
         "ScanModeEnum": "registrants.lifecycle.ScanMode",
         "ImportModeEnum": "imports.models.ImportMode",
     },
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "registrants.api.schema.nullable_references",
+    ],
 }
 
 LOGGING = {
