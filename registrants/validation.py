@@ -24,7 +24,10 @@ _NOTE_FORBIDDEN = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_DIRECTION_M
 def text_problem(value: str, *, multiline: bool = False) -> str | None:
     """Why `value` may not be stored (a one-line name, or a note when
     `multiline`), or None when it may."""
-    found = (_NOTE_FORBIDDEN if multiline else _NAME_FORBIDDEN).search(value)
+    # A name's surrounding whitespace (a trailing tab from a paste) is
+    # trimmed before it is stored, so only what is kept is checked.
+    text = value if multiline else value.strip()
+    found = (_NOTE_FORBIDDEN if multiline else _NAME_FORBIDDEN).search(text)
     if found is None:
         return None
     char = found.group()
