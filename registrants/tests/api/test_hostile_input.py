@@ -42,6 +42,11 @@ def test_depth_check_counts_brackets_outside_strings_only():
     assert too_deep(("[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1)).encode())
     assert not too_deep(b'{"name": "' + b"[{" * 500 + b'\\"[[["}')
     assert not too_deep(b"[" + b"[]," * 500 + b"[]]")
+    # An escaped backslash ends no string; an escaped quote does not end one.
+    assert too_deep(b'["\\\\", ' + b"[" * 40 + b"]" * 40 + b"]")
+    assert not too_deep(b'["\\"' + b"[" * 40 + b'"]')
+    # Closing brackets inside a string cannot hide real depth.
+    assert too_deep(b'["' + b"]" * 100 + b'", ' + b"[" * 40 + b"]" * 41)
 
 
 @pytest.mark.parametrize("body", [DEEP_ARRAY, DEEP_OBJECT])
