@@ -15,7 +15,7 @@ from django.db.models import Count, Q
 from django.http import QueryDict
 
 from registrants import selectors
-from registrants.api.filters import ORDERING_ALIASES, RegistrantFilter
+from registrants.api.filters import ORDERING_ALIASES, RegistrantFilter, parse_ordering
 from registrants.lifecycle import NOTE_REQUIRED, Kind, Status
 from registrants.models import Company, Event, GuestType, Registrant
 
@@ -68,8 +68,10 @@ def _event_filter(event: Event, data: QueryDict) -> RegistrantFilter:
 def _ordering(raw: str | None, errors: list[str]) -> str:
     if not raw:
         return DEFAULT_ORDERING
-    if raw.lstrip("-") in ORDERING_ALIASES:
-        return raw
+    parsed = parse_ordering(raw)
+    if parsed is not None:
+        name, desc = parsed
+        return f"-{name}" if desc else name
     errors.append(f'Cannot sort by "{raw}"; sorted by name instead.')
     return DEFAULT_ORDERING
 

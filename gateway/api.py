@@ -49,8 +49,12 @@ class DeviceCreatedSerializer(DeviceSerializer):
 
 
 class ScanConflictSerializer(serializers.ModelSerializer):
-    registrant_name = serializers.CharField(source="registrant.name", read_only=True, default=None)
-    device_name = serializers.CharField(source="device.name", read_only=True, default=None)
+    registrant_name = serializers.CharField(
+        source="registrant.name", read_only=True, default=None, allow_null=True
+    )
+    device_name = serializers.CharField(
+        source="device.name", read_only=True, default=None, allow_null=True
+    )
     reason = serializers.ChoiceField(choices=ConflictReason.choices, read_only=True)
 
     class Meta:

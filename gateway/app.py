@@ -29,6 +29,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from registrants.api.errors import error_body
+from registrants.api.filters import OUT_OF_RANGE
+from registrants.api.parsers import depth_message, too_deep
 from registrants.lifecycle import ScanMode
 
 from . import cache, db, live, outage, schemas
@@ -156,6 +158,8 @@ async def read_json(request: RawRequest) -> Any:
                 f'Unsupported media type "{content_type}" in request.',
             )
         )
+    if too_deep(raw):  # json recurses: a deep body would be a RecursionError
+        raise BadRequest(error(400, "malformed_request", depth_message()))
     try:
         text = raw.decode("utf-8")
         if text.startswith("\ufeff"):
@@ -247,6 +251,8 @@ def _item_problems(item: Any) -> tuple[dict[str, list[str]], rules.BatchItem | N
             scanned_at = rules.utc(dt.datetime.fromisoformat(item["scanned_at"]))
         except ValueError:
             problems["scanned_at"] = [DATETIME_FORMAT_ERROR]
+        except OverflowError:  # 9999-12-31T23:00-05:00 has no UTC time
+            problems["scanned_at"] = [OUT_OF_RANGE]
     if problems:
         return problems, None
     return {}, rules.BatchItem(

@@ -17,6 +17,7 @@ Every text cell that a spreadsheet would read as a formula (starting with
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 import tempfile
 import zipfile
@@ -272,6 +273,11 @@ def _attachment(filename: str) -> str:
 
 
 def stream_response(request: Any, chunks: Iterator[bytes], *, filename: str, content_type: str):
+    """A streamed download of `chunks`. The first chunk is made here, before
+    any header is sent: it runs the query, so a value the database refuses
+    is an error answer (400, 503) instead of a 200 whose body stops short."""
+    first = next(chunks, None)
+    chunks = itertools.chain([] if first is None else [first], chunks)
     content = _async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks
     response = StreamingHttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = _attachment(filename)

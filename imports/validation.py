@@ -17,6 +17,7 @@ from django.core.validators import EmailValidator
 from registrants.models import Company, GuestType, Registrant
 from registrants.normalization import clean_company_name, normalize_email
 from registrants.services import ImportedRegistrant
+from registrants.validation import text_problem
 
 from .parsing import RawRow
 
@@ -65,6 +66,12 @@ def _shown(value: str, limit: int = 60) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
+def _text_problems(**values: str) -> list[Problem]:
+    """The control and text-direction characters registrant_register refuses."""
+    found = ((column, text_problem(value)) for column, value in values.items())
+    return [(column, problem) for column, problem in found if problem is not None]
+
+
 def validate_row(raw: RawRow) -> tuple[ImportedRegistrant | None, list[Problem]]:
     """The row ready to insert, or None and its problems."""
     problems: list[Problem] = []
@@ -105,6 +112,7 @@ def validate_row(raw: RawRow) -> tuple[ImportedRegistrant | None, list[Problem]]
     company = clean_company_name(values.get("company", ""))
     if len(company) > COMPANY_MAX:
         problems.append(("company", f"Company is longer than {COMPANY_MAX} characters."))
+    problems += _text_problems(name=name, company=company)
 
     if problems:
         return None, problems

@@ -39,6 +39,7 @@ from .models import (
 )
 from .normalization import clean_company_name, normalize_company_name, normalize_email
 from .signals import registrant_changed, status_changed, statuses_changed
+from .validation import require_plain_text
 
 Actor = AbstractBaseUser | None
 
@@ -123,7 +124,9 @@ def _event_full(event: Event, taken: int) -> ApplicationError:
 
 
 def event_create(*, name: str, date: datetime.date, capacity: int) -> Event:
-    """Create an event. Raises validation_error for a capacity below 1."""
+    """Create an event. Raises validation_error for a capacity below 1 or a
+    name with control or text-direction characters."""
+    require_plain_text(name=name)
     if capacity < 1:
         raise ApplicationError(
             "validation_error",
@@ -143,6 +146,7 @@ def event_update(
 ) -> Event:
     """Edit an event. Lowering capacity below the seats taken raises
     capacity_below_seats_taken (409)."""
+    require_plain_text(name=name)
     with transaction.atomic():
         event = _lock_event(event_id)
         fields: list[str] = []
@@ -191,6 +195,7 @@ def event_delete(*, event_id: int) -> None:
 
 
 def _validated_company_name(name: str) -> tuple[str, str]:
+    require_plain_text(name=name)  # before cleaning folds tabs and line breaks into spaces
     display = clean_company_name(name or "")
     if not display:
         raise ApplicationError(
@@ -341,7 +346,10 @@ def registrant_register(
 
     Raises not_found (no such event), event_full (409), validation_error.
     """
-    clean_name, clean_email = _validated_details(name=name, email=email, guest_type=guest_type)
+    require_plain_text(note=note, multiline=("note",))
+    clean_name, clean_email = _validated_details(
+        name=name, email=email, guest_type=guest_type, company_name=company_name
+    )
     assert clean_name is not None and clean_email is not None  # both were given
     name, email = clean_name, clean_email
     with transaction.atomic():
@@ -371,9 +379,10 @@ def registrant_register(
 
 
 def _validated_details(
-    *, name: str | None, email: str | None, guest_type: str | None
+    *, name: str | None, email: str | None, guest_type: str | None, company_name: Any = None
 ) -> tuple[str | None, str | None]:
     """Check the fields every path (API, admin, import) must get right."""
+    require_plain_text(name=name, company=company_name if isinstance(company_name, str) else None)
     problems: dict[str, list[str]] = {}
     if name is not None:
         name = name.strip()
@@ -440,7 +449,9 @@ def registrant_update(
 
     `company_name=""` or `company_id=None` clears the company.
     """
-    name, email = _validated_details(name=name, email=email, guest_type=guest_type)
+    name, email = _validated_details(
+        name=name, email=email, guest_type=guest_type, company_name=company_name
+    )
     with transaction.atomic():
         registrant = _lock_registrant(registrant_id)
         company: Any = _UNSET
@@ -567,6 +578,7 @@ def registrant_change_status(
             f'"{to_status}" is not a status.',
             fields={"to_status": [f"Use one of: {', '.join(Status.values)}."]},
         )
+    require_plain_text(note=note, multiline=("note",))
     to_status = Status(to_status)
     with transaction.atomic():
         registrant = _lock_registrant(registrant_id)
@@ -734,6 +746,7 @@ def registrants_bulk_change_status(
     that chunk commits nothing, earlier chunks stay committed (with their
     history and announcements) and the exception propagates.
     """
+    require_plain_text(note=note, multiline=("note",))
     # The pk field's own conversion: an id given as "12" is registrant 12,
     # and a malformed one fails as Registrant.objects.get(pk=...) would, but
     # before anything is written.

@@ -213,7 +213,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["registrants.api.permissions.RolePermission"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSONParser with a nesting limit: deep bodies are a 400, not a RecursionError.
+    "DEFAULT_PARSER_CLASSES": ["registrants.api.parsers.BoundedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "registrants.api.schema.ErrorAwareAutoSchema",
@@ -247,7 +248,10 @@ SPECTACULAR_SETTINGS = {
         "ScanModeEnum": "registrants.lifecycle.ScanMode",
         "ImportModeEnum": "imports.models.ImportMode",
     },
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "registrants.api.schema.nullable_references",
+    ],
 }
 
 LOGGING = {

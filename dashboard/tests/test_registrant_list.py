@@ -230,3 +230,28 @@ def test_same_email_twice_is_flagged(org_web, event):
         r.registrant.name: r.duplicate for r in org_web.get(_url(event)).context["listing"].rows
     }
     assert rows == {"One": True, "Two": True, "Three": False}
+
+
+@pytest.mark.parametrize("value", ["9999-12-31T23:00:00-05:00", "0001-01-01T00:30:00+05:00"])
+def test_dates_that_overflow_in_utc_are_reported_not_a_500(org_web, crowd, event, value):
+    for name in ("created_after", "created_before"):
+        response = org_web.get(_url(event, f"?{name}={value.replace('+', '%2B')}"))
+        assert response.status_code == 200
+        errors = " ".join(response.context["listing"].errors)
+        assert name in errors and "Out of range" in errors
+        assert len(_names(response)) == 5
+        counts = org_web.get(
+            reverse("dashboard:registrant_counts", args=[event.pk]),
+            {name: value},
+        )
+        assert counts.status_code == 200
+        assert sum(counts.json()["counts"].values()) == 5
+
+
+@pytest.mark.parametrize("ordering", ["--name", "-", "name,email", "--"])
+def test_malformed_orderings_are_reported_and_sorted_by_name(org_web, crowd, event, ordering):
+    response = org_web.get(_url(event, f"?ordering={ordering}"))
+    assert response.status_code == 200
+    listing = response.context["listing"]
+    assert listing.ordering == "name" and listing.ordering_param == ""
+    assert any("Cannot sort" in e for e in listing.errors)

@@ -385,3 +385,21 @@ def test_exported_timestamps_are_isoformat_in_utc_with_and_without_a_fraction(or
         for c in StatusChange.objects.filter(event=event).select_related("registrant")
     }
     assert {r[1]: r[4] for r in history[1:]} == stored
+
+
+def test_an_export_whose_query_fails_answers_an_error_not_a_cut_file(
+    org_client, event, crowd, monkeypatch
+):
+    """The first chunk (the query) is made before any header is sent."""
+    from django.db import OperationalError
+
+    from imports import exports
+
+    def failing_rows(queryset, *, with_codes):
+        yield exports.REGISTRANT_HEADER
+        raise OperationalError("the database went away")
+
+    monkeypatch.setattr(exports, "registrant_rows", failing_rows)
+    response = org_client.get(f"/api/v1/events/{event.pk}/export/")
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "service_unavailable"

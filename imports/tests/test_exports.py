@@ -108,8 +108,10 @@ def test_an_empty_list_is_a_workbook_of_headers(org_client, event):
 @pytest.mark.django_db
 def test_control_characters_and_formulas_survive_the_xlsx(org_client, event):
     """A name with \\x01 (not allowed in XML) is stored escaped as _x0001_,
-    the way Excel reads it back; a formula start is neutralised, a text cell."""
-    make_registrant(event, name="Ada\x01Lovelace")
+    the way Excel reads it back; a formula start is neutralised, a text cell.
+    (Names refuse control characters now; rows stored before may hold them.)"""
+    ada = make_registrant(event, name="Ada Lovelace")
+    type(ada).objects.filter(pk=ada.pk).update(name="Ada\x01Lovelace")
     make_registrant(event, name="=1+2")
     sheet = export_xlsx(org_client, event, "&ordering=name").active
     cells = [row[1] for row in sheet.iter_rows(min_row=2)]

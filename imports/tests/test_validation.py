@@ -66,3 +66,20 @@ def test_email_accepted_exactly_when_django_accepts_it(email):
 def test_the_list_has_both_answers():
     answers = {django_accepts(email) for email in EMAILS}
     assert answers == {True, False}
+
+
+@pytest.mark.parametrize("column", ["name", "company"])
+@pytest.mark.parametrize("bad", ["\u202e", "\u2066", "\u200f", "\x07", "\x9b"])
+def test_imported_names_refuse_control_and_direction_characters(column, bad):
+    values = {"name": "Ann Lee", "email": "ann@example.com", "company": "Acme"}
+    values[column] += bad
+    row, problems = validate_row(RawRow(2, values))
+    assert row is None
+    assert [c for c, _ in problems] == [column]
+    assert f"U+{ord(bad):04X}" in problems[0][1]
+
+
+def test_imported_names_keep_accents_and_emoji():
+    values = {"name": "Zoë 👨\u200d👩\u200d👧", "email": "z@example.com", "company": "Ångström AB"}
+    row, problems = validate_row(RawRow(2, values))
+    assert problems == [] and row is not None and row.name == values["name"]

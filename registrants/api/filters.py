@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django import forms
 from django.db.models import Q
 from django_filters import rest_framework as filters
@@ -25,6 +27,34 @@ class BoundedIdFilter(filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+def fits_in_utc(value: datetime.datetime) -> bool:
+    """Whether an aware datetime can be converted to UTC, as the database
+    adapter does: 9999-12-31T23:00-05:00 and 0001-01-01T00:30+05:00 cannot
+    (OverflowError, which was a 500)."""
+    try:
+        value.astimezone(datetime.UTC)
+    except OverflowError:
+        return False
+    return True
+
+
+OUT_OF_RANGE = "Out of range: the time must lie between the years 1 and 9999 in UTC."
+
+
+class UTCDateTimeField(filters.IsoDateTimeFilter.field_class):
+    """An ISO 8601 date-time that the database can store (see fits_in_utc)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is not None and not fits_in_utc(value):
+            raise forms.ValidationError(OUT_OF_RANGE, code="out_of_range")
+        return value
+
+
+class UTCDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = UTCDateTimeField
+
+
 class MultipleChoiceCSVField(forms.MultipleChoiceField):
     """Accepts `status=a&status=b` and `status=a,b` alike."""
 
@@ -43,8 +73,8 @@ class RegistrantFilter(filters.FilterSet):
     guest_type = MultipleChoiceCSVFilter(choices=GuestType.choices)
     company = BoundedIdFilter(field_name="company_id")
     search = filters.CharFilter(method="filter_search", max_length=200)
-    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UTCDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UTCDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Registrant
@@ -72,6 +102,18 @@ ORDERING_ALIASES = {
 }
 
 
+ORDERING_ERROR = f"Order by one of: {', '.join(ORDERING_ALIASES)} (prefix with '-' for descending)."
+
+
+def parse_ordering(raw: str) -> tuple[str, bool] | None:
+    """(public name, descending) for "name" or "-name"; None for anything
+    else ("--name", "name,email", "-", unknown names)."""
+    term = raw.strip()
+    desc = term.startswith("-")
+    name = term[1:] if desc else term
+    return (name, desc) if name in ORDERING_ALIASES else None
+
+
 class StrictOrderingFilter(OrderingFilter):
     """One ordering field, from a fixed list; anything else is a 400."""
 
@@ -81,19 +123,11 @@ class StrictOrderingFilter(OrderingFilter):
         raw = request.query_params.get(self.ordering_param)
         if raw is None:
             return None
-        terms = [t.strip() for t in raw.split(",") if t.strip()]
-        if len(terms) != 1 or terms[0].lstrip("-") not in ORDERING_ALIASES:
-            raise ValidationError(
-                {
-                    "ordering": [
-                        f"Order by one of: {', '.join(ORDERING_ALIASES)} "
-                        "(prefix with '-' for descending)."
-                    ]
-                }
-            )
-        term = terms[0]
-        desc = term.startswith("-")
-        field = ORDERING_ALIASES[term.lstrip("-")]
+        parsed = parse_ordering(raw)
+        if parsed is None:
+            raise ValidationError({"ordering": [ORDERING_ERROR]})
+        name, desc = parsed
+        field = ORDERING_ALIASES[name]
         # A unique tie-breaker, ascending whatever the direction: rows that
         # share the value then keep one order across requests (PostgreSQL
         # returns ties in any order), and rows added later (higher ids) land

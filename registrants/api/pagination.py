@@ -5,8 +5,11 @@ from __future__ import annotations
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+from django.utils import timezone
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
+
+from .filters import fits_in_utc
 
 MAX_PAGE_SIZE = 200
 
@@ -41,7 +44,16 @@ class RegistrantCursorPagination(CursorPagination):
     def decode_cursor(self, request):
         """A cursor is client-controlled: its position must fit the ordering
         field, or a forged cursor would reach the database as a bad value
-        (a 500). Anything that does not fit is an invalid cursor (404, as DRF)."""
+        (a 500). Anything that does not fit is an invalid cursor: a 400, as
+        for any other bad query parameter (DRF's own answer is a 404)."""
+        try:
+            return self._checked_cursor(request)
+        except NotFound:
+            raise ValidationError(
+                {self.cursor_query_param: ["Invalid cursor: use a link from a previous page."]}
+            ) from None
+
+    def _checked_cursor(self, request):
         cursor = super().decode_cursor(request)
         if cursor is None or cursor.position is None:
             return cursor
@@ -56,8 +68,13 @@ class RegistrantCursorPagination(CursorPagination):
             value = field.to_python(cursor.position)
             if isinstance(field, models.IntegerField) and not -(2**63) <= value < 2**63:
                 raise DjangoValidationError("out of range")
-            if isinstance(field, models.DateTimeField) and value is None:
-                raise DjangoValidationError("no date")
+            if isinstance(field, models.DateTimeField):
+                if value is None:
+                    raise DjangoValidationError("no date")
+                if timezone.is_naive(value):
+                    value = timezone.make_aware(value)
+                if not fits_in_utc(value):
+                    raise DjangoValidationError("out of range")
         except (DjangoValidationError, TypeError, ValueError, OverflowError):
             raise NotFound(self.invalid_cursor_message) from None
         return cursor

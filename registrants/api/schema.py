@@ -63,3 +63,40 @@ class ErrorAwareAutoSchema(AutoSchema):
         for code, response in errors(*extra).items():
             responses.setdefault(code, response)
         return responses
+
+
+# Only null, in OpenAPI 3.0's words: `nullable` counts only beside a `type`,
+# and `enum` then keeps everything else out.
+NULL_ONLY = {"type": "object", "nullable": True, "enum": [None]}
+
+
+def nullable_references(result, generator, request, public):
+    """POSTPROCESSING_HOOK: a nullable field whose schema is a reference
+    (drf-spectacular writes `allOf: [$ref], nullable: true`) becomes
+    `oneOf: [$ref, NULL_ONLY]`.
+
+    OpenAPI 3.0.3 says `nullable` has no effect without a `type` beside it,
+    so strict validators and code generators read the first form as "never
+    null" and rejected every registrant without a company."""
+
+    def fix(node):
+        if isinstance(node, list):
+            return [fix(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        node = {key: fix(value) for key, value in node.items()}
+        if not node.get("nullable") or "type" in node:
+            return node
+        if len(node.get("allOf", ())) == 1:
+            alternatives = node.pop("allOf")
+        elif "oneOf" in node:
+            alternatives = node.pop("oneOf")
+        elif "$ref" in node:
+            alternatives = [{"$ref": node.pop("$ref")}]
+        else:
+            return node
+        del node["nullable"]
+        node["oneOf"] = [*alternatives, NULL_ONLY]
+        return node
+
+    return fix(result)

@@ -690,3 +690,15 @@ def test_registrant_form_finds_companies_by_autocomplete(admin_client, data):
     )
     assert response.status_code == 200
     assert [r["text"] for r in response.json()["results"]] == ["Acme Corp"]
+
+
+def test_admin_refuses_names_with_text_direction_characters(admin_client, data):
+    ada = data["ada"]
+    response = admin_client.post(
+        url("registrant", "change", ada.pk), registrant_post(ada, name="Ada\u202eecalevoL")
+    )
+    assert response.status_code == 302
+    ada.refresh_from_db()
+    assert ada.name == "Ada Lovelace"
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "U+202E" in page
