@@ -24,6 +24,7 @@ MAX_COMPANIES = 5_000
 MAX_COMPARISONS = 200_000
 MAX_PAIRS = 50
 SIMILARITY = 0.85  # "northwind labs" / "northwind group" is 0.69: not alike
+REST_SIMILARITY = 0.8  # of the words that differ: "microsoft" / "mircosoft" 0.89
 BLOCK_PREFIX = 2  # typos in the first two letters are not found: the price of the bound
 
 
@@ -38,16 +39,26 @@ class LikelyDuplicate:
 
 
 def _reason(a: str, b: str, matcher: SequenceMatcher) -> str | None:
-    short, long = sorted((a.split(), b.split()), key=len)
-    if long[: len(short)] == short:
-        return "one name extends the other"
-    if (
+    """Why keys `a` and `b` (set in `matcher`) look like one company, or None."""
+    # Words both names share at the start or end say nothing about whether
+    # the rest is a typo: "vanarsdel analytics" is not "vandelay analytics".
+    wa, wb = a.split(), b.split()
+    while wa and wb and wa[0] == wb[0]:
+        wa, wb = wa[1:], wb[1:]
+    while wa and wb and wa[-1] == wb[-1]:
+        wa, wb = wa[:-1], wb[:-1]
+    if not wa or not wb:
+        return "one name extends the other"  # "acme" and "acme labs"
+    if not (
         matcher.real_quick_ratio() >= SIMILARITY
         and matcher.quick_ratio() >= SIMILARITY
         and matcher.ratio() >= SIMILARITY
     ):
-        return f"names {round(100 * matcher.ratio())} % alike"
-    return None
+        return None
+    rest = SequenceMatcher(None, " ".join(wa), " ".join(wb), autojunk=False).ratio()
+    if rest < REST_SIMILARITY:
+        return None
+    return f"names {round(100 * matcher.ratio())} % alike"
 
 
 def _pairs_within(blocks: dict[str, list[Company]]) -> Iterator[tuple[Company, Company]]:

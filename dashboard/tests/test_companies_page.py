@@ -29,6 +29,8 @@ def firms(event):
         ("Mircosoft", 1),
         ("Northwind Labs", 1),
         ("Northwind Group", 1),
+        ("Vanarsdel Analytics", 1),
+        ("Vandelay Analytics", 1),
         ("Google", 1),
         ("Google Inc.", 1),
     ]:
