@@ -23,10 +23,23 @@ FOLD_FUNCTION = "rd_fold"
 
 
 class Folded(Func):
-    """rd_fold(expression): the expression without accents and case."""
+    """rd_fold(expression): the expression without accents and case, for
+    LIKE only: on SQLite an ASCII value keeps its case (LIKE ignores it)."""
 
     function = FOLD_FUNCTION
     output_field = TextField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # A call into Python per row costs microseconds; SQLite's LIKE
+        # already ignores the case of ASCII letters, so ASCII values (the
+        # text is as long as its bytes: nearly every email, most names)
+        # are compared as they are and only the others are folded.
+        sql, params = compiler.compile(self.source_expressions[0])
+        return (
+            f"(CASE WHEN length({sql}) = length(CAST({sql} AS BLOB)) THEN {sql} "
+            f"ELSE {FOLD_FUNCTION}({sql}) END)",
+            (*params, *params, *params, *params),
+        )
 
 
 def _fold_or_null(value: str | None) -> str | None:

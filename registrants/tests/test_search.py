@@ -39,6 +39,8 @@ CASES = [
     ("unal@CAFÉ", "zoe"),
     ("nestle societe", "nestle"),  # company
     ("NESTLÉ", "nestle"),
+    ("BOB plain", "plain"),  # plain ASCII, any case
+    ("Bob@Example", "plain"),
 ]
 
 
