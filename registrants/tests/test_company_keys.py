@@ -128,3 +128,33 @@ def test_migration_merges_companies_that_now_share_a_key_into_the_oldest():
     assert_invariants()
     # Run again: nothing left to do.
     assert companies_renormalize(company_model=Company, registrant_model=Registrant) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_0010_merges_google_inc_into_google():
+    """The migration itself, run from 0009 on this database."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = [("registrants", "0009_search_fold")], [("registrants", "0010_company_keys")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    apps = executor.loader.project_state(before).apps
+    OldCompany = apps.get_model("registrants", "Company")
+    google = OldCompany.objects.create(name="Google", normalized_name="google")
+    inc = OldCompany.objects.create(name="Google Inc", normalized_name="google inc")
+    event = EventFactory()
+    people = [make_registrant(event, name=f"G {i}") for i in range(3)]
+    Registrant.objects.filter(pk=people[0].pk).update(company_id=google.pk)
+    Registrant.objects.filter(pk__in=[p.pk for p in people[1:]]).update(company_id=inc.pk)
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(after)
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    assert list(Company.objects.values_list("pk", "name", "normalized_name")) == [
+        (google.pk, "Google", "google")
+    ]
+    assert set(Registrant.objects.values_list("company_id", flat=True)) == {google.pk}
