@@ -20,6 +20,7 @@ from .models import Company
 from .normalization import fold_text
 
 FOLD_FUNCTION = "rd_fold"
+MAX_COMPANY_IDS = 1000
 
 
 class Folded(Func):
@@ -68,10 +69,13 @@ def registrant_search(term: str) -> Q:
     an OR across a join cannot use the registrant table's indexes, while
     `company_id IN (...)` can (the (event, company) index).
     """
-    company_ids = list(
-        Company.objects.filter(folded_contains("name", term)).values_list("id", flat=True)
-    )
+    companies = Company.objects.filter(folded_contains("name", term)).values_list("id", flat=True)
+    company_ids = list(companies[: MAX_COMPANY_IDS + 1])
     condition = Q(folded_contains("name", term)) | Q(folded_contains("email", term))
-    if company_ids:
+    if len(company_ids) > MAX_COMPANY_IDS:
+        # A term most companies contain: a subquery, rather than more
+        # parameters than SQLite accepts in one statement.
+        condition |= Q(company_id__in=companies)
+    elif company_ids:
         condition |= Q(company_id__in=company_ids)
     return condition

@@ -109,3 +109,10 @@ def test_python_fold_matches_what_the_database_folds(text, folded):
     with connection.cursor() as cursor:
         cursor.execute("SELECT rd_fold(%s)", [text])
         assert cursor.fetchone()[0] == folded
+
+
+def test_a_term_many_companies_contain_still_finds_their_people(organiser, people, monkeypatch):
+    from registrants import search
+
+    monkeypatch.setattr(search, "MAX_COMPANY_IDS", 0)  # the subquery branch
+    assert _api_names(organiser, "société", people["event"]) == {people["nestle"].name}
