@@ -2,7 +2,7 @@
 
 from django.urls import path, register_converter
 
-from .views import auth, desk, events, live, registrants
+from .views import auth, companies, desk, events, live, registrants
 
 
 class IdConverter:
@@ -52,4 +52,6 @@ urlpatterns = [
     path("events/<id:event_id>/desk/search/", desk.desk_search, name="desk_search"),
     path("events/<id:event_id>/desk/scan/", desk.desk_scan, name="desk_scan"),
     path("events/<id:event_id>/desk/recent/", live.desk_recent, name="desk_recent"),
+    path("companies/", companies.company_list, name="companies"),
+    path("companies/merge/", companies.company_merge, name="company_merge"),
 ]

@@ -6,4 +6,5 @@ class RegistrantsConfig(AppConfig):
     verbose_name = "Registrations"
 
     def ready(self) -> None:
+        from . import search  # noqa: F401  (the fold function of SQLite connections)
         from .api import authentication  # noqa: F401  (token cache invalidation receivers)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime
 
 from django import forms
-from django.db.models import Q
 from django_filters import rest_framework as filters
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
 from registrants.lifecycle import Status
 from registrants.models import GuestType, Registrant
+from registrants.search import registrant_search
 
 MAX_ID = 2**63 - 1
 
@@ -81,13 +81,12 @@ class RegistrantFilter(filters.FilterSet):
         fields = ["event", "status", "guest_type", "company", "created_after", "created_before"]
 
     def filter_search(self, queryset, name, value):
-        """Name, email or company; never the check-in code (a code is a door key)."""
+        """Name, email or company, ignoring accents and case; never the
+        check-in code (a code is a door key)."""
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            Q(name__icontains=value) | Q(email__icontains=value) | Q(company__name__icontains=value)
-        )
+        return queryset.filter(registrant_search(value))
 
 
 # Public ordering names -> the queryset's fields. The company name is

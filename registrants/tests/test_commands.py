@@ -15,6 +15,7 @@ from django.core.management.base import CommandError
 from django.db.models import Count, Min
 from rest_framework.test import APIClient
 
+from registrants.company_duplicates import likely_duplicate_companies
 from registrants.lifecycle import Status
 from registrants.management.commands import seed_demo
 from registrants.models import Company, Event, GuestType, Registrant, StatusChange
@@ -110,12 +111,19 @@ def test_seed_demo_company_spellings_collapse_and_merge_candidates_exist(seeded)
     acme = Company.objects.get(normalized_name=keys.pop())
     assert acme.name == "Acme Corp"  # the first spelling seen
     assert acme.registrants.count() >= len(seed_demo.ACME_SPELLINGS)
+    for kept, other in seed_demo.LEGAL_FORM_PAIRS:  # "Google" and "Google Inc"
+        company = Company.objects.get(normalized_name=normalize_company_name(kept))
+        assert company.name == kept
+        assert normalize_company_name(other) == company.normalized_name
+        assert not Company.objects.filter(name=other).exists()
     assert len(seed_demo.MERGE_CANDIDATES) >= 2
+    likely = [{d.keep.name, d.absorb.name} for d in likely_duplicate_companies()]
     for kept, other in seed_demo.MERGE_CANDIDATES:
         a = Company.objects.get(normalized_name=normalize_company_name(kept))
         b = Company.objects.get(normalized_name=normalize_company_name(other))
         assert a.pk != b.pk
         assert a.registrants.exists() and b.registrants.exists()
+        assert {a.name, b.name} in likely
 
 
 def test_seed_demo_twice_changes_nothing(seeded):

@@ -3,8 +3,8 @@
 A realistic demo: tonight's evening event (capacity ~3,500) with a few
 thousand registrants in every status and a plausible history, a small past
 event, and a few hundred companies including spellings that normalise
-together ("Acme Corp", " acme corp ", "ACME CORP") and pairs an organiser
-would merge ("Google" and "Google Inc").
+together ("Acme Corp", " acme corp ", "ACME CORP"; "Google" and "Google
+Inc") and pairs an organiser would merge ("Contoso" and "Contoso Labs").
 
 Why this bypasses services.py for registrants and their history: calling
 registrant_register and registrant_change_status for ~3,000 people and
@@ -77,13 +77,18 @@ GUEST_TYPE_MIX: dict[str, float] = {
 
 # Spellings that normalise to one company: the first one seen is displayed.
 ACME_SPELLINGS = ("Acme Corp", " acme corp ", "ACME CORP", "Acme  Corp")
-# Pairs that are one company in reality but two after normalisation: what
-# the admin's "Merge selected companies" action is for.
-MERGE_CANDIDATES = (
+# Spellings that differ by a legal form or punctuation: one company each.
+LEGAL_FORM_PAIRS = (
     ("Google", "Google Inc"),
-    ("Contoso", "Contoso Ltd"),
     ("Fabrikam", "Fabrikam, Inc."),
 )
+# Pairs that are one company in reality but that the rules cannot decide:
+# the companies page lists them as likely duplicates, with a merge button.
+MERGE_CANDIDATES = (
+    ("Contoso", "Contoso Labs"),
+    ("Tailwind Traders", "Tailwind Trader"),
+)
+_PAIRS = (*LEGAL_FORM_PAIRS, *MERGE_CANDIDATES)
 _COMPANY_STEMS = (
     "Northwind",
     "Tailspin",
@@ -249,11 +254,11 @@ _FREEMAIL = ("example.com", "example.org", "example.net")
 def demo_company_spellings() -> list[str]:
     """Every company spelling the seed uses, in a fixed order (seed-independent,
     so that --reset finds the seed's companies again)."""
-    names = [*ACME_SPELLINGS, *(name for pair in MERGE_CANDIDATES for name in pair)]
-    names += [f"{stem} {suffix}" for suffix in _COMPANY_SUFFIXES for stem in _COMPANY_STEMS]
-    distinct = len({normalize_company_name(n) for n in names[: len(ACME_SPELLINGS)]})
-    # ~COMPANY_COUNT companies after the Acme spellings collapse into one.
-    return names[: COMPANY_COUNT + len(ACME_SPELLINGS) - distinct]
+    fixed = [*ACME_SPELLINGS, *(name for pair in _PAIRS for name in pair)]
+    names = fixed + [f"{stem} {suffix}" for suffix in _COMPANY_SUFFIXES for stem in _COMPANY_STEMS]
+    distinct = len({normalize_company_name(n) for n in fixed})
+    # ~COMPANY_COUNT companies after the spellings of one company collapse.
+    return names[: COMPANY_COUNT + len(fixed) - distinct]
 
 
 @dataclass
@@ -428,10 +433,10 @@ class Command(BaseCommand):
         """(spelling, company, weight): a few large companies, a long tail."""
         spellings = demo_company_spellings()
         by_spelling = {name: services.company_get_or_create(name=name) for name in spellings}
-        # The main spellings of Acme and the merge pairs lead; their other
+        # The main spellings of Acme and the pairs lead; their other
         # spellings are scattered among the next few dozen, the rest shuffled.
-        leaders = [ACME_SPELLINGS[0], *(pair[0] for pair in MERGE_CANDIDATES)]
-        variants = [*ACME_SPELLINGS[1:], *(pair[1] for pair in MERGE_CANDIDATES)]
+        leaders = [ACME_SPELLINGS[0], *(pair[0] for pair in _PAIRS)]
+        variants = [*ACME_SPELLINGS[1:], *(pair[1] for pair in _PAIRS)]
         order = [n for n in spellings if n not in leaders and n not in variants]
         rng.shuffle(order)
         for variant in variants:
@@ -467,7 +472,7 @@ class Command(BaseCommand):
         # Acme spelling and every merge candidate is there even for small N.
         forced_types = list(GUEST_TYPE_MIX)
         forced_statuses = list(status_mix) if cover_every_status else []
-        forced_companies = [*ACME_SPELLINGS, *(n for pair in MERGE_CANDIDATES for n in pair)]
+        forced_companies = [*ACME_SPELLINGS, *(n for pair in _PAIRS for n in pair)]
         forced = max(len(forced_types), len(forced_statuses), len(forced_companies))
         people: list[_Person] = []
         for i in range(count):

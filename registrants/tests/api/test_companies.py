@@ -42,8 +42,8 @@ def test_delete_with_registrants_refused(org_client, data):
 
 def test_merge_moves_registrants_keeps_history(org_client, event):
     google = CompanyFactory(name="Google")
-    inc = CompanyFactory(name="Google Inc")
-    moved = [make_registrant(event, company="Google Inc", status="checked_in") for _ in range(2)]
+    inc = CompanyFactory(name="Alphabet")
+    moved = [make_registrant(event, company="Alphabet", status="checked_in") for _ in range(2)]
     stay = make_registrant(event, company="Google")
     history = StatusChange.objects.count()
     response = org_client.post(

@@ -87,7 +87,7 @@ def _registrations_naming_a_company_racing_its_merge(monkeypatch, *, lock: bool)
     from registrants.tests.concurrency.racing import sleep_after
 
     google = services.company_create(name="Google")
-    google_inc = services.company_create(name="Google Inc")
+    alphabet = services.company_create(name="Alphabet")
     events = [
         services.event_create(name=f"Meetup {n}", date=datetime.date(2026, 12, 1), capacity=5)
         for n in range(MERGE_RACERS)
@@ -105,7 +105,7 @@ def _registrations_naming_a_company_racing_its_merge(monkeypatch, *, lock: bool)
 
     def merge():
         time.sleep(0.1)
-        return services.company_merge(source_id=google_inc.pk, into_id=google.pk)
+        return services.company_merge(source_id=alphabet.pk, into_id=google.pk)
 
     work = [
         (
@@ -113,7 +113,7 @@ def _registrations_naming_a_company_racing_its_merge(monkeypatch, *, lock: bool)
                 event_id=e.pk,
                 name=f"Googler {n}",
                 email=f"g{n}@example.com",
-                company_name="Google Inc",
+                company_name="Alphabet",
             )
         )
         for n, event in enumerate(events)
