@@ -19,7 +19,7 @@ from registrants.api.filters import ORDERING_ALIASES, RegistrantFilter
 from registrants.lifecycle import Kind, Status
 from registrants.models import Company, Event, GuestType, Registrant
 
-from .access import transition_targets
+from .access import registrant_targets
 from .presenters import STATUS_COLOURS, transition_label
 
 PAGE_SIZE = 50
@@ -92,8 +92,7 @@ def build_listing(*, event: Event, params: QueryDict, user, kinds: frozenset[Kin
         Row(
             registrant=r,
             actions=[
-                (t.value, transition_label(r.status, t))
-                for t in transition_targets(user, r.status, kinds)
+                (t.value, transition_label(r.status, t)) for t in registrant_targets(user, r, kinds)
             ],
             duplicate=r.email in duplicates,
         )
@@ -168,7 +167,7 @@ def row_for(registrant: Registrant, *, user, kinds: frozenset[Kind]) -> Row:
         registrant=registrant,
         actions=[
             (t.value, transition_label(registrant.status, t))
-            for t in transition_targets(user, registrant.status, kinds)
+            for t in registrant_targets(user, registrant, kinds)
         ],
         duplicate=bool(_duplicate_emails(registrant.event, [registrant.email])),
     )
