@@ -201,6 +201,9 @@ def test_delete_erases_the_registrant_and_returns_to_the_list(org_web, crowd):
     assert 'name="to_status"' not in page and "Delete registrant" not in page
     listing = org_web.get(reverse("dashboard:registrants", args=[ada.event_id])).content.decode()
     assert "Erased registrant" in listing and "Ada Lovelace" not in listing
+    # The desk never offers the erased: they cannot be checked in.
+    desk = org_web.get(reverse("dashboard:desk_search", args=[ada.event_id]), {"code": "Erased"})
+    assert f'data-registrant="{ada.pk}"' not in desk.content.decode()
 
 
 def test_unknown_registrant_is_404(org_web, db):

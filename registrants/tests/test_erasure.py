@@ -180,6 +180,11 @@ def test_exports_carry_no_trace_of_the_person(org_client, event, crowd):
 
 def test_the_admin_log_forgets_the_name(admin_client, crowd):
     ada = crowd["ada"]
+    # The confirmation lists the registrant alone: nothing else goes.
+    confirm = admin_client.get(f"/admin/registrants/registrant/{ada.pk}/delete/")
+    assert confirm.status_code == 200
+    assert dict(confirm.context["model_count"]) == {"registrants": 1}
+    assert confirm.context["protected"] == []
     response = admin_client.post(f"/admin/registrants/registrant/{ada.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
     reprs = list(
