@@ -37,7 +37,8 @@ def new_check_in_codes(n: int) -> list[str]:
     code. Each read releases the GIL, and a thread that gives it up 100,000
     times next to a busy thread (the import's checking) waits for it nearly
     every time."""
-    size, codes = CHECK_IN_CODE_BYTES, []
+    size = CHECK_IN_CODE_BYTES
+    codes: list[str] = []
     while len(codes) < n:
         missing = n - len(codes)
         random = secrets.token_bytes(size * missing)
