@@ -541,8 +541,7 @@ class RegistrantAdmin(ServiceAdmin):
         _call(services.registrant_delete, registrant_id=obj.pk)
 
     def delete_queryset(self, request, queryset):
-        for pk in queryset.values_list("pk", flat=True):
-            services.registrant_delete(registrant_id=pk)
+        services.registrants_delete(registrant_ids=list(queryset.values_list("pk", flat=True)))
 
     # -- status actions --
 

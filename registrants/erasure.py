@@ -22,6 +22,7 @@ An erased registrant is refused further edits, status changes and scans
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from django.apps import apps
@@ -30,11 +31,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .errors import ApplicationError
-from .models import Registrant, ScanReceipt, new_check_in_code
+from .models import Registrant, ScanReceipt, new_check_in_codes
 from .signals import registrant_changed
 
 ERASED_NAME = "Erased registrant"
 ERASED_EMAIL_DOMAIN = "erased.invalid"  # RFC 2606: never a real mailbox
+ERASE_CHUNK = 500  # registrants per transaction of a bulk deletion
 
 
 def erased_email(registrant_id: int) -> str:
@@ -67,37 +69,61 @@ def registrant_erase(*, registrant_id: int) -> Registrant:
             registrant = Registrant.objects.select_for_update().get(pk=registrant_id)
         except Registrant.DoesNotExist:
             raise ApplicationError("not_found", "No such registrant.") from None
-        if registrant.erased_at is not None:
-            return registrant
-        old_name = registrant.name
+        if registrant.erased_at is None:
+            _erase([registrant])
+    return registrant
+
+
+def registrants_erase(*, registrant_ids: Iterable[int]) -> int:
+    """registrant_erase for many (the admin's bulk delete), ERASE_CHUNK per
+    transaction with one pass over the stored answers each, instead of one
+    per registrant. Ids that do not exist or are erased already are
+    skipped; returns how many were erased now."""
+    ids = list(dict.fromkeys(registrant_ids))
+    erased = 0
+    for start in range(0, len(ids), ERASE_CHUNK):
+        with transaction.atomic():
+            rows = list(
+                Registrant.objects.select_for_update()
+                .filter(pk__in=ids[start : start + ERASE_CHUNK], erased_at__isnull=True)
+                .order_by("pk")  # lock order: two bulk deletes queue, never deadlock
+            )
+            _erase(rows)
+        erased += len(rows)
+    return erased
+
+
+def _erase(registrants: list[Registrant]) -> None:
+    """Erase locked, not yet erased registrants, in the caller's transaction."""
+    if not registrants:
+        return
+    now, names = timezone.now(), {}
+    for registrant, code in zip(registrants, new_check_in_codes(len(registrants)), strict=True):
+        names[registrant.pk] = registrant.name
         registrant.name = ERASED_NAME
         registrant.email = erased_email(registrant.pk)
         registrant.company = None
-        registrant.check_in_code = new_check_in_code()
-        registrant.erased_at = timezone.now()
-        registrant.save(
-            update_fields=[
-                "name",
-                "email",
-                "company",
-                "check_in_code",
-                "erased_at",
-                "updated_at",
-            ]
-        )
-        _scrub_receipts({registrant.pk: old_name})
-        _scrub_admin_log(registrant.pk)
-        event_id, pk, status = registrant.event_id, registrant.pk, registrant.status
-        transaction.on_commit(
-            lambda: registrant_changed.send(
+        registrant.check_in_code = code
+        registrant.erased_at = registrant.updated_at = now
+    Registrant.objects.bulk_update(
+        registrants,
+        ["name", "email", "company", "check_in_code", "erased_at", "updated_at"],
+    )
+    _scrub_receipts(names)
+    _scrub_admin_log(list(names))
+    announced = [(r.event_id, r.pk, r.status) for r in registrants]
+
+    def announce() -> None:
+        for event_id, pk, status in announced:
+            registrant_changed.send(
                 sender=Registrant,
                 event_id=event_id,
                 registrant_id=pk,
                 action="erased",
                 status=status,
             )
-        )
-    return registrant
+
+    transaction.on_commit(announce)
 
 
 def _scrub_receipts(names: dict[int, str]) -> None:
@@ -114,7 +140,7 @@ def _scrub_receipts(names: dict[int, str]) -> None:
         receipt.save(update_fields=["response"])
 
 
-def _scrub_admin_log(registrant_id: int) -> None:
+def _scrub_admin_log(registrant_ids: list[int]) -> None:
     """The admin's log names the object of each entry as str(registrant)
     ("name <email>"), its deletion entry included (written just before the
     erasure, in the same transaction)."""
@@ -125,7 +151,7 @@ def _scrub_admin_log(registrant_id: int) -> None:
 
     LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(Registrant),
-        object_id=str(registrant_id),
+        object_id__in=[str(pk) for pk in registrant_ids],
     ).update(object_repr=ERASED_NAME)
 
 

@@ -25,7 +25,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from . import lifecycle
-from .erasure import erased_error, refuse_if_erased, registrant_erase
+from .erasure import erased_error, refuse_if_erased, registrant_erase, registrants_erase
 from .errors import ApplicationError
 from .lifecycle import Kind, ScanMode, Status
 from .models import (
@@ -474,6 +474,12 @@ def registrant_delete(*, registrant_id: int) -> None:
     """Delete a registrant: erase the person's data and keep the registration,
     its status and its history (registrants/erasure.py). Raises not_found."""
     registrant_erase(registrant_id=registrant_id)
+
+
+def registrants_delete(*, registrant_ids: Iterable[int]) -> int:
+    """registrant_delete for many (the admin's bulk delete); unknown ids are
+    skipped. Returns how many were erased now."""
+    return registrants_erase(registrant_ids=registrant_ids)
 
 
 def _lock_registrant(registrant_id: int) -> Registrant:
