@@ -163,10 +163,6 @@ class Registrant(models.Model):
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
 
-    @property
-    def is_erased(self) -> bool:
-        return self.erased_at is not None
-
 
 class AppendOnlyQuerySet(models.QuerySet):
     """History rows are never deleted in bulk either. Updates are refused by
