@@ -52,6 +52,13 @@ def transition_targets(user, status: str, kinds: frozenset[Kind] | None = None) 
     return [t for t in lifecycle.allowed_targets(status) if lifecycle.kind_of(status, t) in kinds]
 
 
+def registrant_targets(user, registrant, kinds: frozenset[Kind] | None = None) -> list[Status]:
+    """transition_targets for this registrant: none once it is erased."""
+    if registrant.erased_at is not None:
+        return []
+    return transition_targets(user, registrant.status, kinds)
+
+
 def bulk_actions_for(user) -> list[tuple[str, str]]:
     """(action, label) of the bulk actions the user's role may run."""
     kinds = role_kinds(user)

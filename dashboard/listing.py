@@ -19,7 +19,7 @@ from registrants.api.filters import ORDERING_ALIASES, RegistrantFilter, parse_or
 from registrants.lifecycle import NOTE_REQUIRED, Kind, Status
 from registrants.models import Company, Event, GuestType, Registrant
 
-from .access import transition_targets
+from .access import registrant_targets
 from .presenters import STATUS_COLOURS, transition_label
 
 PAGE_SIZE = 50
@@ -93,7 +93,7 @@ def build_listing(*, event: Event, params: QueryDict, user, kinds: frozenset[Kin
     rows = [
         Row(
             registrant=r,
-            actions=row_actions(user, r.status, kinds),
+            actions=row_actions(user, r, kinds),
             duplicate=r.email in duplicates,
         )
         for r in registrants
@@ -161,12 +161,13 @@ def chip_counts(*, event: Event, params: QueryDict) -> dict[str, int]:
     )
 
 
-def row_actions(user, status: str, kinds: frozenset[Kind]) -> list[tuple[str, str]]:
-    """(to_status, label) of a row's buttons: the user's moves but those that
-    need a note (corrections), which are made on the registrant's page."""
+def row_actions(user, registrant: Registrant, kinds: frozenset[Kind]) -> list[tuple[str, str]]:
+    """(to_status, label) of a row's buttons: the user's moves (none once the
+    registrant is erased) but those that need a note (corrections), which
+    are made on the registrant's page."""
     return [
-        (t.value, transition_label(status, t))
-        for t in transition_targets(user, status, kinds - NOTE_REQUIRED)
+        (t.value, transition_label(registrant.status, t))
+        for t in registrant_targets(user, registrant, kinds - NOTE_REQUIRED)
     ]
 
 
@@ -174,7 +175,7 @@ def row_for(registrant: Registrant, *, user, kinds: frozenset[Kind]) -> Row:
     """One list row, as build_listing makes it (the live list re-reads rows)."""
     return Row(
         registrant=registrant,
-        actions=row_actions(user, registrant.status, kinds),
+        actions=row_actions(user, registrant, kinds),
         duplicate=bool(_duplicate_emails(registrant.event, [registrant.email])),
     )
 

@@ -10,8 +10,9 @@ history, CSV becomes a zip holding registrants.csv and history.csv (also
 built in a temporary file), XLSX gets a second sheet.
 
 Every text cell that a spreadsheet would read as a formula (starting with
-=, +, -, @, tab or carriage return) is prefixed with a single quote
-(RELIABILITY S10, OWASP "CSV injection").
+=, +, -, @, tab or carriage return, or holding one right after a separator
+it may split the cell on) is prefixed with a single quote (OWASP "CSV
+injection"; see neutralise).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import csv
 import itertools
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import AsyncIterator, Iterator
@@ -27,7 +29,7 @@ from typing import IO, Any
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
 from django.db import connections
-from django.db.models import Func, QuerySet, TextField
+from django.db.models import Case, F, Func, QuerySet, TextField, Value, When
 from django.http import FileResponse, StreamingHttpResponse
 
 from registrants.models import Registrant, StatusChange
@@ -60,11 +62,28 @@ HISTORY_HEADER = [
 
 
 _FORMULA_FIRST = frozenset(FORMULA_STARTS)
+# A formula start right after a separator that a spreadsheet may split the
+# cell on (comma, semicolon, tab, CR, LF: "x;=1+1" becomes "x" and "=1+1"),
+# or after the quote that opens a quoted field there. A leading space keeps
+# a cell text, as it does in Excel.
+_FORMULA_AFTER_SEPARATOR = re.compile(
+    '[,;\t\r\n]"?[' + re.escape("".join(FORMULA_STARTS)) + "]"
+).search
 
 
 def neutralise(value: Any) -> Any:
-    """A cell a spreadsheet will show as text, never evaluate."""
-    if isinstance(value, str) and value[:1] in _FORMULA_FIRST:
+    """A cell a spreadsheet will show as text, never evaluate, however it
+    splits it: OWASP's single quote before text that starts with a formula
+    character or holds one right after a separator. Every text cell of the
+    CSV and XLSX exports goes through here."""
+    if not isinstance(value, str):
+        return value
+    # The `in` tests first: most cells hold no separator, and five of them
+    # cost less than one regex search (100,000 rows are 400,000 cells).
+    if value[:1] in _FORMULA_FIRST or (
+        ("," in value or ";" in value or "\t" in value or "\r" in value or "\n" in value)
+        and _FORMULA_AFTER_SEPARATOR(value)
+    ):
         return "'" + value
     return value
 
@@ -105,8 +124,15 @@ def registrant_rows(queryset: QuerySet[Registrant], *, with_codes: bool) -> Iter
     header = REGISTRANT_HEADER + (["check_in_code"] if with_codes else [])
     yield header
     queryset, stamps, format_them = _timestamps(queryset, "created_at", "updated_at")
+    if with_codes:
+        # An erased registrant's code is never shown (registrants/erasure.py).
+        queryset = queryset.annotate(
+            code_shown=Case(
+                When(erased_at__isnull=True, then=F("check_in_code")), default=Value("")
+            )
+        )
     fields = ["id", "name", "email", "company__name", "guest_type", "status", *stamps] + (
-        ["check_in_code"] if with_codes else []
+        ["code_shown"] if with_codes else []
     )
     for values in queryset.values_list(*fields).iterator(chunk_size=CHUNK):
         pk, name, email, company, guest_type, status, created, updated, *code = values
@@ -119,7 +145,7 @@ def registrant_rows(queryset: QuerySet[Registrant], *, with_codes: bool) -> Iter
             status,
             _iso(created) if format_them else created,
             _iso(updated) if format_them else updated,
-            *code,
+            *map(neutralise, code),
         ]
 
 

@@ -54,7 +54,7 @@ def status_change_message(
             .order_by("id")
         )
     if not changes:
-        return None  # deleted since (the registrant went); nothing to tell
+        return None  # nothing to tell
     delta: Counter[str] = Counter()
     for change in changes:
         if change.from_status:
@@ -85,13 +85,10 @@ def status_change_message(
 def registrant_message(
     *, event_id: int, registrant_id: int, action: str, status: str
 ) -> dict[str, Any]:
-    """Creation, edit or deletion of a registrant. Only a deletion moves the
-    numbers here (a creation's numbers come with its first history row)."""
-    registrant = (
-        Registrant.objects.select_related("company").filter(pk=registrant_id).first()
-        if action != "deleted"
-        else None
-    )
+    """Creation, edit or erasure of a registrant. None moves the numbers: a
+    creation's come with its first history row, and an erased registrant
+    keeps its status (registrants/erasure.py)."""
+    registrant = Registrant.objects.select_related("company").filter(pk=registrant_id).first()
     return {
         "type": "live.change",
         "kind": "registrant",
@@ -101,5 +98,5 @@ def registrant_message(
         if registrant
         else {"id": registrant_id, "status": status},
         "changes": [],
-        "delta": {status: -1} if action == "deleted" else {},
+        "delta": {},
     }

@@ -477,7 +477,9 @@ class RegistrantAdmin(ServiceAdmin):
         if obj is not None:
             # Moving a registration to another event is not an edit (DESIGN.md).
             fields.insert(0, "event")
-            if request.user.has_perm("registrants.view_check_in_code"):
+            if obj.erased_at is not None:
+                fields.append("erased_at")  # and never its code: nobody may scan it
+            elif request.user.has_perm("registrants.view_check_in_code"):
                 fields.append("check_in_code")
         return fields
 
@@ -525,22 +527,24 @@ class RegistrantAdmin(ServiceAdmin):
             setattr(obj, field, getattr(saved, field))
         obj._state.adding = False
 
+    def has_change_permission(self, request, obj=None):
+        # An erased registrant is shown read-only: nothing of it may change.
+        if obj is not None and obj.erased_at is not None:
+            return False
+        return super().has_change_permission(request, obj)
+
     def get_deleted_objects(self, objs, request):
-        # History goes with its registrant (DESIGN.md), although nobody may
-        # delete history rows on their own (StatusChangeAdmin).
-        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
-        perms_needed.discard(StatusChange._meta.verbose_name)
-        return deleted, model_count, perms_needed, protected
+        # Deleting erases the person and deletes nothing (registrants/erasure.py):
+        # the confirmation lists the registrants only, never their history,
+        # which is kept and which nobody may delete (StatusChangeAdmin).
+        objs = list(objs)
+        return [str(obj) for obj in objs], {self.opts.verbose_name_plural: len(objs)}, set(), []
 
     def delete_model(self, request, obj):
         _call(services.registrant_delete, registrant_id=obj.pk)
 
     def delete_queryset(self, request, queryset):
-        for pk in queryset.values_list("pk", flat=True):
-            try:
-                services.registrant_delete(registrant_id=pk)
-            except ApplicationError as error:  # deleted meanwhile by someone else
-                self.message_user(request, f"#{pk}: {error.message}", messages.WARNING)
+        services.registrants_delete(registrant_ids=list(queryset.values_list("pk", flat=True)))
 
     # -- status actions --
 

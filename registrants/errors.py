@@ -35,6 +35,7 @@ HTTP_STATUS = {
     "invalid_transition": 409,
     "event_full": 409,
     "cancelled": 409,
+    "erased": 409,
     "conflict": 409,
     "capacity_below_seats_taken": 409,
     "event_has_registrants": 409,

@@ -17,24 +17,36 @@ from django.db.models import Q
 from .lifecycle import INITIAL_STATUS, Status
 
 CHECK_IN_CODE_BYTES = 24  # 192 bits of randomness, 32 URL-safe characters
+# A spreadsheet reads a cell that starts with = + - @ (or tab, CR) as a
+# formula; of these only "-" is in the URL-safe alphabet. A code never starts
+# with it, so exports carry codes verbatim (no neutralising quote that would
+# corrupt a badge printed from the file). Drawing again when the first
+# character is "-" (1 in 64) keeps the codes uniform over the rest: about
+# 191.98 of the 192 bits.
+CODE_NEVER_STARTS_WITH = "-"
 
 
 def new_check_in_code() -> str:
     """An unguessable, URL-safe code: what the QR badge carries."""
-    return secrets.token_urlsafe(CHECK_IN_CODE_BYTES)
+    return new_check_in_codes(1)[0]
 
 
 def new_check_in_codes(n: int) -> list[str]:
     """`n` codes like new_check_in_code's, from one read of the system's
-    random source instead of one per code. Each read releases the GIL, and
-    a thread that gives it up 100,000 times next to a busy thread (the
-    import's checking) waits for it nearly every time."""
+    random source (plus one more for the few drawn again) instead of one per
+    code. Each read releases the GIL, and a thread that gives it up 100,000
+    times next to a busy thread (the import's checking) waits for it nearly
+    every time."""
     size = CHECK_IN_CODE_BYTES
-    random = secrets.token_bytes(size * n)
-    return [
-        base64.urlsafe_b64encode(random[i : i + size]).rstrip(b"=").decode("ascii")
-        for i in range(0, size * n, size)
-    ]
+    codes: list[str] = []
+    while len(codes) < n:
+        missing = n - len(codes)
+        random = secrets.token_bytes(size * missing)
+        for i in range(0, size * missing, size):
+            code = base64.urlsafe_b64encode(random[i : i + size]).rstrip(b"=").decode("ascii")
+            if not code.startswith(CODE_NEVER_STARTS_WITH):
+                codes.append(code)
+    return codes
 
 
 class GuestType(models.TextChoices):
@@ -113,6 +125,9 @@ class Registrant(models.Model):
     check_in_code = models.CharField(max_length=64, default=new_check_in_code, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Set when the person's data was erased (what deleting a registrant does,
+    # registrants/erasure.py): the row, its status and its history stay.
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-id"]
@@ -150,13 +165,13 @@ class Registrant(models.Model):
 
 
 class AppendOnlyQuerySet(models.QuerySet):
-    """History rows are never deleted in bulk either. (Deleting a registrant
-    still takes its history: Django's cascade does not go through
-    QuerySet.delete.) Updates are refused by a database trigger (migration
-    0002), whatever the path."""
+    """History rows are never deleted in bulk either. Updates are refused by
+    a database trigger (migration 0002), whatever the path; a registrant
+    with history cannot be deleted (PROTECT below, and the foreign key has
+    no ON DELETE CASCADE in the database)."""
 
     def delete(self):
-        raise ValueError("Status history is append-only: rows go only with their registrant.")
+        raise ValueError("Status history is append-only: rows are never deleted.")
 
 
 class StatusChange(models.Model):
@@ -167,9 +182,11 @@ class StatusChange(models.Model):
     """
 
     # Neither foreign key has an index of its own: statuschange_registrant
-    # and the two (event, ...) indexes below start with them.
+    # and the two (event, ...) indexes below start with them. PROTECT: a
+    # registrant is erased, never deleted, so no past figure changes
+    # (docs/decisions/0071).
     registrant = models.ForeignKey(
-        Registrant, on_delete=models.CASCADE, related_name="history", db_index=False
+        Registrant, on_delete=models.PROTECT, related_name="history", db_index=False
     )
     # No database constraint: the registrant's own foreign keys already
     # guarantee the event exists (a history row needs its registrant, the
@@ -216,7 +233,7 @@ class StatusChange(models.Model):
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise ValueError("Status history is append-only: rows go only with their registrant.")
+        raise ValueError("Status history is append-only: rows are never deleted.")
 
 
 class ScanReceipt(models.Model):

@@ -25,6 +25,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from . import lifecycle
+from .erasure import erased_error, refuse_if_erased, registrant_erase, registrants_erase
 from .errors import ApplicationError
 from .lifecycle import Kind, ScanMode, Status
 from .models import (
@@ -447,13 +448,15 @@ def registrant_update(
 ) -> Registrant:
     """Edit a registrant's details. Status and event are not editable here.
 
-    `company_name=""` or `company_id=None` clears the company.
+    `company_name=""` or `company_id=None` clears the company. Raises
+    not_found, erased (409) and validation_error.
     """
     name, email = _validated_details(
         name=name, email=email, guest_type=guest_type, company_name=company_name
     )
     with transaction.atomic():
         registrant = _lock_registrant(registrant_id)
+        refuse_if_erased(registrant)
         company: Any = _UNSET
         if company_id is not _UNSET:
             company = _resolve_company(company_name=None, company_id=company_id)
@@ -479,12 +482,15 @@ def registrant_update(
 
 
 def registrant_delete(*, registrant_id: int) -> None:
-    """Delete a registrant and, with it, its history."""
-    with transaction.atomic():
-        registrant = _lock_registrant(registrant_id)
-        event_id, pk, status = registrant.event_id, registrant.pk, registrant.status
-        registrant.delete()
-        _announce_registrant(event_id, pk, "deleted", status)
+    """Delete a registrant: erase the person's data and keep the registration,
+    its status and its history (registrants/erasure.py). Raises not_found."""
+    registrant_erase(registrant_id=registrant_id)
+
+
+def registrants_delete(*, registrant_ids: Iterable[int]) -> int:
+    """registrant_delete for many (the admin's bulk delete); unknown ids are
+    skipped. Returns how many were erased now."""
+    return registrants_erase(registrant_ids=registrant_ids)
 
 
 def _lock_registrant(registrant_id: int) -> Registrant:
@@ -567,7 +573,7 @@ def registrant_change_status(
     """Move a registrant to `to_status`, writing its history row.
 
     Asking for the current status is a no-op (changed=False, no row).
-    Raises not_found, invalid_transition (409), permission_denied (403) when
+    Raises not_found, erased (409), invalid_transition (409), permission_denied (403) when
     the move's kind is not in `allowed_kinds` (the caller's role),
     validation_error (400) for a correction without a note, and event_full
     (409) for a reinstate without a free seat.
@@ -582,6 +588,7 @@ def registrant_change_status(
     to_status = Status(to_status)
     with transaction.atomic():
         registrant = _lock_registrant(registrant_id)
+        refuse_if_erased(registrant)
         if registrant.status == to_status:
             return StatusResult(
                 registrant, changed=False, previous=_last_change_to(registrant, to_status)
@@ -626,7 +633,7 @@ def registrant_scan(
 ) -> StatusResult:
     """The desk and door operation: bring the code's holder to the mode's status.
 
-    Raises not_found (unknown code), cancelled (409), invalid_transition (409,
+    Raises not_found (unknown code), erased (409), cancelled (409), invalid_transition (409,
     e.g. an exit scan of someone never let in). A repeat is changed=False.
     """
     scan_mode = ScanMode(mode)
@@ -639,6 +646,7 @@ def registrant_scan(
         )
         if registrant is None:
             raise ApplicationError("not_found", "Unknown code: no registrant carries it.")
+        refuse_if_erased(registrant)
         plan = lifecycle.plan_scan(scan_mode, registrant.status)
         if plan.refusal == "cancelled":
             raise ApplicationError(
@@ -732,7 +740,8 @@ def registrants_bulk_change_status(
     Each registrant gets what registrant_change_status, called once per id
     in input order, would give it, except that corrections are refused as
     invalid_transition (they are made one at a time, with a note):
-    not_found; a no-op (changed=False, no history row); invalid_transition;
+    not_found; erased; a no-op (changed=False, no history row);
+    invalid_transition;
     permission_denied (a kind outside
     `allowed_kinds`); event_full (a reinstatement beyond the free seats:
     the first ones in input order get the seats); or the move with its
@@ -804,6 +813,9 @@ def _bulk_change_chunk(
             registrant = locked.get(rid)
             if registrant is None:
                 refused[rid] = ApplicationError("not_found", "No such registrant.")
+                continue
+            if registrant.erased_at is not None:
+                refused[rid] = erased_error(registrant)
                 continue
             if registrant.status == to_status:
                 continue  # a no-op: nothing written

@@ -9,8 +9,8 @@ from django.dispatch import Signal
 # kwargs: event_id, registrant_id, changes (list of StatusChange ids), and
 # registrant and change_rows (the objects as written, when the sender has them)
 status_changed = Signal()
-# kwargs: event_id, registrant_id, action ("created" | "updated" | "deleted"),
-# status (the registrant's status at that moment; for "deleted", the last one)
+# kwargs: event_id, registrant_id, action ("created" | "updated" | "erased"),
+# status (the registrant's status at that moment; erasure keeps it)
 registrant_changed = Signal()
 # kwargs: moves, a list of (registrant, change_rows) committed in one
 # transaction by a bulk action: one signal for them all instead of one

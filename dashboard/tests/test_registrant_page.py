@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from registrants.lifecycle import Status
-from registrants.models import Registrant, Source
+from registrants.models import Source
 
 
 def _page(client, registrant):
@@ -188,12 +188,22 @@ def test_blank_name_after_trimming_is_refused_by_the_service(org_web, crowd):
     assert ada.name == "Ada Lovelace"
 
 
-def test_delete_removes_the_registrant_and_returns_to_the_list(org_web, crowd):
+def test_delete_erases_the_registrant_and_returns_to_the_list(org_web, crowd):
     ada = crowd["ada"]
     response = org_web.post(reverse("dashboard:registrant_delete", args=[ada.pk]))
     assert response.status_code == 302
     assert response["Location"] == reverse("dashboard:registrants", args=[ada.event_id])
-    assert not Registrant.objects.filter(pk=ada.pk).exists()
+    ada.refresh_from_db()
+    assert ada.erased_at is not None and ada.name == "Erased registrant"
+    page = org_web.get(reverse("dashboard:registrant", args=[ada.pk])).content.decode()
+    assert "data-erased" in page and "Ada Lovelace" not in page
+    assert ada.check_in_code not in page
+    assert 'name="to_status"' not in page and "Delete registrant" not in page
+    listing = org_web.get(reverse("dashboard:registrants", args=[ada.event_id])).content.decode()
+    assert "Erased registrant" in listing and "Ada Lovelace" not in listing
+    # The desk never offers the erased: they cannot be checked in.
+    desk = org_web.get(reverse("dashboard:desk_search", args=[ada.event_id]), {"code": "Erased"})
+    assert f'data-registrant="{ada.pk}"' not in desk.content.decode()
 
 
 def test_unknown_registrant_is_404(org_web, db):

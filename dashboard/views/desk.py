@@ -159,7 +159,8 @@ def desk_search(request, event_id: int):
     if len(query) >= MIN_SEARCH:
         filterset = RegistrantFilter(
             data={"search": query[:200]},
-            queryset=selectors.registrant_list().filter(event_id=event.pk),
+            # Never the erased: they cannot be checked in.
+            queryset=selectors.registrant_list().filter(event_id=event.pk, erased_at__isnull=True),
         )
         matches = list(filterset.qs.order_by("name", "id")[:MAX_MATCHES])
     return no_store(

@@ -30,8 +30,8 @@ from ..access import (
     P_VIEW_REGISTRANT,
     bulk_actions_for,
     capabilities,
+    registrant_targets,
     require_perms,
-    transition_targets,
 )
 from ..forms import BulkForm, RegistrantEditForm, TransitionForm
 from ..listing import Row, build_listing, row_actions
@@ -169,7 +169,7 @@ def _bulk_render(request, event, context, status=200):
 
 def _detail_context(request, registrant, **extra):
     kinds = role_kinds(request.user)
-    targets = transition_targets(request.user, registrant.status, kinds)
+    targets = registrant_targets(request.user, registrant, kinds)
     can = capabilities(request.user)
     context = {
         "registrant": registrant,
@@ -178,7 +178,7 @@ def _detail_context(request, registrant, **extra):
         "actions": [(t.value, transition_label(registrant.status, t)) for t in targets],
         "can": can,
     }
-    if can["edit"] and "form" not in extra:
+    if can["edit"] and registrant.erased_at is None and "form" not in extra:
         context["form"] = RegistrantEditForm(
             initial={
                 "name": registrant.name,
@@ -237,7 +237,7 @@ def registrant_transition(request, pk: int):
     if request.POST.get("context") == "row" and is_htmx(request):
         row = Row(
             registrant=registrant,
-            actions=row_actions(request.user, registrant.status, kinds),
+            actions=row_actions(request.user, registrant, kinds),
         )
         return render(
             request,
@@ -305,7 +305,7 @@ def registrant_edit(request, pk: int):
 @require_perms(P_VIEW_REGISTRANT, P_DELETE_REGISTRANT)
 def registrant_delete(request, pk: int):
     registrant = _registrant_or_404(pk)
-    event_id, name = registrant.event_id, registrant.name
+    event_id = registrant.event_id
     try:
         services.registrant_delete(registrant_id=registrant.pk)
     except ApplicationError as exc:
@@ -315,5 +315,10 @@ def registrant_delete(request, pk: int):
             _detail_context(request, registrant, error=exc.message),
             status=http_status_for(exc.code),
         )
-    messages.success(request, f"{name} was deleted, with their history.")
+    messages.success(
+        request,
+        # Without the name: the message waits in the session until shown.
+        f"Registrant #{registrant.pk} was deleted: their details are erased; the "
+        "registration and its history are kept, so past figures do not change.",
+    )
     return redirect("dashboard:registrants", event_id=event_id)

@@ -140,7 +140,7 @@ def test_entry_scan_of_a_registered_code_is_one_message_with_both_steps(viewer):
     run(scenario)
 
 
-def test_registration_and_deletion_move_the_numbers(viewer):
+def test_registration_moves_the_numbers_and_deletion_does_not(viewer):
     event = EventFactory(capacity=10)
 
     async def scenario():
@@ -151,9 +151,10 @@ def test_registration_and_deletion_move_the_numbers(viewer):
         deltas = [m["delta"] for m in messages if m["delta"]]
         assert deltas == [{"registered": 1}]
         await database_sync_to_async(services.registrant_delete)(registrant_id=registrant.pk)
-        deleted = await comm.receive_json_from(timeout=5)
-        assert deleted["action"] == "deleted"
-        assert deleted["delta"] == {"registered": -1}
+        erased = await comm.receive_json_from(timeout=5)
+        assert erased["action"] == "erased"
+        assert erased["delta"] == {}  # an erased registrant keeps its status
+        assert erased["registrant"]["name"] == "Erased registrant"
         await comm.disconnect()
 
     run(scenario)

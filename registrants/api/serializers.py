@@ -96,7 +96,8 @@ class CompanyRefSerializer(serializers.Serializer):
 
 class RegistrantSerializer(serializers.ModelSerializer):
     """A registrant as the API shows it. `check_in_code` only for roles that
-    may see codes (viewers never do: a code is a door key)."""
+    may see codes (viewers never do: a code is a door key), and never for an
+    erased registrant (`erased_at` set), which has no allowed transitions."""
 
     company = serializers.SerializerMethodField()
     allowed_transitions = serializers.SerializerMethodField()
@@ -116,6 +117,7 @@ class RegistrantSerializer(serializers.ModelSerializer):
             "check_in_code",
             "created_at",
             "updated_at",
+            "erased_at",
         ]
         read_only_fields = fields
 
@@ -125,10 +127,14 @@ class RegistrantSerializer(serializers.ModelSerializer):
         return {"id": obj.company_id, "name": obj.company.name}
 
     def get_allowed_transitions(self, obj) -> list[Status]:
+        if obj.erased_at is not None:
+            return []
         return [s.value for s in lifecycle.allowed_targets(obj.status)]
 
     def get_check_in_code(self, obj) -> str | None:
         request = self.context.get("request")
+        if obj.erased_at is not None:
+            return None
         if request and request.user.has_perm("registrants.view_check_in_code"):
             return obj.check_in_code
         return None
@@ -150,7 +156,9 @@ class RegistrantCreateSerializer(serializers.Serializer):
 
     def to_internal_value(self, data):
         reject_read_only(
-            data, set(self.fields), {"id", "status", "check_in_code", "created_at", "updated_at"}
+            data,
+            set(self.fields),
+            {"id", "status", "check_in_code", "created_at", "updated_at", "erased_at"},
         )
         return super().to_internal_value(data)
 
@@ -183,6 +191,7 @@ class RegistrantUpdateSerializer(serializers.Serializer):
                 "created_at",
                 "updated_at",
                 "allowed_transitions",
+                "erased_at",
             },
         )
         return super().to_internal_value(data)

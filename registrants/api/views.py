@@ -199,7 +199,7 @@ class RegistrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     @extend_schema(
         request=s.RegistrantUpdateSerializer,
-        responses={200: s.RegistrantSerializer, **errors(400, 401, 403, 404, 415)},
+        responses={200: s.RegistrantSerializer, **errors(400, 401, 403, 404, 409, 415)},
     )
     def partial_update(self, request, pk=None):
         registrant = get_object_or_404(Registrant, pk=pk)
@@ -216,6 +216,8 @@ class RegistrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     @extend_schema(responses={204: None, **errors(401, 403, 404)})
     def destroy(self, request, pk=None):
+        """Delete a registrant: the person's data is erased; the registration,
+        its status and its history stay (a repeat is a no-op)."""
         registrant = get_object_or_404(Registrant, pk=pk)
         services.registrant_delete(registrant_id=registrant.pk)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -413,11 +413,13 @@ def test_deleting_a_registrant_goes_through_the_service(admin_client, data, monk
     real = services.registrant_delete
     monkeypatch.setattr(services, "registrant_delete", lambda **kw: calls.append(kw) or real(**kw))
     grace = data["grace"]
+    history = list(StatusChange.objects.filter(registrant_id=grace.pk).values())
     response = admin_client.post(url("registrant", "delete", grace.pk), {"post": "yes"})
     assert response.status_code == 302
     assert calls == [{"registrant_id": grace.pk}]
-    assert not Registrant.objects.filter(pk=grace.pk).exists()
-    assert not StatusChange.objects.filter(registrant_id=grace.pk).exists()
+    grace.refresh_from_db()
+    assert grace.erased_at is not None and grace.name == "Erased registrant"
+    assert list(StatusChange.objects.filter(registrant_id=grace.pk).values()) == history
 
 
 # --- events: capacity and deletion ------------------------------------------------

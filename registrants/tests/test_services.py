@@ -262,14 +262,15 @@ def test_updating_with_invalid_details_or_an_unknown_registrant_is_refused():
     assert registrant.email.endswith("@example.com")
 
 
-def test_deleting_a_registrant_deletes_its_history_only():
+def test_deleting_a_registrant_erases_it_and_deletes_nothing():
     event = EventFactory()
     gone, stays = make_registrant(event, status=Status.ENTERED), make_registrant(event)
     services.registrant_delete(registrant_id=gone.pk)
-    assert not Registrant.objects.filter(pk=gone.pk).exists()
-    assert not StatusChange.objects.filter(registrant_id=gone.pk).exists()
+    gone.refresh_from_db()
+    assert (gone.name, gone.status) == ("Erased registrant", Status.ENTERED)
+    assert StatusChange.objects.filter(registrant_id=gone.pk).count() == 3
     assert StatusChange.objects.filter(registrant=stays).count() == 1
-    assert _code(lambda: services.registrant_delete(registrant_id=gone.pk)) == "not_found"
+    assert _code(lambda: services.registrant_delete(registrant_id=10**9)) == "not_found"
     assert_invariants()
 
 

@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from tqdm import tqdm
 
@@ -412,8 +412,18 @@ class Command(BaseCommand):
     def _delete_demo(self) -> None:
         with transaction.atomic():
             events = list(Event.objects.filter(name__in=[DEMO_EVENT_NAME, PAST_EVENT_NAME]))
-            # Registrants first (their history goes with them), then the
-            # events, then the seed's companies nobody belongs to any more.
+            # History first, then registrants, then the events, then the
+            # seed's companies nobody belongs to any more. The demo's own
+            # events are the one thing whose history may go, whole: history
+            # rows are otherwise never deleted (they PROTECT their
+            # registrant, and the model refuses to delete them).
+            history = StatusChange._meta.db_table
+            with connection.cursor() as cursor:
+                for event in events:
+                    cursor.execute(
+                        f"DELETE FROM {history} WHERE event_id = %s",  # noqa: S608 (no input)
+                        [event.pk],
+                    )
             deleted, _ = Registrant.objects.filter(event__in=events).delete()
             for event in events:
                 services.event_delete(event_id=event.pk)

@@ -81,10 +81,20 @@ def test_patch_may_not_change_status_or_event(org_client, data, field, value):
     assert Registrant.objects.values().get(pk=r.pk) == before
 
 
-def test_delete_takes_history(org_client, data):
+def test_delete_erases_the_person_and_keeps_history(org_client, data):
     r = data["regs"]["exited"]
+    history = list(StatusChange.objects.filter(registrant_id=r.pk).values())
     assert org_client.delete(f"/api/v1/registrants/{r.pk}/").status_code == 204
-    assert not StatusChange.objects.filter(registrant_id=r.pk).exists()
+    assert list(StatusChange.objects.filter(registrant_id=r.pk).values()) == history
+    body = org_client.get(f"/api/v1/registrants/{r.pk}/").json()
+    assert (body["name"], body["status"], body["check_in_code"]) == (
+        "Erased registrant",
+        "exited",
+        None,
+    )
+    assert body["erased_at"] is not None and body["allowed_transitions"] == []
+    # Deleting again is a no-op, still 204.
+    assert org_client.delete(f"/api/v1/registrants/{r.pk}/").status_code == 204
 
 
 @pytest.fixture

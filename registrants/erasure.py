@@ -1,0 +1,174 @@
+"""Deleting a registrant: erase the person, keep the registration.
+
+"Every status change is kept forever", and every figure computed from them
+(arrivals, occupancy, counts per status) must read the same after a
+deletion as before. So a deleted registrant is not a deleted row: its
+status, guest type, event and history stay, and what says who the person
+was goes (docs/decisions/0071):
+
+- name -> ERASED_NAME, email -> a placeholder under the reserved .invalid
+  domain (one per registrant, so erased rows are never "the same email
+  twice"), company -> none;
+- check-in code -> a fresh random one that is never shown (API, pages and
+  exports blank it), so the printed badge answers 404 everywhere;
+- the stored answers of scans that carried a nonce (ScanReceipt, API and
+  gateway alike) have the name and company replaced, and so has the admin
+  log's name for the object.
+
+An erased registrant is refused further edits, status changes and scans
+(409 `erased`); erasing it again changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from django.apps import apps
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .errors import ApplicationError
+from .models import Registrant, ScanReceipt, new_check_in_codes
+from .signals import registrant_changed
+
+ERASED_NAME = "Erased registrant"
+ERASED_EMAIL_DOMAIN = "erased.invalid"  # RFC 2606: never a real mailbox
+ERASE_CHUNK = 500  # registrants per transaction of a bulk deletion
+
+
+def erased_email(registrant_id: int) -> str:
+    """The placeholder email of an erased registrant."""
+    return f"erased-{registrant_id}@{ERASED_EMAIL_DOMAIN}"
+
+
+def refuse_if_erased(registrant: Registrant) -> None:
+    """Raise `erased` (409) for an erased registrant: nothing may change it."""
+    if registrant.erased_at is not None:
+        raise erased_error(registrant)
+
+
+def erased_error(registrant: Registrant) -> ApplicationError:
+    return ApplicationError(
+        "erased",
+        "This registrant was deleted: their details were erased and it can no "
+        "longer be edited, moved or scanned.",
+        details={"registrant": {"id": registrant.pk, "status": registrant.status}},
+    )
+
+
+def registrant_erase(*, registrant_id: int) -> Registrant:
+    """Erase a registrant's personal data, keeping the row, status and history.
+
+    Idempotent: an erased registrant is returned unchanged. Raises not_found.
+    """
+    with transaction.atomic():
+        try:
+            registrant = Registrant.objects.select_for_update().get(pk=registrant_id)
+        except Registrant.DoesNotExist:
+            raise ApplicationError("not_found", "No such registrant.") from None
+        if registrant.erased_at is None:
+            _erase([registrant])
+    return registrant
+
+
+def registrants_erase(*, registrant_ids: Iterable[int]) -> int:
+    """registrant_erase for many (the admin's bulk delete), ERASE_CHUNK per
+    transaction with one pass over the stored answers each, instead of one
+    per registrant. Ids that do not exist or are erased already are
+    skipped; returns how many were erased now."""
+    ids = list(dict.fromkeys(registrant_ids))
+    erased = 0
+    for start in range(0, len(ids), ERASE_CHUNK):
+        with transaction.atomic():
+            rows = list(
+                Registrant.objects.select_for_update()
+                .filter(pk__in=ids[start : start + ERASE_CHUNK], erased_at__isnull=True)
+                .order_by("pk")  # lock order: two bulk deletes queue, never deadlock
+            )
+            _erase(rows)
+        erased += len(rows)
+    return erased
+
+
+def _erase(registrants: list[Registrant]) -> None:
+    """Erase locked, not yet erased registrants, in the caller's transaction."""
+    if not registrants:
+        return
+    now, names = timezone.now(), {}
+    for registrant, code in zip(registrants, new_check_in_codes(len(registrants)), strict=True):
+        names[registrant.pk] = registrant.name
+        registrant.name = ERASED_NAME
+        registrant.email = erased_email(registrant.pk)
+        registrant.company = None
+        registrant.check_in_code = code
+        registrant.erased_at = registrant.updated_at = now
+    Registrant.objects.bulk_update(
+        registrants,
+        ["name", "email", "company", "check_in_code", "erased_at", "updated_at"],
+    )
+    _scrub_receipts(names)
+    _scrub_admin_log(list(names))
+    announced = [(r.event_id, r.pk, r.status) for r in registrants]
+
+    def announce() -> None:
+        for event_id, pk, status in announced:
+            registrant_changed.send(
+                sender=Registrant,
+                event_id=event_id,
+                registrant_id=pk,
+                action="erased",
+                status=status,
+            )
+
+    transaction.on_commit(announce)
+
+
+def _scrub_receipts(names: dict[int, str]) -> None:
+    """Rewrite the stored scan answers about these registrants (id -> the
+    name they had). A receipt names its registrant in `registrant` (a scan's
+    answer, a gateway batch item) or `error.details.registrant` (a refusal);
+    no column links the two, so the JSON is searched: erasures are rare."""
+    ids = list(names)
+    about = Q(response__registrant__id__in=ids) | Q(
+        response__error__details__registrant__id__in=ids
+    )
+    for receipt in ScanReceipt.objects.filter(about).select_for_update():
+        receipt.response = scrub_answer(receipt.response, names)
+        receipt.save(update_fields=["response"])
+
+
+def _scrub_admin_log(registrant_ids: list[int]) -> None:
+    """The admin's log names the object of each entry as str(registrant)
+    ("name <email>"), its deletion entry included (written just before the
+    erasure, in the same transaction)."""
+    if not apps.is_installed("django.contrib.admin"):
+        return
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Registrant),
+        object_id__in=[str(pk) for pk in registrant_ids],
+    ).update(object_repr=ERASED_NAME)
+
+
+def scrub_answer(value: Any, names: dict[int, str]) -> Any:
+    """`value` (a stored scan answer) with the erased registrants' summaries
+    renamed and the names they had replaced in every text (the messages)."""
+    if isinstance(value, dict):
+        out = {key: scrub_answer(item, names) for key, item in value.items()}
+        if out.get("id") in names and "name" in out:
+            out["name"] = ERASED_NAME
+            if "company" in out:
+                out["company"] = None
+        return out
+    if isinstance(value, list):
+        return [scrub_answer(item, names) for item in value]
+    if isinstance(value, str):
+        for name in filter(None, names.values()):
+            # Whole words only: erasing "Al" must not rewrite "by Alice".
+            value = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", ERASED_NAME, value)
+    return value
