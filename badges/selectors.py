@@ -38,8 +38,10 @@ def badge_for(registrant: Registrant) -> BadgeData:
 
 
 def printable(queryset: QuerySet[Registrant], *, include_cancelled: bool) -> QuerySet[Registrant]:
-    """The registrants of a batch: cancelled ones only when asked for
-    (a list filtered on them), in name order, with what a badge shows."""
+    """The registrants of a batch: never the erased (their code is a secret
+    nobody may print), cancelled ones only when asked for (a list filtered
+    on them), in name order, with what a badge shows."""
+    queryset = queryset.filter(erased_at__isnull=True)
     if not include_cancelled:
         queryset = queryset.exclude(status=Status.CANCELLED)
     return queryset.select_related("event", "company").order_by("name", "id")

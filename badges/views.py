@@ -56,6 +56,8 @@ def _layout(request, event: Event):
 def registrant_badge(request, pk: int):
     """One registrant's badge as a PDF, on the event's layout (or ?layout=)."""
     registrant = get_object_or_404(registrant_selectors.registrant_list(), pk=pk)
+    if registrant.erased_at is not None:
+        return _refuse(request, registrant.event, "This registrant was erased.", status=409)
     layout = _layout(request, registrant.event)
     if layout is None:
         return _refuse(request, registrant.event, "Unknown badge layout.", status=400)

@@ -155,3 +155,13 @@ def test_a_desk_check_in_offers_the_badge_and_a_repeat_does_not(staff, event):
     )
     again = web.post(url, {"mode": "desk", "code": person.check_in_code}, HTTP_HX_REQUEST="true")
     assert "data-badge-url" not in again.content.decode()
+
+
+def test_erased_registrants_have_no_badge(org_web, event):
+    from registrants.erasure import registrant_erase
+
+    kept, erased = make_registrant(event, name="Kept"), make_registrant(event, name="Gone")
+    registrant_erase(registrant_id=erased.pk)
+    assert org_web.get(reverse("badges:registrant", args=[erased.pk])).status_code == 409
+    batch = org_web.get(reverse("badges:event_pdf", args=[event.pk]))
+    assert _codes(batch.content) == [kept.check_in_code]
