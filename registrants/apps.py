@@ -4,6 +4,3 @@ from django.apps import AppConfig
 class RegistrantsConfig(AppConfig):
     name = "registrants"
     verbose_name = "Registrations"
-
-    def ready(self) -> None:
-        from .api import authentication  # noqa: F401  (token cache invalidation receivers)
