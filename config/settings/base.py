@@ -16,7 +16,10 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 # The fallback key only ever serves the embedded default on loopback;
 # production.py refuses to start without a real one.
-SECRET_KEY = env.str("SECRET_KEY", default="insecure-embedded-default-key-change-me-0123456789")
+# Committed in this repository, so known to everyone: good for the embedded
+# default on a laptop, refused by config.settings.production.
+DEVELOPMENT_SECRET_KEY = "insecure-embedded-default-key-change-me-0123456789"  # noqa: S105
+SECRET_KEY = env.str("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
