@@ -9,9 +9,11 @@ from django.contrib.auth.admin import UserAdmin
 from django.db import transaction
 
 from . import generation, tokens
+from .forms import ThrottledAdminAuthenticationForm
 from .models import ApiToken
 
 User = get_user_model()
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 @admin.register(ApiToken)

@@ -8,7 +8,6 @@ import uuid
 
 import pytest
 import redis
-
 from django.core.cache import cache as django_cache
 
 from accounts import generation
