@@ -193,7 +193,9 @@ TOKEN_CACHE_SECONDS = env.int("TOKEN_CACHE_SECONDS", default=30)
 # Failed password guesses on /login/ and /admin/login/ (accounts.login_throttle):
 # failures allowed per account and client address, per address, per account,
 # each counted over LOGIN_THROTTLE_MINUTES and then locked for as long.
-LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS = env.int("LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS", default=5)
+LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS = env.int(
+    "LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS", default=5
+)
 LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=30)
 LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=100)
 LOGIN_THROTTLE_MINUTES = env.int("LOGIN_THROTTLE_MINUTES", default=15)
