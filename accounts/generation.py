@@ -11,8 +11,8 @@ Where the current number lives: without Redis (the embedded default, where a
 `manage.py shell` is a second process with a memory of its own) in the
 database row, bumped in the transaction that makes the change, and read once
 per request. With Redis, in the shared cache, bumped after commit (one more
-key in the round trip each request already makes); the row is bumped too, so
-both stay right whichever a process reads.
+key in the round trip each request already makes). Every process of a
+deployment must agree on REDIS_URL (a shell too), as for the other caches.
 
 Bumping drops every cached token, not only the changed user's: a change of a
 group's permissions reaches all its members with no bookkeeping, and such
@@ -78,11 +78,14 @@ def initialise() -> int:
 
 def bump() -> None:
     """Invalidate every cached token: call inside the transaction that changes
-    a user's access. The row moves with the change (a rollback undoes it);
-    the shared cache and this process's near caches move after commit."""
-    updated = CredentialsGeneration.objects.filter(pk=1).update(value=F("value") + 1)
-    if not updated:  # the row went with a test's flush
-        CredentialsGeneration.objects.get_or_create(pk=1, defaults={"value": 1})
+    a user's access. Without Redis the row moves with the change (a rollback
+    undoes it); the shared cache and this process's near caches move after
+    commit. With Redis the row is left alone: its lock would make every
+    change to users wait for the others' transactions, for nothing."""
+    if not shared():
+        updated = CredentialsGeneration.objects.filter(pk=1).update(value=F("value") + 1)
+        if not updated:  # the row went with a test's flush
+            CredentialsGeneration.objects.get_or_create(pk=1, defaults={"value": 1})
     transaction.on_commit(_after_commit)
 
 
