@@ -1,9 +1,9 @@
 """Who is scanning: device tokens and users' API tokens, cached.
 
 `Authorization: Bearer <key>` (or `Token <key>`), as on the DRF API. A key
-starting with `rdd_` is a device token (gateway.models.DeviceToken, stored
-as a SHA-256); anything else is a user's API token (the DRF token table),
-accepted when the user may scan (registrants.scan_code: check-in staff and
+starting with `rdd_` is a device token (gateway.models.DeviceToken), anything
+else a user's API token (accounts.ApiToken); both are stored as a SHA-256. A
+user's token is accepted when the user may scan (registrants.scan_code: check-in staff and
 organisers). The principal is cached under the key's SHA-256 for
 TOKEN_CACHE_SECONDS and read again before it expires; each process keeps
 what it read for a short while and checks the revocation marker and the
