@@ -3,8 +3,8 @@
 `Authorization: Bearer <key>` (or `Token <key>`), as on the DRF API. A key
 starting with `rdd_` is a device token (gateway.models.DeviceToken), anything
 else a user's API token (accounts.ApiToken); both are stored as a SHA-256. A
-user's token is accepted when the user may scan (registrants.scan_code: check-in staff and
-organisers). The principal is cached under the key's SHA-256 for
+user's token is accepted when the user may scan (registrants.scan_code:
+check-in staff and organisers). The principal is cached under the key's SHA-256 for
 TOKEN_CACHE_SECONDS and read again before it expires; each process keeps
 what it read for a short while and checks the revocation marker and the
 throttle window with it (gateway.cache). Only a cache miss makes a request
