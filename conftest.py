@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.tokens import token_create
 from registrants.roles import CHECKIN_STAFF, ORGANISER, VIEWER
 from registrants.tests.factories import EventFactory, make_user
 from testing.servers import RedisServer
@@ -44,12 +44,13 @@ def viewer(db):
 
 
 def client_for(user, keyword: str = "Bearer") -> APIClient:
-    """An API client authenticated with the user's token (anonymous for
-    None); `keyword` is the Authorization scheme, for tests of other ones."""
+    """An API client authenticated with a new token of the user (anonymous
+    for None); `keyword` is the Authorization scheme, for tests of other
+    ones. A new token each time: a stored token's key cannot be read back."""
     client = APIClient()
     if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"{keyword} {token.key}")
+        _, key = token_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"{keyword} {key}")
     return client
 
 

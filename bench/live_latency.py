@@ -114,8 +114,8 @@ def seed(rounds: int, changes: int, sessions: int) -> dict[str, Any]:
     from django.contrib.auth.models import Group
     from django.core.management import call_command
     from django.db import transaction
-    from rest_framework.authtoken.models import Token
 
+    from accounts.tokens import token_create
     from registrants import services
     from registrants.models import Event
     from registrants.roles import ORGANISER, VIEWER, sync_role_groups
@@ -130,7 +130,7 @@ def seed(rounds: int, changes: int, sessions: int) -> dict[str, Any]:
         organiser.groups.add(Group.objects.get(name=ORGANISER))
         viewer = users.create_user(username="bench-viewer")
         viewer.groups.add(Group.objects.get(name=VIEWER))
-        token = Token.objects.create(user=organiser).key
+        token = token_create(user=organiser)[1]
         event = Event.objects.create(
             name="Live latency",
             date=datetime(2026, 11, 26, tzinfo=UTC).date(),

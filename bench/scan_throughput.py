@@ -230,8 +230,8 @@ def seed(clients: int, registrants: int) -> Seed:
     from django.core.management import call_command
     from django.db import transaction
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
 
+    from accounts.tokens import token_create
     from registrants.models import Company, Event, GuestType, Registrant, Source, StatusChange
     from registrants.normalization import normalize_company_name
     from registrants.roles import CHECKIN_STAFF, sync_role_groups
@@ -250,7 +250,7 @@ def seed(clients: int, registrants: int) -> Seed:
             )
             user.groups.add(group)
             user_ids.append(user.pk)
-            tokens.append(Token.objects.create(user=user).key)
+            tokens.append(token_create(user=user)[1])
         event = Event.objects.create(
             name="Benchmark conference", date=dt.date(2026, 11, 26), capacity=total
         )

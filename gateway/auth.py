@@ -1,10 +1,10 @@
 """Who is scanning: device tokens and users' API tokens, cached.
 
 `Authorization: Bearer <key>` (or `Token <key>`), as on the DRF API. A key
-starting with `rdd_` is a device token (gateway.models.DeviceToken, stored
-as a SHA-256); anything else is a user's API token (the DRF token table),
-accepted when the user may scan (registrants.scan_code: check-in staff and
-organisers). The principal is cached under the key's SHA-256 for
+starting with `rdd_` is a device token (gateway.models.DeviceToken), anything
+else a user's API token (accounts.ApiToken); both are stored as a SHA-256. A
+user's token is accepted when the user may scan (registrants.scan_code:
+check-in staff and organisers). The principal is cached under the key's SHA-256 for
 TOKEN_CACHE_SECONDS and read again before it expires; each process keeps
 what it read for a short while and checks the revocation marker and the
 throttle window with it (gateway.cache). Only a cache miss makes a request
@@ -21,6 +21,7 @@ import math
 import time
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -84,7 +85,8 @@ def principal_query(key: str) -> QuerySet:
     active user (a superuser, or the permission given to the user or to one
     of its groups), in the same statement instead of two more queries."""
     from django.contrib.auth.models import Permission
-    from rest_framework.authtoken.models import Token
+
+    from accounts.models import ApiToken
 
     from .models import DeviceToken
 
@@ -95,7 +97,7 @@ def principal_query(key: str) -> QuerySet:
     app_label, codename = SCAN_PERMISSION.split(".")
     permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
     return (
-        Token.objects.filter(key=key)
+        ApiToken.objects.filter(key_hash=hash_key(key))
         .annotate(
             can_scan=Q(user__is_superuser=True)
             | Exists(permission.filter(user=OuterRef("user_id")))
@@ -164,11 +166,10 @@ _SENTINEL = "gateway-principal-query-placeholder"
 
 def compiled_principal_query(key: str) -> tuple[str, list]:
     """principal_query(key) as SQL and parameters, compiled once per kind of
-    token (the key or its hash is the only parameter that changes)."""
-    device = key.startswith(KEY_PREFIX)
-    sql, params, at = _compiled(device)
+    token (the key's hash is the only parameter that changes)."""
+    sql, params, at = _compiled(key.startswith(KEY_PREFIX))
     params = list(params)
-    params[at] = hash_key(key) if device else key
+    params[at] = hash_key(key)
     return sql, params
 
 
@@ -177,8 +178,7 @@ def _compiled(device: bool) -> tuple[str, tuple, int]:
     sentinel = KEY_PREFIX + _SENTINEL if device else _SENTINEL
     query = principal_query(sentinel).query
     sql, params = query.sql_with_params()
-    value = hash_key(sentinel) if device else sentinel
-    return sql, tuple(params), list(params).index(value)
+    return sql, tuple(params), list(params).index(hash_key(sentinel))
 
 
 _rates: dict[str, tuple[int, int]] = {}
@@ -213,12 +213,14 @@ async def authenticate(header: str | None) -> Principal:
     window = int(now // duration)
     store = cache.store()
     try:
-        cached, revoked, count = await store.lookup(token_hash, str(window), duration + 1)
+        cached, revoked, count, generation = await store.lookup(
+            token_hash, str(window), duration + 1
+        )
     except Exception as exc:  # a cache outage must not stop the doors (as DRF)
         logger.warning(
             "gateway token cache unavailable (%s); reading the database", type(exc).__name__
         )
-        cached, revoked, count = None, False, 0
+        cached, revoked, count, generation = None, False, 0, None
     if revoked:
         raise INVALID
     if cached is not None:
@@ -227,9 +229,9 @@ async def authenticate(header: str | None) -> Principal:
             # Read it again before it expires, behind this request: otherwise
             # the first request after expiry waits for the database, and at
             # door rate every request of the token with it.
-            _start_load(token_hash, key)
+            _start_load(token_hash, key, generation)
     else:
-        principal = await _load_once(token_hash, key)
+        principal = await _load_once(token_hash, key, generation)
         if principal is None:
             raise INVALID
     if not principal.can_scan:
@@ -243,7 +245,7 @@ async def authenticate(header: str | None) -> Principal:
 _loading: dict[str, asyncio.Future] = {}
 
 
-async def _load_once(token_hash: str, key: str) -> Principal | None:
+async def _load_once(token_hash: str, key: str, generation: Any) -> Principal | None:
     """Read the principal from the database and cache it; requests for the
     same token meanwhile wait for that one read. When a token's cache entry
     expires at door rate, every request in flight would otherwise queue its
@@ -251,13 +253,13 @@ async def _load_once(token_hash: str, key: str) -> Principal | None:
     pending = _loading.get(token_hash)
     if pending is not None and pending.get_loop() is asyncio.get_running_loop():
         return await asyncio.shield(pending)
-    return await asyncio.shield(_start_load(token_hash, key))
+    return await asyncio.shield(_start_load(token_hash, key, generation))
 
 
-def _start_load(token_hash: str, key: str) -> asyncio.Future:
+def _start_load(token_hash: str, key: str, generation: Any) -> asyncio.Future:
     """The database read of a token's principal, as a task of its own (a
     cancelled request does not cut it), registered in _loading."""
-    future = asyncio.ensure_future(_load_and_remember(token_hash, key))
+    future = asyncio.ensure_future(_load_and_remember(token_hash, key, generation))
     _loading[token_hash] = future
     future.add_done_callback(lambda done: _load_done(token_hash, done))
     return future
@@ -272,11 +274,13 @@ def _load_done(token_hash: str, future: asyncio.Future) -> None:
         logger.warning("gateway token read failed (%s)", type(future.exception()).__name__)
 
 
-async def _load_and_remember(token_hash: str, key: str) -> Principal | None:
+async def _load_and_remember(token_hash: str, key: str, generation: Any) -> Principal | None:
     principal = await read_principal(key)
-    if principal is not None:
+    if principal is not None and generation is not None:
+        # Cached under the generation read before the database (see
+        # accounts.generation); without one (a cache outage) not cached.
         try:
-            await cache.store().remember(token_hash, principal.to_json())
+            await cache.store().remember(token_hash, {**principal.to_json(), "g": generation})
         except Exception as exc:
             logger.warning("gateway token cache unavailable (%s); not caching", type(exc).__name__)
     return principal

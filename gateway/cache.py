@@ -12,6 +12,13 @@ outlives any cache entry: a lookup that read the database just before the
 revocation and writes the cache just after it is still refused, because
 every read checks the marker in the same round trip.
 
+A cached principal also records the credentials generation it was read
+under (accounts.generation, key "g"); every read fetches the current one in
+the same round trip (without Redis: from the database) and treats a
+principal of an older generation as not cached. So a user deactivated, or
+whose groups or permissions changed, is read again from the database on the
+next read, in every process.
+
 Near cache (Redis only). A round trip to Redis on every scan cost about a
 third of the gateway's CPU per scan (docs/benchmarks.md), so each process
 keeps what it last read for a token and counts that token's scans locally.
@@ -37,6 +44,7 @@ import asyncio
 import json
 import logging
 import math
+import secrets
 import threading
 import time
 from typing import Any
@@ -50,18 +58,34 @@ REVOKED = "gw:rev:"  # + sha256(token): set when the token is revoked
 THROTTLE = "gw:thr:"  # + sha256(token) + ":" + window
 
 # One read of a token, one command: the cached principal and its remaining
-# lifetime, the revocation marker, and the throttle window counted up by
-# ARGV[1] (its expiry set once, to ARGV[2] seconds). Five commands in a
-# pipeline cost redis-py about twice the CPU.
+# lifetime, the revocation marker, the throttle window counted up by ARGV[1]
+# (its expiry set once, to ARGV[2] seconds), and the credentials generation
+# (set to ARGV[3] if missing, as accounts.generation.initialise does). Five
+# commands in a pipeline cost redis-py about twice the CPU.
 READ_SCRIPT = """
 local principal = redis.call('GET', KEYS[1])
 local pttl = redis.call('PTTL', KEYS[1])
 local revoked = redis.call('EXISTS', KEYS[2])
 local count = redis.call('INCRBY', KEYS[3], ARGV[1])
 redis.call('EXPIRE', KEYS[3], ARGV[2], 'NX')
-return {principal, pttl, revoked, count}
+redis.call('SET', KEYS[4], ARGV[3], 'NX')
+local generation = redis.call('GET', KEYS[4])
+return {principal, pttl, revoked, count, generation}
 """
 MAX_READS = 256  # per pipeline
+
+
+def _current(principal: Any, generation: Any) -> Any:
+    """The principal if it was read under `generation`, else None."""
+    if principal is not None and principal.get("g") != generation:
+        return None
+    return principal
+
+
+def _db_generation() -> Any:
+    from accounts.generation import from_db
+
+    return from_db()
 
 
 def cache_seconds() -> int:
@@ -94,17 +118,22 @@ class LocalStore:
             return None
         return item[1]
 
-    async def lookup(self, token_hash: str, window: str, ttl: int) -> tuple[Any, bool, int]:
+    async def lookup(self, token_hash: str, window: str, ttl: int) -> tuple[Any, bool, int, Any]:
+        from . import db
+
+        # Another process (a `manage.py shell`) may have moved it: read it
+        # from the database, the one thing processes share here.
+        generation = await db.in_django_thread(_db_generation)
         now = time.monotonic()
         with self._lock:
-            principal = self._get(PRINCIPAL + token_hash, now)
+            principal = _current(self._get(PRINCIPAL + token_hash, now), generation)
             revoked = self._get(REVOKED + token_hash, now) is not None
             key = THROTTLE + token_hash + ":" + window
             count = (self._get(key, now) or 0) + 1
             self._data[key] = (now + ttl, count)
             if len(self._data) > 100_000:
                 self._data = {k: v for k, v in self._data.items() if v[0] > now}
-        return principal, revoked, count
+        return principal, revoked, count, generation
 
     async def remember(self, token_hash: str, principal: dict) -> None:
         with self._lock:
@@ -125,6 +154,11 @@ class LocalStore:
         with self._lock:
             self._data.clear()
 
+    def clear_principals(self) -> None:
+        with self._lock:
+            for key in [k for k in self._data if k.startswith(PRINCIPAL)]:
+                del self._data[key]
+
     async def close(self) -> None:
         return None
 
@@ -141,12 +175,20 @@ class _Near:
         "count",
         "pending",
         "refresh",
+        "generation",
     )
 
     def __init__(
-        self, principal: Any, expires_at: float, now: float, window: str, count: int
+        self,
+        principal: Any,
+        expires_at: float,
+        now: float,
+        window: str,
+        count: int,
+        generation: Any,
     ) -> None:
         self.principal = principal
+        self.generation = generation
         self.expires_at = expires_at  # when the principal leaves Redis (time.monotonic())
         self.window = window
         self.count = count  # the shared window count at the last read
@@ -176,6 +218,7 @@ class RedisStore:
         # token hash -> when this process revoked it: a read that started
         # before must not bring the token back into the near cache.
         self._forgotten_at: dict[str, float] = {}
+        self._cleared_at = -math.inf  # when clear_near last ran
         self._queued: list[tuple[str, str, int, int, asyncio.Future]] = []  # reads to send
         self._sender: asyncio.Task | None = None
 
@@ -189,7 +232,7 @@ class RedisStore:
             self._clients = {loop_id: client}
         return client
 
-    async def lookup(self, token_hash: str, window: str, ttl: int) -> tuple[Any, bool, int]:
+    async def lookup(self, token_hash: str, window: str, ttl: int) -> tuple[Any, bool, int, Any]:
         now = time.monotonic()
         near = self._near.get(token_hash)
         if near is not None and now < near.stale_until:
@@ -201,18 +244,18 @@ class RedisStore:
             near.pending += 1
             if now >= near.fresh_until and near.refresh is None:
                 near.refresh = asyncio.ensure_future(self._refresh(token_hash, near, ttl))
-            return near.principal, False, near.count + near.pending
+            return near.principal, False, near.count + near.pending, near.generation
         read = self._reading.get(token_hash)
         if read is not None and read.get_loop() is asyncio.get_running_loop():
             # Another request of this token is reading Redis: share its read
             # (at door rate, one round trip per request was most of the
             # gateway's slowest scans) and count this scan here.
-            principal, revoked, count = await asyncio.shield(read)
+            principal, revoked, count, generation = await asyncio.shield(read)
             near = self._near.get(token_hash)
             if near is not None and near.window == window:
                 near.pending += 1
-                return near.principal, False, near.count + near.pending
-            return principal, revoked, count
+                return near.principal, False, near.count + near.pending, near.generation
+            return principal, revoked, count, generation
         # Hand the local count to this read before awaiting it, so that two
         # reads cannot both add it.
         add = 1
@@ -234,24 +277,27 @@ class RedisStore:
 
     async def _read_and_keep(
         self, token_hash: str, window: str, ttl: int, add: int
-    ) -> tuple[Any, bool, int]:
+    ) -> tuple[Any, bool, int, Any]:
         started = time.monotonic()
-        principal, revoked, count, expires_at = await self._read(token_hash, window, ttl, add)
+        principal, revoked, count, expires_at, generation = await self._read(
+            token_hash, window, ttl, add
+        )
         if self._forgotten_since(token_hash, started):
             principal, revoked = None, True
         if revoked or principal is None:
             self._near.pop(token_hash, None)
-        else:
-            self._keep(token_hash, principal, expires_at, window, count)
-        return principal, revoked, count
+        elif self._cleared_at < started:
+            self._keep(token_hash, principal, expires_at, window, count, generation)
+        return principal, revoked, count, generation
 
     async def _read(
         self, token_hash: str, window: str, ttl: int, add: int
-    ) -> tuple[Any, bool, int, float]:
-        """Read one token in Redis: (cached principal, revoked?, shared count
-        after adding `add` scans to the window, when the principal expires
-        in Redis as time.monotonic()). Reads queued meanwhile share one
-        round trip (_send_reads)."""
+    ) -> tuple[Any, bool, int, float, Any]:
+        """Read one token in Redis: (cached principal if of the current
+        generation, revoked?, shared count after adding `add` scans to the
+        window, when the principal expires in Redis as time.monotonic(), the
+        current generation). Reads queued meanwhile share one round trip
+        (_send_reads)."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self._queued.append((token_hash, window, ttl, add, future))
@@ -259,9 +305,11 @@ class RedisStore:
         # not waited for.
         if self._sender is None or self._sender.done() or self._sender.get_loop() is not loop:
             self._sender = asyncio.ensure_future(self._send_reads())
-        raw, pttl, revoked, count = await future
+        raw, pttl, revoked, count, generation = await future
         expires_at = time.monotonic() + max(int(pttl), 0) / 1000
-        return (json.loads(raw) if raw else None), bool(revoked), int(count), expires_at
+        generation = int(generation)
+        principal = _current(json.loads(raw) if raw else None, generation)
+        return principal, bool(revoked), int(count), expires_at, generation
 
     async def _send_reads(self) -> None:
         """Send the queued reads, as one pipeline of READ_SCRIPT calls, and
@@ -269,6 +317,9 @@ class RedisStore:
         out go together in the next (after a pause, every token of a busy
         door reads at once; one by one, that was 16 round trips at about
         0.5 ms of this process's CPU each)."""
+        from accounts.generation import redis_key
+
+        generation_key = redis_key()
         loop = asyncio.get_running_loop()
         while self._queued:
             batch, self._queued = self._queued[:MAX_READS], self._queued[MAX_READS:]
@@ -283,8 +334,9 @@ class RedisStore:
                     PRINCIPAL + token_hash,
                     REVOKED + token_hash,
                     THROTTLE + token_hash + ":" + window,
+                    generation_key,
                 )
-                pipe.eval(READ_SCRIPT, len(keys), *keys, add, ttl)
+                pipe.eval(READ_SCRIPT, len(keys), *keys, add, ttl, secrets.randbits(62))
             try:
                 replies = await pipe.execute()
             except Exception as exc:
@@ -304,7 +356,9 @@ class RedisStore:
         near.pending = 0
         near.count += add  # still counted here until the read returns it
         try:
-            principal, revoked, count, expires_at = await self._read(token_hash, window, ttl, add)
+            principal, revoked, count, expires_at, generation = await self._read(
+                token_hash, window, ttl, add
+            )
         except Exception as exc:
             # The entry goes stale; the request that then reads Redis itself
             # meets the outage and falls back to the database (gateway.auth).
@@ -312,12 +366,16 @@ class RedisStore:
             return
         finally:
             near.refresh = None
-        if self._near.get(token_hash) is not near or self._forgotten_since(token_hash, started):
-            return  # revoked here, or replaced, meanwhile
+        if (
+            self._near.get(token_hash) is not near
+            or self._forgotten_since(token_hash, started)
+            or self._cleared_at >= started
+        ):
+            return  # revoked or cleared here, or replaced, meanwhile
         if revoked or principal is None:
             self._near.pop(token_hash, None)
             return
-        near.principal, near.expires_at = principal, expires_at
+        near.principal, near.expires_at, near.generation = principal, expires_at, generation
         if near.window == window:
             near.count = count
         near.read_at(time.monotonic())
@@ -326,18 +384,28 @@ class RedisStore:
         return self._forgotten_at.get(token_hash, -math.inf) >= started
 
     def _keep(
-        self, token_hash: str, principal: Any, expires_at: float, window: str, count: int
+        self,
+        token_hash: str,
+        principal: Any,
+        expires_at: float,
+        window: str,
+        count: int,
+        generation: Any,
     ) -> None:
         now = time.monotonic()
         if len(self._near) > 10_000:
             self._near = {k: v for k, v in self._near.items() if v.stale_until > now}
-        self._near[token_hash] = _Near(principal, expires_at, now, window, count)
+        self._near[token_hash] = _Near(principal, expires_at, now, window, count, generation)
 
     async def remember(self, token_hash: str, principal: dict) -> None:
         started = time.monotonic()
         await self._client().set(PRINCIPAL + token_hash, json.dumps(principal), ex=cache_seconds())
         near = self._near.get(token_hash)
-        if near is not None and not self._forgotten_since(token_hash, started):
+        if (
+            near is not None
+            and not self._forgotten_since(token_hash, started)
+            and principal.get("g") == near.generation
+        ):
             near.principal, near.expires_at = principal, started + cache_seconds()
 
     def expiring(self, token_hash: str) -> bool:
@@ -363,6 +431,11 @@ class RedisStore:
             pipe.execute()
         finally:
             client.close()
+
+    def clear_near(self) -> None:
+        # A read in flight since before this is answered but not kept.
+        self._cleared_at = time.monotonic()
+        self._near.clear()
 
     def clear(self) -> None:
         self._near.clear()
@@ -401,6 +474,15 @@ def clear_process_caches() -> None:
     _local.clear()
     if _redis is not None:
         _redis.clear()
+
+
+def forget_near() -> None:
+    """Drop every principal this process holds (the credentials generation
+    moved here): the next request of each token reads Redis, or the
+    database, again."""
+    _local.clear_principals()
+    if _redis is not None:
+        _redis.clear_near()
 
 
 def forget_token(token_hash: str) -> None:

@@ -7,4 +7,3 @@ class RegistrantsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import search  # noqa: F401  (the fold function of SQLite connections)
-        from .api import authentication  # noqa: F401  (token cache invalidation receivers)

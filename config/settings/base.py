@@ -16,7 +16,10 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 # The fallback key only ever serves the embedded default on loopback;
 # production.py refuses to start without a real one.
-SECRET_KEY = env.str("SECRET_KEY", default="insecure-embedded-default-key-change-me-0123456789")
+# Committed in this repository, so known to everyone: good for the embedded
+# default on a laptop, refused by config.settings.production.
+DEVELOPMENT_SECRET_KEY = "insecure-embedded-default-key-change-me-0123456789"  # noqa: S105
+SECRET_KEY = env.str("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -30,10 +33,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "accounts",
     "registrants",
     "dashboard",
     "live",
@@ -187,6 +190,16 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 TOKEN_CACHE_SECONDS = env.int("TOKEN_CACHE_SECONDS", default=30)
+
+# Failed password guesses on /login/ and /admin/login/ (accounts.login_throttle):
+# failures allowed per account and client address, per address, per account,
+# each counted over LOGIN_THROTTLE_MINUTES and then locked for as long.
+LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS = env.int(
+    "LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS", default=5
+)
+LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=30)
+LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=100)
+LOGIN_THROTTLE_MINUTES = env.int("LOGIN_THROTTLE_MINUTES", default=15)
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/London")

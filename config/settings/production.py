@@ -1,13 +1,25 @@
 """Production settings: the base plus the hardening `check --deploy` asks for.
 
 Use with DJANGO_SETTINGS_MODULE=config.settings.production behind a TLS
-terminating proxy. SECRET_KEY must come from the environment.
+terminating proxy. SECRET_KEY must come from the environment, and must not
+be a key published in this repository (anyone could forge sessions, password
+reset links and signed values with it).
 """
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
-from .base import env
+from .base import DEVELOPMENT_SECRET_KEY, env
 
 SECRET_KEY = env.str("SECRET_KEY")
+# The development default, and the placeholder of .env.example.
+PUBLISHED_SECRET_KEYS = {DEVELOPMENT_SECRET_KEY, "change-me"}
+if SECRET_KEY.strip() in PUBLISHED_SECRET_KEYS:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is the development key published in the repository. Set SECRET_KEY "
+        "to a new secret, e.g. the output of: "
+        "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 DEBUG = False
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -5,11 +5,15 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import reverse_lazy
 
+from accounts.forms import ThrottledAuthenticationForm
+
 
 class LoginView(auth_views.LoginView):
-    """Remembers `next` (a hidden field), sends logged-in users on."""
+    """Remembers `next` (a hidden field), sends logged-in users on; failed
+    guesses are limited (accounts.login_throttle)."""
 
     template_name = "dashboard/login.html"
+    authentication_form = ThrottledAuthenticationForm
     redirect_authenticated_user = True
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import contextlib
 
 import pytest
-from rest_framework.authtoken.models import Token
 from starlette.testclient import TestClient
 
+from accounts.tokens import token_create
 from gateway import cache, services
 from testing.servers import (
     UvicornServer,
@@ -46,8 +46,7 @@ def bearer(key: str) -> dict[str, str]:
 
 
 def user_token(user) -> str:
-    token, _ = Token.objects.get_or_create(user=user)
-    return token.key
+    return token_create(user=user)[1]
 
 
 @pytest.fixture

@@ -8,12 +8,16 @@ import uuid
 
 import pytest
 import redis
+from django.core.cache import cache as django_cache
 
+from accounts import generation
 from gateway import cache
 
 pytestmark = pytest.mark.postgres  # the PostgreSQL run is the one with Redis
 
-PRINCIPAL = {"u": 1, "n": "A", "e": None, "d": None, "s": True}  # as gateway.scan.Principal
+GEN = 7  # the credentials generation these tests run under (accounts.generation)
+# as gateway.scan.Principal, with the generation it was read under
+PRINCIPAL = {"u": 1, "n": "A", "e": None, "d": None, "s": True, "g": GEN}
 # The near time N for these tests. A test that sleeps "past N" must still
 # run its next lookup before 2N: half a second of slack for a busy machine
 # (with N = 0.3 and 0.35 s sleeps, a loaded CI run could cross 2N).
@@ -27,6 +31,7 @@ def redis_url(settings):
     if not settings.REDIS_URL:
         pytest.fail("REDIS_URL is needed for the near-cache tests")
     settings.GATEWAY_NEAR_CACHE_SECONDS = NEAR
+    django_cache.set(generation.CACHE_KEY, GEN, None)
     return settings.REDIS_URL
 
 
@@ -52,7 +57,7 @@ async def refreshed(store: cache.RedisStore, token_hash: str) -> None:
 def test_repeat_lookups_stay_local_and_their_count_reaches_redis_on_the_next_read(redis_url):
     token, window = uuid.uuid4().hex, "w1"
     store = cache.RedisStore(redis_url)
-    principal = {"u": 1, "n": "Door A", "e": 7, "d": 3, "s": True}
+    principal = {"u": 1, "n": "Door A", "e": 7, "d": 3, "s": True, "g": GEN}
 
     async def scenario():
         await store.remember(token, principal)
@@ -68,12 +73,12 @@ def test_repeat_lookups_stay_local_and_their_count_reaches_redis_on_the_next_rea
         return first, counts, local_only, after, before_refresh, after_refresh
 
     first, counts, local_only, after, before_refresh, after_refresh = run(scenario())
-    assert first == (principal, False, 1)
+    assert first == (principal, False, 1, GEN)
     assert counts == [2, 3, 4, 5]  # this process counts every scan
     assert local_only == 1  # ... without a round trip each
     # Past the near time the request is answered from here at once; the read
     # that hands the five local scans over runs behind it.
-    assert after == (principal, False, 6)
+    assert after == (principal, False, 6, GEN)
     assert before_refresh == 1 and after_refresh == 6
 
 
@@ -182,7 +187,7 @@ def test_a_failed_background_read_keeps_the_entry_until_it_is_stale(redis_url):
         return stale, still, gone
 
     stale, still, gone = run(scenario())
-    assert stale == (PRINCIPAL, False, 2) and still == (PRINCIPAL, False, 3)
+    assert stale == (PRINCIPAL, False, 2, GEN) and still == (PRINCIPAL, False, 3, GEN)
     assert gone == "outage reaches the caller"  # gateway.auth then reads the database
 
 
@@ -225,7 +230,7 @@ def test_a_read_in_flight_when_this_process_revokes_does_not_bring_the_token_bac
 
     async def read_from_before_the_revocation(token_hash, window, ttl, add):
         await redis_answered.wait()
-        return PRINCIPAL, False, 1, 0.0  # what Redis held when the read ran
+        return PRINCIPAL, False, 1, 0.0, GEN  # what Redis held when the read ran
 
     store._read = read_from_before_the_revocation
 
@@ -259,7 +264,7 @@ def test_reads_of_many_tokens_at_once_share_one_round_trip(redis_url, monkeypatc
 
     async def scenario():
         for n, token in enumerate(tokens):
-            await store.remember(token, {"u": n, "n": "A", "e": None, "d": None, "s": True})
+            await store.remember(token, {**PRINCIPAL, "u": n})
         answers = await asyncio.gather(*(store.lookup(t, "w11", 60) for t in tokens))
         await store.close()
         return answers
@@ -285,5 +290,5 @@ def test_reads_left_queued_by_a_closed_loop_do_not_stop_the_next_loops(redis_url
         return answer
 
     run(leave_one_queued())
-    assert run(read_in_a_new_loop()) == (PRINCIPAL, False, 1)
+    assert run(read_in_a_new_loop()) == (PRINCIPAL, False, 1, GEN)
     assert shared_count(redis_url, token, "w12") == 1  # the dead loop's read was not sent

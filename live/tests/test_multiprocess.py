@@ -12,9 +12,9 @@ import time
 
 import httpx
 import pytest
-from rest_framework.authtoken.models import Token
 from websockets.sync.client import connect
 
+from accounts.tokens import token_create
 from registrants.models import Registrant, StatusChange
 from registrants.tests.factories import EventFactory, make_registrant, make_user
 from registrants.tests.invariants import assert_invariants, fresh_status_counts
@@ -43,7 +43,7 @@ def test_a_change_through_process_b_reaches_a_websocket_on_process_a(redis_serve
     event = EventFactory(capacity=50)
     registrant = make_registrant(event)
     organiser = make_user("olga", "organiser")
-    token = Token.objects.create(user=organiser).key
+    token = token_create(user=organiser)[1]
     env = {"DATABASE_URL": database_url_for_current_test_db(), "REDIS_URL": redis_server.url}
     with uvicorn_server(env=env) as a, uvicorn_server(env=env) as b:
         with open_stream(a, event.pk, session_cookie_for(organiser)) as ws:
@@ -67,7 +67,7 @@ def test_with_redis_stopped_scans_still_work_and_dashboards_resync_after(redis_s
     event = EventFactory(capacity=50)
     people = [make_registrant(event) for _ in range(6)]
     staff = make_user("sam", "checkin_staff")
-    token = Token.objects.create(user=staff).key
+    token = token_create(user=staff)[1]
     headers = {"Authorization": f"Bearer {token}"}
     env = {"DATABASE_URL": database_url_for_current_test_db(), "REDIS_URL": redis_server.url}
     with uvicorn_server(env=env) as a, uvicorn_server(env=env) as b:

@@ -25,9 +25,9 @@ import time
 
 import httpx
 import pytest
-from rest_framework.authtoken.models import Token
 from websockets.sync.client import connect
 
+from accounts.tokens import token_create
 from live.consumers import SEND_TIMEOUT_SECONDS
 from registrants.models import StatusChange
 from registrants.tests.factories import EventFactory, make_registrant, make_user
@@ -115,7 +115,7 @@ def test_one_slow_client_does_not_starve_the_others(server):
     event = EventFactory(capacity=CHANGES + 10)
     people = [make_registrant(event, name=f"Guest {i:03d} " + "x" * 190) for i in range(CHANGES)]
     organiser = make_user("olga", "organiser")
-    token = Token.objects.create(user=organiser).key
+    token = token_create(user=organiser)[1]
 
     slow = open_slow_client(server.url, event.pk, session_cookie_for(organiser))
     clients = [

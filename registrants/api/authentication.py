@@ -1,24 +1,26 @@
 """API token authentication: `Authorization: Bearer <token>` or `Token <token>`.
 
-Looking the token up in the database on every request costs about a quarter
-of the scan throughput (../PERFORMANCE.md), so token -> user is cached for
-TOKEN_CACHE_SECONDS. Deleting a token (revoking it) drops its cache entry at
-once; with Redis as the cache that reaches every process. A user's group
-changes reach cached tokens within TOKEN_CACHE_SECONDS.
+Tokens are accounts.ApiToken: only each key's SHA-256 is stored. Looking a
+token up in the database on every request costs about a quarter of the scan
+throughput, so token -> user is cached for TOKEN_CACHE_SECONDS under the
+key's SHA-256, with the credentials generation it was read under
+(accounts.generation). Any change to who may do what (a token deleted, a
+user deactivated, groups or permissions changed) moves the generation on,
+and every process refuses or re-reads its cached tokens from the next
+request.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models.signals import post_delete
-from django.dispatch import receiver
 from rest_framework import exceptions
-from rest_framework.authentication import TokenAuthentication, get_authorization_header
-from rest_framework.authtoken.models import Token
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+
+from accounts import generation
+from accounts.tokens import hash_key, token_user
 
 logger = logging.getLogger(__name__)
 
@@ -27,11 +29,23 @@ KEYWORDS = (b"bearer", b"token")
 
 def _cache_key(key: str) -> str:
     # Never keep the token itself as a cache key: a cache dump would leak it.
-    return "authtoken:" + hashlib.sha256(key.encode()).hexdigest()
+    return "authtoken:" + hash_key(key)
 
 
-class BearerOrTokenAuthentication(TokenAuthentication):
-    """DRF's token authentication, accepting both keywords and caching lookups.
+def _cached(cache_key: str) -> tuple[object, object]:
+    """(cached entry, current generation): one round trip with Redis; without
+    it the generation is the database's (another process may have moved it)."""
+    if generation.shared():
+        values = cache.get_many([cache_key, generation.CACHE_KEY])
+        current = values.get(generation.CACHE_KEY)
+        if current is None:
+            current = generation.initialise()
+        return values.get(cache_key), current
+    return cache.get(cache_key), generation.from_db()
+
+
+class BearerOrTokenAuthentication(BaseAuthentication):
+    """Token authentication accepting both keywords, caching lookups.
 
     Tokens are read from the Authorization header only, never from the query
     string (where they would end up in access logs).
@@ -51,39 +65,30 @@ class BearerOrTokenAuthentication(TokenAuthentication):
             raise exceptions.AuthenticationFailed("Invalid token: it must be ASCII.") from None
         return self.authenticate_credentials(key)
 
-    def authenticate_credentials(self, key):
+    def authenticate_credentials(self, key: str):
         cache_key = _cache_key(key)
         try:
-            cached = cache.get(cache_key)
+            entry, current = _cached(cache_key)
         except Exception:  # a cache outage must not lock everyone out
             logger.warning("token cache unavailable; reading the database")
-            cached = None
-        if cached is not None:
-            return cached, None
-        try:
-            token = Token.objects.select_related("user").get(key=key)
-        except Token.DoesNotExist:
-            raise exceptions.AuthenticationFailed("Invalid or revoked token.") from None
-        if not token.user.is_active:
+            entry, current = None, None
+        if entry is not None and entry[1] == current:
+            return entry[0], None
+        user = token_user(key)
+        if user is None:
+            raise exceptions.AuthenticationFailed("Invalid or revoked token.")
+        if not user.is_active:
             raise exceptions.AuthenticationFailed("This user is inactive.")
         # Load the permissions now, so that the cached user carries them: a
         # permission check would otherwise cost two join queries per request.
-        token.user.get_all_permissions()
+        user.get_all_permissions()
         try:
-            cache.set(cache_key, token.user, settings.TOKEN_CACHE_SECONDS)
+            # Under the generation read BEFORE the database: if a change
+            # committed meanwhile, this entry is never trusted.
+            cache.set(cache_key, (user, current), settings.TOKEN_CACHE_SECONDS)
         except Exception:
             logger.warning("token cache unavailable; not caching")
-        return token.user, None
+        return user, None
 
     def authenticate_header(self, request):
         return 'Bearer realm="api"'
-
-
-@receiver(post_delete, sender=Token)
-def _forget_revoked_token(sender, instance: Token, **kwargs) -> None:
-    try:
-        cache.delete(_cache_key(instance.key))
-    except Exception:
-        logger.warning(
-            "token cache unavailable; a revoked token may live %ss", settings.TOKEN_CACHE_SECONDS
-        )

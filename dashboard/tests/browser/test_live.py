@@ -18,8 +18,8 @@ import time
 import httpx
 import pytest
 from playwright.sync_api import expect
-from rest_framework.authtoken.models import Token
 
+from accounts.tokens import token_create
 from dashboard.presenters import tiles_from_counts
 from registrants import services
 from registrants.lifecycle import Status
@@ -66,7 +66,7 @@ def open_live(browser, asgi_server, users):
 @pytest.fixture
 def api(asgi_server, users):
     """An httpx client of the organiser's token, outside any page."""
-    token = Token.objects.create(user=users["organiser"]).key
+    token = token_create(user=users["organiser"])[1]
     with httpx.Client(
         base_url=asgi_server.url, timeout=10, headers={"Authorization": f"Bearer {token}"}
     ) as client:

@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 
+from accounts.tokens import token_create
 from registrants.roles import ORGANISER, ROLES, sync_role_groups
 
 
@@ -53,9 +53,10 @@ class Command(BaseCommand):
                 is_staff=(role == ORGANISER),
             )
             user.groups.add(Group.objects.get(name=role))
-            api_token = Token.objects.create(user=user) if token else None
+            key = token_create(user=user)[1] if token else None
         self.stdout.write(f'Created {role} "{username}".')
         if generated:
             self.stdout.write(f"Password: {password}")
-        if api_token:
-            self.stdout.write(api_token.key)
+        if key:
+            # Shown once: only its hash is stored.
+            self.stdout.write(key)
