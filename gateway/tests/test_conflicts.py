@@ -96,3 +96,46 @@ def test_staff_and_viewers_may_neither_see_nor_clear(event, role, request):
 def test_the_event_dashboard_links_to_the_page(event, organiser):
     text = client_for(organiser).get(f"/events/{event.pk}/dashboard/").content.decode()
     assert page(event) in text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_existing_conflicts_are_attached_to_the_event_where_they_were_scanned():
+    """Migration 0002: a device's conflict takes the device's event (even a
+    wrong_event one filed under the badge's event); one sent with a person's
+    token takes its registrant's; one with neither is deleted."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("gateway", "0001_initial")])
+    old = executor.loader.project_state([("gateway", "0001_initial")]).apps
+    Event = old.get_model("registrants", "Event")
+    Registrant = old.get_model("registrants", "Registrant")
+    User = old.get_model("auth", "User")
+    Device = old.get_model("gateway", "DeviceToken")
+    Conflict = old.get_model("gateway", "ScanConflict")
+    door, fair = (Event.objects.create(name=n, date="2026-12-01", capacity=9) for n in "AB")
+    stranger = Registrant.objects.create(
+        event=fair, name="Stan", email="s@example.com", check_in_code="code-stan"
+    )
+    device = Device.objects.create(
+        event=door, name="Door", user=User.objects.create(username="dev"), key_hash="h"
+    )
+    now = timezone.now()
+    common = {"mode": "entry", "nonce": "n", "scanned_at": now, "received_at": now}
+    by_device = Conflict.objects.create(
+        event=fair, registrant=stranger, device=device, code="code-stan",
+        reason="wrong_event", **common,
+    )  # fmt: skip
+    by_person = Conflict.objects.create(
+        registrant=stranger, code="code-stan", reason="cancelled", **common
+    )
+    Conflict.objects.create(code="nobody", reason="unknown_code", **common)
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert dict(ScanConflict.objects.values_list("pk", "event_id")) == {
+        by_device.pk: door.pk,
+        by_person.pk: fair.pk,
+    }
