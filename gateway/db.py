@@ -376,7 +376,7 @@ class PostgresBackend:
                         (status, Jsonb(body), claimed[0]),
                     )
             except _Unkept as unkept:
-                return unkept.status, unkept.body, None
+                return unkept.http_status, unkept.body, None
             return status, body, outcome
 
     async def batch(self, items: list[BatchItem], principal: Principal, now):
@@ -494,8 +494,8 @@ class _Unkept(Exception):  # noqa: N818 (a signal, not an error)
     """A scan answer that must leave no receipt (wrong_event): roll back the
     receipt's claim and answer it."""
 
-    def __init__(self, status: int, body: dict[str, Any]) -> None:
-        self.status, self.body = status, body
+    def __init__(self, http_status: int, body: dict[str, Any]) -> None:
+        self.http_status, self.body = http_status, body
 
 
 OPEN_CONFLICTS = f"SELECT count(*) FROM {SC} WHERE actor_id = %s AND event_id = %s"
@@ -583,7 +583,7 @@ class SqliteBackend:
         try:
             return self._scan_in_transaction(code, mode, principal, nonce, now)
         except _Unkept as unkept:
-            return unkept.status, unkept.body, None
+            return unkept.http_status, unkept.body, None
 
     def _scan_in_transaction(self, code, mode, principal: Principal, nonce, now):
         fingerprint = receipts.fingerprint(code, mode, principal)
