@@ -297,22 +297,6 @@ def validate_batch(data: Any) -> list[rules.BatchItem]:
     raise BadRequest(error(400, "validation_error", _first_message(fields), fields))
 
 
-def validate_batch_event(data: dict[str, Any]) -> int:
-    """The batch's `event`, validated as the scan endpoint's."""
-    from rest_framework.exceptions import ValidationError
-
-    from registrants.api.serializers import id_field
-
-    if "event" not in data:
-        problems = ["This field is required."]
-    else:
-        try:
-            return id_field().run_validation(data["event"])
-        except ValidationError as exc:
-            problems = [str(m) for m in exc.detail]
-    raise BadRequest(error(400, "validation_error", f"event: {problems[0]}", {"event": problems}))
-
-
 def database_unavailable() -> Answer:
     return error(
         503,
@@ -359,7 +343,7 @@ async def batch_endpoint(request: RawRequest) -> Answer:
         principal = await authenticate(request.authorization)
         data = scope.with_device_event(principal, await read_json(request))
         items = validate_batch(data)
-        principal = scope.scoped(principal, validate_batch_event(data))
+        principal = scope.scoped(principal, scope.batch_event(data))
         await count_items(request.authorization, len(items) - 1)  # each item is a scan
     except Refusal as refusal:
         return refusal_response(refusal)

@@ -14,9 +14,16 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from .models import ScanConflict
 from .scan import BatchPlan
 
 LIMIT_CODE = "conflict_limit"
+
+# A scanner's open conflicts in an event (on the (actor, event) index).
+OPEN = (
+    f"SELECT count(*) FROM {ScanConflict._meta.db_table} "  # noqa: S608 (a model's table)
+    "WHERE actor_id = %s AND event_id = %s"
+)
 
 # Lets one scanner's batch transaction count and add its conflicts alone on
 # PostgreSQL (pg_advisory_xact_lock's first key; the second is the scanner).

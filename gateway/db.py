@@ -444,7 +444,7 @@ class PostgresBackend:
                     "SELECT pg_advisory_xact_lock(%s, %s)",
                     (conflicts.ADVISORY_NAMESPACE, principal.user_id),
                 )
-                cur = await conn.execute(OPEN_CONFLICTS, (principal.user_id, principal.event_id))
+                cur = await conn.execute(conflicts.OPEN, (principal.user_id, principal.event_id))
                 conflicts.cap(plan, (await cur.fetchone())[0], conflicts.open_limit())
             if plan.conflicts:
                 cols = [
@@ -487,7 +487,7 @@ class PostgresBackend:
             if len(await cur.fetchall()) < len(todo):
                 raise _NonceTaken
             messages = rules.batch_live_messages(plan, written, principal.name)
-        return _batch_results(items, stored, todo, plan, principal), messages
+        return receipts.results_of_batch(items, stored, todo, plan, principal), messages
 
 
 class _Unkept(Exception):  # noqa: N818 (a signal, not an error)
@@ -496,22 +496,6 @@ class _Unkept(Exception):  # noqa: N818 (a signal, not an error)
 
     def __init__(self, http_status: int, body: dict[str, Any]) -> None:
         self.http_status, self.body = http_status, body
-
-
-OPEN_CONFLICTS = f"SELECT count(*) FROM {SC} WHERE actor_id = %s AND event_id = %s"
-
-
-def _batch_results(items, stored, todo, plan, principal: Principal) -> dict[int, dict[str, Any]]:
-    """Every item's answer (receipts.batch_results), from the plan and the
-    first answers of the batch's nonces (`stored`: nonce -> (fingerprint,
-    answer) of the receipts found)."""
-    first = dict(stored)
-    for item in todo:
-        first[item.nonce] = (
-            receipts.fingerprint(item.code, item.mode, principal),
-            plan.results[item.index],
-        )
-    return receipts.batch_results(items, plan.results if plan else {}, first, principal)
 
 
 class _NonceTaken(Exception):
@@ -671,7 +655,7 @@ class SqliteBackend:
                     [(s, self._ts(now), i) for i, s in plan.final_status.items()],
                 )
                 if plan.conflicts:  # one writer at a time: no race on the count
-                    cur.execute(OPEN_CONFLICTS, [principal.user_id, principal.event_id])
+                    cur.execute(conflicts.OPEN, [principal.user_id, principal.event_id])
                     conflicts.cap(plan, cur.fetchone()[0], conflicts.open_limit())
                 cur.executemany(
                     f"INSERT INTO {SC} (event_id, registrant_id, code, mode, reason, status, "
@@ -699,7 +683,7 @@ class SqliteBackend:
                     [(json.dumps(plan.results[i.index]), principal.user_id, i.nonce) for i in todo],
                 )
                 messages = rules.batch_live_messages(plan, written, principal.name)
-        return _batch_results(items, stored, todo, plan, principal), messages
+        return receipts.results_of_batch(items, stored, todo, plan, principal), messages
 
 
 _backend: PostgresBackend | SqliteBackend | None = None

@@ -16,7 +16,7 @@ from typing import Any
 from registrants import scanning
 from registrants.api.errors import error_body
 
-from .scan import BatchItem, Principal
+from .scan import BatchItem, BatchPlan, Principal
 
 
 def fingerprint(code: str, mode: str, principal: Principal) -> str:
@@ -87,3 +87,23 @@ def batch_results(
         else:
             results[item.index] = refused_item(item)
     return results
+
+
+def results_of_batch(
+    items: list[BatchItem],
+    stored: dict[str, tuple[str, dict[str, Any]]],
+    todo: list[BatchItem],
+    plan: BatchPlan | None,
+    principal: Principal,
+) -> dict[int, dict[str, Any]]:
+    """batch_results for a batch whose items `todo` were planned (`plan`)
+    and whose other nonces had receipts (`stored`: nonce -> (fingerprint,
+    answer))."""
+    first = dict(stored)
+    for item in todo:
+        assert plan is not None
+        first[item.nonce] = (
+            fingerprint(item.code, item.mode, principal),
+            plan.results[item.index],
+        )
+    return batch_results(items, plan.results if plan else {}, first, principal)

@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from registrants import scanning
+from registrants.errors import ApplicationError
 
 from .scan import Principal
 
@@ -36,6 +37,23 @@ def scoped(principal: Principal, event_id: int) -> Principal:
             )
         return principal
     return replace(principal, event_id=event_id)
+
+
+def batch_event(data: dict[str, Any]) -> int:
+    """A batch's `event`, validated as the scan endpoint's (DRF's words);
+    raises validation_error (400)."""
+    from rest_framework.exceptions import ValidationError
+
+    from registrants.api.serializers import id_field
+
+    if "event" not in data:
+        problems = ["This field is required."]
+    else:
+        try:
+            return id_field().run_validation(data["event"])
+        except ValidationError as exc:
+            problems = [str(m) for m in exc.detail]
+    raise ApplicationError("validation_error", f"event: {problems[0]}", fields={"event": problems})
 
 
 def event_id(value: Any) -> int | None:
