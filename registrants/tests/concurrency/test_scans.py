@@ -376,14 +376,15 @@ def test_twin_nonce_retries_without_the_claimed_receipt_run_the_scan_again(monke
     assert ScanReceipt.objects.count() > 1
 
 
-def test_one_nonce_sent_concurrently_for_two_people_scans_only_one_of_them():
-    """A nonce names one request: racers sending the same nonce with two
-    different badges run one scan; the racers of that badge get its answer,
-    the others 409 nonce_reused, and the other person is not scanned."""
+def _one_nonce_for_two_people(sabotage=None):
+    """Twenty racers send one nonce, half with Ann's badge, half with Bob's:
+    (event, ann, bob, outcomes (Ann's racers first in each pair), scans run)."""
     event = _event()
     ann, bob = _registrant(event, 1), _registrant(event, 2)
     user = _scanner()
     performed: list = []
+    if sabotage:
+        sabotage()
 
     def sender(person):
         return lambda: services.scan_with_nonce(
@@ -394,6 +395,14 @@ def test_one_nonce_sent_concurrently_for_two_people_scans_only_one_of_them():
         )
 
     outcomes = race([sender(ann), sender(bob)] * (RETRIES // 2))
+    return event, ann, bob, outcomes, performed
+
+
+def test_one_nonce_sent_concurrently_for_two_people_scans_only_one_of_them():
+    """A nonce names one request: racers sending the same nonce with two
+    different badges run one scan; the racers of that badge get its answer,
+    the others 409 nonce_reused, and the other person is not scanned."""
+    event, ann, bob, outcomes, performed = _one_nonce_for_two_people()
     assert crashes(outcomes) == []
     assert len(performed) == 1
     winner = ann if performed == [ann.check_in_code] else bob
@@ -408,3 +417,20 @@ def test_one_nonce_sent_concurrently_for_two_people_scans_only_one_of_them():
     assert (winner.status, loser.status) == (Status.CHECKED_IN, Status.REGISTERED)
     assert ScanReceipt.objects.filter(nonce="scan-shared").count() == 1
     check_scenario(event)
+
+
+@pytest.mark.race_twin
+def test_twin_a_nonce_without_its_fingerprint_answers_one_person_for_the_other(monkeypatch):
+    """The twin: when receipts ignore what was asked, the racers of the
+    other badge get the first person's answer and their person is never
+    scanned (the defect this guard closes)."""
+
+    def sabotage():
+        monkeypatch.setattr(scanning, "fingerprints_match", lambda stored, fingerprint: True)
+
+    event, ann, bob, outcomes, performed = _one_nonce_for_two_people(sabotage)
+    assert crashes(outcomes) == [] and len(performed) == 1
+    assert all(o.ok for o in outcomes)  # nobody refused: someone got another's answer
+    ann.refresh_from_db()
+    bob.refresh_from_db()
+    assert sorted([ann.status, bob.status]) == [Status.CHECKED_IN, Status.REGISTERED]
