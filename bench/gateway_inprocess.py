@@ -78,10 +78,10 @@ def scope_for(token: str, body: bytes) -> dict:
     }
 
 
-async def client(app, token: str, codes, count: int, failures: list) -> None:
+async def client(app, token: str, codes, count: int, failures: list, event_id: int) -> None:
     """One scanner: `count` scans of fresh codes, one after another."""
     for _ in range(count):
-        body = b'{"code":"%s","mode":"desk"}' % next(codes).encode()
+        body = b'{"code":"%s","mode":"desk","event":%d}' % (next(codes).encode(), event_id)
         sent: list[dict] = []
 
         async def receive(body=body):
@@ -95,12 +95,17 @@ async def client(app, token: str, codes, count: int, failures: list) -> None:
             failures.append((sent[0]["status"], sent[1]["body"][:200]))
 
 
-async def run(app, tokens: list[str], codes: list, scans: int) -> tuple[float, float, list]:
+async def run(
+    app, tokens: list[str], codes: list, scans: int, event_id: int
+) -> tuple[float, float, list]:
     failures: list = []
     per_client = scans // len(tokens)
     cpu, wall = time.process_time(), time.perf_counter()
     await asyncio.gather(
-        *(client(app, token, codes[i], per_client, failures) for i, token in enumerate(tokens))
+        *(
+            client(app, token, codes[i], per_client, failures, event_id)
+            for i, token in enumerate(tokens)
+        )
     )
     return time.process_time() - cpu, time.perf_counter() - wall, failures
 
@@ -126,7 +131,7 @@ def main() -> int:
 
         async def all_repeats() -> None:
             nonlocal bad
-            await run(app, seed.tokens, codes, args.scans // 4)  # warm-up: caches, pool
+            await run(app, seed.tokens, codes, args.scans // 4, seed.event_id)  # warm-up
             for n in range(1, args.repeat + 1):
                 profiler = None
                 if args.profile and n == args.repeat:
@@ -134,7 +139,7 @@ def main() -> int:
 
                     profiler = cProfile.Profile()
                     profiler.enable()
-                cpu, wall, failures = await run(app, seed.tokens, codes, args.scans)
+                cpu, wall, failures = await run(app, seed.tokens, codes, args.scans, seed.event_id)
                 if profiler is not None:
                     profiler.disable()
                     profiler.dump_stats(args.profile)

@@ -50,14 +50,14 @@ def start_gateway(workers: int, port: int, env: dict[str, str], log) -> subproce
     return st.start_uvicorn("gateway.main:app", workers, port, env, log)
 
 
-def drive(base: str, path: str, tokens, iters, seconds: float, timeout: float):
+def drive(base: str, path: str, tokens, iters, seconds: float, timeout: float, event_id: int):
     start, stop = threading.Event(), threading.Event()
     logs = [st.ClientLog() for _ in tokens]
     threads = [
         threading.Thread(
             target=st.client_loop,
             daemon=True,
-            args=(base, path, tokens[i], iters[i], timeout, start, stop, logs[i]),
+            args=(base, path, tokens[i], iters[i], timeout, start, stop, logs[i], event_id),
         )
         for i in range(len(tokens))
     ]
@@ -87,7 +87,9 @@ def driver(args) -> str:
     return chosen
 
 
-def drive_wrk(base: str, path: str, tokens, codes: list[str], seconds: float, clients: int):
+def drive_wrk(
+    base: str, path: str, tokens, codes: list[str], seconds: float, clients: int, event_id: int
+):
     """One wrk run: (result dict of wrk_scan.lua's done(), seconds, cpu)."""
     with tempfile.TemporaryDirectory(prefix="bench-wrk-") as tmp:
         codes_file, tokens_file = os.path.join(tmp, "codes"), os.path.join(tmp, "tokens")
@@ -100,6 +102,7 @@ def drive_wrk(base: str, path: str, tokens, codes: list[str], seconds: float, cl
             "WRK_CODES": codes_file,
             "WRK_TOKENS": tokens_file,
             "WRK_PATH": path,
+            "WRK_EVENT": str(event_id),
             "WRK_THREADS": str(WRK_THREADS),
         }
         cmd = [
@@ -278,12 +281,12 @@ def run_threads(args, paths, bases, seed, db_url: str, pids: list[int]) -> int:
     totals = {p: {"samples": [], "ok": 0, "seconds": 0.0, "errors": 0, "other": []} for p in paths}
     # Warm each path (caches, pools, prepared statements), unmeasured.
     for path in paths:
-        drive(bases[path], path, seed.tokens, iters[path], args.warmup, args.timeout)
+        drive(bases[path], path, seed.tokens, iters[path], args.warmup, args.timeout, seed.event_id)
     per_round = args.seconds / args.rounds
     for _ in range(args.rounds):
         for path in paths:
             logs, seconds, cpu = drive(
-                bases[path], path, seed.tokens, iters[path], per_round, args.timeout
+                bases[path], path, seed.tokens, iters[path], per_round, args.timeout, seed.event_id
             )
             t = totals[path]
             for client in logs:
@@ -320,7 +323,15 @@ def run_wrk(args, paths, bases, seed, db_url: str, pids: list[int]) -> int:
         return [c for _, c in zip(range(n), pool, strict=False)]
 
     for path in paths:  # warm caches, pools and prepared statements, unmeasured
-        drive_wrk(bases[path], path, seed.tokens, fresh(args.warmup), args.warmup, args.clients)
+        drive_wrk(
+            bases[path],
+            path,
+            seed.tokens,
+            fresh(args.warmup),
+            args.warmup,
+            args.clients,
+            seed.event_id,
+        )
     totals = {
         p: {"points": [], "ok": 0, "bad": 0, "dry": 0, "s": 0.0, "other": [], "cpu": [0.0, 0.0]}
         for p in paths
@@ -329,7 +340,13 @@ def run_wrk(args, paths, bases, seed, db_url: str, pids: list[int]) -> int:
     for n in range(1, args.rounds + 1):
         for path in paths:
             result, seconds, cpu = drive_wrk(
-                bases[path], path, seed.tokens, fresh(per_round), per_round, args.clients
+                bases[path],
+                path,
+                seed.tokens,
+                fresh(per_round),
+                per_round,
+                args.clients,
+                seed.event_id,
             )
             q = result["quantiles_us"]  # q[i] is the (i + 1) / 10 % quantile
             print(
@@ -373,6 +390,7 @@ def run_batches(args, base: str, seed, db_url: str, pids: list[int]) -> int:
     t0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
     batches = [
         {
+            "event": seed.event_id,
             "items": [
                 {
                     "code": c,
@@ -381,7 +399,7 @@ def run_batches(args, base: str, seed, db_url: str, pids: list[int]) -> int:
                     "scanned_at": (t0 + dt.timedelta(seconds=n * 500 + i)).isoformat(),
                 }
                 for i, c in enumerate(codes[n * 500 : (n + 1) * 500])
-            ]
+            ],
         }
         for n in range(args.batches)
     ]

@@ -16,7 +16,7 @@ One command does everything, and undoes it:
    loopback port, with DATABASE_URL at the bench database and REDIS_URL at
    Redis, so tokens and the throttle are cached as in production;
 4. drives it with --clients threads, one httpx.Client each, every client
-   POSTing `{"code": <a code nobody scanned yet>, "mode": "desk"}` with
+   POSTing `{"code": <a code nobody scanned yet>, "mode": "desk", "event": <id>}` with
    `Authorization: Bearer <its token>` for --warmup + --seconds seconds;
    only the last --seconds count;
 5. prints scans/s, latency percentiles, errors by status, CPU per scan, and
@@ -302,7 +302,7 @@ def seed(clients: int, registrants: int) -> Seed:
     )
 
 
-def count_scan_queries(token: str, path: str, codes: list[str]) -> dict[str, Any]:
+def count_scan_queries(token: str, path: str, codes: list[str], event_id: int) -> dict[str, Any]:
     """Scan `codes` in-process (Django test client, same settings and Redis)
     and count each request's SQL queries. The first request fills the token
     cache; the last one is the steady state every benchmark request sees.
@@ -321,7 +321,9 @@ def count_scan_queries(token: str, path: str, codes: list[str]) -> dict[str, Any
     for code in codes:
         with CaptureQueriesContext(connection) as ctx:
             response = client.post(
-                path, {"code": code, "mode": "desk"}, content_type="application/json"
+                path,
+                {"code": code, "mode": "desk", "event": event_id},
+                content_type="application/json",
             )
         counts.append(len(ctx.captured_queries))
         statuses.append(response.status_code)
@@ -548,8 +550,9 @@ def client_loop(
     start: threading.Event,
     stop: threading.Event,
     log: ClientLog,
+    event_id: int,
 ) -> None:
-    """Scan `codes` one after another until `stop` is set."""
+    """Scan `codes` (of event `event_id`) one after another until `stop` is set."""
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=base_url, headers=headers, timeout=timeout) as http:
         start.wait()
@@ -558,7 +561,8 @@ def client_loop(
                 return
             t0 = time.perf_counter()
             try:
-                outcome = outcome_of(http.post(path, json={"code": code, "mode": "desk"}))
+                body = {"code": code, "mode": "desk", "event": event_id}
+                outcome = outcome_of(http.post(path, json=body))
             except httpx.HTTPError as exc:
                 outcome = type(exc).__name__
             t1 = time.perf_counter()
@@ -594,6 +598,7 @@ def run_load(args: argparse.Namespace, base_url: str, seed_: Seed, server_pid: i
                 start,
                 stop,
                 logs[i],
+                seed_.event_id,
             ),
             name=f"client-{i}",
             daemon=True,
@@ -872,7 +877,7 @@ def main(argv: list[str] | None = None) -> int:
         seed_ = seed(args.clients, args.registrants)
         print(f"seeded {args.registrants + PROBE_SCANS} registrants, {args.clients} users "
               f"in {time.perf_counter() - t:.1f} s", flush=True)  # fmt: skip
-        queries = count_scan_queries(seed_.tokens[0], args.path, seed_.probe_codes)
+        queries = count_scan_queries(seed_.tokens[0], args.path, seed_.probe_codes, seed_.event_id)
         if any(code != 200 for code in queries["statuses"]):
             print(f"in-process probe scans answered {queries['statuses']}", file=sys.stderr)
             return 3

@@ -3,6 +3,7 @@
 --   WRK_CODES   file with one code per line (each scanned at most once)
 --   WRK_TOKENS  file with one API token per line (requests take turns)
 --   WRK_PATH    endpoint to POST to
+--   WRK_EVENT   the codes' event id (every scan names its event)
 --   WRK_THREADS the -t given to wrk (thread k takes lines k, k+n, ...)
 local threads = {}
 local counter = 0
@@ -24,6 +25,7 @@ function init(args)
   tokens = {}
   for line in io.lines(os.getenv("WRK_TOKENS")) do tokens[#tokens + 1] = line end
   path = os.getenv("WRK_PATH")
+  event = os.getenv("WRK_EVENT")
   idx = 0
   bad = 0
   exhausted = 0
@@ -38,7 +40,7 @@ function request()
     exhausted = exhausted + 1
     code = codes[#codes]
   end
-  local body = '{"code":"' .. code .. '","mode":"desk"}'
+  local body = '{"code":"' .. code .. '","mode":"desk","event":' .. event .. '}'
   return wrk.format("POST", path, {
     ["Content-Type"] = "application/json",
     ["Authorization"] = "Bearer " .. tokens[(idx % #tokens) + 1],

@@ -2,7 +2,8 @@
 
 Organisers (who may change events) manage devices; the key is shown once,
 in the message after saving. Revoking goes through the service, so the
-gateway's token cache forgets the token at once. Conflicts are read-only.
+gateway's token cache forgets the token at once. Conflicts are read-only;
+organisers delete (clear) them once reviewed, as on the event's page.
 """
 
 from __future__ import annotations
@@ -79,4 +80,4 @@ class ScanConflictAdmin(OrganiserOnly, admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
-        return False
+        return request.user.has_perm(P_MANAGE)  # clearing reviewed conflicts

@@ -31,11 +31,12 @@ from starlette.requests import ClientDisconnect
 from registrants.api.errors import error_body
 from registrants.api.filters import OUT_OF_RANGE
 from registrants.api.parsers import depth_message, too_deep
+from registrants.errors import ApplicationError, http_status_for
 from registrants.lifecycle import ScanMode
 
-from . import cache, db, live, outage, schemas
+from . import cache, db, live, outage, schemas, scope
 from . import scan as rules
-from .auth import Refusal, authenticate
+from .auth import Refusal, authenticate, count_items
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +124,12 @@ def error(status: int, code: str, message: str, fields=None, headers=None) -> An
     return json_response(status, error_body(code, message, fields), headers)
 
 
+def application_error(exc: ApplicationError) -> Answer:
+    return json_response(
+        http_status_for(exc.code), error_body(exc.code, exc.message, exc.fields, exc.details)
+    )
+
+
 def refusal_response(refusal: Refusal) -> Answer:
     headers = {}
     if refusal.status == 401:
@@ -179,21 +186,22 @@ def _clean_str(value: Any, max_length: int) -> str | None:
     return value if 0 < len(value) <= max_length else None
 
 
-def validate_scan(data: Any) -> tuple[str, str, str | None]:
-    """(code, mode, nonce) exactly as ScanInputSerializer validates them.
-    The common case is checked here; anything unusual is handed to the DRF
-    serializer itself, so that errors are word for word the API's."""
-    if type(data) is dict and set(data) <= {"code", "mode", "nonce"}:
+def validate_scan(data: Any) -> tuple[str, str, str | None, int]:
+    """(code, mode, nonce, event) exactly as ScanInputSerializer validates
+    them. The common case is checked here; anything unusual is handed to the
+    DRF serializer itself, so that errors are word for word the API's."""
+    if type(data) is dict and set(data) <= {"code", "mode", "nonce", "event"}:
         code = _clean_str(data.get("code"), 128)
         mode = data.get("mode")
         nonce = data.get("nonce")
+        event = scope.event_id(data.get("event"))
         nonce_ok = "nonce" not in data or _clean_str(nonce, 64) is not None
-        if code is not None and type(mode) is str and mode in MODES and nonce_ok:
-            return code, mode, (_clean_str(nonce, 64) if "nonce" in data else None)
+        if code is not None and type(mode) is str and mode in MODES and nonce_ok and event:
+            return code, mode, (_clean_str(nonce, 64) if "nonce" in data else None), event
     return _validate_with_drf(data)
 
 
-def _validate_with_drf(data: Any) -> tuple[str, str, str | None]:
+def _validate_with_drf(data: Any) -> tuple[str, str, str | None, int]:
     from rest_framework.exceptions import ValidationError
 
     from registrants.api.errors import _first_message, _flatten
@@ -210,7 +218,7 @@ def _validate_with_drf(data: Any) -> tuple[str, str, str | None]:
             error(400, "validation_error", _first_message(fields) or "Invalid input.", fields)
         ) from None
     v = serializer.validated_data
-    return v["code"], v["mode"], v.get("nonce") or None
+    return v["code"], v["mode"], v.get("nonce") or None, v["event"]
 
 
 DATETIME_FORMAT_ERROR = (
@@ -311,11 +319,15 @@ def _is_database_outage(exc: BaseException) -> bool:
 async def scan_endpoint(request: RawRequest) -> Answer:
     try:
         principal = await authenticate(request.authorization)
-        code, mode, nonce = validate_scan(await read_json(request))
+        data = scope.with_device_event(principal, await read_json(request))
+        code, mode, nonce, event = validate_scan(data)
+        principal = scope.scoped(principal, event)
     except Refusal as refusal:
         return refusal_response(refusal)
     except BadRequest as bad:
         return bad.response
+    except ApplicationError as exc:
+        return application_error(exc)
     try:
         status, body = await db.scan_and_publish(
             code, mode, principal, nonce, dt.datetime.now(dt.UTC)
@@ -331,11 +343,16 @@ async def scan_endpoint(request: RawRequest) -> Answer:
 async def batch_endpoint(request: RawRequest) -> Answer:
     try:
         principal = await authenticate(request.authorization)
-        items = validate_batch(await read_json(request))
+        data = scope.with_device_event(principal, await read_json(request))
+        items = validate_batch(data)
+        principal = scope.scoped(principal, scope.batch_event(data))
+        await count_items(request.authorization, len(items) - 1)  # each item is a scan
     except Refusal as refusal:
         return refusal_response(refusal)
     except BadRequest as bad:
         return bad.response
+    except ApplicationError as exc:
+        return application_error(exc)
     now = dt.datetime.now(dt.UTC)
 
     async def work():
@@ -352,7 +369,7 @@ async def batch_endpoint(request: RawRequest) -> Answer:
             return database_unavailable()
         raise
     ordered = [results[i] for i in range(len(items))]
-    counts = {"applied": 0, "repeat": 0, "conflict": 0}
+    counts = {"applied": 0, "repeat": 0, "conflict": 0, "refused": 0}
     replayed = 0
     for result in ordered:
         if result.get("replayed"):
@@ -367,6 +384,7 @@ async def batch_endpoint(request: RawRequest) -> Answer:
             "applied": counts["applied"],
             "repeats": counts["repeat"],
             "conflicts": counts["conflict"],
+            "refused": counts["refused"],
             "replayed": replayed,
         },
     )
@@ -466,14 +484,17 @@ def create_app() -> FastAPI:
         tags=["scan"],
         summary="Apply up to 500 offline scans, in scanned_at order",
         description=(
-            "Each item is answered on its own: applied, repeat, or conflict with a reason "
-            "(cancelled, unknown_code, invalid_transition, wrong_event). Conflicts are kept "
-            "for organisers (GET /api/v1/events/{id}/scan-conflicts/), never forced in. "
-            "A nonce seen before writes nothing and gets its first answer (replayed)."
+            "Each item is answered on its own: applied, repeat, conflict with a reason "
+            "(cancelled, unknown_code, invalid_transition, wrong_event), or refused "
+            "(nonce_reused). Conflicts are kept for organisers (GET "
+            "/api/v1/events/{id}/scan-conflicts/, the event's conflicts page), never forced "
+            "in, up to GATEWAY_MAX_OPEN_CONFLICTS open per scanner and event (then "
+            "`recorded: false`). A nonce seen before with the same item writes nothing and "
+            "gets its first answer (replayed). Each item counts against the scan throttle."
         ),
         responses={
             200: {"model": schemas.BatchResult, "description": "Every item answered."},
-            **schemas.errors(400, 401, 403, 413, 415, 429, 503),
+            **schemas.errors(400, 401, 403, 409, 413, 415, 429, 503),
         },
         openapi_extra=schemas.body(schemas.BATCH_REQUEST),
     )

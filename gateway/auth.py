@@ -241,6 +241,25 @@ async def authenticate(header: str | None) -> Principal:
     return principal
 
 
+async def count_items(header: str | None, extra: int) -> None:
+    """Count `extra` more scans against the token of an authenticated
+    request (a batch counts each item: authenticate counted one), or a
+    Refusal (429) when that goes over the rate. Fails open, as authenticate."""
+    if extra <= 0:
+        return
+    token_hash = hash_key(parse_header(header))
+    limit, duration = scan_rate()
+    now = time.time()
+    window = int(now // duration)
+    try:
+        count = await cache.store().count_more(token_hash, str(window), duration + 1, extra)
+    except Exception as exc:
+        logger.warning("gateway throttle unavailable (%s); not counting", type(exc).__name__)
+        return
+    if count > limit:
+        raise throttled((window + 1) * duration - now)
+
+
 # token hash -> the database read in flight for it, in this process.
 _loading: dict[str, asyncio.Future] = {}
 

@@ -135,6 +135,15 @@ class LocalStore:
                 self._data = {k: v for k, v in self._data.items() if v[0] > now}
         return principal, revoked, count, generation
 
+    async def count_more(self, token_hash: str, window: str, ttl: int, n: int) -> int:
+        """Add `n` scans to the token's throttle window; the count after."""
+        now = time.monotonic()
+        with self._lock:
+            key = THROTTLE + token_hash + ":" + window
+            count = (self._get(key, now) or 0) + n
+            self._data[key] = (now + ttl, count)
+        return count
+
     async def remember(self, token_hash: str, principal: dict) -> None:
         with self._lock:
             self._data[PRINCIPAL + token_hash] = (time.monotonic() + cache_seconds(), principal)
@@ -396,6 +405,21 @@ class RedisStore:
         if len(self._near) > 10_000:
             self._near = {k: v for k, v in self._near.items() if v.stale_until > now}
         self._near[token_hash] = _Near(principal, expires_at, now, window, count, generation)
+
+    async def count_more(self, token_hash: str, window: str, ttl: int, n: int) -> int:
+        """Add `n` scans to the token's throttle window; the count after. The
+        request that asks has just been counted (lookup), so the near entry
+        is there: counted locally like its other scans, and shared with the
+        next read; without one, added in Redis at once."""
+        near = self._near.get(token_hash)
+        if near is not None and near.window == window:
+            near.pending += n
+            return near.count + near.pending
+        pipe = self._client().pipeline(transaction=False)
+        pipe.incrby(THROTTLE + token_hash + ":" + window, n)
+        pipe.expire(THROTTLE + token_hash + ":" + window, ttl, nx=True)
+        count, _ = await pipe.execute()
+        return int(count)
 
     async def remember(self, token_hash: str, principal: dict) -> None:
         started = time.monotonic()

@@ -41,9 +41,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connections, transaction
 
-from registrants.models import Company, Registrant, ScanReceipt, StatusChange
+from registrants.models import Company, Event, Registrant, ScanReceipt, StatusChange
 
-from . import live
+from . import conflicts, live, receipts
 from . import scan as rules
 from .grouping import Pending, ScanGroups, changed_outcome, group_params, pg_group_sql
 from .models import ScanConflict
@@ -55,6 +55,7 @@ T = TypeVar("T")
 
 R = Registrant._meta.db_table
 C = Company._meta.db_table
+E = Event._meta.db_table
 H = StatusChange._meta.db_table
 U = get_user_model()._meta.db_table
 RC = ScanReceipt._meta.db_table
@@ -98,7 +99,9 @@ def _close_django_connections() -> None:
 
 # --- SQL ----------------------------------------------------------------------------
 
-ROW_COLUMNS = "r.id, r.event_id, r.name, r.guest_type, c.name, r.status"
+ROW_COLUMNS = "r.id, r.event_id, r.name, r.guest_type, c.name, r.status, e.name"
+# The joins ROW_COLUMNS needs (the event's name, for a wrong_event refusal).
+ROW_JOINS = f"LEFT JOIN {C} c ON c.id = r.company_id JOIN {E} e ON e.id = r.event_id"
 
 # The hot path: one statement per mode. The row is locked only when its
 # status is one the mode changes, and PostgreSQL re-checks that status after
@@ -151,7 +154,7 @@ def pg_scan_sql(mode: str) -> str:
 ROW_AND_PREVIOUS = f"""
 SELECT {ROW_COLUMNS}, h.at, h.actor_id, u.first_name, u.last_name, u.username
 FROM {R} r
-LEFT JOIN {C} c ON c.id = r.company_id
+{ROW_JOINS}
 LEFT JOIN {H} h ON h.id = (
     SELECT MAX(h2.id) FROM {H} h2 WHERE h2.registrant_id = r.id AND h2.to_status = r.status
 )
@@ -159,7 +162,7 @@ LEFT JOIN {U} u ON u.id = h.actor_id
 WHERE r.check_in_code = %s
 """
 
-ROW_BY_CODE = f"SELECT {ROW_COLUMNS} FROM {R} r LEFT JOIN {C} c ON c.id = r.company_id WHERE r.check_in_code = %s"
+ROW_BY_CODE = f"SELECT {ROW_COLUMNS} FROM {R} r {ROW_JOINS} WHERE r.check_in_code = %s"
 
 
 def _row(values) -> Row:
@@ -173,8 +176,13 @@ def _row(values) -> Row:
     )
 
 
+def _read_row(values) -> Row:
+    """A row read with ROW_COLUMNS (the event's name included)."""
+    return replace(_row(values), event_name=values[6])
+
+
 def _previous(values) -> Previous | None:
-    at, actor_id, first, last, username = values[6:11]
+    at, actor_id, first, last, username = values[7:12]
     if at is None:
         return None
     if isinstance(at, str):
@@ -185,29 +193,10 @@ def _previous(values) -> Previous | None:
 
 def _outcome_from_lookup(mode: str, values, principal: Principal) -> tuple[Outcome, tuple]:
     """A scan that changed nothing: why (from the row as it is now)."""
-    row = _row(values) if values else None
+    row = _read_row(values) if values else None
     kind, steps = rules.decide(mode, row, principal)
     previous = _previous(values) if kind == "repeat" else None
     return Outcome(kind, row=row, mode=mode, previous=previous), steps
-
-
-def _batch_results(items, stored, plan) -> dict[int, dict[str, Any]]:
-    results = dict(plan.results) if plan else {}
-    for item in items:
-        if item.index in results:
-            continue
-        first = stored.get(item.nonce)
-        results[item.index] = {
-            **(first or {}),
-            "index": item.index,
-            "nonce": item.nonce,
-            "replayed": True,
-        }
-    return results
-
-
-def _receipt_json(value) -> dict[str, Any]:
-    return json.loads(value) if isinstance(value, str) else value
 
 
 # --- PostgreSQL -----------------------------------------------------------------------
@@ -358,30 +347,37 @@ class PostgresBackend:
             outcome = await (await self.submit(code, mode, principal, now))
             return (*rules.answer(outcome), None)
         pool = await self.pool()
+        fingerprint = receipts.fingerprint(code, mode, principal)
         async with pool.connection() as conn:
             from psycopg.types.json import Jsonb
 
-            async with conn.transaction():
-                cur = await conn.execute(
-                    f"INSERT INTO {RC} (user_id, nonce, http_status, response, created_at) "
-                    "VALUES (%s, %s, 200, '{}'::jsonb, %s) "
-                    "ON CONFLICT (user_id, nonce) DO NOTHING RETURNING id",
-                    (principal.user_id, nonce, now),
-                )
-                claimed = await cur.fetchone()
-                if claimed is None:
+            try:
+                async with conn.transaction():
                     cur = await conn.execute(
-                        f"SELECT http_status, response FROM {RC} WHERE user_id = %s AND nonce = %s",
-                        (principal.user_id, nonce),
+                        f"INSERT INTO {RC} (user_id, nonce, fingerprint, http_status, response, "
+                        "created_at) VALUES (%s, %s, %s, 200, '{}'::jsonb, %s) "
+                        "ON CONFLICT (user_id, nonce) DO NOTHING RETURNING id",
+                        (principal.user_id, nonce, fingerprint, now),
                     )
-                    status, body = await cur.fetchone()
-                    return status, _receipt_json(body), None
-                outcome = await self._scan_on(conn, code, mode, principal, now)
-                status, body = rules.answer(outcome)
-                await conn.execute(
-                    f"UPDATE {RC} SET http_status = %s, response = %s WHERE id = %s",
-                    (status, Jsonb(body), claimed[0]),
-                )
+                    claimed = await cur.fetchone()
+                    if claimed is None:
+                        cur = await conn.execute(
+                            f"SELECT http_status, response, fingerprint FROM {RC} "
+                            "WHERE user_id = %s AND nonce = %s",
+                            (principal.user_id, nonce),
+                        )
+                        status, body, stored = await cur.fetchone()
+                        return (*receipts.replay(status, body, stored, fingerprint), None)
+                    outcome = await self._scan_on(conn, code, mode, principal, now)
+                    status, body = rules.answer(outcome)
+                    if outcome.kind == "wrong_event":
+                        raise _Unkept(status, body)
+                    await conn.execute(
+                        f"UPDATE {RC} SET http_status = %s, response = %s WHERE id = %s",
+                        (status, Jsonb(body), claimed[0]),
+                    )
+            except _Unkept as unkept:
+                return unkept.http_status, unkept.body, None
             return status, body, outcome
 
     async def batch(self, items: list[BatchItem], principal: Principal, now):
@@ -393,7 +389,7 @@ class PostgresBackend:
         of the same nonces is caught there: its receipts conflict, the whole
         transaction rolls back, and the retry answers those items as
         replays. Row locks (FOR UPDATE) keep the history right meanwhile."""
-        fresh_items, _ = _first_per_nonce(items)
+        fresh_items = receipts.first_per_nonce(items)
         pool = await self.pool()
         for _ in range(5):
             try:
@@ -408,22 +404,21 @@ class PostgresBackend:
         # A join, so that each nonce is one probe of the (user, nonce) index
         # whatever the planner thinks of a 500-element ANY().
         cur = await conn.execute(
-            f"SELECT n.nonce, rc.response FROM unnest(%s::text[]) AS n(nonce) "
+            f"SELECT n.nonce, rc.fingerprint, rc.response FROM unnest(%s::text[]) AS n(nonce) "
             f"JOIN {RC} rc ON rc.user_id = %s::integer AND rc.nonce = n.nonce",
             ([i.nonce for i in fresh_items], principal.user_id),
         )
-        stored = {n: _receipt_json(r) for n, r in await cur.fetchall()}
+        stored = {n: (f, receipts.stored_json(r)) for n, f, r in await cur.fetchall()}
         todo = [i for i in fresh_items if i.nonce not in stored]
         plan = None
         messages: list[dict] = []
         if todo:
             cur = await conn.execute(
-                f"SELECT {ROW_COLUMNS}, r.check_in_code FROM {R} r "
-                f"LEFT JOIN {C} c ON c.id = r.company_id "
+                f"SELECT {ROW_COLUMNS}, r.check_in_code FROM {R} r {ROW_JOINS} "
                 "WHERE r.check_in_code = ANY(%s::text[]) ORDER BY r.id FOR UPDATE OF r",
                 (sorted({i.code for i in todo}),),
             )
-            rows = {v[6]: _row(v) for v in await cur.fetchall()}
+            rows = {v[7]: _read_row(v) for v in await cur.fetchall()}
             plan = rules.plan_batch(_in_scan_order(todo), rows, principal)
             written: list = []
             if plan.history:
@@ -443,6 +438,15 @@ class PostgresBackend:
                     "FROM unnest(%s::bigint[], %s::text[]) AS v(id, s) WHERE r.id = v.id",
                     (now, ids, [plan.final_status[i] for i in ids]),
                 )
+            if plan.conflicts:
+                # One scanner's batches count and add their conflicts one at
+                # a time, so that concurrent ones cannot both pass the cap.
+                await conn.execute(
+                    "SELECT pg_advisory_xact_lock(%s, %s)",
+                    (conflicts.ADVISORY_NAMESPACE, principal.user_id),
+                )
+                cur = await conn.execute(conflicts.OPEN, (principal.user_id, principal.event_id))
+                conflicts.cap(plan, (await cur.fetchone())[0], conflicts.open_limit())
             if plan.conflicts:
                 cols = [
                     "event_id",
@@ -468,22 +472,31 @@ class PostgresBackend:
                 )
             # One JSON document for all the answers: one dump, not one per item.
             cur = await conn.execute(
-                f"INSERT INTO {RC} (user_id, nonce, http_status, response, created_at) "
-                "SELECT %s, n.nonce, 200, b.body, %s "
-                "FROM unnest(%s::text[]) WITH ORDINALITY AS n(nonce, i) "
+                f"INSERT INTO {RC} (user_id, nonce, fingerprint, http_status, response, "
+                "created_at) SELECT %s, n.nonce, n.fp, 200, b.body, %s "
+                "FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS n(nonce, fp, i) "
                 "JOIN jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS b(body, i) USING (i) "
                 "ON CONFLICT (user_id, nonce) DO NOTHING RETURNING nonce",
                 (
                     principal.user_id,
                     now,
                     [i.nonce for i in todo],
+                    [receipts.fingerprint(i.code, i.mode, principal) for i in todo],
                     json.dumps([plan.results[i.index] for i in todo]),
                 ),
             )
             if len(await cur.fetchall()) < len(todo):
                 raise _NonceTaken
             messages = rules.batch_live_messages(plan, written, principal.name)
-        return _batch_results(items, {**stored, **_answers_by_nonce(todo, plan)}, plan), messages
+        return receipts.results_of_batch(items, stored, todo, plan, principal), messages
+
+
+class _Unkept(Exception):  # noqa: N818 (a signal, not an error)
+    """A scan answer that must leave no receipt (wrong_event): roll back the
+    receipt's claim and answer it."""
+
+    def __init__(self, http_status: int, body: dict[str, Any]) -> None:
+        self.http_status, self.body = http_status, body
 
 
 class _NonceTaken(Exception):
@@ -491,23 +504,8 @@ class _NonceTaken(Exception):
     while this one ran: roll back and answer those items as replays."""
 
 
-def _first_per_nonce(items: list[BatchItem]) -> tuple[list[BatchItem], list[BatchItem]]:
-    seen: set[str] = set()
-    first, repeats = [], []
-    for item in items:
-        (repeats if item.nonce in seen else first).append(item)
-        seen.add(item.nonce)
-    return first, repeats
-
-
 def _in_scan_order(items: list[BatchItem]) -> list[BatchItem]:
     return sorted(items, key=lambda i: (i.scanned_at, i.index))
-
-
-def _answers_by_nonce(todo: list[BatchItem], plan) -> dict[str, Any]:
-    if plan is None:
-        return {}
-    return {i.nonce: plan.results[i.index] for i in todo}
 
 
 # --- SQLite ------------------------------------------------------------------------------
@@ -567,25 +565,35 @@ class SqliteBackend:
         return changes
 
     def _scan(self, code, mode, principal: Principal, nonce, now):
+        try:
+            return self._scan_in_transaction(code, mode, principal, nonce, now)
+        except _Unkept as unkept:
+            return unkept.http_status, unkept.body, None
+
+    def _scan_in_transaction(self, code, mode, principal: Principal, nonce, now):
+        fingerprint = receipts.fingerprint(code, mode, principal)
         with transaction.atomic(), connections["default"].cursor() as cur:  # BEGIN IMMEDIATE
             claimed = None
             if nonce:
                 cur.execute(
-                    f"INSERT INTO {RC} (user_id, nonce, http_status, response, created_at) "
-                    "VALUES (%s, %s, 200, '{}', %s) ON CONFLICT (user_id, nonce) DO NOTHING "
-                    "RETURNING id",
-                    [principal.user_id, nonce, self._ts(now)],
+                    f"INSERT INTO {RC} (user_id, nonce, fingerprint, http_status, response, "
+                    "created_at) VALUES (%s, %s, %s, 200, '{}', %s) "
+                    "ON CONFLICT (user_id, nonce) DO NOTHING RETURNING id",
+                    [principal.user_id, nonce, fingerprint, self._ts(now)],
                 )
                 claimed = cur.fetchone()
                 if claimed is None:
                     cur.execute(
-                        f"SELECT http_status, response FROM {RC} WHERE user_id = %s AND nonce = %s",
+                        f"SELECT http_status, response, fingerprint FROM {RC} "
+                        "WHERE user_id = %s AND nonce = %s",
                         [principal.user_id, nonce],
                     )
-                    status, body = cur.fetchone()
-                    return status, _receipt_json(body), None
+                    status, body, stored = cur.fetchone()
+                    return (*receipts.replay(status, body, stored, fingerprint), None)
             outcome = self._scan_on(cur, code, mode, principal, now)
             status, body = rules.answer(outcome)
+            if claimed and outcome.kind == "wrong_event":
+                raise _Unkept(status, body)
             if claimed:
                 cur.execute(
                     f"UPDATE {RC} SET http_status = %s, response = %s WHERE id = %s",
@@ -594,31 +602,37 @@ class SqliteBackend:
         return status, body, outcome
 
     def _batch(self, items: list[BatchItem], principal: Principal, now):
-        fresh_items, _ = _first_per_nonce(items)
+        fresh_items = receipts.first_per_nonce(items)
         plan, todo, stored, messages = None, [], {}, []
         with transaction.atomic(), connections["default"].cursor() as cur:
             for item in fresh_items:
                 cur.execute(
-                    f"INSERT INTO {RC} (user_id, nonce, http_status, response, created_at) "
-                    "VALUES (%s, %s, 200, '{}', %s) ON CONFLICT (user_id, nonce) DO NOTHING "
-                    "RETURNING id",
-                    [principal.user_id, item.nonce, self._ts(now)],
+                    f"INSERT INTO {RC} (user_id, nonce, fingerprint, http_status, response, "
+                    "created_at) VALUES (%s, %s, %s, 200, '{}', %s) "
+                    "ON CONFLICT (user_id, nonce) DO NOTHING RETURNING id",
+                    [
+                        principal.user_id,
+                        item.nonce,
+                        receipts.fingerprint(item.code, item.mode, principal),
+                        self._ts(now),
+                    ],
                 )
                 if cur.fetchone() is not None:
                     todo.append(item)
                 else:
                     cur.execute(
-                        f"SELECT response FROM {RC} WHERE user_id = %s AND nonce = %s",
+                        f"SELECT fingerprint, response FROM {RC} WHERE user_id = %s AND nonce = %s",
                         [principal.user_id, item.nonce],
                     )
-                    stored[item.nonce] = _receipt_json(cur.fetchone()[0])
+                    fingerprint, body = cur.fetchone()
+                    stored[item.nonce] = (fingerprint, receipts.stored_json(body))
             if todo:
                 rows = {}
                 for code in sorted({i.code for i in todo}):
                     cur.execute(ROW_BY_CODE, [code])
                     values = cur.fetchone()
                     if values:
-                        rows[code] = _row(values)
+                        rows[code] = _read_row(values)
                 plan = rules.plan_batch(_in_scan_order(todo), rows, principal)
                 written = []
                 for registrant_id, event_id, frm, to, scanned_at in plan.history:
@@ -641,6 +655,9 @@ class SqliteBackend:
                     f"UPDATE {R} SET status = %s, updated_at = %s WHERE id = %s",
                     [(s, self._ts(now), i) for i, s in plan.final_status.items()],
                 )
+                if plan.conflicts:  # one writer at a time: no race on the count
+                    cur.execute(conflicts.OPEN, [principal.user_id, principal.event_id])
+                    conflicts.cap(plan, cur.fetchone()[0], conflicts.open_limit())
                 cur.executemany(
                     f"INSERT INTO {SC} (event_id, registrant_id, code, mode, reason, status, "
                     "nonce, scanned_at, device_id, actor_id, received_at) "
@@ -667,7 +684,7 @@ class SqliteBackend:
                     [(json.dumps(plan.results[i.index]), principal.user_id, i.nonce) for i in todo],
                 )
                 messages = rules.batch_live_messages(plan, written, principal.name)
-        return _batch_results(items, {**stored, **_answers_by_nonce(todo, plan)}, plan), messages
+        return receipts.results_of_batch(items, stored, todo, plan, principal), messages
 
 
 _backend: PostgresBackend | SqliteBackend | None = None

@@ -81,9 +81,7 @@ class ScanConflict(models.Model):
         Event,
         on_delete=models.CASCADE,
         related_name="+",
-        null=True,
-        blank=True,
-        help_text="The device's event (empty for an unknown code sent with a user token).",
+        help_text="The event where it was scanned (the device's, or the one the batch named).",
     )
     registrant = models.ForeignKey(
         Registrant, on_delete=models.CASCADE, related_name="+", null=True, blank=True
@@ -104,7 +102,11 @@ class ScanConflict(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["event", "-id"], name="scanconflict_event_feed")]
+        indexes = [
+            models.Index(fields=["event", "-id"], name="scanconflict_event_feed"),
+            # The cap per scanner and event (gateway/conflicts.py) counts here.
+            models.Index(fields=["actor", "event"], name="scanconflict_actor_event"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.mode} scan refused: {self.reason}"

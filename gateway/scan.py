@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-from registrants import lifecycle
+from registrants import lifecycle, scanning
 from registrants.api.errors import error_body
 from registrants.lifecycle import ScanMode, Status
 from registrants.services import _invalid_transition
@@ -67,6 +67,7 @@ class Row:
     guest_type: str
     company: str | None
     status: str
+    event_name: str | None = None  # read only where a refusal needs it
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -201,11 +202,12 @@ def answer(outcome: Outcome) -> tuple[int, dict[str, Any]]:
     kind, row = outcome.kind, outcome.row
     if kind == "not_found":
         return 404, error_body("not_found", "Unknown code: no registrant carries it.")
-    if kind == "wrong_event":
-        return 403, error_body(
-            "permission_denied", "This code belongs to another event than the device's."
-        )
     assert row is not None
+    if kind == "wrong_event":
+        error = scanning.wrong_event_error(
+            row.summary(), event_id=row.event_id, event_name=row.event_name or ""
+        )
+        return 409, error_body(error.code, error.message, details=error.details)
     if kind == "cancelled":
         return 409, error_body(
             "cancelled",
@@ -336,16 +338,21 @@ def plan_batch(items: list[BatchItem], rows: dict[str, Row], principal: Principa
             result |= {"result": "repeat", "reason": None, "status": row.status, "steps": []}
         else:
             reason = REASONS[kind]
-            visible = row is not None and kind != "wrong_event"
             result |= {
                 "result": "conflict",
                 "reason": reason,
-                "status": row.status if visible else None,
+                "status": row.status if row is not None else None,
                 "steps": [],
+                "recorded": True,  # until gateway.conflicts.cap says otherwise
             }
+            if kind == "wrong_event":
+                assert row is not None
+                result["event"] = {"id": row.event_id, "name": row.event_name}
+            # A conflict belongs to the event where it was scanned.
             plan.conflicts.append(
                 {
-                    "event_id": principal.event_id if row is None else row.event_id,
+                    "index": item.index,
+                    "event_id": principal.event_id,
                     "registrant_id": row.id if row is not None else None,
                     "code": item.code,
                     "mode": item.mode,
@@ -355,7 +362,7 @@ def plan_batch(items: list[BatchItem], rows: dict[str, Row], principal: Principa
                     "scanned_at": item.scanned_at,
                 }
             )
-        result["registrant"] = row.summary() if row is not None and kind != "wrong_event" else None
+        result["registrant"] = row.summary() if row is not None else None
         plan.results[item.index] = result
     return plan
 

@@ -52,14 +52,36 @@ class ScanResult(BaseModel):
     previous: ScanPrevious | None
 
 
+class EventRef(BaseModel):
+    id: int
+    name: str
+
+
+class Refusal(BaseModel):
+    code: Literal["conflict_limit"]
+    message: str
+
+
 class BatchItemResult(BaseModel):
     index: int = Field(description="Position of the item in the request.")
     nonce: str
-    result: Literal["applied", "repeat", "conflict"] | None = None
-    reason: Literal["cancelled", "unknown_code", "invalid_transition", "wrong_event"] | None = None
+    result: Literal["applied", "repeat", "conflict", "refused"] | None = None
+    reason: (
+        Literal["cancelled", "unknown_code", "invalid_transition", "wrong_event", "nonce_reused"]
+        | None
+    ) = None
     status: StatusName | None = None
     steps: list[StatusName] = []
     registrant: ScanRegistrant | None = None
+    event: EventRef | None = Field(None, description="wrong_event: the badge's event.")
+    recorded: bool | None = Field(
+        None,
+        description=(
+            "Conflicts: kept for organisers (true), or not, the scanner's open conflicts "
+            "for the event being at their limit (false, with `refusal`)."
+        ),
+    )
+    refusal: Refusal | None = None
     replayed: bool = Field(
         False, description="A nonce seen before: its first answer, nothing written."
     )
@@ -70,13 +92,25 @@ class BatchResult(BaseModel):
     applied: int
     repeats: int
     conflicts: int
+    refused: int = Field(description="Items whose nonce was used for another scan.")
     replayed: int
 
+
+EVENT = {
+    "type": "integer",
+    "minimum": 1,
+    "maximum": 2**63 - 1,
+    "description": (
+        "The event being scanned for: required with a person's token; a device's own event "
+        "by default (another is a 409 event_mismatch)."
+    ),
+}
 
 SCAN_REQUEST = {
     "type": "object",
     "required": ["code", "mode"],
     "properties": {
+        "event": EVENT,
         "code": {
             "type": "string",
             "minLength": 1,
@@ -88,7 +122,10 @@ SCAN_REQUEST = {
             "type": "string",
             "minLength": 1,
             "maxLength": 64,
-            "description": "Client-generated; a retry with the same nonce gets the first answer.",
+            "description": (
+                "Client-generated, one per scan: a retry with the same nonce and body gets the "
+                "first answer; the same nonce with another code, mode or event is a 409."
+            ),
         },
     },
 }
@@ -97,6 +134,7 @@ BATCH_REQUEST = {
     "type": "object",
     "required": ["items"],
     "properties": {
+        "event": EVENT,
         "items": {
             "type": "array",
             "minItems": 1,
@@ -135,7 +173,11 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         401: "No valid token.",
         403: "Not allowed.",
         404: "Unknown code.",
-        409: "Cancelled registrant, or a move the lifecycle does not allow.",
+        409: (
+            "Cancelled registrant, a move the lifecycle does not allow, a badge of another "
+            "event (wrong_event), a device naming another event (event_mismatch), or a nonce "
+            "reused for another scan (nonce_reused)."
+        ),
         413: "Body too large.",
         415: "Not JSON.",
         429: "Throttled (see Retry-After).",

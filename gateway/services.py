@@ -1,4 +1,5 @@
-"""Device tokens: created and revoked by organisers (admin and API)."""
+"""Device tokens: created and revoked by organisers (admin and API); scan
+conflicts: cleared by organisers once reviewed."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 from registrants.errors import ApplicationError
 from registrants.models import Event
 
-from .models import DeviceToken, hash_key, new_device_key
+from .models import DeviceToken, ScanConflict, hash_key, new_device_key
 
 
 def device_create(*, event_id: int, name: str, created_by: Any = None) -> tuple[DeviceToken, str]:
@@ -58,3 +59,18 @@ def device_revoke(*, device_id: int, event_id: int | None = None) -> DeviceToken
             device.revoked_at = timezone.now()
             device.save(update_fields=["revoked_at"])  # post_save forgets the cached token
     return device
+
+
+def conflicts_clear(*, event_id: int, conflict_id: int | None = None) -> int:
+    """Clear one reviewed scan conflict of the event (`conflict_id`), or all
+    of them; returns how many went. Raises not_found for a conflict that is
+    not the event's. Clearing makes room under the scanners' open-conflict
+    limit (gateway/conflicts.py)."""
+    with transaction.atomic():
+        rows = ScanConflict.objects.filter(event_id=event_id)
+        if conflict_id is not None:
+            rows = rows.filter(pk=conflict_id)
+            if not rows.exists():
+                raise ApplicationError("not_found", "No such conflict in this event.")
+        count, _ = rows.delete()
+    return count

@@ -42,6 +42,9 @@ HTTP_STATUS = {
     "company_exists": 409,
     "company_has_registrants": 409,
     "duplicate_import": 409,
+    "wrong_event": 409,
+    "event_mismatch": 409,
+    "nonce_reused": 409,
 }
 
 

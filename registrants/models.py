@@ -245,6 +245,10 @@ class ScanReceipt(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     nonce = models.CharField(max_length=64)
+    # registrants.scanning.request_fingerprint of the request that claimed the
+    # nonce: the same nonce with another request is refused, not replayed.
+    # Empty on receipts written before it existed.
+    fingerprint = models.CharField(max_length=64, blank=True, default="")
     http_status = models.PositiveSmallIntegerField(default=200)
     response = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)

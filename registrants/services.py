@@ -24,7 +24,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
-from . import lifecycle
+from . import lifecycle, scanning
 from .erasure import erased_error, refuse_if_erased, registrant_erase, registrants_erase
 from .errors import ApplicationError
 from .lifecycle import Kind, ScanMode, Status
@@ -628,25 +628,34 @@ def registrant_scan(
     *,
     code: str,
     mode: str,
+    event_id: int,
     actor: Actor = None,
     source: str = Source.SCAN,
 ) -> StatusResult:
     """The desk and door operation: bring the code's holder to the mode's status.
 
-    Raises not_found (unknown code), erased (409), cancelled (409), invalid_transition (409,
-    e.g. an exit scan of someone never let in). A repeat is changed=False.
+    A scan belongs to the event `event_id`. Raises not_found (unknown code),
+    wrong_event (409, a badge of another event: nothing changes), erased
+    (409), cancelled (409), invalid_transition (409, e.g. an exit scan of
+    someone never let in). A repeat is changed=False.
     """
     scan_mode = ScanMode(mode)
     with transaction.atomic():
         registrant = (
             Registrant.objects.select_for_update(of=("self",))
-            .select_related("company")
+            .select_related("company", "event")
             .filter(check_in_code=code)
             .first()
         )
         if registrant is None:
             raise ApplicationError("not_found", "Unknown code: no registrant carries it.")
         refuse_if_erased(registrant)
+        if registrant.event_id != event_id:
+            raise scanning.wrong_event_error(
+                registrant_summary(registrant),
+                event_id=registrant.event_id,
+                event_name=registrant.event.name,
+            )
         plan = lifecycle.plan_scan(scan_mode, registrant.status)
         if plan.refusal == "cancelled":
             raise ApplicationError(
@@ -684,28 +693,37 @@ def scan_with_nonce(
     *,
     user: Any,
     nonce: str,
+    fingerprint: str,
     perform: Any,
 ) -> tuple[int, dict[str, Any], bool]:
     """Run `perform()` once per (user, nonce); a retry gets the first answer.
 
-    `perform` returns (http_status, body). The receipt is claimed first, in
-    the same transaction as the scan, so that a concurrent retry waits on the
-    unique index and then reads the stored answer. Returns (status, body,
-    replayed).
+    `perform` returns (http_status, body); an ApplicationError it raises
+    leaves no receipt (the refusal is not kept: wrong_event). The receipt is
+    claimed first, in the same transaction as the scan, so that a concurrent
+    retry waits on the unique index and then reads the stored answer.
+    `fingerprint` (scanning.request_fingerprint) is what was asked: a
+    receipt of another request raises nonce_reused (409), writing nothing.
+    Returns (status, body, replayed).
     """
+
+    def replay(stored: ScanReceipt) -> tuple[int, dict[str, Any], bool]:
+        if not scanning.fingerprints_match(stored.fingerprint, fingerprint):
+            raise scanning.nonce_reused_error()
+        return stored.http_status, stored.response, True
+
     stored = ScanReceipt.objects.filter(user=user, nonce=nonce).first()
     if stored:
-        return stored.http_status, stored.response, True
+        return replay(stored)
     try:
         with transaction.atomic():
-            receipt = ScanReceipt.objects.create(user=user, nonce=nonce)
+            receipt = ScanReceipt.objects.create(user=user, nonce=nonce, fingerprint=fingerprint)
             http_status, body = perform()
             receipt.http_status, receipt.response = http_status, body
             receipt.save(update_fields=["http_status", "response"])
             return http_status, body, False
     except IntegrityError:
-        stored = ScanReceipt.objects.get(user=user, nonce=nonce)
-        return stored.http_status, stored.response, True
+        return replay(ScanReceipt.objects.get(user=user, nonce=nonce))
 
 
 @dataclass

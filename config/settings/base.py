@@ -179,6 +179,9 @@ GATEWAY_LIVE_COALESCE_SECONDS = env.float("GATEWAY_LIVE_COALESCE_SECONDS", defau
 # revocation made elsewhere is refused within this time plus a round trip,
 # and never after twice this time (gateway/cache.py).
 GATEWAY_NEAR_CACHE_SECONDS = env.float("GATEWAY_NEAR_CACHE_SECONDS", default=0.5)
+# Open scan conflicts one scanner (a device, or a person's token) may leave per
+# event; past it, batch items are refused without a row (gateway/conflicts.py).
+GATEWAY_MAX_OPEN_CONFLICTS = env.int("GATEWAY_MAX_OPEN_CONFLICTS", default=1000)
 
 # --- Auth -------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

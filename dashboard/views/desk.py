@@ -119,7 +119,8 @@ def _from_error(exc: ApplicationError, mode: str) -> dict[str, Any]:
             "mode": mode,
             "registrant": None,
         }
-    headline = "Cancelled registration" if exc.code == "cancelled" else "Refused"
+    headlines = {"cancelled": "Cancelled registration", "wrong_event": "Other event"}
+    headline = headlines.get(exc.code, "Refused")
     return {
         "outcome": "refused",
         "headline": headline,
@@ -220,28 +221,10 @@ def desk_scan(request, event_id: int):
             }
             return _respond(request, event, result, status=404)
         code, source = registrant.check_in_code, Source.DASHBOARD
-    else:
-        # The scan service knows codes, not desks: a badge of another event
-        # must not check its holder in there from this event's desk.
-        holder = selectors.registrant_list().filter(check_in_code=code).first()
-        if holder is not None and holder.event_id != event.pk:
-            result = {
-                "outcome": "refused",
-                "headline": "Other event",
-                "mode": mode,
-                "detail": "This badge belongs to another event.",
-                "registrant": _summary(
-                    {
-                        "id": holder.pk,
-                        "name": holder.name,
-                        "company": holder.company_name,
-                        "guest_type": holder.guest_type,
-                    }
-                ),
-            }
-            return _respond(request, event, result, status=409)
     try:
-        outcome = services.registrant_scan(code=code, mode=mode, actor=request.user, source=source)
+        outcome = services.registrant_scan(
+            code=code, mode=mode, event_id=event.pk, actor=request.user, source=source
+        )
     except ApplicationError as exc:
         return _respond(request, event, _from_error(exc, mode), status=http_status_for(exc.code))
     return _respond(request, event, _from_result(outcome, mode))

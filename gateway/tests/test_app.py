@@ -23,12 +23,13 @@ def test_an_unexpected_error_is_a_logged_500_in_the_error_shape(
 
     monkeypatch.setattr(db, "backend", broken)
     body = (
-        {"code": "X", "mode": "desk"}
+        {"code": "X", "mode": "desk", "event": 1}
         if path.endswith("scan")
         else {
+            "event": 1,
             "items": [
                 {"code": "X", "mode": "desk", "nonce": "n1", "scanned_at": "2026-11-26T18:00:00Z"}
-            ]
+            ],
         }
     )
     with caplog.at_level(logging.ERROR, logger="gateway.app"):
@@ -95,7 +96,10 @@ def test_a_body_in_several_parts_is_read_whole_and_answered_in_one_head(staff, e
     from registrants.tests.factories import make_registrant
 
     registrant = make_registrant(event)
-    body = b'{"code": "%s", "mode": "desk"}' % registrant.check_in_code.encode()
+    body = b'{"code": "%s", "mode": "desk", "event": %d}' % (
+        registrant.check_in_code.encode(),
+        event.pk,
+    )
     parts = [body[:5], body[5:20], body[20:]]
     headers = [
         (b"host", b"testserver"),
@@ -160,7 +164,7 @@ def test_a_group_connection_killed_between_groups_is_replaced(gateway, staff, ev
     headers = bearer(user_token(staff))
 
     def scan(person):
-        body = {"code": person.check_in_code, "mode": "desk"}
+        body = {"code": person.check_in_code, "mode": "desk", "event": event.pk}
         return gateway.post("/gateway/v1/scan", json=body, headers=headers)
 
     assert scan(people[0]).status_code == 200

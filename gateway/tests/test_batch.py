@@ -10,7 +10,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from gateway.models import DeviceToken, ScanConflict
-from registrants.models import Registrant, StatusChange
+from registrants.models import Registrant, ScanReceipt, StatusChange
 from registrants.tests.factories import EventFactory, make_registrant
 from registrants.tests.invariants import assert_invariants
 
@@ -86,6 +86,9 @@ def test_500_items_with_10_conflicts(gateway, event, device_key, organiser):
     assert reasons == ["cancelled"] * 5 + ["invalid_transition"] + ["unknown_code"] * 3 + [
         "wrong_event"
     ]
+    wrong = body["results"][498]
+    assert wrong["registrant"]["name"] == "Stranger"
+    assert wrong["event"] == {"id": other_event.pk, "name": other_event.name}
     assert Registrant.objects.filter(event=event, status="checked_in").count() == 490
 
     device = DeviceToken.objects.get()
@@ -94,8 +97,9 @@ def test_500_items_with_10_conflicts(gateway, event, device_key, organiser):
     rows = StatusChange.objects.order_by("-id")[:new_rows]
     assert {(r.actor_id, r.source) for r in rows} == {(device.user_id, "scan")}
     assert all(r.scanned_at is not None and r.scanned_at != r.at for r in rows)
-    assert ScanConflict.objects.filter(event=event).count() == 9
-    assert ScanConflict.objects.filter(event=other_event, reason="wrong_event").count() == 1
+    # Every conflict belongs to the event where it was scanned (the device's).
+    assert ScanConflict.objects.filter(event=event).count() == 10
+    assert ScanConflict.objects.filter(event=event, reason="wrong_event").count() == 1
     assert_invariants()
 
     # The same batch again: nothing new, every item answered as before.
@@ -114,7 +118,7 @@ def test_500_items_with_10_conflicts(gateway, event, device_key, organiser):
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {user_token(organiser)}")
     listed = api.get(f"/api/v1/events/{event.pk}/scan-conflicts/").json()
-    assert len(listed["results"]) == 9
+    assert len(listed["results"]) == 10
     assert {c["device_name"] for c in listed["results"]} == {"Door A"}
 
 
@@ -156,7 +160,7 @@ def test_batch_with_a_user_token(gateway, staff):
     person = make_registrant()
     body = gateway.post(
         "/gateway/v1/scan/batch",
-        json={"items": [item(person.check_in_code, "entry", 1)]},
+        json={"event": person.event_id, "items": [item(person.check_in_code, "entry", 1)]},
         headers=bearer(user_token(staff)),
     ).json()
     assert body["applied"] == 1
@@ -203,3 +207,119 @@ def test_batch_validation(gateway, device_key, payload, field):
     error = r.json()["error"]
     assert error["code"] == "validation_error" and field in error["fields"]
     assert StatusChange.objects.count() == before
+
+
+def test_a_user_token_batch_needs_an_event(gateway, staff):
+    person = make_registrant()
+    r = gateway.post(
+        "/gateway/v1/scan/batch",
+        json={"items": [item(person.check_in_code, "desk", 1)]},
+        headers=bearer(user_token(staff)),
+    )
+    assert r.status_code == 400 and "event" in r.json()["error"]["fields"]
+    assert Registrant.objects.get(pk=person.pk).status == "registered"
+
+
+def test_a_user_token_batch_refuses_badges_of_another_event(gateway, staff, event):
+    stranger = make_registrant(EventFactory(name="Other Fair"), name="Stan")
+    r = gateway.post(
+        "/gateway/v1/scan/batch",
+        json={"event": event.pk, "items": [item(stranger.check_in_code, "desk", 1)]},
+        headers=bearer(user_token(staff)),
+    )
+    result = r.json()["results"][0]
+    assert (result["result"], result["reason"]) == ("conflict", "wrong_event")
+    assert result["event"] == {"id": stranger.event_id, "name": "Other Fair"}
+    assert Registrant.objects.get(pk=stranger.pk).status == "registered"
+    conflict = ScanConflict.objects.get()
+    assert (conflict.event_id, conflict.actor_id) == (event.pk, staff.pk)
+
+
+def test_a_device_batch_naming_another_event_is_409(gateway, event, device_key):
+    person = make_registrant(event)
+    r = gateway.post(
+        "/gateway/v1/scan/batch",
+        json={"event": EventFactory().pk, "items": [item(person.check_in_code, "desk", 1)]},
+        headers=bearer(device_key),
+    )
+    assert r.status_code == 409 and r.json()["error"]["code"] == "event_mismatch"
+    assert Registrant.objects.get(pk=person.pk).status == "registered"
+
+
+def test_a_nonce_reused_for_another_badge_is_refused_per_item(gateway, event, device_key):
+    ann, bob, cy = (make_registrant(event, name=n) for n in ("Ann", "Bob", "Cy"))
+    first = gateway.post(
+        "/gateway/v1/scan/batch",
+        json={"items": [item(ann.check_in_code, "desk", 1, "n-ann")]},
+        headers=bearer(device_key),
+    ).json()
+    assert first["applied"] == 1
+    receipts = ScanReceipt.objects.count()
+    body = gateway.post(
+        "/gateway/v1/scan/batch",
+        json={
+            "items": [
+                item(bob.check_in_code, "desk", 2, "n-ann"),  # Ann's nonce, Bob's badge
+                item(cy.check_in_code, "desk", 3, "n-cy"),
+                item(ann.check_in_code, "entry", 4, "n-cy"),  # Cy's nonce again, another scan
+            ]
+        },
+        headers=bearer(device_key),
+    ).json()
+    results = body["results"]
+    assert [(r["result"], r["reason"]) for r in results] == [
+        ("refused", "nonce_reused"),
+        ("applied", None),
+        ("refused", "nonce_reused"),
+    ]
+    assert results[0]["registrant"] is None and results[2]["registrant"] is None
+    assert (body["applied"], body["refused"]) == (1, 2)
+    statuses = dict(Registrant.objects.values_list("name", "status"))
+    assert statuses == {"Ann": "checked_in", "Bob": "registered", "Cy": "checked_in"}
+    assert ScanReceipt.objects.count() == receipts + 1
+    assert_invariants()
+
+
+def test_conflicts_are_capped_per_device_and_event(gateway, event, device_key, settings):
+    settings.GATEWAY_MAX_OPEN_CONFLICTS = 3
+    items = [item(f"unknown-{i}", "desk", i) for i in range(5)]
+    body = gateway.post(
+        "/gateway/v1/scan/batch", json={"items": items}, headers=bearer(device_key)
+    ).json()
+    results = body["results"]
+    assert [r["recorded"] for r in results] == [True, True, True, False, False]
+    assert {r["refusal"]["code"] for r in results[3:]} == {"conflict_limit"}
+    assert all(r["result"] == "conflict" for r in results)
+    assert ScanConflict.objects.filter(event=event).count() == 3
+    # Another device of the same event has its own allowance.
+    from gateway import services
+
+    _, other = services.device_create(event_id=event.pk, name="Door B")
+    again = gateway.post(
+        "/gateway/v1/scan/batch",
+        json={"items": [item("unknown-x", "desk", 9)]},
+        headers=bearer(other),
+    ).json()
+    assert again["results"][0]["recorded"] is True
+    assert ScanConflict.objects.filter(event=event).count() == 4
+
+
+def test_a_batch_counts_each_item_against_the_scan_throttle(gateway, event, device_key, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"scan": "10/min"},
+    }
+    people = [make_registrant(event) for _ in range(12)]
+    first = gateway.post(
+        "/gateway/v1/scan/batch",
+        json={"items": [item(p.check_in_code, "desk", i) for i, p in enumerate(people[:8])]},
+        headers=bearer(device_key),
+    )
+    assert first.status_code == 200 and first.json()["applied"] == 8
+    second = gateway.post(
+        "/gateway/v1/scan/batch",
+        json={"items": [item(p.check_in_code, "desk", i) for i, p in enumerate(people[8:])]},
+        headers=bearer(device_key),
+    )
+    assert second.status_code == 429 and second.json()["error"]["code"] == "throttled"
+    assert Registrant.objects.filter(event=event, status="checked_in").count() == 8

@@ -73,7 +73,9 @@ def test_c5_fifty_desk_scans_of_one_code(server, staff):
     person = make_registrant()
     before = rows(person)
     results = race(
-        server, user_token(staff), [{"code": person.check_in_code, "mode": "desk"}] * SCANNERS
+        server,
+        user_token(staff),
+        [{"code": person.check_in_code, "mode": "desk", "event": person.event_id}] * SCANNERS,
     )
     assert Counter(s for s, _ in results) == {200: SCANNERS}
     assert Counter(b["changed"] for _, b in results) == {True: 1, False: SCANNERS - 1}
@@ -86,7 +88,9 @@ def test_c6_fifty_entry_scans_of_a_registered_code(server, staff):
     person = make_registrant()
     before = rows(person)
     results = race(
-        server, user_token(staff), [{"code": person.check_in_code, "mode": "entry"}] * SCANNERS
+        server,
+        user_token(staff),
+        [{"code": person.check_in_code, "mode": "entry", "event": person.event_id}] * SCANNERS,
     )
     assert Counter(s for s, _ in results) == {200: SCANNERS}
     changed = [b for _, b in results if b["changed"]]
@@ -100,12 +104,38 @@ def test_c10_the_same_scan_retried_with_its_nonce(server, staff):
     person = make_registrant()
     before = rows(person)
     body = {"code": person.check_in_code, "mode": "entry", "nonce": uuid.uuid4().hex}
+    body["event"] = person.event_id
     results = race(server, user_token(staff), [body] * 20)
     assert len({(s, json.dumps(b, sort_keys=True)) for s, b in results}) == 1  # the first answer
     assert results[0][1]["changed"] is True
     assert rows(person) - before == 2
     again = race(server, user_token(staff), [body] * 5)
     assert again[0] == results[0] and rows(person) - before == 2
+
+
+@pytest.mark.postgres
+def test_one_nonce_sent_at_once_for_two_people_scans_one_of_them(server, staff, event):
+    """A nonce names one request: of twenty racers sending one nonce with two
+    badges, the winner's badge is scanned once and its racers get its
+    answer; the others get 409 nonce_reused and their person is untouched."""
+    ann, bob = make_registrant(event, name="Ann"), make_registrant(event, name="Bob")
+    nonce = uuid.uuid4().hex
+    bodies = [
+        {"code": p.check_in_code, "mode": "desk", "event": event.pk, "nonce": nonce}
+        for p in (ann, bob)
+    ] * 10
+    results = race(server, user_token(staff), bodies)
+    ann.refresh_from_db()
+    bob.refresh_from_db()
+    winner, loser = (ann, bob) if ann.status == "checked_in" else (bob, ann)
+    assert (winner.status, loser.status) == ("checked_in", "registered")
+    wins = [r for r in results if r[0] == 200]
+    assert {b["registrant"]["name"] for _, b in wins} == {winner.name}
+    assert len({json.dumps(b, sort_keys=True) for _, b in wins}) == 1
+    refused = [b["error"]["code"] for s, b in results if s != 200]
+    assert refused == ["nonce_reused"] * 10
+    assert rows(winner) == 2 and rows(loser) == 1
+    assert history_violations([event.pk]) == []
 
 
 @pytest.mark.postgres
@@ -125,6 +155,7 @@ def test_requests_cancelled_in_flight_never_break_history(server_of_its_own, sta
             for _ in range(n):
                 person = random.choice(people)
                 body = {"code": person.check_in_code, "mode": random.choice(modes)}
+                body["event"] = event.pk
                 if random.random() < 0.3:
                     body["nonce"] = uuid.uuid4().hex
                 try:
@@ -145,7 +176,7 @@ def test_requests_cancelled_in_flight_never_break_history(server_of_its_own, sta
         for person in people:
             client.post(
                 "/gateway/v1/scan",
-                json={"code": person.check_in_code, "mode": "desk"},
+                json={"code": person.check_in_code, "mode": "desk", "event": event.pk},
                 headers=bearer(key),
             )
     assert history_violations([event.pk]) == []

@@ -17,8 +17,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from registrants.lifecycle import ScanMode, Status
-from registrants.models import StatusChange
-from registrants.tests.factories import make_registrant
+from registrants.models import ScanReceipt, StatusChange
+from registrants.tests.factories import EventFactory, make_registrant
 
 from .conftest import bearer, user_token
 
@@ -52,6 +52,8 @@ def normalise(body, registrant=None):
         for key, value in body.items():
             if key == "at" and isinstance(value, str):
                 out[key] = "<at>"
+            elif key == "event":  # the same event on both paths: kept as is
+                out[key] = value
             elif key == "id" and registrant is not None and value == registrant.pk:
                 out[key] = "<id>"
             else:
@@ -72,13 +74,20 @@ def history(registrant) -> list[tuple]:
     )
 
 
-def both(scan, user, status, mode, *, company=None, code=None, repeat=0, nonce=None):
-    """The scenario on each path; returns {path: (status, body, new history rows)}."""
+def both(scan, user, status, mode, *, company=None, code=None, repeat=0, nonce=None, **events):
+    """The scenario on each path; returns {path: (status, body, new history rows)}.
+    The registrant is of `home` (else a new event); the scan is at its own
+    event unless `event` names another."""
+    event, home = events.get("event"), events.get("home")
     results = {}
     for path in PATHS:
-        registrant = make_registrant(name="Ada Lovelace", company=company, status=status)
+        registrant = make_registrant(home, name="Ada Lovelace", company=company, status=status)
         before = len(history(registrant))
-        body = {"code": code if code is not None else registrant.check_in_code, "mode": mode}
+        body = {
+            "code": code if code is not None else registrant.check_in_code,
+            "mode": mode,
+            "event": event.pk if event is not None else registrant.event_id,
+        }
         if nonce:
             body["nonce"] = f"{nonce}-{path}"
         answers = [scan(path, user, body) for _ in range(1 + repeat)]
@@ -140,10 +149,53 @@ def test_nonce_replay_of_a_refusal(scan, staff):
     assert [a[0] for a in results["gateway"][0]] == [409, 409]
 
 
+def test_badge_of_another_event(scan, staff):
+    elsewhere, home = EventFactory(name="Elsewhere"), EventFactory(name="Last Year")
+    results = both(
+        scan, staff, "registered", "entry", event=elsewhere, home=home, nonce="other-event"
+    )
+    assert_same(results)
+    answers, rows = results["gateway"]
+    status, body = answers[0]
+    assert status == 409 and body["error"]["code"] == "wrong_event"
+    assert body["error"]["details"]["registrant"]["name"] == "Ada Lovelace"
+    assert rows == []
+    assert not ScanReceipt.objects.filter(nonce__startswith="other-event").exists()
+
+
+def test_nonce_reused_for_another_badge(scan, staff):
+    for path in PATHS:
+        ann, bob = make_registrant(name="Ann"), make_registrant(name="Bob")
+        nonce = uuid.uuid4().hex
+        first = scan(
+            path,
+            staff,
+            {"code": ann.check_in_code, "mode": "desk", "event": ann.event_id, "nonce": nonce},
+        )
+        assert first[0] == 200
+        before = StatusChange.objects.count()
+        status, body, _ = scan(
+            path,
+            staff,
+            {"code": bob.check_in_code, "mode": "desk", "event": bob.event_id, "nonce": nonce},
+        )
+        assert (path, status, body["error"]["code"]) == (path, 409, "nonce_reused")
+        assert "Ann" not in str(body)
+        assert StatusChange.objects.count() == before
+        bob.refresh_from_db()
+        assert bob.status == "registered"
+
+
 @pytest.mark.parametrize(
     "body",
     [
         {},
+        {"code": "abc", "mode": "desk"},
+        {"code": "abc", "mode": "desk", "event": "1"},
+        {"code": "abc", "mode": "desk", "event": 0},
+        {"code": "abc", "mode": "desk", "event": True},
+        {"code": "abc", "mode": "desk", "event": 2**63},
+        {"code": "abc", "mode": "desk", "event": None},
         {"mode": "desk"},
         {"code": "", "mode": "desk"},
         {"code": "   ", "mode": "desk"},

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from conftest import client_for
 from gateway.models import DeviceToken
+from registrants.models import ScanReceipt
 from registrants.tests.factories import EventFactory, make_registrant
 
 from .conftest import bearer, gateway_server, user_token
@@ -62,16 +63,43 @@ def test_device_scans_as_its_own_user(gateway, event, device_key):
     assert person.history.order_by("-id").first().actor_id == device.user_id
 
 
-def test_wrong_event_is_403(gateway, device_key):
-    stranger = make_registrant(EventFactory())
-    r = gateway.post(
-        "/gateway/v1/scan",
-        json={"code": stranger.check_in_code, "mode": "desk"},
-        headers=bearer(device_key),
-    )
-    assert r.status_code == 403 and r.json()["error"]["code"] == "permission_denied"
+@pytest.mark.parametrize("nonce", [None, "n-stranger"])
+def test_badge_of_another_event_is_409_wrong_event(gateway, device_key, nonce):
+    stranger = make_registrant(EventFactory(name="Last Year"), name="Stan")
+    body = {"code": stranger.check_in_code, "mode": "desk"}
+    if nonce:
+        body["nonce"] = nonce
+    r = gateway.post("/gateway/v1/scan", json=body, headers=bearer(device_key))
+    assert r.status_code == 409 and r.json()["error"]["code"] == "wrong_event"
+    details = r.json()["error"]["details"]
+    assert details["event"] == {"id": stranger.event_id, "name": "Last Year"}
+    assert details["registrant"]["name"] == "Stan"
+    assert "Last Year" in r.json()["error"]["message"]
     stranger.refresh_from_db()
     assert stranger.status == "registered"
+    assert not ScanReceipt.objects.exists()
+
+
+def test_device_naming_another_event_is_409(gateway, event, device_key):
+    person = make_registrant(event)
+    body = {"code": person.check_in_code, "mode": "desk", "event": EventFactory().pk}
+    r = gateway.post("/gateway/v1/scan", json=body, headers=bearer(device_key))
+    assert r.status_code == 409 and r.json()["error"]["code"] == "event_mismatch"
+    person.refresh_from_db()
+    assert person.status == "registered"
+    body["event"] = event.pk  # its own event, said out loud: fine
+    assert (
+        gateway.post("/gateway/v1/scan", json=body, headers=bearer(device_key)).status_code == 200
+    )
+
+
+def test_user_token_scans_need_an_event(gateway, staff):
+    person = make_registrant()
+    body = {"code": person.check_in_code, "mode": "desk"}
+    r = gateway.post("/gateway/v1/scan", json=body, headers=bearer(user_token(staff)))
+    assert r.status_code == 400 and "event" in r.json()["error"]["fields"]
+    person.refresh_from_db()
+    assert person.status == "registered"
 
 
 def test_revoked_is_refused_at_once(gateway, event, organiser, device_key):
@@ -92,7 +120,7 @@ def test_a_deleted_user_token_is_refused_at_once(gateway, staff):
 
     person = make_registrant()
     key = user_token(staff)
-    body = {"code": person.check_in_code, "mode": "desk"}
+    body = {"code": person.check_in_code, "mode": "desk", "event": person.event_id}
     assert gateway.post("/gateway/v1/scan", json=body, headers=bearer(key)).status_code == 200
     ApiToken.objects.filter(key_hash=hash_key(key)).delete()
     assert gateway.post("/gateway/v1/scan", json=body, headers=bearer(key)).status_code == 401

@@ -43,15 +43,21 @@ anything = st.recursive(
 )
 
 
-def scan_bodies(codes: list[str]):
+def event_ids(event_id: int):
+    return st.sampled_from([event_id]) | st.integers() | anything
+
+
+def scan_bodies(codes: list[str], event_id: int):
     code = st.sampled_from(codes) | st.text(max_size=140)
     mode = st.sampled_from(["desk", "entry", "exit"]) | st.text(max_size=6)
     nonce = st.text(min_size=1, max_size=70)
-    good = st.fixed_dictionaries({"code": code, "mode": mode}, optional={"nonce": nonce})
+    good = st.fixed_dictionaries(
+        {"code": code, "mode": mode}, optional={"nonce": nonce, "event": event_ids(event_id)}
+    )
     return good | anything
 
 
-def batch_bodies(codes: list[str]):
+def batch_bodies(codes: list[str], event_id: int):
     when = st.datetimes(timezones=st.just(__import__("datetime").UTC)).map(
         lambda d: d.isoformat()
     ) | st.text(max_size=30)
@@ -66,7 +72,12 @@ def batch_bodies(codes: list[str]):
         )
         | anything
     )
-    return st.fixed_dictionaries({"items": st.lists(item, max_size=8)}) | anything
+    return (
+        st.fixed_dictionaries(
+            {"items": st.lists(item, max_size=8)}, optional={"event": event_ids(event_id)}
+        )
+        | anything
+    )
 
 
 def test_gateway_schema_fuzz(gateway, event, device_key):
@@ -106,7 +117,11 @@ def test_gateway_schema_fuzz(gateway, event, device_key):
 
         run()
 
-    fuzz("/gateway/v1/scan", operations["/gateway/v1/scan"], scan_bodies(codes))
-    fuzz("/gateway/v1/scan/batch", operations["/gateway/v1/scan/batch"], batch_bodies(codes))
+    fuzz("/gateway/v1/scan", operations["/gateway/v1/scan"], scan_bodies(codes, event.pk))
+    fuzz(
+        "/gateway/v1/scan/batch",
+        operations["/gateway/v1/scan/batch"],
+        batch_bodies(codes, event.pk),
+    )
     assert cases >= 200
     assert not failures, "\n".join(failures[:10])

@@ -207,7 +207,10 @@ def test_scans_arriving_together_on_postgresql_are_grouped_and_each_answered(
     assert statuses[:25] == [200] * 25 and all(changed[:25])
     assert [body["registrant"]["status"] for _, body, _ in answers[20:25]] == ["entered"] * 5
     assert statuses[25] == 200 and changed[25] is False  # repeat
-    assert statuses[26:29] == [409, 404, 403]
+    assert statuses[26:29] == [409, 404, 409]
+    wrong = answers[28][1]["error"]
+    assert wrong["code"] == "wrong_event"
+    assert wrong["details"]["event"] == {"id": other_event.pk, "name": other_event.name}
     assert statuses[29:] == [200] * 5 and Counter(changed[29:]) == {True: 1, False: 4}
     for person in fresh:
         person.refresh_from_db()

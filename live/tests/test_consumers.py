@@ -130,7 +130,7 @@ def test_entry_scan_of_a_registered_code_is_one_message_with_both_steps(viewer):
         comm = communicator(event.pk, viewer)
         await connect_and_read_snapshot(comm)
         await database_sync_to_async(services.registrant_scan)(
-            code=registrant.check_in_code, mode="entry"
+            code=registrant.check_in_code, mode="entry", event_id=registrant.event_id
         )
         message = await comm.receive_json_from(timeout=5)
         assert [c["to_status"] for c in message["changes"]] == ["checked_in", "entered"]

@@ -77,7 +77,7 @@ def test_with_redis_stopped_scans_still_work_and_dashboards_resync_after(redis_s
             assert (
                 httpx.post(
                     f"{b}/api/v1/scan/",
-                    json={"code": people[0].check_in_code, "mode": "desk"},
+                    json={"code": people[0].check_in_code, "mode": "desk", "event": event.pk},
                     headers=headers,
                     timeout=10,
                 ).status_code
@@ -87,7 +87,7 @@ def test_with_redis_stopped_scans_still_work_and_dashboards_resync_after(redis_s
             for person in people[1:4]:
                 response = httpx.post(
                     f"{b}/api/v1/scan/",
-                    json={"code": person.check_in_code, "mode": "desk"},
+                    json={"code": person.check_in_code, "mode": "desk", "event": event.pk},
                     headers=headers,
                     timeout=10,
                 )
@@ -104,7 +104,7 @@ def test_with_redis_stopped_scans_still_work_and_dashboards_resync_after(redis_s
                 assert (
                     httpx.post(
                         f"{b}/api/v1/scan/",
-                        json={"code": person.check_in_code, "mode": "desk"},
+                        json={"code": person.check_in_code, "mode": "desk", "event": event.pk},
                         headers=headers,
                         timeout=10,
                     ).status_code

@@ -253,10 +253,19 @@ class TransitionResultSerializer(serializers.Serializer):
 class ScanInputSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=128)
     mode = serializers.ChoiceField(choices=ScanMode.choices)
+    # An id, not a looked-up object: a badge of another event (or of an
+    # event that does not exist) is answered by the scan itself (409
+    # wrong_event), with no extra query here, exactly as the gateway answers.
+    event = id_field(
+        help_text="The event being scanned for; a badge of another event is refused (409)."
+    )
     nonce = serializers.CharField(
         max_length=64,
         required=False,
-        help_text="Client-generated; a retry with the same nonce gets the first answer.",
+        help_text=(
+            "Client-generated, one per scan: the same request again gets the first answer; "
+            "the same nonce with another code, mode or event is refused (409 nonce_reused)."
+        ),
     )
 
 

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import APIView
 
-from registrants import selectors, services
+from registrants import scanning, selectors, services
 from registrants.errors import ApplicationError, http_status_for
 from registrants.models import Registrant, Source
 from registrants.permissions import role_kinds
@@ -314,7 +314,11 @@ class ScanView(APIView):
             **errors(400, 401, 403, 415, 429),
             404: OpenApiResponse(description="Unknown code.", response=errors(404)[404].response),
             409: OpenApiResponse(
-                description="Cancelled registrant, or a move the lifecycle does not allow.",
+                description=(
+                    "Cancelled registrant, a move the lifecycle does not allow, a badge of "
+                    "another event (wrong_event), or a nonce reused for another scan "
+                    "(nonce_reused)."
+                ),
                 response=errors(409)[409].response,
             ),
         },
@@ -327,17 +331,22 @@ class ScanView(APIView):
         def perform():
             try:
                 result = services.registrant_scan(
-                    code=v["code"], mode=v["mode"], actor=request.user
+                    code=v["code"], mode=v["mode"], event_id=v["event"], actor=request.user
                 )
             except ApplicationError as exc:
+                if exc.code == "wrong_event":
+                    raise  # changes nothing, not even a receipt (scan_with_nonce)
                 return http_status_for(exc.code), error_body(
                     exc.code, exc.message, exc.fields, exc.details
                 )
             return 200, _jsonable(scan_body(result))
 
         if v.get("nonce"):
+            fingerprint = scanning.request_fingerprint(
+                code=v["code"], mode=v["mode"], event_id=v["event"]
+            )
             http_status, body, _ = services.scan_with_nonce(
-                user=request.user, nonce=v["nonce"], perform=perform
+                user=request.user, nonce=v["nonce"], fingerprint=fingerprint, perform=perform
             )
         else:
             http_status, body = perform()

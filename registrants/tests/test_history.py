@@ -117,8 +117,18 @@ CHANGES = [
             registrant_id=r.pk, to_status=Status.REGISTERED
         ),
     ),
-    ("registered", lambda r: services.registrant_scan(code=r.check_in_code, mode=ScanMode.DESK)),
-    ("entered", lambda r: services.registrant_scan(code=r.check_in_code, mode=ScanMode.EXIT)),
+    (
+        "registered",
+        lambda r: services.registrant_scan(
+            code=r.check_in_code, mode=ScanMode.DESK, event_id=r.event_id
+        ),
+    ),
+    (
+        "entered",
+        lambda r: services.registrant_scan(
+            code=r.check_in_code, mode=ScanMode.EXIT, event_id=r.event_id
+        ),
+    ),
     (
         "registered",
         lambda r: services.registrants_bulk_change_status(
@@ -152,7 +162,9 @@ def test_failed_second_history_insert_of_an_entry_scan_undoes_the_check_in_too(m
     rows_before = _rows(registrant)
     calls = _fail_after_insert(monkeypatch, on_call=2)
     with pytest.raises(InjectedFailure):
-        services.registrant_scan(code=registrant.check_in_code, mode=ScanMode.ENTRY)
+        services.registrant_scan(
+            code=registrant.check_in_code, mode=ScanMode.ENTRY, event_id=registrant.event_id
+        )
     assert len(calls) == 2
     registrant.refresh_from_db()
     assert registrant.status == Status.REGISTERED
@@ -554,11 +566,17 @@ def test_every_history_row_carries_the_actor_and_source_of_its_call():
         registrant_id=a.pk, to_status=Status.CHECKED_IN, actor=sam, source=Source.DASHBOARD
     )
     expected.append((sam.pk, Source.DASHBOARD))
-    services.registrant_scan(code=b.check_in_code, mode=ScanMode.ENTRY, actor=sam)
+    services.registrant_scan(
+        code=b.check_in_code, mode=ScanMode.ENTRY, event_id=b.event_id, actor=sam
+    )
     expected += [(sam.pk, Source.SCAN)] * 2  # checked in and entered
-    services.registrant_scan(code=b.check_in_code, mode=ScanMode.EXIT, actor=olga)
+    services.registrant_scan(
+        code=b.check_in_code, mode=ScanMode.EXIT, event_id=b.event_id, actor=olga
+    )
     expected.append((olga.pk, Source.SCAN))
-    services.registrant_scan(code=b.check_in_code, mode=ScanMode.EXIT, actor=sam)  # a repeat
+    services.registrant_scan(  # a repeat
+        code=b.check_in_code, mode=ScanMode.EXIT, event_id=b.event_id, actor=sam
+    )
     services.registrant_change_status(
         registrant_id=c.pk, to_status=Status.CANCELLED, actor=olga, source=Source.ADMIN
     )
@@ -685,10 +703,12 @@ class LifecycleModel(RuleBasedStateMachine):
     @rule(pk=registrants, mode=st.sampled_from([m.value for m in ScanMode]))
     def scan(self, pk, mode):
         current = self.expected[pk]
-        code = Registrant.objects.values_list("check_in_code", flat=True).get(pk=pk)
+        code, event_id = Registrant.objects.values_list("check_in_code", "event_id").get(pk=pk)
 
         def call():
-            return services.registrant_scan(code=code, mode=mode, actor=self.actor)
+            return services.registrant_scan(
+                code=code, mode=mode, event_id=event_id, actor=self.actor
+            )
 
         if current == "cancelled":
             self._expect_refusal("cancelled", call)

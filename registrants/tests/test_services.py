@@ -427,11 +427,16 @@ def test_changing_the_status_of_an_unknown_registrant_is_not_found():
 
 
 def _scan(registrant, mode, actor=None):
-    return services.registrant_scan(code=registrant.check_in_code, mode=mode, actor=actor)
+    return services.registrant_scan(
+        code=registrant.check_in_code, mode=mode, event_id=registrant.event_id, actor=actor
+    )
 
 
 def test_scanning_an_unknown_code_is_not_found():
-    assert _code(lambda: services.registrant_scan(code="nope", mode=ScanMode.DESK)) == "not_found"
+    assert (
+        _code(lambda: services.registrant_scan(code="nope", mode=ScanMode.DESK, event_id=1))
+        == "not_found"
+    )
 
 
 @pytest.mark.parametrize("mode", list(ScanMode))
@@ -521,9 +526,13 @@ def test_a_scan_retried_with_its_nonce_returns_the_first_answer_and_writes_nothi
     user = make_user("svc-nonce", None)
     registrant = make_registrant(EventFactory())
     calls: list = []
-    first = services.scan_with_nonce(user=user, nonce="n1", perform=_performer(registrant, calls))
+    first = services.scan_with_nonce(
+        fingerprint="fp", user=user, nonce="n1", perform=_performer(registrant, calls)
+    )
     rows = StatusChange.objects.count()
-    again = services.scan_with_nonce(user=user, nonce="n1", perform=_performer(registrant, calls))
+    again = services.scan_with_nonce(
+        fingerprint="fp", user=user, nonce="n1", perform=_performer(registrant, calls)
+    )
     assert first[:2] == again[:2]
     assert (first[2], again[2]) == (False, True)
     assert first[1]["changed"] is True
@@ -536,8 +545,12 @@ def test_a_refused_scan_is_replayed_as_refused():
     user = make_user("svc-nonce-refused", None)
     registrant = make_registrant(EventFactory(), status=Status.CANCELLED)
     calls: list = []
-    first = services.scan_with_nonce(user=user, nonce="n2", perform=_performer(registrant, calls))
-    again = services.scan_with_nonce(user=user, nonce="n2", perform=_performer(registrant, calls))
+    first = services.scan_with_nonce(
+        fingerprint="fp", user=user, nonce="n2", perform=_performer(registrant, calls)
+    )
+    again = services.scan_with_nonce(
+        fingerprint="fp", user=user, nonce="n2", perform=_performer(registrant, calls)
+    )
     assert first[:2] == again[:2] == (409, {"error": {"code": "cancelled"}})
     assert len(calls) == 1
 
@@ -546,12 +559,14 @@ def test_a_new_nonce_or_another_scanner_runs_the_scan_again():
     sam, kim = make_user("svc-nonce-sam", None), make_user("svc-nonce-kim", None)
     registrant = make_registrant(EventFactory())
     calls: list = []
-    services.scan_with_nonce(user=sam, nonce="n3", perform=_performer(registrant, calls))
+    services.scan_with_nonce(
+        fingerprint="fp", user=sam, nonce="n3", perform=_performer(registrant, calls)
+    )
     other_nonce = services.scan_with_nonce(
-        user=sam, nonce="n4", perform=_performer(registrant, calls)
+        fingerprint="fp", user=sam, nonce="n4", perform=_performer(registrant, calls)
     )
     other_user = services.scan_with_nonce(
-        user=kim, nonce="n3", perform=_performer(registrant, calls)
+        fingerprint="fp", user=kim, nonce="n3", perform=_performer(registrant, calls)
     )
     assert len(calls) == 3
     assert other_nonce[1]["changed"] is False and other_user[1]["changed"] is False
@@ -566,10 +581,10 @@ def test_a_scan_that_crashes_keeps_no_receipt_so_a_retry_runs_it():
         raise RuntimeError("network")
 
     with pytest.raises(RuntimeError):
-        services.scan_with_nonce(user=user, nonce="n5", perform=crash)
+        services.scan_with_nonce(fingerprint="fp", user=user, nonce="n5", perform=crash)
     assert not ScanReceipt.objects.exists()
     calls: list = []
     status, body, replayed = services.scan_with_nonce(
-        user=user, nonce="n5", perform=_performer(registrant, calls)
+        fingerprint="fp", user=user, nonce="n5", perform=_performer(registrant, calls)
     )
     assert (status, body["changed"], replayed, len(calls)) == (200, True, False, 1)

@@ -48,8 +48,10 @@ def row_counts():
         ),
         ("/api/v1/registrants/{r}/transitions/", {"to_status": "teleported"}, "to_status"),
         ("/api/v1/registrants/{r}/transitions/", {}, "to_status"),
-        ("/api/v1/scan/", {"code": "abc", "mode": "sideways"}, "mode"),
-        ("/api/v1/scan/", {"code": 12, "mode": ["desk"]}, "mode"),
+        ("/api/v1/scan/", {"code": "abc", "mode": "sideways", "event": "{e}"}, "mode"),
+        ("/api/v1/scan/", {"code": 12, "mode": ["desk"], "event": "{e}"}, "mode"),
+        ("/api/v1/scan/", {"code": "abc", "mode": "desk"}, "event"),
+        ("/api/v1/scan/", {"code": "abc", "mode": "desk", "event": 2**64}, "event"),
         ("/api/v1/companies/{c}/merge/", {"into": "x"}, "into"),
         ("/api/v1/companies/{c}/merge/", {"into": 2**64}, "into"),
     ],
@@ -234,7 +236,8 @@ def test_409_company_rename_clash(org_client, data):
 def test_409_cancelled_scan(org_client, data):
     code = data["regs"]["cancelled"].check_in_code
     before = row_counts()
-    response = org_client.post("/api/v1/scan/", {"code": code, "mode": "desk"}, format="json")
+    body = {"code": code, "mode": "desk", "event": data["event"].pk}
+    response = org_client.post("/api/v1/scan/", body, format="json")
     err = assert_error(response, 409, "cancelled")
     assert err["details"]["registrant"]["name"] == "Person cancelled"
     assert row_counts() == before
@@ -276,13 +279,11 @@ def test_429_scan_throttle(org_client, data, settings):
         "DEFAULT_THROTTLE_RATES": {"scan": "3/min"},
     }
     cache.clear()
-    code = data["regs"]["registered"].check_in_code
-    statuses = [
-        org_client.post("/api/v1/scan/", {"code": code, "mode": "desk"}, format="json").status_code
-        for _ in range(3)
-    ]
+    body = {"code": data["regs"]["registered"].check_in_code, "mode": "desk"}
+    body["event"] = data["event"].pk
+    statuses = [org_client.post("/api/v1/scan/", body, format="json").status_code for _ in range(3)]
     assert statuses == [200, 200, 200]
-    response = org_client.post("/api/v1/scan/", {"code": code, "mode": "desk"}, format="json")
+    response = org_client.post("/api/v1/scan/", body, format="json")
     assert_error(response, 429, "throttled")
     assert 1 <= int(response["Retry-After"]) <= 60
 

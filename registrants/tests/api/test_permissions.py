@@ -93,7 +93,7 @@ MATRIX = [
         {"to_status": "registered"},
         {ORG},
     ),
-    ("scan", "post", "/api/v1/scan/", {"code": "{code}", "mode": "desk"}, {ORG, S}),
+    ("scan", "post", "/api/v1/scan/", {"code": "{code}", "mode": "desk", "event": "{e}"}, {ORG, S}),
 ]
 
 IDENTITIES = [ORG, S, V, "norole", "anonymous"]

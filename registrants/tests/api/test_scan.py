@@ -1,17 +1,27 @@
-"""POST /scan/: each mode, unknown and cancelled codes, repeats, nonces."""
+"""POST /scan/: each mode, unknown and cancelled codes, another event's
+badge, repeats, nonces (a replay, and a nonce reused for another scan)."""
 
 from __future__ import annotations
 
 import pytest
 
-from registrants.models import ScanReceipt, StatusChange
-from registrants.tests.factories import make_registrant
+from registrants.models import Event, Registrant, ScanReceipt, StatusChange
+from registrants.tests.factories import EventFactory, make_registrant
 
 from .conftest import assert_error
 
 
-def scan(client, code, mode, **extra):
-    return client.post("/api/v1/scan/", {"code": code, "mode": mode, **extra}, format="json")
+def scan(client, code, mode, event=None, **extra):
+    """A scan at the badge's own event, unless `event` says otherwise."""
+    if event is None:
+        holder = Registrant.objects.filter(check_in_code=code).first()
+        event = holder.event_id if holder else Event.objects.values_list("pk", flat=True).first()
+    body = {"code": code, "mode": mode, "event": event, **extra}
+    return client.post("/api/v1/scan/", body, format="json")
+
+
+def _written() -> tuple[int, int]:
+    return StatusChange.objects.count(), ScanReceipt.objects.count()
 
 
 @pytest.mark.parametrize(
@@ -91,3 +101,67 @@ def test_nonce_replay_of_an_error(staff_client, data):
     assert_error(first, 404, "not_found")
     again = scan(staff_client, "unknown", "desk", nonce="n-2")
     assert again.status_code == 404 and again.json() == first.json()
+
+
+def test_event_is_required(staff_client, event):
+    r = make_registrant(event)
+    response = staff_client.post(
+        "/api/v1/scan/", {"code": r.check_in_code, "mode": "desk"}, format="json"
+    )
+    err = assert_error(response, 400, "validation_error")
+    assert "event" in err["fields"]
+    r.refresh_from_db()
+    assert r.status == "registered"
+
+
+@pytest.mark.parametrize("nonce", [None, "n-other-event"])
+def test_badge_of_another_event_is_refused_and_changes_nothing(staff_client, event, nonce):
+    past = EventFactory(name="Spring Gala")
+    r = make_registrant(past, name="Pat", company="Acme", status="registered")
+    before = _written()
+    extra = {"nonce": nonce} if nonce else {}
+    err = assert_error(
+        scan(staff_client, r.check_in_code, "entry", event=event.pk, **extra), 409, "wrong_event"
+    )
+    assert "Spring Gala" in err["message"]
+    assert err["details"]["event"] == {"id": past.pk, "name": "Spring Gala"}
+    assert err["details"]["registrant"] == {
+        "id": r.pk,
+        "name": "Pat",
+        "company": "Acme",
+        "guest_type": r.guest_type,
+        "status": "registered",
+    }
+    r.refresh_from_db()
+    assert r.status == "registered"
+    assert _written() == before  # no history row, no receipt to replay later
+    if nonce:  # the same nonce at the right event is a new request, and it works
+        ok = scan(staff_client, r.check_in_code, "entry", event=past.pk, nonce=nonce)
+        assert ok.status_code == 200 and ok.json()["status"] == "entered"
+
+
+def test_nonce_reused_for_another_badge_is_refused(staff_client, event):
+    ann, bob = make_registrant(event, name="Ann"), make_registrant(event, name="Bob")
+    first = scan(staff_client, ann.check_in_code, "desk", nonce="n-3")
+    assert first.status_code == 200 and first.json()["registrant"]["name"] == "Ann"
+    before = _written()
+    again = scan(staff_client, bob.check_in_code, "desk", nonce="n-3")
+    assert_error(again, 409, "nonce_reused")
+    assert "Ann" not in again.content.decode()
+    assert _written() == before
+    bob.refresh_from_db()
+    assert bob.status == "registered"
+
+
+@pytest.mark.parametrize("change", [{"mode": "entry"}, {"event": "other"}])
+def test_nonce_reused_with_another_mode_or_event_is_refused(staff_client, event, change):
+    ann = make_registrant(event, name="Ann")
+    assert scan(staff_client, ann.check_in_code, "desk", nonce="n-4").status_code == 200
+    before = _written()
+    mode = change.get("mode", "desk")
+    other = EventFactory().pk if "event" in change else None
+    again = scan(staff_client, ann.check_in_code, mode, event=other, nonce="n-4")
+    assert_error(again, 409, "nonce_reused")
+    assert _written() == before
+    ann.refresh_from_db()
+    assert ann.status == "checked_in"

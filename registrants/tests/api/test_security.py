@@ -154,7 +154,9 @@ def test_s7_throttle_exact_in_one_window(staff_client, settings, data):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"scan": "5/h"}}
     cache.clear()
     results = [
-        staff_client.post("/api/v1/scan/", {"code": "x", "mode": "desk"}, format="json").status_code
+        staff_client.post(
+            "/api/v1/scan/", {"code": "x", "mode": "desk", "event": data["event"].pk}, format="json"
+        ).status_code
         for _ in range(8)
     ]
     assert results == [404] * 5 + [429] * 3
@@ -189,7 +191,7 @@ def test_s8_authenticated_user_throttle_ignores_forwarded_for(staff_client, sett
     codes = [
         staff_client.post(
             "/api/v1/scan/",
-            {"code": "x", "mode": "desk"},
+            {"code": "x", "mode": "desk", "event": data["event"].pk},
             format="json",
             HTTP_X_FORWARDED_FOR=f"10.1.0.{i}",
         ).status_code
@@ -216,6 +218,8 @@ def test_s5_scan_answer_has_no_code(staff_client, event):
     assert (
         r.check_in_code
         not in staff_client.post(
-            "/api/v1/scan/", {"code": r.check_in_code, "mode": "desk"}, format="json"
+            "/api/v1/scan/",
+            {"code": r.check_in_code, "mode": "desk", "event": event.pk},
+            format="json",
         ).content.decode()
     )

@@ -44,7 +44,7 @@ def _bulk(ids: list[int], to_status: str):
     return lambda: services.registrants_bulk_change_status(registrant_ids=ids, to_status=to_status)
 
 
-def _scanner(codes: list[str], seed: int, modes: list[str]):
+def _scanner(event_id: int, codes: list[str], seed: int, modes: list[str]):
     """Scans every code once, in a shuffled order: the rows each scan wrote."""
 
     def run() -> int:
@@ -54,7 +54,9 @@ def _scanner(codes: list[str], seed: int, modes: list[str]):
         written = 0
         for code in order:
             try:
-                result = services.registrant_scan(code=code, mode=rng.choice(modes))
+                result = services.registrant_scan(
+                    code=code, mode=rng.choice(modes), event_id=event_id
+                )
             except ApplicationError:
                 continue
             written += len(result.changes)
@@ -81,7 +83,7 @@ def test_bulk_check_ins_racing_scans_write_each_move_once(monkeypatch, modes):
         [
             _bulk(ids, Status.CHECKED_IN),
             _bulk(ids[::-1], Status.CHECKED_IN),
-            *[_scanner(codes, seed, modes) for seed in range(SCANNERS)],
+            *[_scanner(event.pk, codes, seed, modes) for seed in range(SCANNERS)],
         ]
     )
 

@@ -19,7 +19,7 @@ from collections import Counter
 import pytest
 from django.contrib.auth import get_user_model
 
-from registrants import lifecycle, services
+from registrants import lifecycle, scanning, services
 from registrants.errors import ApplicationError, http_status_for
 from registrants.lifecycle import ScanMode, Status
 from registrants.models import Event, Registrant, ScanReceipt, Source, StatusChange
@@ -60,8 +60,9 @@ def _rows(registrant: Registrant) -> int:
     return StatusChange.objects.filter(registrant=registrant).count()
 
 
-def _scan(code: str, mode: str, actor=None):
-    return lambda: services.registrant_scan(code=code, mode=mode, actor=actor)
+def _scan(registrant: Registrant, mode: str, actor=None):
+    code, event_id = registrant.check_in_code, registrant.event_id
+    return lambda: services.registrant_scan(code=code, mode=mode, event_id=event_id, actor=actor)
 
 
 def _without_registrant_lock(monkeypatch, window: float = 0.2) -> None:
@@ -81,7 +82,7 @@ def _fifty_scans(mode: str, sabotage=None):
     before = _rows(registrant)
     if sabotage:
         sabotage()
-    outcomes = race([_scan(registrant.check_in_code, mode)] * SCANNERS)
+    outcomes = race([_scan(registrant, mode)] * SCANNERS)
     return event, registrant, outcomes, _rows(registrant) - before
 
 
@@ -151,7 +152,7 @@ C7_CODES = 40
 C7_THREADS = 8
 
 
-def _scan_soak(codes: list[str], *, seconds: float, threads: int) -> list:
+def _scan_soak(event_id: int, codes: list[str], *, seconds: float, threads: int) -> list:
     """Each thread scans random codes at the entry or exit door until time is up.
 
     Returns, per thread, (outcome counts, history rows written, crashes).
@@ -164,7 +165,7 @@ def _scan_soak(codes: list[str], *, seconds: float, threads: int) -> list:
         while time.monotonic() < deadline:
             code, mode = rng.choice(codes), rng.choice([ScanMode.ENTRY, ScanMode.EXIT])
             try:
-                result = services.registrant_scan(code=code, mode=mode)
+                result = services.registrant_scan(code=code, mode=mode, event_id=event_id)
             except ApplicationError as exc:
                 counts[exc.code] += 1
             except Exception as exc:  # noqa: BLE001 (a server error, counted)
@@ -197,7 +198,7 @@ def test_random_entry_and_exit_scans_keep_every_history_chain_intact():
     event = _event()
     codes = _soak_population(event, C7_CODES)
     rows_before = StatusChange.objects.count()
-    results = _scan_soak(codes, seconds=C7_SECONDS, threads=C7_THREADS)
+    results = _scan_soak(event.pk, codes, seconds=C7_SECONDS, threads=C7_THREADS)
     counts = sum((c for c, _, _ in results), Counter())
     assert [f for _, _, fs in results for f in fs] == []
     assert set(counts) <= {"changed", "unchanged", "invalid_transition"}
@@ -213,7 +214,7 @@ def test_twin_random_scans_without_row_lock_break_history_chains(monkeypatch):
     event = _event()
     codes = _soak_population(event, 3)
     _without_registrant_lock(monkeypatch, window=0.02)
-    _scan_soak(codes, seconds=2, threads=C7_THREADS)
+    _scan_soak(event.pk, codes, seconds=2, threads=C7_THREADS)
     assert history_violations()
 
 
@@ -237,7 +238,7 @@ def _cancels_racing_scans(sabotage=None, *, cancel_delay: float = 0.0):
         sabotage()
     work = []
     for r in registrants:
-        work += [_scan(r.check_in_code, ScanMode.DESK), _cancel(r.pk, cancel_delay)]
+        work += [_scan(r, ScanMode.DESK), _cancel(r.pk, cancel_delay)]
     outcomes = race(work)
     return event, registrants, outcomes[0::2], outcomes[1::2]
 
@@ -292,13 +293,16 @@ def _scanner():
     return get_user_model().objects.create_user(username=f"scanner-{uuid.uuid4().hex[:8]}")
 
 
-def _perform(code: str, actor, performed: list):
+def _perform(registrant: Registrant, actor, performed: list):
     """What the scan view does inside scan_with_nonce: (http status, body)."""
+    code, event_id = registrant.check_in_code, registrant.event_id
 
     def perform():
-        performed.append(1)
+        performed.append(code)
         try:
-            result = services.registrant_scan(code=code, mode=ScanMode.DESK, actor=actor)
+            result = services.registrant_scan(
+                code=code, mode=ScanMode.DESK, event_id=event_id, actor=actor
+            )
         except ApplicationError as exc:
             return http_status_for(exc.code), {"error": {"code": exc.code}}
         return 200, {
@@ -311,6 +315,12 @@ def _perform(code: str, actor, performed: list):
     return perform
 
 
+def _fingerprint(registrant: Registrant) -> str:
+    return scanning.request_fingerprint(
+        code=registrant.check_in_code, mode=ScanMode.DESK, event_id=registrant.event_id
+    )
+
+
 def _retries_with_one_nonce(sabotage=None):
     event = _event()
     registrant = _registrant(event)
@@ -320,7 +330,10 @@ def _retries_with_one_nonce(sabotage=None):
     if sabotage:
         sabotage()
     retry = lambda: services.scan_with_nonce(  # noqa: E731
-        user=user, nonce="scan-7f3a", perform=_perform(registrant.check_in_code, user, performed)
+        user=user,
+        nonce="scan-7f3a",
+        fingerprint=_fingerprint(registrant),
+        perform=_perform(registrant, user, performed),
     )
     outcomes = race([retry] * RETRIES)
     return event, registrant, outcomes, _rows(registrant) - before, performed
@@ -361,3 +374,63 @@ def test_twin_nonce_retries_without_the_claimed_receipt_run_the_scan_again(monke
     assert len(performed) > 1
     assert len({repr(o.value[1]) for o in outcomes}) > 1
     assert ScanReceipt.objects.count() > 1
+
+
+def _one_nonce_for_two_people(sabotage=None):
+    """Twenty racers send one nonce, half with Ann's badge, half with Bob's:
+    (event, ann, bob, outcomes (Ann's racers first in each pair), scans run)."""
+    event = _event()
+    ann, bob = _registrant(event, 1), _registrant(event, 2)
+    user = _scanner()
+    performed: list = []
+    if sabotage:
+        sabotage()
+
+    def sender(person):
+        return lambda: services.scan_with_nonce(
+            user=user,
+            nonce="scan-shared",
+            fingerprint=_fingerprint(person),
+            perform=_perform(person, user, performed),
+        )
+
+    outcomes = race([sender(ann), sender(bob)] * (RETRIES // 2))
+    return event, ann, bob, outcomes, performed
+
+
+def test_one_nonce_sent_concurrently_for_two_people_scans_only_one_of_them():
+    """A nonce names one request: racers sending the same nonce with two
+    different badges run one scan; the racers of that badge get its answer,
+    the others 409 nonce_reused, and the other person is not scanned."""
+    event, ann, bob, outcomes, performed = _one_nonce_for_two_people()
+    assert crashes(outcomes) == []
+    assert len(performed) == 1
+    winner = ann if performed == [ann.check_in_code] else bob
+    loser = bob if winner is ann else ann
+    answers = outcomes[0::2] if winner is ann else outcomes[1::2]
+    refusals = outcomes[1::2] if winner is ann else outcomes[0::2]
+    assert all(o.value[:2] == answers[0].value[:2] for o in answers)
+    assert all(o.ok for o in answers)
+    assert {o.code for o in refusals} == {"nonce_reused"}
+    loser.refresh_from_db()
+    winner.refresh_from_db()
+    assert (winner.status, loser.status) == (Status.CHECKED_IN, Status.REGISTERED)
+    assert ScanReceipt.objects.filter(nonce="scan-shared").count() == 1
+    check_scenario(event)
+
+
+@pytest.mark.race_twin
+def test_twin_a_nonce_without_its_fingerprint_answers_one_person_for_the_other(monkeypatch):
+    """The twin: when receipts ignore what was asked, the racers of the
+    other badge get the first person's answer and their person is never
+    scanned (the defect this guard closes)."""
+
+    def sabotage():
+        monkeypatch.setattr(scanning, "fingerprints_match", lambda stored, fingerprint: True)
+
+    event, ann, bob, outcomes, performed = _one_nonce_for_two_people(sabotage)
+    assert crashes(outcomes) == [] and len(performed) == 1
+    assert all(o.ok for o in outcomes)  # nobody refused: someone got another's answer
+    ann.refresh_from_db()
+    bob.refresh_from_db()
+    assert sorted([ann.status, bob.status]) == [Status.CHECKED_IN, Status.REGISTERED]
