@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-from registrants import lifecycle, scanning
+from registrants import lifecycle, presenters, scanning
 from registrants.api.errors import error_body
 from registrants.lifecycle import ScanMode, Status
 from registrants.services import _invalid_transition
@@ -220,17 +220,14 @@ def answer(outcome: Outcome) -> tuple[int, dict[str, Any]]:
         error.details["registrant"] = row.summary()
         return 409, error_body(error.code, error.message, error.fields, error.details)
     label = STATUS_LABEL[row.status]
-    previous = None
-    if kind == "changed":
-        message = f"{row.name}: {label}."
-    elif outcome.previous is not None:
+    previous, at, by = None, None, None
+    if kind != "changed" and outcome.previous is not None:
         p = outcome.previous
-        at = utc(p.at)
+        at, by = utc(p.at), p.by
         previous = {"status": row.status, "by": p.by, "at": api_datetime(at)}
-        by = f" by {p.by}" if p.by else ""
-        message = f"{row.name}: already {label}{by} at {at:%H:%M}."
-    else:
-        message = f"{row.name}: already {label}."
+    message = presenters.scan_message(
+        name=row.name, status_label=label, changed=kind == "changed", by=by, at=at
+    )
     return 200, {
         "changed": kind == "changed",
         "status": row.status,

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from registrants import selectors, services
+from registrants import presenters, selectors, services
 from registrants.api.filters import RegistrantFilter
 from registrants.api.throttling import take_scan_slot
 from registrants.errors import ApplicationError, http_status_for
@@ -90,8 +90,11 @@ def _from_result(result: services.StatusResult, mode: str) -> dict[str, Any]:
         detail = ""
         previous = result.previous
         if previous is not None:
-            by = f" by {services.actor_display_name(previous.actor)}" if previous.actor_id else ""
-            detail = f"{previous.get_to_status_display()}{by} at {timezone.localtime(previous.at):%H:%M}."
+            detail = presenters.previous_change_detail(
+                status_label=previous.get_to_status_display(),
+                by=services.actor_display_name(previous.actor) if previous.actor_id else None,
+                at=previous.at,
+            )
     return {
         "outcome": outcome,
         "headline": headline,

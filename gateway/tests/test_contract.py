@@ -10,12 +10,15 @@ committed data (transactional_db), then compares status codes, JSON bodies
 
 from __future__ import annotations
 
+import datetime
 import re
 import uuid
+from unittest import mock
 
 import pytest
 from rest_framework.test import APIClient
 
+from registrants import services
 from registrants.lifecycle import ScanMode, Status
 from registrants.models import ScanReceipt, StatusChange
 from registrants.tests.factories import EventFactory, make_registrant
@@ -256,3 +259,32 @@ def test_wrong_content_type_and_malformed_json(gateway, staff):
 def test_unknown_gateway_path_is_a_404_in_the_error_shape(gateway):
     r = gateway.get("/gateway/v1/nothing")
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("checked_in_at_utc", "venue_time"),
+    [
+        (datetime.datetime(2026, 7, 1, 17, 42, tzinfo=datetime.UTC), "18:42"),  # BST
+        (datetime.datetime(2026, 1, 15, 17, 42, tzinfo=datetime.UTC), "17:42"),  # GMT
+    ],
+    ids=["summer", "winter"],
+)
+def test_a_repeat_says_the_venues_local_time_on_both_paths(
+    scan, staff, settings, checked_in_at_utc, venue_time
+):
+    """The whole answer, times included: both paths say the venue's time."""
+    settings.TIME_ZONE = "Europe/London"
+    answers = {}
+    for path in PATHS:
+        registrant = make_registrant(EventFactory(), name="Ada Lovelace", company="Acme")
+        with mock.patch("django.utils.timezone.now", return_value=checked_in_at_utc):
+            services.registrant_change_status(
+                registrant_id=registrant.pk, to_status=Status.CHECKED_IN, actor=staff
+            )
+        body = {"code": registrant.check_in_code, "mode": "desk", "event": registrant.event_id}
+        status, answer, _ = scan(path, staff, body)
+        assert status == 200
+        answer["registrant"].pop("id")
+        answers[path] = answer
+    assert answers["gateway"] == answers["api"]
+    assert answers["api"]["message"] == f"Ada Lovelace: already checked in by sam at {venue_time}."

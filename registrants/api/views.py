@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -14,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import APIView
 
-from registrants import scanning, selectors, services
+from registrants import presenters, scanning, selectors, services
 from registrants.errors import ApplicationError, http_status_for
 from registrants.models import Registrant, Source
 from registrants.permissions import role_kinds
@@ -275,13 +274,13 @@ def scan_body(result: services.StatusResult) -> dict:
             "by": services.actor_display_name(p.actor) if p.actor_id else None,
             "at": p.at,
         }
-    if result.changed:
-        message = f"{r.name}: {r.get_status_display().lower()}."
-    elif previous:
-        by = f" by {previous['by']}" if previous["by"] else ""
-        message = f"{r.name}: already {r.get_status_display().lower()}{by} at {timezone.localtime(p.at):%H:%M}."
-    else:
-        message = f"{r.name}: already {r.get_status_display().lower()}."
+    message = presenters.scan_message(
+        name=r.name,
+        status_label=r.get_status_display(),
+        changed=result.changed,
+        by=previous["by"] if previous else None,
+        at=previous["at"] if previous else None,
+    )
     return s.ScanResultSerializer(
         {
             "changed": result.changed,
