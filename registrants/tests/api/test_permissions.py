@@ -110,7 +110,7 @@ def world(data):
         "e0": EventFactory().pk,
         "c": data["company"].pk,
         "c0": CompanyFactory(name="Empty Co").pk,
-        "c2": CompanyFactory(name="Acme Inc").pk,
+        "c2": CompanyFactory(name="Globex").pk,
         "r": make_registrant(event, name="Reg").pk,
         "rc": make_registrant(event, name="Chk", status="checked_in").pk,
         "rin": make_registrant(event, name="Inside", status="entered").pk,
