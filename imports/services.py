@@ -68,13 +68,13 @@ from registrants.errors import ApplicationError
 from registrants.models import Event
 from registrants.services import ImportedRegistrant
 
+from . import limits
 from .models import ImportJob, ImportRowError
 from .parsing import ImportFileError, open_table
 from .validation import validate_row
 
 logger = logging.getLogger(__name__)
 
-MAX_ROWS = 100_000
 MAX_ATTEMPTS = 3
 PROGRESS_EVERY = 2000
 # Valid rows per chunk handed to the import (PostgreSQL): one chunk, one
@@ -342,18 +342,13 @@ def _open(job: ImportJob) -> tuple[Any, int | None]:
     error when it has too many)."""
     table = open_table(job.file_path)
     total = _estimate_total(table)
-    if total is not None and total > MAX_ROWS:
-        raise ImportFileError(
-            f"The file has {total:,} rows; at most {MAX_ROWS:,} can be imported at once. "
-            "Split it into several files."
-        )
+    if total is not None and total > limits.max_rows():
+        raise _too_many_rows()
     return table, total
 
 
 def _too_many_rows() -> ImportFileError:
-    return ImportFileError(
-        f"The file has more than {MAX_ROWS:,} rows; split it into several files."
-    )
+    return ImportFileError.from_limit(limits.too_many_rows())
 
 
 def _row_errors(job: ImportJob, number: int, problems: list[tuple[str, str]]):
@@ -369,10 +364,11 @@ def _check(job: ImportJob, spill: _Spill) -> tuple[int, int]:
     table, total = _open(job)
     _progress(job, total=total)
     processed = invalid = 0
+    most = limits.max_rows()
     pending: list[ImportRowError] = []
     for raw in table.rows():
         processed += 1
-        if processed > MAX_ROWS:
+        if processed > most:
             raise _too_many_rows()
         row, problems = validate_row(raw)
         if row is None:
@@ -603,13 +599,14 @@ class _Stream:
     def _check(self) -> None:
         job, all_or_nothing, stop = self.job, self.all_or_nothing, self.stop
         processed = invalid = valid = 0
+        most = limits.max_rows()
         rejected = False
         chunk: list[ImportedRegistrant] = []
         pending: list[ImportRowError] = []
         size = min(FIRST_CHUNK_ROWS, CHUNK_ROWS)
         for raw in self.table.rows():
             processed += 1
-            if processed > MAX_ROWS:
+            if processed > most:
                 raise _too_many_rows()
             row, problems = validate_row(raw)
             if row is None:

@@ -173,11 +173,11 @@ def test_header_only_fails_the_job(organiser):
     assert "no registrants" in job.message
 
 
-def test_more_rows_than_the_limit_is_a_file_error(organiser, monkeypatch):
-    monkeypatch.setattr(services, "MAX_ROWS", 20)
+def test_more_rows_than_the_limit_is_a_file_error(organiser, settings):
+    settings.IMPORT_MAX_ROWS = 20
     job = run(EventFactory(), csv_bytes(people(21)), organiser)
     assert job.state == "failed"
-    assert "at most 20" in job.message
+    assert "more than 20 rows" in job.message
     assert not Registrant.objects.exists()
 
 
