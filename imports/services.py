@@ -3,7 +3,9 @@
 The life of a job (docs/decisions/0006-import-jobs.md):
 
 1. `import_job_create` stores the upload, refuses a file this event already
-   imported (same SHA-256) unless forced, and queues the job after commit.
+   imported (same SHA-256) unless forced, and queues the job after commit;
+   when the broker cannot take it, the job and file are withdrawn and the
+   upload is refused (imports.dispatching).
 2. A worker (or, in the embedded default, a background thread) calls
    `import_job_run`. It claims the job with one conditional UPDATE, so two
    deliveries of the same task cannot both run it, unless the first one's
@@ -68,7 +70,7 @@ from registrants.errors import ApplicationError
 from registrants.models import Event
 from registrants.services import ImportedRegistrant
 
-from . import limits
+from . import dispatching, limits
 from .models import ImportJob, ImportRowError
 from .parsing import ImportFileError, open_table
 from .validation import validate_row
@@ -131,8 +133,9 @@ def import_job_create(
 
     `upload` is a Django UploadedFile (anything with .name, .size, .chunks()).
     Raises not_found (no such event), validation_error (empty or too large
-    file) and duplicate_import (409: this event already has a queued, running
-    or finished import of the same bytes; pass force=True to import it again).
+    file), duplicate_import (409: this event already has a queued, running
+    or finished import of the same bytes; pass force=True to import it again)
+    and service_unavailable (503: the broker is down; nothing was kept).
     """
     if upload.size == 0:
         raise ApplicationError(
@@ -178,17 +181,11 @@ def import_job_create(
                 forced=force,
             )
             job_id = job.pk
-            transaction.on_commit(lambda: _dispatch(job_id))
+            transaction.on_commit(lambda: dispatching.dispatch_new_job(job_id, path))
     except BaseException:
         path.unlink(missing_ok=True)
         raise
     return job
-
-
-def _dispatch(job_id: int) -> None:
-    from .tasks import dispatch
-
-    dispatch(job_id)
 
 
 # --- Claiming -----------------------------------------------------------------------------
@@ -248,9 +245,7 @@ def import_jobs_requeue_stale() -> list[int]:
             state=State.QUEUED, created_at__lt=now - stale_after()
         ).values_list("pk", flat=True)
     )
-    for job_id in stale:
-        _dispatch(job_id)
-    return stale
+    return [job_id for job_id in stale if dispatching.redispatch(job_id)]
 
 
 def import_job_requeue_if_stale(job: ImportJob) -> bool:
@@ -260,9 +255,7 @@ def import_job_requeue_if_stale(job: ImportJob) -> bool:
     stuck = (
         job.state == State.RUNNING and (job.heartbeat_at is None or job.heartbeat_at < limit)
     ) or (job.state == State.QUEUED and job.created_at < limit)
-    if stuck:
-        _dispatch(job.pk)
-    return stuck
+    return stuck and dispatching.redispatch(job.pk)
 
 
 # --- Running --------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ HTTP_STATUS = {
     "company_exists": 409,
     "company_has_registrants": 409,
     "duplicate_import": 409,
+    "service_unavailable": 503,  # a service we depend on is down; see Retry-After
 }
 
 

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from django.db import connections
 
-from imports import services
+from imports import dispatching, services
 from imports.models import ImportJob, ImportRowError
 from registrants import services as registrant_services
 from registrants.models import Company, Registrant, StatusChange
@@ -53,7 +53,7 @@ def uploads_only_queue(monkeypatch):
     runner would run the job inside import_job_create. The tests run it
     themselves, as with test_services.py's rolled-back data, where the
     upload's commit never comes; other dispatches (requeueing) still run."""
-    real_create, real_dispatch = services.import_job_create, services._dispatch
+    real_create, real_dispatch = services.import_job_create, dispatching._send
     creating: list[int] = []
 
     def create(**kwargs):
@@ -68,7 +68,7 @@ def uploads_only_queue(monkeypatch):
             real_dispatch(job_id)
 
     monkeypatch.setattr(services, "import_job_create", create)
-    monkeypatch.setattr(services, "_dispatch", dispatch)
+    monkeypatch.setattr(dispatching, "_send", dispatch)
 
 
 @pytest.fixture
