@@ -68,9 +68,9 @@ from django.utils import timezone
 from registrants import services as registrant_services
 from registrants.errors import ApplicationError
 from registrants.models import Event
-from registrants.services import ImportedRegistrant
+from registrants.services import ImportBatchResult, ImportedRegistrant
 
-from . import dispatching, limits
+from . import dispatching, limits, staging
 from .models import ImportJob, ImportRowError
 from .parsing import ImportFileError, open_table
 from .validation import validate_row
@@ -326,6 +326,22 @@ class _Spill:
             if index >= skip:
                 yield ImportedRegistrant(int(row), name, email, guest_type, company)
 
+    def row_numbers(self, skip: int = 0) -> list[int]:
+        return [r.row for r in self.rows(skip=skip)]
+
+    def flush(self) -> None:
+        self.file.flush()
+
+    def import_into(self, job: ImportJob, *, all_or_nothing: bool) -> ImportBatchResult:
+        return registrant_services.registrants_import_batch(
+            event_id=job.event_id,
+            rows=self.rows(),
+            expected=self.count,
+            actor=job.actor,
+            marker=job.marker,
+            all_or_nothing=all_or_nothing,
+        )
+
     def close(self) -> None:
         self.file.close()
 
@@ -351,7 +367,7 @@ def _row_errors(job: ImportJob, number: int, problems: list[tuple[str, str]]):
     )
 
 
-def _check(job: ImportJob, spill: _Spill) -> tuple[int, int]:
+def _check(job: ImportJob, spill: _Spill | staging.Stage) -> tuple[int, int]:
     """Stream the file, validate every row, store the problems, spill the
     valid rows. Returns (rows, invalid rows)."""
     table, total = _open(job)
@@ -382,7 +398,8 @@ def _run(job: ImportJob) -> None:
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         _run_streamed(job)
         return
-    spill = _Spill()
+    # SQLite: staged, so that the import holds the write lock only briefly.
+    spill = staging.Stage(job) if connection.vendor == "sqlite" else _Spill()
     try:
         total, invalid = _check(job, spill)
         all_or_nothing = job.mode == Mode.ALL_OR_NOTHING
@@ -392,6 +409,7 @@ def _run(job: ImportJob) -> None:
         if not spill.count:
             _fail_no_rows(job, total=total, invalid=invalid)
             return
+        spill.flush()  # before the import's transaction, whose rollback would take it
         _progress(job, stage=Stage.IMPORTING)
         _import(job, spill, total=total, invalid=invalid, all_or_nothing=all_or_nothing)
     finally:
@@ -399,24 +417,17 @@ def _run(job: ImportJob) -> None:
 
 
 def _import(
-    job: ImportJob, spill: _Spill, *, total: int, invalid: int, all_or_nothing: bool
+    job: ImportJob, spill: _Spill | staging.Stage, *, total: int, invalid: int, all_or_nothing: bool
 ) -> None:
     try:
         with transaction.atomic():
-            result = registrant_services.registrants_import_batch(
-                event_id=job.event_id,
-                rows=spill.rows(),
-                expected=spill.count,
-                actor=job.actor,
-                marker=job.marker,
-                all_or_nothing=all_or_nothing,
-            )
+            result = spill.import_into(job, all_or_nothing=all_or_nothing)
             _finish_imported(job, result, total=total, invalid=invalid)
     except ApplicationError as exc:
         if exc.code != "event_full":
             raise
         free = exc.details.get("seats_free", 0)
-        refused = [r.row for r in spill.rows(skip=free)]
+        refused = spill.row_numbers(skip=free)
         _fail_capacity(job, exc, refused, valid=spill.count, total=total, invalid=invalid)
 
 
