@@ -96,18 +96,18 @@ def check_archive(archive: zipfile.ZipFile) -> None:
     """Refuse a workbook whose declared sizes are too large, before unpacking."""
     total, limit, ratio = 0, max_unpacked_bytes(), max_ratio()
     for info in archive.infolist():
-        total += info.file_size
-        if total > limit:
-            raise LimitExceeded(
-                f"The workbook unpacks to more than {limit // (1024 * 1024):,} MB (the limit"
-                " per import); save it as CSV or split it into several files."
-            )
         packed = max(info.compress_size, 1)
         if info.file_size > RATIO_FLOOR_BYTES and info.file_size / packed > ratio:
             raise LimitExceeded(
                 f'The workbook\'s part "{info.filename}" unpacks to {info.file_size // packed:,}'
                 f" times its packed size (the limit is {ratio:,}); it is not an ordinary"
                 " spreadsheet."
+            )
+        total += info.file_size
+        if total > limit:
+            raise LimitExceeded(
+                f"The workbook unpacks to more than {limit // (1024 * 1024):,} MB (the limit"
+                " per import); save it as CSV or split it into several files."
             )
 
 
