@@ -49,8 +49,8 @@ BATCH_ROWS = 2000
 _JOINED = ("id", "event_id", "company_id")
 
 
-def _q(name: str) -> str:
-    return connection.ops.quote_name(name)
+def _q(name: str | None) -> str:
+    return connection.ops.quote_name(str(name))
 
 
 class ImportStage:
@@ -211,6 +211,6 @@ def _history_template(event_id: int, *, actor: Actor, marker: str) -> tuple[list
     fields = [
         f for f in StatusChange._meta.concrete_fields if f.column not in ("id", "registrant_id")
     ]
-    return [f.column for f in fields], [
+    return [str(f.column) for f in fields], [
         f.get_db_prep_save(f.pre_save(template, True), connection) for f in fields
     ]
