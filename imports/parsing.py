@@ -26,6 +26,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from defusedxml.common import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 
@@ -129,7 +130,7 @@ class Table:
 
     def _csv_records(self) -> Iterator[tuple[int, list[str]]]:
         with open(self.path, encoding=self.encoding, errors=self.decode_errors, newline="") as f:
-            reader = csv.reader(f, delimiter=self.delimiter)
+            reader = csv_reader(f, self.delimiter)
             number, widest = 1, limits.max_columns()
             try:
                 _set_field_limit()
@@ -177,6 +178,28 @@ def open_table(path: str | Path) -> Table:
     if head.startswith(XLSX_MAGIC):
         return _open_xlsx(path)
     return _open_csv(path, head)
+
+
+def csv_reader(f: Any, delimiter: str) -> Any:
+    """csv.reader over the open file `f`, reading no line longer than a full
+    row may be (IMPORT_MAX_COLUMNS cells of IMPORT_MAX_CELL_CHARS, quoted):
+    the csv module would split a 50 MB line of commas into 50 million cells
+    before the column limit could be checked. Raises ImportFileError."""
+    return csv.reader(_bounded_lines(f), delimiter=delimiter)
+
+
+def _bounded_lines(f: Any) -> Iterator[str]:
+    longest = limits.max_columns() * (limits.max_cell_chars() + 3)
+    number = 0
+    while line := f.readline(longest + 1):
+        number += 1
+        if len(line) > longest:
+            raise ImportFileError(
+                f"Line {number:,} of the file is longer than {longest:,} characters (at most"
+                f" {limits.max_columns():,} columns of {limits.max_cell_chars():,} characters);"
+                " it is not a list of registrants."
+            )
+        yield line
 
 
 def _set_field_limit() -> None:
@@ -241,7 +264,7 @@ def _open_csv(path: Path, head: bytes) -> Table:
     with open(path, encoding=encoding, errors=errors, newline="") as f:
         try:
             _set_field_limit()
-            header = next(csv.reader(f, delimiter=delimiter), [])
+            header = next(csv_reader(f, delimiter), [])
         except csv.Error as exc:
             raise _csv_error(exc, 1) from None
     if len(header) > limits.max_columns():

@@ -72,7 +72,7 @@ from registrants.services import ImportBatchResult, ImportedRegistrant
 
 from . import dispatching, limits, staging
 from .models import ImportJob, ImportRowError
-from .parsing import ImportFileError, open_table
+from .parsing import ImportFileError, csv_reader, open_table
 from .validation import validate_row
 
 logger = logging.getLogger(__name__)
@@ -296,11 +296,7 @@ def _estimate_total(table: Any) -> int | None:
                 # them, at half the cost of any(c.strip() for c in record).
                 return max(
                     0,
-                    sum(
-                        1
-                        for record in csv.reader(f, delimiter=table.delimiter)
-                        if "".join(record).strip()
-                    )
+                    sum(1 for record in csv_reader(f, table.delimiter) if "".join(record).strip())
                     - 1,
                 )
             except csv.Error:

@@ -154,3 +154,12 @@ def test_a_workbook_within_the_limits_still_imports(organiser):
     content = hostile.xlsx(hostile.header_and_people(300))
     job = run(EventFactory(capacity=1000), content, organiser, name="people.xlsx")
     assert (job.state, job.created) == ("done", 300), job.message
+
+
+def test_a_csv_line_longer_than_a_full_row_is_refused_before_it_is_split(organiser, settings):
+    """50 MB of commas would become 50 million cells in the csv module."""
+    settings.IMPORT_MAX_COLUMNS = 10
+    settings.IMPORT_MAX_CELL_CHARS = 100
+    content = b"name,email\nAda,ada@example.com\n" + b"," * 5000 + b"\n"
+    job = run(EventFactory(), content, organiser)
+    assert_failed_at_once(job, "Line 3 of the file is longer than 1,030 characters")
