@@ -135,6 +135,7 @@ class _Counter(ContentHandler):
         self.sheet = sheet
         self.rows = self.cells = self.chars = 0
         self.in_text = False
+        self.in_cell = False  # a sheet's cell or a shared string: one text, maybe in runs
         self.max_rows, self.max_columns, self.max_chars = (
             max_rows(),
             max_columns(),
@@ -145,12 +146,14 @@ class _Counter(ContentHandler):
         local = name.rpartition(":")[2]
         if local in ("t", "v"):
             self.in_text = True
+            if not self.in_cell:
+                self.chars = 0  # a text of its own (a comment, a drawing's label)
         elif local == "c" and self.sheet:
             self.cells += 1
             column = _column_number(attrs.get("r", ""))
             if max(self.cells, column) > self.max_columns:
                 raise too_many_columns(self.rows or None)
-            self.chars = 0
+            self.chars, self.in_cell = 0, True
         elif local == "row" and self.sheet:
             number = attrs.get("r", "")
             self.rows = max(self.rows + 1, int(number) if number.isdigit() else 0)
@@ -158,11 +161,14 @@ class _Counter(ContentHandler):
                 raise too_many_rows()
             self.cells = 0
         elif local == "si":
-            self.chars = 0  # a shared string: one cell's text, maybe in several runs
+            self.chars, self.in_cell = 0, True
 
     def endElement(self, name):  # noqa: N802
-        if name.rpartition(":")[2] in ("t", "v"):
+        local = name.rpartition(":")[2]
+        if local in ("t", "v"):
             self.in_text = False
+        elif local in ("c", "si"):
+            self.in_cell = False
 
     def characters(self, content):
         if self.in_text:

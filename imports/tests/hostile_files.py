@@ -29,8 +29,8 @@ def _template() -> bytes:
     return out.getvalue()
 
 
-def xlsx(sheet: bytes | Iterable[bytes]) -> bytes:
-    """A workbook whose first sheet's XML is `sheet`."""
+def xlsx(sheet: bytes | Iterable[bytes], extra: dict[str, bytes] | None = None) -> bytes:
+    """A workbook whose first sheet's XML is `sheet`, plus `extra` parts."""
     chunks = [sheet] if isinstance(sheet, bytes) else sheet
     out = io.BytesIO()
     with (
@@ -44,6 +44,8 @@ def xlsx(sheet: bytes | Iterable[bytes]) -> bytes:
                         part.write(chunk)
             else:
                 target.writestr(info, source.read(info))
+        for name, content in (extra or {}).items():
+            target.writestr(name, content)
     return out.getvalue()
 
 

@@ -163,3 +163,15 @@ def test_a_csv_line_longer_than_a_full_row_is_refused_before_it_is_split(organis
     content = b"name,email\nAda,ada@example.com\n" + b"," * 5000 + b"\n"
     job = run(EventFactory(), content, organiser)
     assert_failed_at_once(job, "Line 3 of the file is longer than 1,030 characters")
+
+
+def test_texts_outside_cells_are_each_held_to_the_cell_limit_not_summed(organiser):
+    """Twenty comments of 1,000 characters are twenty texts, not one of 20,000."""
+    comment = b"<comment><text><t>" + b"c" * 1000 + b"</t></text></comment>"
+    comments = (
+        b'<?xml version="1.0"?><comments xmlns="http://schemas.openxmlformats.org/'
+        b'spreadsheetml/2006/main"><commentList>' + comment * 20 + b"</commentList></comments>"
+    )
+    content = hostile.xlsx(hostile.header_and_people(3), {"xl/comments1.xml": comments})
+    job = run(EventFactory(), content, organiser, name="people.xlsx")
+    assert (job.state, job.created) == ("done", 3), job.message
