@@ -171,8 +171,16 @@ def _cell(cells: list, position: int) -> str:
 def open_table(path: str | Path) -> Table:
     """Sniff the file at `path` and map its header. Raises ImportFileError."""
     path = Path(path)
-    with open(path, "rb") as f:
-        head = f.read(SAMPLE_BYTES)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(SAMPLE_BYTES)
+    except FileNotFoundError:
+        # Retrying cannot bring it back (a worker that does not share
+        # IMPORT_UPLOAD_DIR, a file removed by hand): fail the job now.
+        raise ImportFileError(
+            "The uploaded file is no longer stored where the import runs (IMPORT_UPLOAD_DIR);"
+            " nothing was imported. Upload it again."
+        ) from None
     if not head.strip():
         raise ImportFileError("The file is empty: upload a CSV or XLSX file with a header row.")
     if head.startswith(XLSX_MAGIC):

@@ -4,15 +4,18 @@ message that names the problem or the limit, and nothing is imported."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import openpyxl
 import pytest
 
+from imports import services
 from imports.models import ImportRowError
 from registrants.models import Registrant, StatusChange
 from registrants.tests.factories import EventFactory
 
 from . import hostile_files as hostile
-from .conftest import csv_bytes, people
+from .conftest import csv_bytes, people, upload_file
 from .test_services import run
 
 pytestmark = pytest.mark.django_db
@@ -175,3 +178,21 @@ def test_texts_outside_cells_are_each_held_to_the_cell_limit_not_summed(organise
     content = hostile.xlsx(hostile.header_and_people(3), {"xl/comments1.xml": comments})
     job = run(EventFactory(), content, organiser, name="people.xlsx")
     assert (job.state, job.created) == ("done", 3), job.message
+
+
+def test_a_job_whose_file_is_gone_fails_at_once_and_frees_the_file(organiser):
+    """Not retried three times against a missing file; a failed job does not
+    make the same file a duplicate."""
+    event = EventFactory()
+    content = csv_bytes(people(2))
+    job = services.import_job_create(
+        event_id=event.pk, upload=upload_file(content), actor=organiser
+    )
+    Path(job.file_path).unlink()
+    services.import_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert_failed_at_once(job, "no longer stored")
+    again = services.import_job_create(
+        event_id=event.pk, upload=upload_file(content), actor=organiser
+    )
+    assert again.pk != job.pk
