@@ -11,8 +11,10 @@ the first data row is row 2. In a CSV file a quoted field may span several
 lines; it is still one row.
 
 Problems with the file as a whole (empty, no header, a required column
-missing, unreadable) raise `ImportFileError` with a message meant for the
-organiser who uploaded it.
+missing, unreadable, over a limit of imports.limits) raise `ImportFileError`
+with a message meant for the organiser who uploaded it, whenever they are
+found, while opening or while streaming: a file that cannot be read is
+never a crash.
 """
 
 from __future__ import annotations
@@ -24,6 +26,11 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from defusedxml.common import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
+
+from . import limits
 
 # Our columns and the headers that name them, compared after `_header_key`
 # (case-folded, "_" and "-" read as spaces, whitespace collapsed).
@@ -36,10 +43,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 REQUIRED = ("name", "email")
 DELIMITERS = (",", ";", "\t")
 SAMPLE_BYTES = 64 * 1024
-MAX_FIELD_CHARS = 10_000  # far above any real cell; a runaway quote hits this
 XLSX_MAGIC = b"PK\x03\x04"
-
-csv.field_size_limit(MAX_FIELD_CHARS)
 
 
 class ImportFileError(Exception):
@@ -49,6 +53,10 @@ class ImportFileError(Exception):
         super().__init__(message)
         self.message = message
         self.row = row
+
+    @classmethod
+    def from_limit(cls, exc: limits.LimitExceeded) -> ImportFileError:
+        return cls(exc.message, row=exc.row)
 
 
 @dataclass(frozen=True)
@@ -95,10 +103,13 @@ class Table:
         """
         seen = False
         columns = list(self.columns.items())
+        last = limits.max_rows() + 1  # blank rows count: they cost as much to read
         if self.kind == "csv":
             # CSV cells are always text: the same as _cell, without its type
             # checks (a third of the time of checking a 100,000-row file).
             for number, record in self._csv_records():
+                if number > last:
+                    raise ImportFileError.from_limit(limits.too_many_rows())
                 if not "".join(record).strip():
                     continue
                 seen = True
@@ -108,6 +119,8 @@ class Table:
                 )
         else:
             for number, cells in self._xlsx_records():
+                if number > last:
+                    raise ImportFileError.from_limit(limits.too_many_rows())
                 if not any(str(c).strip() for c in cells if c is not None):
                     continue
                 seen = True
@@ -117,24 +130,31 @@ class Table:
 
     def _csv_records(self) -> Iterator[tuple[int, list[str]]]:
         with open(self.path, encoding=self.encoding, errors=self.decode_errors, newline="") as f:
-            reader = csv.reader(f, delimiter=self.delimiter)
+            reader = csv_reader(f, self.delimiter)
+            number, widest = 1, limits.max_columns()
             try:
+                _set_field_limit()
                 next(reader, None)  # the header
-                yield from enumerate(reader, start=2)
+                for number, record in enumerate(reader, start=2):  # noqa: B007 - read in except
+                    if len(record) > widest:
+                        raise ImportFileError.from_limit(limits.too_many_columns(number))
+                    yield number, record
             except csv.Error as exc:
-                raise ImportFileError(
-                    f"The file could not be read as CSV near row {reader.line_num}: {exc}. "
-                    "Check for an unclosed quote.",
-                    row=reader.line_num,
-                ) from None
+                raise _csv_error(exc, number + 1) from None
 
     def _xlsx_records(self) -> Iterator[tuple[int, list[object]]]:
+        # check_workbook ran when the file was opened (open_table).
         workbook = _load_workbook(self.path)
         try:
-            rows = workbook.worksheets[0].iter_rows(values_only=True)
+            # max_col: openpyxl pads every row to the widest one it is told of.
+            rows = workbook.worksheets[0].iter_rows(values_only=True, max_col=limits.max_columns())
             next(rows, None)
             for index, record in enumerate(rows, start=2):
                 yield index, list(record)
+        except ImportFileError:
+            raise
+        except Exception as exc:  # whatever openpyxl meets in a broken sheet
+            raise _xlsx_error(exc) from None
         finally:
             workbook.close()
 
@@ -151,13 +171,62 @@ def _cell(cells: list, position: int) -> str:
 def open_table(path: str | Path) -> Table:
     """Sniff the file at `path` and map its header. Raises ImportFileError."""
     path = Path(path)
-    with open(path, "rb") as f:
-        head = f.read(SAMPLE_BYTES)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(SAMPLE_BYTES)
+    except FileNotFoundError:
+        # Retrying cannot bring it back (a worker that does not share
+        # IMPORT_UPLOAD_DIR, a file removed by hand): fail the job now.
+        raise ImportFileError(
+            "The uploaded file is no longer stored where the import runs (IMPORT_UPLOAD_DIR);"
+            " nothing was imported. Upload it again."
+        ) from None
     if not head.strip():
         raise ImportFileError("The file is empty: upload a CSV or XLSX file with a header row.")
     if head.startswith(XLSX_MAGIC):
         return _open_xlsx(path)
     return _open_csv(path, head)
+
+
+def csv_reader(f: Any, delimiter: str) -> Any:
+    """csv.reader over the open file `f`, reading no line longer than a full
+    row may be (IMPORT_MAX_COLUMNS cells of IMPORT_MAX_CELL_CHARS, quoted):
+    the csv module would split a 50 MB line of commas into 50 million cells
+    before the column limit could be checked. Raises ImportFileError."""
+    return csv.reader(_bounded_lines(f), delimiter=delimiter)
+
+
+def _bounded_lines(f: Any) -> Iterator[str]:
+    longest = limits.max_columns() * (limits.max_cell_chars() + 3)
+    number = 0
+    while line := f.readline(longest + 1):
+        number += 1
+        if len(line) > longest:
+            raise ImportFileError(
+                f"Line {number:,} of the file is longer than {longest:,} characters (at most"
+                f" {limits.max_columns():,} columns of {limits.max_cell_chars():,} characters);"
+                " it is not a list of registrants."
+            )
+        yield line
+
+
+def _set_field_limit() -> None:
+    # Process-wide, and set before each read so that the setting applies.
+    csv.field_size_limit(limits.max_cell_chars())
+
+
+def _csv_error(exc: csv.Error, row: int) -> ImportFileError:
+    if "field limit" in str(exc):
+        limit = limits.cell_too_long(row)
+        return ImportFileError(
+            f"{limit.message} If no cell is that long, look for an unclosed quote on that row"
+            " or above it.",
+            row=row,
+        )
+    return ImportFileError(
+        f"row {row}: the file could not be read as CSV ({exc}). Check for an unclosed quote.",
+        row=row,
+    )
 
 
 # --- CSV ------------------------------------------------------------------------
@@ -184,7 +253,10 @@ def sniff_delimiter(header_line: str) -> str:
     """The delimiter that splits the header into the most columns (comma on a tie)."""
     best, best_count = ",", 1
     for delimiter in DELIMITERS:
-        count = len(next(csv.reader([header_line], delimiter=delimiter), []))
+        try:
+            count = len(next(csv.reader([header_line], delimiter=delimiter), []))
+        except csv.Error:
+            continue  # the header is read properly (and its error reported) later
         if count > best_count:
             best, best_count = delimiter, count
     return best
@@ -199,9 +271,12 @@ def _open_csv(path: Path, head: bytes) -> Table:
     delimiter = sniff_delimiter(header_line.rstrip("\r\n"))
     with open(path, encoding=encoding, errors=errors, newline="") as f:
         try:
-            header = next(csv.reader(f, delimiter=delimiter), [])
+            _set_field_limit()
+            header = next(csv_reader(f, delimiter), [])
         except csv.Error as exc:
-            raise ImportFileError(f"The header row could not be read: {exc}.") from None
+            raise _csv_error(exc, 1) from None
+    if len(header) > limits.max_columns():
+        raise ImportFileError.from_limit(limits.too_many_columns(1))
     table = Table(path, "csv", {}, encoding=encoding, delimiter=delimiter, decode_errors=errors)
     _map_header(table, header)
     return table
@@ -210,24 +285,51 @@ def _open_csv(path: Path, head: bytes) -> Table:
 # --- XLSX -----------------------------------------------------------------------
 
 
+def _xlsx_error(exc: BaseException) -> ImportFileError:
+    """What a person can do with the error a reader raised."""
+    if isinstance(exc, limits.LimitExceeded):
+        return ImportFileError.from_limit(exc)
+    if isinstance(exc, zipfile.BadZipFile):
+        why = f"it is not a complete zip archive ({exc})"
+    elif isinstance(exc, DTDForbidden):
+        why = "its XML declares a DTD, which spreadsheet programs never write"
+    elif isinstance(exc, EntitiesForbidden | ExternalReferenceForbidden):
+        why = "its XML declares entities or external references, which spreadsheet programs never write"
+    else:
+        why = f"{exc}" if str(exc) else type(exc).__name__
+    return ImportFileError(
+        f"The file is not a valid XLSX workbook: {why[:300]}. Save it again as .xlsx from a "
+        "spreadsheet program, or export it as CSV."
+    )
+
+
 def _load_workbook(path: Path):
     import openpyxl
 
     try:
+        # openpyxl parses with defusedxml when it is installed (it is a
+        # dependency): no entity expansion, even in the parts scanned only once.
         return openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ImportFileError(
-            f"The spreadsheet could not be opened ({type(exc).__name__}); "
-            "save it again as .xlsx or export it as CSV."
-        ) from None
+    except Exception as exc:  # zip, XML, or openpyxl's own reading errors
+        raise _xlsx_error(exc) from None
 
 
 def _open_xlsx(path: Path) -> Table:
+    try:
+        limits.check_workbook(path)
+    except Exception as exc:
+        raise _xlsx_error(exc) from None
     workbook = _load_workbook(path)
     try:
         if not workbook.worksheets:
             raise ImportFileError("The spreadsheet has no sheets.")
-        first = next(workbook.worksheets[0].iter_rows(values_only=True), None)
+        first = next(
+            workbook.worksheets[0].iter_rows(values_only=True, max_col=limits.max_columns()), None
+        )
+    except ImportFileError:
+        raise
+    except Exception as exc:
+        raise _xlsx_error(exc) from None
     finally:
         workbook.close()
     if first is None or not any(c is not None and str(c).strip() for c in first):

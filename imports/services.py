@@ -3,7 +3,9 @@
 The life of a job (docs/decisions/0006-import-jobs.md):
 
 1. `import_job_create` stores the upload, refuses a file this event already
-   imported (same SHA-256) unless forced, and queues the job after commit.
+   imported (same SHA-256) unless forced, and queues the job after commit;
+   when the broker cannot take it, the job and file are withdrawn and the
+   upload is refused (imports.dispatching).
 2. A worker (or, in the embedded default, a background thread) calls
    `import_job_run`. It claims the job with one conditional UPDATE, so two
    deliveries of the same task cannot both run it, unless the first one's
@@ -66,15 +68,15 @@ from django.utils import timezone
 from registrants import services as registrant_services
 from registrants.errors import ApplicationError
 from registrants.models import Event
-from registrants.services import ImportedRegistrant
+from registrants.services import ImportBatchResult, ImportedRegistrant
 
+from . import dispatching, limits, staging
 from .models import ImportJob, ImportRowError
-from .parsing import ImportFileError, open_table
+from .parsing import ImportFileError, csv_reader, open_table
 from .validation import validate_row
 
 logger = logging.getLogger(__name__)
 
-MAX_ROWS = 100_000
 MAX_ATTEMPTS = 3
 PROGRESS_EVERY = 2000
 # Valid rows per chunk handed to the import (PostgreSQL): one chunk, one
@@ -131,8 +133,9 @@ def import_job_create(
 
     `upload` is a Django UploadedFile (anything with .name, .size, .chunks()).
     Raises not_found (no such event), validation_error (empty or too large
-    file) and duplicate_import (409: this event already has a queued, running
-    or finished import of the same bytes; pass force=True to import it again).
+    file), duplicate_import (409: this event already has a queued, running
+    or finished import of the same bytes; pass force=True to import it again)
+    and service_unavailable (503: the broker is down; nothing was kept).
     """
     if upload.size == 0:
         raise ApplicationError(
@@ -178,17 +181,11 @@ def import_job_create(
                 forced=force,
             )
             job_id = job.pk
-            transaction.on_commit(lambda: _dispatch(job_id))
+            transaction.on_commit(lambda: dispatching.dispatch_new_job(job_id, path))
     except BaseException:
         path.unlink(missing_ok=True)
         raise
     return job
-
-
-def _dispatch(job_id: int) -> None:
-    from .tasks import dispatch
-
-    dispatch(job_id)
 
 
 # --- Claiming -----------------------------------------------------------------------------
@@ -248,9 +245,7 @@ def import_jobs_requeue_stale() -> list[int]:
             state=State.QUEUED, created_at__lt=now - stale_after()
         ).values_list("pk", flat=True)
     )
-    for job_id in stale:
-        _dispatch(job_id)
-    return stale
+    return [job_id for job_id in stale if dispatching.redispatch(job_id)]
 
 
 def import_job_requeue_if_stale(job: ImportJob) -> bool:
@@ -260,9 +255,7 @@ def import_job_requeue_if_stale(job: ImportJob) -> bool:
     stuck = (
         job.state == State.RUNNING and (job.heartbeat_at is None or job.heartbeat_at < limit)
     ) or (job.state == State.QUEUED and job.created_at < limit)
-    if stuck:
-        _dispatch(job.pk)
-    return stuck
+    return stuck and dispatching.redispatch(job.pk)
 
 
 # --- Running --------------------------------------------------------------------------------
@@ -303,11 +296,7 @@ def _estimate_total(table: Any) -> int | None:
                 # them, at half the cost of any(c.strip() for c in record).
                 return max(
                     0,
-                    sum(
-                        1
-                        for record in csv.reader(f, delimiter=table.delimiter)
-                        if "".join(record).strip()
-                    )
+                    sum(1 for record in csv_reader(f, table.delimiter) if "".join(record).strip())
                     - 1,
                 )
             except csv.Error:
@@ -333,6 +322,22 @@ class _Spill:
             if index >= skip:
                 yield ImportedRegistrant(int(row), name, email, guest_type, company)
 
+    def row_numbers(self, skip: int = 0) -> list[int]:
+        return [r.row for r in self.rows(skip=skip)]
+
+    def flush(self) -> None:
+        self.file.flush()
+
+    def import_into(self, job: ImportJob, *, all_or_nothing: bool) -> ImportBatchResult:
+        return registrant_services.registrants_import_batch(
+            event_id=job.event_id,
+            rows=self.rows(),
+            expected=self.count,
+            actor=job.actor,
+            marker=job.marker,
+            all_or_nothing=all_or_nothing,
+        )
+
     def close(self) -> None:
         self.file.close()
 
@@ -342,18 +347,13 @@ def _open(job: ImportJob) -> tuple[Any, int | None]:
     error when it has too many)."""
     table = open_table(job.file_path)
     total = _estimate_total(table)
-    if total is not None and total > MAX_ROWS:
-        raise ImportFileError(
-            f"The file has {total:,} rows; at most {MAX_ROWS:,} can be imported at once. "
-            "Split it into several files."
-        )
+    if total is not None and total > limits.max_rows():
+        raise _too_many_rows()
     return table, total
 
 
 def _too_many_rows() -> ImportFileError:
-    return ImportFileError(
-        f"The file has more than {MAX_ROWS:,} rows; split it into several files."
-    )
+    return ImportFileError.from_limit(limits.too_many_rows())
 
 
 def _row_errors(job: ImportJob, number: int, problems: list[tuple[str, str]]):
@@ -363,16 +363,17 @@ def _row_errors(job: ImportJob, number: int, problems: list[tuple[str, str]]):
     )
 
 
-def _check(job: ImportJob, spill: _Spill) -> tuple[int, int]:
+def _check(job: ImportJob, spill: _Spill | staging.Stage) -> tuple[int, int]:
     """Stream the file, validate every row, store the problems, spill the
     valid rows. Returns (rows, invalid rows)."""
     table, total = _open(job)
     _progress(job, total=total)
     processed = invalid = 0
+    most = limits.max_rows()
     pending: list[ImportRowError] = []
     for raw in table.rows():
         processed += 1
-        if processed > MAX_ROWS:
+        if processed > most:
             raise _too_many_rows()
         row, problems = validate_row(raw)
         if row is None:
@@ -393,7 +394,8 @@ def _run(job: ImportJob) -> None:
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         _run_streamed(job)
         return
-    spill = _Spill()
+    # SQLite: staged, so that the import holds the write lock only briefly.
+    spill = staging.Stage(job) if connection.vendor == "sqlite" else _Spill()
     try:
         total, invalid = _check(job, spill)
         all_or_nothing = job.mode == Mode.ALL_OR_NOTHING
@@ -403,6 +405,7 @@ def _run(job: ImportJob) -> None:
         if not spill.count:
             _fail_no_rows(job, total=total, invalid=invalid)
             return
+        spill.flush()  # before the import's transaction, whose rollback would take it
         _progress(job, stage=Stage.IMPORTING)
         _import(job, spill, total=total, invalid=invalid, all_or_nothing=all_or_nothing)
     finally:
@@ -410,24 +413,17 @@ def _run(job: ImportJob) -> None:
 
 
 def _import(
-    job: ImportJob, spill: _Spill, *, total: int, invalid: int, all_or_nothing: bool
+    job: ImportJob, spill: _Spill | staging.Stage, *, total: int, invalid: int, all_or_nothing: bool
 ) -> None:
     try:
         with transaction.atomic():
-            result = registrant_services.registrants_import_batch(
-                event_id=job.event_id,
-                rows=spill.rows(),
-                expected=spill.count,
-                actor=job.actor,
-                marker=job.marker,
-                all_or_nothing=all_or_nothing,
-            )
+            result = spill.import_into(job, all_or_nothing=all_or_nothing)
             _finish_imported(job, result, total=total, invalid=invalid)
     except ApplicationError as exc:
         if exc.code != "event_full":
             raise
         free = exc.details.get("seats_free", 0)
-        refused = [r.row for r in spill.rows(skip=free)]
+        refused = spill.row_numbers(skip=free)
         _fail_capacity(job, exc, refused, valid=spill.count, total=total, invalid=invalid)
 
 
@@ -603,13 +599,14 @@ class _Stream:
     def _check(self) -> None:
         job, all_or_nothing, stop = self.job, self.all_or_nothing, self.stop
         processed = invalid = valid = 0
+        most = limits.max_rows()
         rejected = False
         chunk: list[ImportedRegistrant] = []
         pending: list[ImportRowError] = []
         size = min(FIRST_CHUNK_ROWS, CHUNK_ROWS)
         for raw in self.table.rows():
             processed += 1
-            if processed > MAX_ROWS:
+            if processed > most:
                 raise _too_many_rows()
             row, problems = validate_row(raw)
             if row is None:

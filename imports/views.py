@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from dashboard.access import P_VIEW_EVENT, capabilities, require_perms
-from registrants.errors import ApplicationError
+from registrants.errors import ApplicationError, http_status_for
 from registrants.models import Event
 
 from . import services
@@ -22,6 +22,9 @@ from .serializers import ImportJobSerializer
 
 P_IMPORT = "registrants.add_registrant"
 RECENT_JOBS = 10
+# Refusals the page answers with their API status (409, 503); a form
+# problem re-renders the form with 200.
+_REFUSALS = ("duplicate_import", "service_unavailable")
 
 
 class UploadForm(forms.Form):
@@ -73,7 +76,7 @@ def import_page(request, event_id: int):
             "jobs": jobs,
             "can": capabilities(request.user),
         },
-        status=409 if problem and problem.code == "duplicate_import" else 200,
+        status=http_status_for(problem.code) if problem and problem.code in _REFUSALS else 200,
     )
 
 

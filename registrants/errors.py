@@ -45,6 +45,7 @@ HTTP_STATUS = {
     "wrong_event": 409,
     "event_mismatch": 409,
     "nonce_reused": 409,
+    "service_unavailable": 503,  # a service we depend on is down; see Retry-After
 }
 
 

@@ -159,6 +159,13 @@ CELERY_BEAT_SCHEDULE = {
 IMPORT_UPLOAD_DIR = env.str("IMPORT_UPLOAD_DIR", default=str(BASE_DIR / "var" / "imports"))
 # A running job whose worker sent no heartbeat for this long is taken over.
 IMPORT_STALE_SECONDS = env.int("IMPORT_STALE_SECONDS", default=300)
+# What one import may hold (imports/limits.py); a file over a limit fails
+# its job at once with a message naming the limit.
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=100_000)
+IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=50)
+IMPORT_MAX_CELL_CHARS = env.int("IMPORT_MAX_CELL_CHARS", default=10_000)
+IMPORT_XLSX_MAX_UNPACKED_MB = env.int("IMPORT_XLSX_MAX_UNPACKED_MB", default=200)
+IMPORT_XLSX_MAX_RATIO = env.int("IMPORT_XLSX_MAX_RATIO", default=100)
 
 # --- Door-scanner gateway (FastAPI, gateway/) -----------------------------------
 # Served under /gateway/ by config.asgi, or alone: `uvicorn gateway.main:app`.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from django.db import connections
+from django.db import connection, connections
 from django.utils import timezone
 
 from imports import services
@@ -173,11 +173,11 @@ def test_header_only_fails_the_job(organiser):
     assert "no registrants" in job.message
 
 
-def test_more_rows_than_the_limit_is_a_file_error(organiser, monkeypatch):
-    monkeypatch.setattr(services, "MAX_ROWS", 20)
+def test_more_rows_than_the_limit_is_a_file_error(organiser, settings):
+    settings.IMPORT_MAX_ROWS = 20
     job = run(EventFactory(), csv_bytes(people(21)), organiser)
     assert job.state == "failed"
-    assert "at most 20" in job.message
+    assert "more than 20 rows" in job.message
     assert not Registrant.objects.exists()
 
 
@@ -348,30 +348,37 @@ def test_stale_jobs_are_requeued_when_a_worker_starts(organiser, settings):
 
 
 def test_an_error_inside_the_import_transaction_leaves_nothing(organiser, monkeypatch):
-    """F4 in miniature: whatever stops the batch half way, nothing is kept."""
+    """F4 in miniature: whatever stops the batch half way, nothing is kept.
+    (Chunked inserts: the second chunk's company lookup fails. SQLite's
+    staged import: its history insert fails, after the registrants'.)"""
+    from registrants import import_stage
     from registrants import services as registrant_services
     from registrants.models import StatusChange as SC
 
     event = EventFactory(capacity=10_000)
     job = queued_job(event, organiser, csv_bytes(people(4500)))
-    real = registrant_services._company_ids_for
+    if connection.vendor == "sqlite":
+        module, name, fail_at = import_stage, "_history_template", 1
+    else:
+        module, name, fail_at = registrant_services, "_company_ids_for", 2
+    real = getattr(module, name)
     calls = []
 
-    def fail_on_second_chunk(*args, **kwargs):
+    def fail_half_way(*args, **kwargs):
         calls.append(1)
-        if len(calls) == 2:
+        if len(calls) == fail_at:
             raise RuntimeError("worker lost")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(registrant_services, "_company_ids_for", fail_on_second_chunk)
+    monkeypatch.setattr(module, name, fail_half_way)
     with pytest.raises(RuntimeError):
         services.import_job_run(job_id=job.pk)
-    assert len(calls) == 2
+    assert len(calls) == fail_at
     assert not Registrant.objects.filter(event=event).exists()
     assert not SC.objects.filter(event=event).exists()
     job.refresh_from_db()
     assert job.state == "running"  # until a new delivery or the stale sweep takes it
-    monkeypatch.setattr(registrant_services, "_company_ids_for", real)
+    monkeypatch.setattr(module, name, real)
     ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=None)
     services.import_job_run(job_id=job.pk)
     job.refresh_from_db()

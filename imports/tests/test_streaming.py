@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from django.db import connections
 
-from imports import services
+from imports import dispatching, services
 from imports.models import ImportJob, ImportRowError
 from registrants import services as registrant_services
 from registrants.models import Company, Registrant, StatusChange
@@ -53,7 +53,7 @@ def uploads_only_queue(monkeypatch):
     runner would run the job inside import_job_create. The tests run it
     themselves, as with test_services.py's rolled-back data, where the
     upload's commit never comes; other dispatches (requeueing) still run."""
-    real_create, real_dispatch = services.import_job_create, services._dispatch
+    real_create, real_dispatch = services.import_job_create, dispatching._send
     creating: list[int] = []
 
     def create(**kwargs):
@@ -68,7 +68,7 @@ def uploads_only_queue(monkeypatch):
             real_dispatch(job_id)
 
     monkeypatch.setattr(services, "import_job_create", create)
-    monkeypatch.setattr(services, "_dispatch", dispatch)
+    monkeypatch.setattr(dispatching, "_send", dispatch)
 
 
 @pytest.fixture
@@ -275,16 +275,19 @@ def test_a_file_error_late_in_the_file_keeps_nothing(olga, streamed):
     job = run(event, content, olga, mode="valid_rows")
     assert streamed == [job.pk]
     assert job.state == "failed"
-    assert "could not be read as CSV" in job.message
+    assert "a field is longer than 10,000 characters" in job.message
+    assert "unclosed quote" in job.message
     assert [(column, message) for _, column, message in report(job)] == [("", job.message)]
     assert not Registrant.objects.filter(event=event).exists()
     assert not StatusChange.objects.filter(event=event).exists()
     assert no_producer_left()
 
 
-def test_more_rows_than_the_limit_found_while_importing_keeps_nothing(olga, streamed, monkeypatch):
+def test_more_rows_than_the_limit_found_while_importing_keeps_nothing(
+    olga, streamed, monkeypatch, settings
+):
     """The limit is checked again as rows are read (XLSX has no upfront count)."""
-    monkeypatch.setattr(services, "MAX_ROWS", 4500)
+    settings.IMPORT_MAX_ROWS = 4500
     monkeypatch.setattr(services, "_estimate_total", lambda table: None)
     event = EventFactory(capacity=20_000)
     job = run(event, csv_bytes(people(4501)), olga)

@@ -26,6 +26,7 @@ from registrants.models import Registrant, Source, StatusChange
 from registrants.tests.factories import EventFactory, make_user
 from registrants.tests.invariants import assert_invariants
 
+from . import hostile_files as hostile
 from .conftest import csv_bytes, people, upload_file
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -213,3 +214,29 @@ def test_a_worker_killed_mid_import_leaves_nothing_partial_and_the_job_completes
     time.sleep(6)
     assert Registrant.objects.filter(event=event).count() == rows
     assert job_state(job.pk).attempts == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "phrase"),
+    [
+        (
+            "people.csv",
+            b"name," + b"x" * 200_000 + b"\nAda,ada@example.com\n",
+            "row 1: a field is longer than 10,000 characters",
+        ),
+        ("people.xlsx", hostile.xlsx(hostile.MALFORMED), "not a valid XLSX workbook"),
+        ("people.xlsx", hostile.xlsx(hostile.DTD_ONLY), "declares a DTD"),
+    ],
+    ids=["csv-long-header-field", "xlsx-malformed", "xlsx-dtd"],
+)
+def test_a_real_worker_fails_an_unreadable_file_at_once(workers, name, content, phrase):
+    """Not left running for three retries: failed on the first attempt, saying why."""
+    organiser = make_user(f"olga-{name}", "organiser")
+    event = EventFactory()
+    worker = workers()
+    job = import_job_create(event_id=event.pk, upload=upload_file(content, name), actor=organiser)
+    wait_for(lambda: job_state(job.pk).finished, timeout=120, worker=worker, what="the failure")
+    job = job_state(job.pk)
+    assert (job.state, job.attempts) == ("failed", 1), worker.output()
+    assert phrase in job.message
+    assert not Registrant.objects.filter(event=event).exists()

@@ -1,0 +1,216 @@
+# ruff: noqa: S608  (table and column names come from the models' _meta, never from input)
+"""Imports on SQLite: rows staged outside the write lock, then one short step.
+
+SQLite has one writer. registrants_import_batch builds and inserts every
+row inside the import transaction, so a 94,000-row import held the write
+lock for many seconds and a desk scan in another event waited for all of
+it. Here the checked rows go first into a TEMP table of the importing
+connection (`ImportStage`): no other connection can see it, and each batch
+of 2,000 holds the write lock only for its own few milliseconds. Every
+value the registrant row will hold is computed then, in Python, from the
+model's fields (defaults, auto_now, check-in codes), as bulk_create would.
+`registrants_import_staged` then moves the rows in one transaction with
+two INSERT ... SELECT statements run by SQLite itself: the all-or-nothing
+guarantee is that transaction's, and the lock is held only for it.
+
+A worker that dies loses the TEMP table with its connection; the retry
+stages the file again. PostgreSQL keeps its one streamed pass (COPY, in
+registrants.services), where other writers never wait on an import.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from . import lifecycle
+from .models import Registrant, Source, StatusChange
+from .normalization import normalize_company_name
+
+# The bulk import's own rules, shared rather than copied: the event lock,
+# the seat count, the capacity error, the company lookup, the result.
+from .services import (
+    Actor,
+    ImportBatchResult,
+    ImportedRegistrant,
+    _actor_or_none,
+    _company_ids_for,
+    _import_event_full,
+    _lock_event,
+    seats_taken,
+)
+
+BATCH_ROWS = 2000
+# Filled in by the final step, not staged: the event and the company id.
+_JOINED = ("id", "event_id", "company_id")
+
+
+def _q(name: str | None) -> str:
+    return connection.ops.quote_name(str(name))
+
+
+class ImportStage:
+    """The checked rows of one import, parked in a TEMP table of this
+    thread's connection until `registrants_import_staged` moves them."""
+
+    def __init__(self, key: str) -> None:
+        if not key.isidentifier():
+            raise ValueError("the stage's key names a table")
+        self.table = f"import_stage_{key}"
+        self.count = 0
+        self.pending: list[ImportedRegistrant] = []
+        self.fields = [f for f in Registrant._meta.concrete_fields if f.column not in _JOINED]
+        columns = ", ".join(f"{_q(f.column)}" for f in self.fields)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS temp.{_q(self.table)}")
+            cursor.execute(
+                f"CREATE TEMP TABLE {_q(self.table)} "
+                f"(row INTEGER PRIMARY KEY, company_name TEXT, company_key TEXT, {columns})"
+            )
+
+    def add(self, row: ImportedRegistrant) -> None:
+        self.pending.append(row)
+        self.count += 1
+        if len(self.pending) >= BATCH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the pending rows in one short transaction."""
+        if not self.pending:
+            return
+        values = [self._values(r) for r in self.pending]
+        self.pending = []
+        marks = ", ".join(["%s"] * (3 + len(self.fields)))
+        columns = ", ".join(_q(f.column) for f in self.fields)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO temp.{_q(self.table)} (row, company_name, company_key, {columns})"
+                f" VALUES ({marks})",
+                values,
+            )
+
+    def _values(self, r: ImportedRegistrant) -> list[Any]:
+        registrant = Registrant(
+            name=r.name, email=r.email, guest_type=r.guest_type, status=lifecycle.INITIAL_STATUS
+        )
+        return [
+            r.row,
+            r.company,
+            normalize_company_name(r.company),
+            *(f.get_db_prep_save(f.pre_save(registrant, True), connection) for f in self.fields),
+        ]
+
+    def row_numbers(self, skip: int = 0) -> list[int]:
+        """The staged rows' spreadsheet numbers in file order, after `skip`."""
+        self.flush()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT row FROM temp.{_q(self.table)} ORDER BY row LIMIT -1 OFFSET %s", [skip]
+            )
+            return [number for (number,) in cursor.fetchall()]
+
+    def company_names(self, last_row: int) -> Iterator[str]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT DISTINCT company_name FROM temp.{_q(self.table)} WHERE row <= %s",
+                [last_row],
+            )
+            yield from (name for (name,) in cursor.fetchall())
+
+    def close(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS temp.{_q(self.table)}")
+
+
+def registrants_import_staged(
+    *,
+    event_id: int,
+    stage: ImportStage,
+    actor: Actor,
+    marker: str,
+    all_or_nothing: bool,
+) -> ImportBatchResult:
+    """registrants_import_batch for rows already staged: the same lock, seat
+    count, marker check and history rows, in one short transaction.
+
+    The stage must be flushed before the caller's transaction begins: rows
+    written inside it would go with its rollback (event_full), and the
+    caller reads the stage again to report the refused rows.
+    Raises not_found (no such event), event_full (all_or_nothing, more
+    staged rows than free seats; nothing is written).
+    """
+    if stage.pending:
+        raise RuntimeError("flush the stage before the import transaction")
+    with transaction.atomic():
+        event = _lock_event(event_id)
+        previous = StatusChange.objects.filter(
+            event_id=event.pk, source=Source.IMPORT, from_status="", note=marker
+        ).count()
+        if previous:
+            return ImportBatchResult(created=previous, already_imported=True)
+        taken = seats_taken(event_id=event.pk)
+        free = max(0, event.capacity - taken)
+        if all_or_nothing and stage.count > free:
+            raise _import_event_full(event, taken, stage.count)
+        numbers = stage.row_numbers()
+        fitting = numbers[:free]
+        result = ImportBatchResult(created=len(fitting), over_capacity=numbers[free:])
+        if fitting:
+            company_ids: dict[str, int] = {}
+            _company_ids_for(list(stage.company_names(fitting[-1])), company_ids)
+            _move(stage, event.pk, last_row=fitting[-1], actor=actor, marker=marker)
+    return result
+
+
+def _move(stage: ImportStage, event_id: int, *, last_row: int, actor: Actor, marker: str) -> None:
+    """Registrants, then their creation rows, each in one INSERT ... SELECT.
+
+    The write lock is held (IMMEDIATE transaction), so every id above the
+    largest one before the insert is this import's."""
+    registrant_table = _q(Registrant._meta.db_table)
+    company_table = _q(Registrant._meta.get_field("company").related_model._meta.db_table)
+    staged = ", ".join(f"s.{_q(f.column)}" for f in stage.fields)
+    columns = ", ".join(_q(f.column) for f in stage.fields)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {registrant_table}")
+        (before,) = cursor.fetchone()
+        cursor.execute(
+            f"INSERT INTO {registrant_table} (event_id, company_id, {columns})"
+            f" SELECT %s, c.id, {staged} FROM temp.{_q(stage.table)} s"
+            f" LEFT JOIN {company_table} c ON c.normalized_name = s.company_key"
+            " WHERE s.row <= %s ORDER BY s.row",
+            [event_id, last_row],
+        )
+        history, values = _history_template(event_id, actor=actor, marker=marker)
+        cursor.execute(
+            f"INSERT INTO {_q(StatusChange._meta.db_table)}"
+            f" (registrant_id, {', '.join(_q(c) for c in history)})"
+            f" SELECT id, {', '.join(['%s'] * len(values))} FROM {registrant_table}"
+            " WHERE id > %s AND event_id = %s ORDER BY id",
+            [*values, before, event_id],
+        )
+
+
+def _history_template(event_id: int, *, actor: Actor, marker: str) -> tuple[list[str], list[Any]]:
+    """The columns and values every creation row of the import shares."""
+    who = _actor_or_none(actor)
+    at: datetime.datetime = timezone.now()
+    template = StatusChange(
+        event_id=event_id,
+        from_status="",
+        to_status=lifecycle.INITIAL_STATUS,
+        at=at,
+        actor_id=who.pk if who else None,
+        source=Source.IMPORT,
+        note=marker,
+    )
+    fields = [
+        f for f in StatusChange._meta.concrete_fields if f.column not in ("id", "registrant_id")
+    ]
+    return [str(f.column) for f in fields], [
+        f.get_db_prep_save(f.pre_save(template, True), connection) for f in fields
+    ]
