@@ -17,7 +17,8 @@ from registrants.roles import CHECKIN_STAFF
 from registrants.tests.factories import make_user
 from testing.servers import UvicornServer, database_url_for_current_test_db
 
-UNKNOWN_CODE = {"code": "NO-SUCH-CODE", "mode": "desk"}  # authenticated first, then 404
+# Authenticated first, then 404 (the event need not exist: the code does not either).
+UNKNOWN_CODE = {"code": "NO-SUCH-CODE", "mode": "desk", "event": 1}
 
 
 def api_status(base: str, key: str) -> int:

@@ -21,13 +21,16 @@ def test_the_old_code_is_unknown_to_the_gateway(gateway, event, staff, device_ke
     old_code = ada.check_in_code
     services.registrant_delete(registrant_id=ada.pk)
     scan = gateway.post(
-        "/gateway/v1/scan", json={"code": old_code, "mode": "desk"}, headers=bearer(device_key)
+        "/gateway/v1/scan",
+        json={"code": old_code, "mode": "desk", "event": event.pk},
+        headers=bearer(device_key),
     )
     assert scan.status_code == 404
     assert scan.json()["error"]["code"] == "not_found"
     batch = gateway.post(
         "/gateway/v1/scan/batch",
         json={
+            "event": event.pk,
             "items": [
                 {
                     "code": old_code,
@@ -35,7 +38,7 @@ def test_the_old_code_is_unknown_to_the_gateway(gateway, event, staff, device_ke
                     "nonce": "b1",
                     "scanned_at": "2026-11-26T18:00:00Z",
                 }
-            ]
+            ],
         },
         headers=bearer(user_token(staff)),
     )

@@ -83,7 +83,9 @@ def test_cancelling_someone_inside_frees_their_seat(organiser):
 def test_scans_never_correct(organiser):
     """A desk scan of someone inside is still a repeat, not a correction."""
     person = make_registrant(EventFactory(), status=Status.ENTERED)
-    result = services.registrant_scan(code=person.check_in_code, mode="desk", actor=organiser)
+    result = services.registrant_scan(
+        code=person.check_in_code, mode="desk", actor=organiser, event_id=person.event_id
+    )
     assert result.changed is False
     person.refresh_from_db()
     assert person.status == Status.ENTERED

@@ -109,7 +109,9 @@ def test_an_erased_registrant_cannot_be_edited_moved_or_scanned(org_client, staf
     )
     # Its new code is never shown; were it known, the scan is still refused.
     assert_error(
-        staff_client.post("/api/v1/scan/", {"code": bob.check_in_code, "mode": "entry"}),
+        staff_client.post(
+            "/api/v1/scan/", {"code": bob.check_in_code, "event": bob.event_id, "mode": "entry"}
+        ),
         409,
         "erased",
     )
@@ -123,7 +125,9 @@ def test_an_erased_registrant_cannot_be_edited_moved_or_scanned(org_client, staf
 def test_the_old_code_is_unknown_to_the_scan_api(staff_client, crowd):
     ed = crowd["ed"]
     services.registrant_delete(registrant_id=ed.pk)
-    response = staff_client.post("/api/v1/scan/", {"code": ed.check_in_code, "mode": "desk"})
+    response = staff_client.post(
+        "/api/v1/scan/", {"code": ed.check_in_code, "event": ed.event_id, "mode": "desk"}
+    )
     assert_error(response, 404, "not_found")
     assert len(_history(ed.pk)) == 1
 
@@ -131,15 +135,18 @@ def test_the_old_code_is_unknown_to_the_scan_api(staff_client, crowd):
 def test_stored_scan_answers_lose_the_name_and_a_replay_shows_the_erased_label(staff_client, crowd):
     ada, di, bob = crowd["ada"], crowd["di"], crowd["bob"]
     first = staff_client.post(
-        "/api/v1/scan/", {"code": ada.check_in_code, "mode": "desk", "nonce": "n-ada"}
+        "/api/v1/scan/",
+        {"code": ada.check_in_code, "event": ada.event_id, "mode": "desk", "nonce": "n-ada"},
     )
     assert first.json()["message"].startswith("Ada Lovelace: already entered")
     refused = staff_client.post(
-        "/api/v1/scan/", {"code": di.check_in_code, "mode": "desk", "nonce": "n-di"}
+        "/api/v1/scan/",
+        {"code": di.check_in_code, "event": di.event_id, "mode": "desk", "nonce": "n-di"},
     )
     assert refused.status_code == 409
     other = staff_client.post(
-        "/api/v1/scan/", {"code": bob.check_in_code, "mode": "desk", "nonce": "n-bob"}
+        "/api/v1/scan/",
+        {"code": bob.check_in_code, "event": bob.event_id, "mode": "desk", "nonce": "n-bob"},
     )
     services.registrant_delete(registrant_id=ada.pk)
     services.registrant_delete(registrant_id=di.pk)
@@ -152,7 +159,8 @@ def test_stored_scan_answers_lose_the_name_and_a_replay_shows_the_erased_label(s
     assert stored["n-di"]["error"]["message"] == f"{ERASED_NAME}'s registration is cancelled."
     assert stored["n-bob"] == other.json()  # someone else's answer is untouched
     replay = staff_client.post(
-        "/api/v1/scan/", {"code": ada.check_in_code, "mode": "desk", "nonce": "n-ada"}
+        "/api/v1/scan/",
+        {"code": ada.check_in_code, "event": ada.event_id, "mode": "desk", "nonce": "n-ada"},
     ).json()
     assert replay["registrant"]["name"] == ERASED_NAME
 
