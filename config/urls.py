@@ -4,9 +4,14 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from config import health
 from dashboard.views import errors
 
 urlpatterns = [
+    # Probes: config.health.HealthMiddleware answers these before the host
+    # check and sessions; the routes name them here too.
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("api/v1/", include("registrants.api.urls")),
     path("api/v1/", include("imports.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -31,7 +31,7 @@ from starlette.requests import ClientDisconnect
 from registrants.api.errors import error_body
 from registrants.lifecycle import ScanMode
 
-from . import cache, db, live, schemas
+from . import cache, db, health, live, schemas
 from . import scan as rules
 from .auth import Refusal, authenticate
 
@@ -471,6 +471,7 @@ def create_app() -> FastAPI:
         openapi_extra=schemas.body(schemas.BATCH_REQUEST),
     )
     app.hot_routes = {f"{PREFIX}/v1/scan": scan_endpoint, f"{PREFIX}/v1/scan/batch": batch_endpoint}
+    health.add_routes(app, PREFIX)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=SIDECAR), name="gateway-static")
 
     @app.get(f"{PREFIX}/docs", include_in_schema=False)
