@@ -9,6 +9,8 @@ from pathlib import Path
 
 import environ
 
+from config.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -45,6 +47,8 @@ MIDDLEWARE = [
     # /healthz and /readyz, before the host check and the HTTPS redirect
     # (probes name the node by IP, over plain HTTP): config/health.py.
     "config.health.HealthMiddleware",
+    # X-Request-ID and one log line per request (config/request_log.py).
+    "config.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "registrants.api.middleware.ApiErrorMiddleware",
@@ -252,13 +256,12 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-    },
-}
+# --- Logs -----------------------------------------------------------------------
+# LOG_FORMAT=json: one JSON object per line with the request id, user id and
+# event id (config/logs.py); plain text by default (make run), JSON in
+# production. Every request gets an X-Request-ID (config/request_log.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)
+# Celery workers keep this configuration instead of installing their own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -5,7 +5,7 @@ terminating proxy. SECRET_KEY must come from the environment.
 """
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import LOG_LEVEL, env, logging_config
 
 SECRET_KEY = env.str("SECRET_KEY")
 DEBUG = False
@@ -22,3 +22,7 @@ X_FRAME_OPTIONS = "DENY"
 
 # HSTS preload is an operator's decision for the whole domain.
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# --- Logs: one JSON object per line for the log shipper (config/logs.py) -------
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)
