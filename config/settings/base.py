@@ -8,6 +8,7 @@ are the embedded default: SQLite, in-process cache, one process.
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 
 from config.logs import logging_config
 
@@ -36,6 +37,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "registrants",
     "dashboard",
     "live",
@@ -50,6 +52,7 @@ MIDDLEWARE = [
     # X-Request-ID and one log line per request (config/request_log.py).
     "config.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "registrants.api.middleware.ApiErrorMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -255,6 +258,35 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
+
+# --- Browser security headers -----------------------------------------------------
+# Content-Security-Policy (django-csp; Django 5.2 has none built in): scripts,
+# styles, images and sockets from this site only, so an injected <script> or
+# event handler does not run. Every script is a vendored or own file under
+# static/ (no inline script, no CDN). Style *attributes* stay allowed: the
+# pages set bar widths and tile colours with them, and an attribute cannot
+# run script. docs/decisions/0080-content-security-policy.md.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],  # fetch, htmx and the live websocket, same origin
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
 
 # --- Logs -----------------------------------------------------------------------
 # LOG_FORMAT=json: one JSON object per line with the request id, user id and
