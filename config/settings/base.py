@@ -186,6 +186,10 @@ GATEWAY_LIVE_COALESCE_SECONDS = env.float("GATEWAY_LIVE_COALESCE_SECONDS", defau
 # and never after twice this time (gateway/cache.py).
 GATEWAY_NEAR_CACHE_SECONDS = env.float("GATEWAY_NEAR_CACHE_SECONDS", default=0.5)
 
+# Where `ensure_demo_login` keeps the demo login (.demo-login): the
+# repository root by default; the container image's writable var/.
+DEMO_LOGIN_DIR = env.str("DEMO_LOGIN_DIR", default="")
+
 # --- Auth -------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
