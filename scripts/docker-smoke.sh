@@ -15,9 +15,11 @@
 #    build installs with --no-index.
 # 4. The image, then: migrations (the `migrate` role) into a fresh database,
 #    the web role: /readyz 200, /login/ 200, process not root; the gateway
-#    role: /gateway/readyz 200 and a scan answered (404 unknown_code: auth,
-#    database and the scan path all ran).
-# 5. compose.yaml validated with `docker-compose config` (or `docker compose`).
+#    role: /gateway/readyz 200 and a scan of a registrant made through the
+#    API checks them in.
+# 5. nginx (Debian's package) with deploy/nginx/nginx.conf in front of them:
+#    /readyz, /gateway/readyz, X-Request-ID, static cached, websocket upgrade.
+# 6. compose.yaml validated with `docker-compose config` (or `docker compose`).
 # Prints the seconds each step took. Leaves the base image and the wheels
 # (later runs reuse them); removes its containers and database.
 set -euo pipefail
@@ -49,7 +51,13 @@ step() { # step NAME: close the previous step's timing, announce the next
 
 containers=()
 cleanup() {
-    for c in "${containers[@]}"; do docker rm -f "$c" >/dev/null 2>&1 || true; done
+    for c in "${containers[@]}"; do
+        if [ "$c" = nginx ]; then
+            [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
+        else
+            docker rm -f "$c" >/dev/null 2>&1 || true
+        fi
+    done
     "$PY" - "$SMOKE_DB" <<'EOF' >/dev/null 2>&1 || true
 import os, sys, psycopg
 with psycopg.connect(os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres", autocommit=True) as c:
@@ -64,9 +72,12 @@ missing=()
 command -v dockerd >/dev/null || missing+=(docker.io)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
 command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 || missing+=(docker-compose)
+command -v nginx >/dev/null || missing+=(nginx-light)
 if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+    # RUNLEVEL=1: the packages' scripts start no service (nginx on port 80).
+    RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 
 step "dockerd"
@@ -122,7 +133,13 @@ wait_for() { # wait_for URL: until it answers 200 (60 s)
     done
     return 1
 }
-fail() { echo "FAILED: $*" >&2; docker logs "$web" 2>&1 | tail -20 >&2; docker logs "$gate" 2>&1 | tail -20 >&2; exit 1; }
+fail() {
+    echo "FAILED: $*" >&2
+    docker logs "$web" 2>&1 | tail -20 >&2
+    docker logs "$gate" 2>&1 | tail -20 >&2
+    [ ! -f "$WORK/nginx-error.log" ] || tail -20 "$WORK/nginx-error.log" >&2
+    exit 1
+}
 wait_for "http://127.0.0.1:$WEB_PORT/readyz" || fail "web /readyz"
 wait_for "http://127.0.0.1:$GATEWAY_PORT/gateway/readyz" || fail "gateway /readyz"
 
@@ -140,10 +157,48 @@ for c in "$web" "$gate"; do
     [ -n "$uid" ] && [ "$uid" != 0 ] || fail "$c runs as uid '$uid'"
     uids+=("$uid")
 done
-token=$(docker exec "$web" python manage.py create_user smoke-door --role checkin_staff --token | tail -n 1)
-scan=$(curl -s -w ' %{http_code}' -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-    -d '{"code": "no-such-code-0000", "mode": "entry"}' "http://127.0.0.1:$GATEWAY_PORT/gateway/v1/scan")
-case "$scan" in *'"not_found"'*' 404'|*'"unknown_code"'*' 404') ;; *) fail "gateway scan: $scan" ;; esac
+# A real scan through the gateway: an organiser makes an event and a
+# registrant through the API, door staff scan the code in.
+json_field() { "$PY" -c "import json, sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
+org=$(docker exec "$web" python manage.py create_user smoke-organiser --role organiser --token | tail -n 1)
+door=$(docker exec "$web" python manage.py create_user smoke-door --role checkin_staff --token | tail -n 1)
+api() { curl -fsS -H "Authorization: Bearer $1" -H 'Content-Type: application/json' -d "$3" "http://127.0.0.1:$WEB_PORT$2"; }
+event=$(api "$org" /api/v1/events/ '{"name": "Smoke", "date": "2030-01-01", "capacity": 10}' | json_field id)
+code=$(api "$org" /api/v1/registrants/ "{\"event\": $event, \"name\": \"Smoke Test\", \"email\": \"smoke@example.org\"}" \
+    | json_field check_in_code)
+scan=$(curl -s -w ' %{http_code}' -H "Authorization: Bearer $door" -H 'Content-Type: application/json' \
+    -d "{\"code\": \"$code\", \"mode\": \"desk\"}" "http://127.0.0.1:$GATEWAY_PORT/gateway/v1/scan")
+case "$scan" in *'"checked_in"'*' 200') ;; *) fail "gateway scan: $scan" ;; esac
+
+step "nginx in front"
+# deploy/nginx/nginx.conf as compose runs it, with the compose host names
+# pointed at the containers here: the gateway route, the websocket route
+# and the static cache.
+NGINX_PORT=${SMOKE_NGINX_PORT:-18482}
+sed -e "s/server web1:8000/server 127.0.0.1:$WEB_PORT/; s/server web2:8000/server 127.0.0.1:$WEB_PORT/" \
+    -e "s/server gateway:8001/server 127.0.0.1:$GATEWAY_PORT/; s/listen 8080/listen 127.0.0.1:$NGINX_PORT/" \
+    -e "s|/var/cache/nginx/static|$WORK/nginx-cache|" deploy/nginx/nginx.conf >"$WORK/nginx.conf"
+# Its workers run as www-data: they need to reach the cache directory.
+chmod 711 "$WORK"
+install -d -o www-data "$WORK/nginx-cache"
+nginx -c "$WORK/nginx.conf" -g "user www-data; pid $WORK/nginx.pid; error_log $WORK/nginx-error.log;"
+containers+=(nginx)
+edge=http://127.0.0.1:$NGINX_PORT
+wait_for "$edge/readyz" || fail "nginx -> web /readyz"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$edge/gateway/readyz")" = 200 ] || fail "nginx -> gateway"
+rid=$(curl -s -D - -o /dev/null -H 'X-Request-ID: smoke-1' "$edge/login/" | tr -d '\r' | awk 'tolower($1)=="x-request-id:" {print $2}')
+[ "$rid" = smoke-1 ] || fail "X-Request-ID through nginx: '$rid'"
+if [ -n "$css" ]; then
+    curl -s -o /dev/null "$edge$css"
+    cached=$(curl -s -D - -o /dev/null "$edge$css" | tr -d '\r' | awk 'tolower($1)=="x-cache-status:" {print $2}')
+    [ "$cached" = HIT ] || fail "static not cached by nginx: '$cached'"
+fi
+ws=$(curl -s -m 5 -o /dev/null -w '%{http_code}' --http1.1 -H 'Connection: Upgrade' -H 'Upgrade: websocket' \
+    -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' \
+    -H "Origin: http://127.0.0.1:$NGINX_PORT" "$edge/ws/events/1/" || true)
+# Upgraded (101) or refused by the app for want of a login (403): either way
+# the upgrade reached the web process through nginx.
+case "$ws" in 101|403) ;; *) fail "websocket through nginx: $ws" ;; esac
 
 step "compose config"
 if docker compose version >/dev/null 2>&1; then
@@ -153,6 +208,7 @@ else
 fi
 step "done"
 
-echo "docker smoke: processes run as uid ${uids[*]} (not root); /readyz 200, /login/ 200, gateway scan answered" >&2
+echo "docker smoke: processes run as uid ${uids[*]} (not root); /readyz 200, /login/ 200," \
+    "a scan through the gateway checked someone in; through nginx: web, gateway, websocket upgrade, static cached" >&2
 echo "docker smoke: $(( $(date +%s) - started )) s in all" >&2
 printf '  %s\n' "${timings[@]}" >&2

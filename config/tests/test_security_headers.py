@@ -25,11 +25,14 @@ def directives(response) -> dict[str, list[str]]:
 
 
 def test_check_deploy_is_clean_with_the_production_settings():
+    # As a server's environment: not the browser tests' async override
+    # (dashboard/tests/browser/conftest.py), which check --deploy refuses.
+    environment = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env={
-            **os.environ,
+            **environment,
             "DJANGO_SETTINGS_MODULE": "config.settings.production",
             "SECRET_KEY": secrets.token_urlsafe(50),
             "ALLOWED_HOSTS": "dashboard.example.org",
