@@ -81,6 +81,26 @@ def forget() -> None:
     (tests that change the settings)."""
     global _migrations_applied, _redis_client
     _migrations_applied, _redis_client = False, None
+    _last_failed.clear()
+
+
+PROBLEMS = {
+    "database": "the database does not answer",
+    "redis": "Redis does not answer",
+    "migrations": "migrations are not applied",
+}
+_last_failed: set[str] = set()
+
+
+def note(name: str, exc: BaseException | None) -> None:
+    """Log a part going down or coming back, once per change: a probe every
+    second must not write a line every second during an outage."""
+    if exc is not None and name not in _last_failed:
+        _last_failed.add(name)
+        logger.warning("not ready: %s (%s)", PROBLEMS[name], type(exc).__name__)
+    elif exc is None and name in _last_failed:
+        _last_failed.discard(name)
+        logger.warning("ready again: %s", name)
 
 
 def run_checks(checks: dict[str, Callable[[], None]]) -> dict[str, str]:
@@ -93,10 +113,12 @@ def run_checks(checks: dict[str, Callable[[], None]]) -> dict[str, str]:
             continue
         try:
             check()
-            results[name] = "ok"
         except Exception as exc:
-            logger.warning("readiness: %s unavailable (%s)", name, type(exc).__name__)
+            note(name, exc)
             results[name] = "unavailable"
+        else:
+            note(name, None)
+            results[name] = "ok"
     return results
 
 
@@ -107,7 +129,7 @@ def readiness_body(results: dict[str, str]) -> tuple[int, dict]:
         return 200, {"status": "ready", "checks": results}
     body = error_body(
         "not_ready",
-        f"Not ready: {', '.join(failing)} unavailable.",
+        f"Not ready: {'; '.join(PROBLEMS[name] for name in failing)}.",
         details={"checks": results, "failing": failing},
     )
     return 503, body

@@ -72,10 +72,12 @@ async def readiness() -> tuple[int, dict]:
             continue
         try:
             await asyncio.wait_for(check(), timeout=2 * POOL_TIMEOUT_SECONDS)
-            results[name] = "ok"
         except Exception as exc:
-            health.logger.warning("readiness: %s unavailable (%s)", name, type(exc).__name__)
+            health.note(name, exc)
             results[name] = "unavailable"
+        else:
+            health.note(name, None)
+            results[name] = "ok"
     return health.readiness_body(results)
 
 

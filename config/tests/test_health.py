@@ -82,6 +82,17 @@ def test_readyz_is_503_naming_redis_when_redis_is_unreachable(client, settings):
     assert details["checks"]["database"] == "ok"
 
 
+@pytest.mark.django_db
+def test_an_outage_is_logged_once_not_at_every_probe(client, settings, caplog):
+    settings.REDIS_URL = DEAD_REDIS
+    for _ in range(3):
+        assert client.get("/readyz").status_code == 503
+    assert [r.getMessage() for r in caplog.records if r.name == "config.health"] == [
+        "not ready: Redis does not answer (ConnectionError)"
+    ]
+    assert client.get("/readyz").json()["error"]["message"] == "Not ready: Redis does not answer."
+
+
 def test_gateway_healthz_is_alive(gateway):
     response = gateway.get("/gateway/healthz")
     assert response.status_code == 200
