@@ -42,6 +42,10 @@ class ContextFilter(logging.Filter):
         return True
 
 
+# uvicorn's copy of its message with terminal colour codes.
+DROPPED_FIELDS = frozenset({"color_message"})
+
+
 class JsonFormatter(_JsonFormatter):
     """python-json-logger, with our field names; fields that are None are
     left out (a line outside any request has no request_id)."""
@@ -52,7 +56,7 @@ class JsonFormatter(_JsonFormatter):
         super().__init__("%(levelname)s %(name)s %(message)s", *args, **kwargs)
 
     def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in log_data.items() if v is not None}
+        return {k: v for k, v in log_data.items() if v is not None and k not in DROPPED_FIELDS}
 
 
 def logging_config(log_format: str, level: str) -> dict[str, Any]:

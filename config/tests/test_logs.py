@@ -195,3 +195,10 @@ def test_production_logs_json_and_the_default_is_plain_text():
     assert "request_id" not in line  # none outside a request
     assert _log_a_line("config.settings.base").endswith("WARNING probe hello there")
     assert json.loads(_log_a_line("config.settings.base", LOG_FORMAT="json"))["logger"] == "probe"
+
+
+def test_json_lines_leave_out_uvicorns_coloured_copy_of_the_message():
+    record = logging.LogRecord("uvicorn.error", logging.INFO, __file__, 1, "Started", (), None)
+    record.color_message = "\x1b[36mStarted\x1b[0m"
+    line = json.loads(logs.JsonFormatter().format(record))
+    assert line["message"] == "Started" and "color_message" not in line
