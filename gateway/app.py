@@ -34,7 +34,7 @@ from registrants.api.parsers import depth_message, too_deep
 from registrants.errors import ApplicationError, http_status_for
 from registrants.lifecycle import ScanMode
 
-from . import cache, db, live, outage, schemas, scope
+from . import cache, db, health, live, outage, schemas, scope
 from . import scan as rules
 from .auth import Refusal, authenticate, count_items
 
@@ -499,6 +499,7 @@ def create_app() -> FastAPI:
         openapi_extra=schemas.body(schemas.BATCH_REQUEST),
     )
     app.hot_routes = {f"{PREFIX}/v1/scan": scan_endpoint, f"{PREFIX}/v1/scan/batch": batch_endpoint}
+    health.add_routes(app, PREFIX)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=SIDECAR), name="gateway-static")
 
     @app.get(f"{PREFIX}/docs", include_in_schema=False)

@@ -8,6 +8,7 @@ again instead of losing it (RELIABILITY F4, F5).
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 
@@ -62,8 +63,10 @@ def dispatch(job_id: int) -> None:
     elif how == "inline":
         run_import.apply(args=(job_id,), throw=True)
     else:
+        # The thread's log lines keep the upload's request id.
+        context = contextvars.copy_context()
         threading.Thread(
-            target=_run_in_thread, args=(job_id,), name=f"import-{job_id}", daemon=True
+            target=context.run, args=(_run_in_thread, job_id), name=f"import-{job_id}", daemon=True
         ).start()
 
 

@@ -22,6 +22,8 @@ from collections import defaultdict
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from config import logs
+from config.request_log import request_id_for
 from registrants import selectors
 from registrants.models import Event
 
@@ -110,6 +112,15 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         _listeners[self.event_id].add(self)
         _ensure_ticker()
+        # From here this connection's lines carry its id (the upgrade
+        # request's X-Request-ID when sane), user and event. Bound after
+        # _ensure_ticker: the shared ticker task must not inherit them.
+        header = dict(self.scope.get("headers", ())).get(b"x-request-id", b"")
+        logs.bind(
+            request_id=request_id_for(header.decode("latin-1")),
+            user_id=getattr(self.scope.get("user"), "pk", None),
+            event_id=self.event_id,
+        )
         await self.send_json({"type": "numbers", **(await _snapshot(self.event_id))})
 
     async def disconnect(self, code) -> None:

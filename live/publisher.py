@@ -17,6 +17,7 @@ How a message reaches the channel layer depends on where we run:
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 from concurrent.futures import Future
@@ -26,6 +27,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.dispatch import receiver
 
+from config import logs
 from registrants.signals import registrant_changed, status_changed, statuses_changed
 
 from .messages import (
@@ -53,10 +55,12 @@ def _background_loop() -> asyncio.AbstractEventLoop:
         return _loop
 
 
-def _log_failure(future: Future) -> None:
+def _log_failure(context: dict[str, Any], future: Future) -> None:
+    """Done callback on the publisher's loop, which runs outside the
+    request: `context` carries the request's ids onto the line."""
     exc = future.exception()
     if exc is not None:
-        logger.warning("live publish failed: %s: %s", type(exc).__name__, exc)
+        logger.warning("live publish failed: %s: %s", type(exc).__name__, exc, extra=context)
 
 
 def publish(event_id: int, message: dict[str, Any]) -> Future | None:
@@ -81,7 +85,8 @@ def publish(event_id: int, message: dict[str, Any]) -> Future | None:
         future = asyncio.run_coroutine_threadsafe(
             layer.group_send(group, message), _background_loop()
         )
-        future.add_done_callback(_log_failure)
+        context = {"request_id": logs.request_id.get(), "event_id": event_id}
+        future.add_done_callback(functools.partial(_log_failure, context))
         return future
     except Exception as exc:  # a live page is never worth a failed write
         logger.warning("live publish failed: %s: %s", type(exc).__name__, exc)

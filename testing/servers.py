@@ -318,3 +318,37 @@ def session_cookie_for(user) -> str:
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.save()
     return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+
+class ThrowawayPostgres:
+    """The test run's own PostgreSQL (scripts/test-services.sh), which a
+    fault test may stop and start again: `with ThrowawayPostgres().stopped(): ...`.
+    It starts again with the options it was started with (postmaster.opts)."""
+
+    def __init__(self) -> None:
+        self.bin = os.environ.get("TEST_PG_BIN", "")
+        self.data = os.environ.get("TEST_PG_DATA", "")
+        if not (self.bin and self.data):
+            raise RuntimeError("TEST_PG_BIN/TEST_PG_DATA unset: start scripts/test-services.sh")
+
+    def _pg_ctl(self, *args: str) -> None:
+        command = [f"{self.bin}/pg_ctl", "-D", self.data, *args]
+        if os.geteuid() == 0:  # the cluster belongs to the postgres user
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stop(self) -> None:
+        self._options = shlex.split(Path(self.data, "postmaster.opts").read_text())[1:]
+        self._pg_ctl("-m", "fast", "-w", "stop")
+
+    def start(self) -> None:
+        log = str(Path(self.data).parent / "server.log")
+        self._pg_ctl("-l", log, "-w", "-t", "60", "-o", shlex.join(self._options), "start")
+
+    @contextlib.contextmanager
+    def stopped(self):
+        self.stop()
+        try:
+            yield self
+        finally:
+            self.start()

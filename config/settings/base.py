@@ -8,6 +8,9 @@ are the embedded default: SQLite, in-process cache, one process.
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
+
+from config.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -37,6 +40,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "accounts",
+    "csp",
     "registrants",
     "dashboard",
     "live",
@@ -46,7 +50,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz, before the host check and the HTTPS redirect
+    # (probes name the node by IP, over plain HTTP): config/health.py.
+    "config.health.HealthMiddleware",
+    # X-Request-ID and one log line per request (config/request_log.py).
+    "config.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "registrants.api.middleware.ApiErrorMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -190,6 +200,10 @@ GATEWAY_NEAR_CACHE_SECONDS = env.float("GATEWAY_NEAR_CACHE_SECONDS", default=0.5
 # event; past it, batch items are refused without a row (gateway/conflicts.py).
 GATEWAY_MAX_OPEN_CONFLICTS = env.int("GATEWAY_MAX_OPEN_CONFLICTS", default=1000)
 
+# Where `ensure_demo_login` keeps the demo login (.demo-login): the
+# repository root by default; the container image's writable var/.
+DEMO_LOGIN_DIR = env.str("DEMO_LOGIN_DIR", default="")
+
 # --- Auth -------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -277,16 +291,44 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
+# --- Browser security headers -----------------------------------------------------
+# Content-Security-Policy (django-csp; Django 5.2 has none built in): scripts,
+# styles, images and sockets from this site only, so an injected <script> or
+# event handler does not run. Every script is a vendored or own file under
+# static/ (no inline script, no CDN). Style *attributes* stay allowed: the
+# pages set bar widths and tile colours with them, and an attribute cannot
+# run script. docs/decisions/0080-content-security-policy.md.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],  # fetch, htmx and the live websocket, same origin
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
     },
 }
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# --- Logs -----------------------------------------------------------------------
+# LOG_FORMAT=json: one JSON object per line with the request id, user id and
+# event id (config/logs.py); plain text by default (make run), JSON in
+# production. Every request gets an X-Request-ID (config/request_log.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)
+# Celery workers keep this configuration instead of installing their own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # Badges: the largest batch one PDF may hold (a PDF of 2,000 badges takes a
 # few seconds of one web process and a few MB).

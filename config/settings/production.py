@@ -9,7 +9,7 @@ reset links and signed values with it).
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DEVELOPMENT_SECRET_KEY, env
+from .base import DEVELOPMENT_SECRET_KEY, LOG_LEVEL, env, logging_config
 
 SECRET_KEY = env.str("SECRET_KEY")
 # The development default, and the placeholder of .env.example.
@@ -34,3 +34,7 @@ X_FRAME_OPTIONS = "DENY"
 
 # HSTS preload is an operator's decision for the whole domain.
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# --- Logs: one JSON object per line for the log shipper (config/logs.py) -------
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)

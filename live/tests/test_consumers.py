@@ -259,3 +259,46 @@ def test_a_bulk_action_reaches_the_browser_change_by_change_in_few_sends(viewer,
     assert sends == [MAX_BATCH, 10]
     assert [f["registrant"]["id"] for f in frames] == [p.pk for p in people]
     assert all(f["delta"] == {"registered": -1, "checked_in": 1} for f in frames)
+
+
+def test_a_connections_log_lines_carry_its_request_id_user_and_event(monkeypatch):
+    """The upgrade request's X-Request-ID follows the connection's own lines
+    (here: leaving the group fails while it closes)."""
+    import logging
+
+    from channels.layers import get_channel_layer
+
+    from config import logs
+
+    event = EventFactory()
+    viewer = make_user("vlog", "viewer")
+    records = []
+    handler = logging.Handler()
+    handler.addFilter(logs.ContextFilter())
+    handler.emit = records.append
+    logging.getLogger("live.consumers").addHandler(handler)
+
+    async def broken(*args, **kwargs):
+        raise ConnectionError("redis went away")
+
+    async def scenario():
+        comm = WebsocketCommunicator(
+            URLRouter(websocket_urlpatterns),
+            f"/ws/events/{event.pk}/",
+            headers=[(b"x-request-id", b"dashboard-tab-7")],
+        )
+        comm.scope["user"] = viewer
+        await connect_and_read_snapshot(comm)
+        monkeypatch.setattr(get_channel_layer(), "group_discard", broken)
+        await comm.disconnect()
+
+    try:
+        run(scenario)
+    finally:
+        logging.getLogger("live.consumers").removeHandler(handler)
+    [line] = [r for r in records if r.getMessage().startswith("live group_discard failed")]
+    assert (line.request_id, line.user_id, line.event_id) == (
+        "dashboard-tab-7",
+        viewer.pk,
+        event.pk,
+    )

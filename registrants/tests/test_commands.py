@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import stat
 from io import StringIO
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -215,6 +216,14 @@ def test_ensure_demo_login_without_its_file_says_an_organiser_exists(repo_root):
     assert get_user_model().objects.count() == 1
     assert "An organiser already exists" in out
     assert "create_user NAME --role organiser" in out
+
+
+def test_ensure_demo_login_keeps_its_file_in_demo_login_dir(repo_root, tmp_path_factory, settings):
+    settings.DEMO_LOGIN_DIR = str(tmp_path_factory.mktemp("var"))
+    out = run("ensure_demo_login")
+    kept = Path(settings.DEMO_LOGIN_DIR) / ".demo-login"
+    assert not (repo_root / ".demo-login").exists()
+    assert kept.read_text().splitlines()[1].split("=", 1)[1] in out
 
 
 def test_demo_login_file_is_git_ignored():

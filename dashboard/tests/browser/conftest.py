@@ -143,12 +143,20 @@ def conference(users):
 def logged_in_pages(browser, base_url: str, users: dict):
     """For a fixture to `yield from`: open(role, path, viewport) -> a page of
     its own browser context, logged in as users[role] through the login
-    form of the server at base_url, at `path`. The contexts close after."""
+    form of the server at base_url, at `path`. The contexts close after,
+    and a Content-Security-Policy violation on any of their pages fails
+    the test (the policy must not break a page's scripts)."""
     contexts = []
+    violations: list[str] = []
+
+    def _record(message) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(message.text)
 
     def _open(role: str, path: str, viewport: dict | None = None):
         context = browser.new_context(viewport=viewport or LAPTOP, base_url=base_url)
         context.set_default_timeout(10_000)
+        context.on("console", _record)
         contexts.append(context)
         page = context.new_page()
         page.goto("/login/?next=" + path)
@@ -161,6 +169,7 @@ def logged_in_pages(browser, base_url: str, users: dict):
     yield _open
     for context in contexts:
         context.close()
+    assert violations == []
 
 
 @pytest.fixture

@@ -27,7 +27,9 @@ LOGIN_FILE_NAME = ".demo-login"
 
 
 def login_file() -> Path:
-    return Path(settings.BASE_DIR) / LOGIN_FILE_NAME
+    # DEMO_LOGIN_DIR: in the container image the code is read-only to the
+    # app user, so the file lives in its writable var/ (Dockerfile).
+    return Path(settings.DEMO_LOGIN_DIR or settings.BASE_DIR) / LOGIN_FILE_NAME
 
 
 def write_login_file(path: Path, username: str, password: str) -> None:

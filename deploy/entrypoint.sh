@@ -1,0 +1,36 @@
+#!/bin/sh
+# The image's roles (Dockerfile). The first argument picks one; anything
+# else runs as a command (`docker run IMAGE python manage.py shell`).
+#   web       config.asgi under uvicorn: pages, API, websockets, the gateway too
+#   gateway   the door-scanner gateway alone (gateway.main)
+#   worker    a Celery worker (imports)
+#   beat      Celery beat (requeues interrupted imports every minute)
+#   migrate   apply migrations, then exit (a one-off before a rolling deploy)
+#   demo      migrate, load the demo event once, print the demo login
+set -e
+role=${1:-web}
+[ $# -gt 0 ] && shift
+case "$role" in
+    web)
+        exec uvicorn config.asgi:application --host "${HOST:-0.0.0.0}" --port "${PORT:-8000}" \
+            --workers "${WEB_CONCURRENCY:-1}" --no-access-log \
+            --proxy-headers --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" "$@" ;;
+    gateway)
+        exec uvicorn gateway.main:app --host "${HOST:-0.0.0.0}" --port "${PORT:-8001}" \
+            --workers "${WEB_CONCURRENCY:-1}" --no-access-log \
+            --proxy-headers --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" "$@" ;;
+    worker)
+        exec celery -A config.celery_app worker -l "${LOG_LEVEL:-INFO}" \
+            --concurrency "${WORKER_CONCURRENCY:-2}" "$@" ;;
+    beat)
+        exec celery -A config.celery_app beat -l "${LOG_LEVEL:-INFO}" \
+            --schedule /tmp/celerybeat-schedule "$@" ;;
+    migrate)
+        exec python manage.py migrate --noinput "$@" ;;
+    demo)
+        python manage.py migrate --noinput
+        python manage.py seed_demo
+        exec python manage.py ensure_demo_login --port "${DEMO_PORT:-8080}" ;;
+    *)
+        exec "$role" "$@" ;;
+esac
