@@ -7,3 +7,4 @@ class RegistrantsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import search  # noqa: F401  (the fold function of SQLite connections)
+        from .api import auth_schema  # noqa: F401  (the schema's bearer scheme)

@@ -56,14 +56,20 @@ def new_device_key(event, organiser) -> str:
     return key
 
 
-def requests_of_every_kind(code: str) -> list[tuple[str, dict]]:
-    """A scan without nonce, one with a nonce, and a batch."""
+def requests_of_every_kind(person) -> list[tuple[str, dict]]:
+    """A scan without nonce, one with a nonce, and a batch, for the person's
+    event (a scan names its event)."""
+    code, event = person.check_in_code, person.event_id
     return [
-        ("/gateway/v1/scan", {"code": code, "mode": "desk"}),
-        ("/gateway/v1/scan", {"code": code, "mode": "desk", "nonce": uuid.uuid4().hex}),
+        ("/gateway/v1/scan", {"code": code, "mode": "desk", "event": event}),
+        (
+            "/gateway/v1/scan",
+            {"code": code, "mode": "desk", "event": event, "nonce": uuid.uuid4().hex},
+        ),
         (
             "/gateway/v1/scan/batch",
             {
+                "event": event,
                 "items": [
                     {
                         "code": code,
@@ -71,7 +77,7 @@ def requests_of_every_kind(code: str) -> list[tuple[str, dict]]:
                         "nonce": uuid.uuid4().hex,
                         "scanned_at": "2026-01-01T10:00:00Z",
                     }
-                ]
+                ],
             },
         ),
     ]
@@ -109,19 +115,19 @@ def test_credentials_not_cached_while_the_database_is_down_answer_503_at_once(
     devices = [new_device_key(event, organiser) for _ in range(3)]
     with httpx.Client(base_url=gateway_url, timeout=CLIENT_TIMEOUT) as client:
         # The pool holds live connections, which the outage kills.
-        for path, body in requests_of_every_kind(person.check_in_code):
+        for path, body in requests_of_every_kind(person):
             assert post(client, path, body, warm).status_code == 200
         postgres.stop()
         for key in tokens + devices:
-            for path, body in requests_of_every_kind(person.check_in_code):
+            for path, body in requests_of_every_kind(person):
                 assert_unavailable(post(client, path, body, key))
         # Known credentials (cached) fail fast too, on the scan itself.
-        for path, body in requests_of_every_kind(person.check_in_code):
+        for path, body in requests_of_every_kind(person):
             assert_unavailable(post(client, path, body, warm))
         postgres.start()
         # The first request after the database is back is served.
         for key in (tokens[0], devices[0], warm):
-            for path, body in requests_of_every_kind(person.check_in_code):
+            for path, body in requests_of_every_kind(person):
                 response = post(client, path, body, key)
                 assert response.status_code == 200, response.text
 
@@ -138,10 +144,10 @@ def test_a_gateway_started_while_the_database_is_down_answers_503_then_serves_it
         httpx.Client(base_url=url, timeout=CLIENT_TIMEOUT) as client,
     ):
         for _ in range(3):
-            for path, body in requests_of_every_kind(person.check_in_code):
+            for path, body in requests_of_every_kind(person):
                 assert_unavailable(post(client, path, body, key))
         postgres.start()
-        for path, body in requests_of_every_kind(person.check_in_code):
+        for path, body in requests_of_every_kind(person):
             response = post(client, path, body, key)
             assert response.status_code == 200, response.text
 
@@ -154,7 +160,7 @@ def test_the_first_requests_after_a_quiet_restart_are_served(
     person = make_registrant(event)
     key = user_token(staff) if credential == "user token" else new_device_key(event, organiser)
     with httpx.Client(base_url=gateway_url, timeout=CLIENT_TIMEOUT) as client:
-        for path, body in requests_of_every_kind(person.check_in_code):
+        for path, body in requests_of_every_kind(person):
             assert post(client, path, body, key).status_code == 200
         # No traffic while the database restarts.
         postgres.stop()
@@ -163,6 +169,6 @@ def test_the_first_requests_after_a_quiet_restart_are_served(
             new_staff_token() if credential == "user token" else new_device_key(event, organiser)
         )
         for who in (key, fresh):
-            for path, body in requests_of_every_kind(person.check_in_code):
+            for path, body in requests_of_every_kind(person):
                 response = post(client, path, body, who)
                 assert response.status_code == 200, (path, body, response.text)
