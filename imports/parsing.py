@@ -75,9 +75,11 @@ def _header_key(text: object) -> str:
 _ALIASES = {alias: column for column, aliases in COLUMNS.items() for alias in aliases}
 
 
-def _latin1_for_undefined(error: UnicodeDecodeError) -> tuple[str, int]:
+def _latin1_for_undefined(error: UnicodeError) -> tuple[str, int]:
     # cp1252 leaves five bytes undefined; read those as Latin-1 so that any
     # byte sequence decodes (the "Latin-1 fallback").
+    if not isinstance(error, UnicodeDecodeError):  # registered for decoding only
+        raise error
     return error.object[error.start : error.end].decode("latin-1"), error.end
 
 
@@ -272,7 +274,7 @@ def _open_csv(path: Path, head: bytes) -> Table:
     with open(path, encoding=encoding, errors=errors, newline="") as f:
         try:
             _set_field_limit()
-            header = next(csv_reader(f, delimiter), [])
+            header: list[str] = next(csv_reader(f, delimiter), [])
         except csv.Error as exc:
             raise _csv_error(exc, 1) from None
     if len(header) > limits.max_columns():
