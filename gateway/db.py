@@ -206,7 +206,7 @@ class PostgresBackend:
     vendor = "postgresql"
 
     def __init__(self) -> None:
-        self._pool = None
+        self._pool: OutageAwarePool | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._groups: ScanGroups | None = None
         # Connections the group statements keep between groups (one per
@@ -526,7 +526,8 @@ class SqliteBackend:
         return await in_django_thread(self._batch, items, principal, now)
 
     @staticmethod
-    def _ts(value: dt.datetime) -> str:
+    def _ts(value: dt.datetime) -> str | dt.datetime | None:
+        # Text on SQLite; PostgreSQL's backend hands the datetime through.
         return connections["default"].ops.adapt_datetimefield_value(value)
 
     def _scan_on(self, cur, code, mode, principal: Principal, now) -> Outcome:

@@ -198,7 +198,9 @@ class ScanGroups:
             self._track(task)
 
     def _take_group(self) -> list[tuple[Pending, asyncio.Future]]:
-        group, codes, rest = [], set(), []
+        group: list[tuple[Pending, asyncio.Future]] = []
+        codes: set[str] = set()
+        rest: list[tuple[Pending, asyncio.Future]] = []
         for entry in self._waiting:
             code = entry[0].code
             if len(group) < self.max_group and code not in codes:

@@ -77,8 +77,9 @@ def has_input(conn: Any) -> bool:
     return bool(poller.poll(0))
 
 
-def _pool_gave_up(pool: OutageAwarePool) -> None:
-    pool.trip()
+def _pool_gave_up(pool: AsyncConnectionPool) -> None:
+    if isinstance(pool, OutageAwarePool):  # the only pool given this callback
+        pool.trip()
 
 
 class OutageAwarePool(AsyncConnectionPool):
