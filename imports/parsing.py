@@ -1,20 +1,9 @@
 """Reading registrant spreadsheets: CSV and XLSX, streamed row by row.
 
-`open_table(path)` looks at the file once to learn its format, encoding,
-delimiter and header, then hands back a `Table` whose `rows()` generator
-yields one `RawRow` at a time. Nothing holds more than one row (plus the
-csv module's or openpyxl's own small buffers), so memory does not grow with
-the file.
-
-Row numbers are the ones a spreadsheet program shows: the header is row 1,
-the first data row is row 2. In a CSV file a quoted field may span several
-lines; it is still one row.
-
-Problems with the file as a whole (empty, no header, a required column
-missing, unreadable, over a limit of imports.limits) raise `ImportFileError`
-with a message meant for the organiser who uploaded it, whenever they are
-found, while opening or while streaming: a file that cannot be read is
-never a crash.
+`open_table(path)` learns the format, encoding, delimiter and header; its
+`Table.rows()` yields one `RawRow` at a time, numbered as a spreadsheet
+shows them (header = row 1). A file that cannot be read raises
+`ImportFileError` for the organiser, never a crash (docs/decisions/0052).
 """
 
 from __future__ import annotations
