@@ -186,7 +186,7 @@ def near_cache_seconds() -> float:
 
 class RedisStore:
     """Shared store: every process sees a revocation within the near cache's
-    lifetime (see the module docstring)."""
+    lifetime (docs/decisions/0131)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
