@@ -9,27 +9,31 @@ from django.contrib.auth.forms import AuthenticationForm
 from . import login_throttle
 
 
-class ThrottledLoginMixin:
+class ThrottledLoginMixin(AuthenticationForm):
     """Refuses attempts while locked (the password is not even checked) and
-    counts the failures (accounts.login_throttle)."""
+    counts the failures (accounts.login_throttle). Both login forms are
+    authentication forms, so the mixin is one too (its clean() is theirs)."""
 
     def clean(self):
+        request = self.request
+        if request is None:  # the login views pass it: the throttle counts by address
+            raise TypeError("a throttled login form needs the request")
         username = self.cleaned_data.get("username") or ""
         try:
-            login_throttle.check(self.request, username)
+            login_throttle.check(request, username)
         except login_throttle.LoginLocked as locked:
             raise forms.ValidationError(str(locked), code="throttled") from None
         try:
             cleaned = super().clean()
         except forms.ValidationError as error:
             # Wrong password, unknown or inactive account: all count.
-            login_throttle.record_failure(self.request, username)
+            login_throttle.record_failure(request, username)
             try:
-                login_throttle.check(self.request, username)
+                login_throttle.check(request, username)
             except login_throttle.LoginLocked as locked:
                 raise forms.ValidationError(str(locked), code="throttled") from None
             raise error
-        login_throttle.record_success(self.request, username)
+        login_throttle.record_success(request, username)
         return cleaned
 
 

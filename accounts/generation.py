@@ -1,23 +1,9 @@
 """The credentials generation: one number that every change to who may do
 what moves on, so that every process's cached tokens are re-read at once.
 
-A token cache entry (the API's, the gateway's) records the generation it was
-read under and is trusted only while that is still the current one. The
-reader fetches the generation BEFORE it reads the database, so an entry
-written by a read that raced a change carries the old number and is never
-trusted.
-
-Where the current number lives: without Redis (the embedded default, where a
-`manage.py shell` is a second process with a memory of its own) in the
-database row, bumped in the transaction that makes the change, and read once
-per request. With Redis, in the shared cache, bumped after commit (one more
-key in the round trip each request already makes). Every process of a
-deployment must agree on REDIS_URL (a shell too), as for the other caches.
-
-Bumping drops every cached token, not only the changed user's: a change of a
-group's permissions reaches all its members with no bookkeeping, and such
-changes are rare beside the requests (the cost: each token is read from the
-database once more after any change to any user).
+A cached token is trusted only while the generation it was read under (read
+BEFORE the database) is current. The number lives in the database row
+without Redis, in the shared cache with it. See docs/decisions/0020.
 """
 
 from __future__ import annotations

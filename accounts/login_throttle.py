@@ -1,25 +1,9 @@
 """Failed password guesses are limited, on /login/ and /admin/login/.
 
-Three counters of failures, each in a window that starts at its first
-failure (LOGIN_THROTTLE_MINUTES):
-
-- per account and client address: the tight one (5). A real user who
-  mistypes is the only one it stops, and only from where they typed.
-- per client address, whatever the account (30): one address trying many
-  accounts.
-- per account, whatever the address (100): many addresses guessing one
-  password. Higher than the first, so that an attacker must spend many
-  guesses from several addresses to lock a real user out.
-
-Reaching a limit locks what it counts for LOGIN_THROTTLE_MINUTES from that
-moment. Attempts during a lock are refused without checking the password
-and are not counted, so a lock cannot be extended by hammering it: it ends
-at a fixed time, and a user whose account and address are not locked is
-never affected. The client address is the API throttle's (DRF's get_ident,
-with REST_FRAMEWORK's NUM_PROXIES trusted proxies). The counts live in the
-cache: shared by every process with Redis, in process otherwise (the
-embedded default is one process). A cache outage lets logins through (as
-the API throttle: the doors must keep working), logged.
+Three failure counters (per account and address, per address, per account),
+each locking what it counts for LOGIN_THROTTLE_MINUTES; attempts during a
+lock check no password and are not counted, so a lock ends at a fixed time.
+A cache outage lets logins through. See docs/decisions/0021.
 """
 
 from __future__ import annotations
@@ -55,7 +39,8 @@ def now() -> float:
 
 def client_address(request: HttpRequest) -> str:
     """The client's address as the API throttle computes it (NUM_PROXIES)."""
-    return BaseThrottle().get_ident(request)
+    # get_ident reads only request.META, which a Django request has too.
+    return BaseThrottle().get_ident(request)  # type: ignore[arg-type]
 
 
 def _scopes(request: HttpRequest, username: str) -> list[tuple[str, int]]:

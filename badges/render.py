@@ -150,9 +150,10 @@ def qr_matrix(code: str) -> list[bytes]:
     the standard's penalty rules in about 0.1 ms; segno, pure Python, took
     30 times as long, most of a 2,000-badge batch."""
     barcode = zxingcpp.create_barcode(code, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
-    image = memoryview(barcode.to_image(scale=1, add_quiet_zones=False))
+    image = barcode.to_image(scale=1, add_quiet_zones=False)
     height, width = image.shape
-    pixels = image.tobytes()
+    # The stub omits the buffer protocol the Image implements.
+    pixels = memoryview(image).tobytes()  # type: ignore[arg-type]
     return [pixels[row * width : (row + 1) * width] for row in range(height)]
 
 

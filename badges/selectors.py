@@ -26,7 +26,7 @@ def badge_for(registrant: Registrant) -> BadgeData:
     event = registrant.event
     return BadgeData(
         name=registrant.name,
-        company=registrant.company.name if registrant.company_id else "",
+        company=registrant.company.name if registrant.company is not None else "",
         guest_type=registrant.guest_type,
         guest_type_label=GuestType(registrant.guest_type).label
         if registrant.guest_type in GuestType.values

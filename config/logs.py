@@ -26,7 +26,11 @@ request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request
 user_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("user_id", default=None)
 event_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("event_id", default=None)
 
-CONTEXT = {"request_id": request_id, "user_id": user_id, "event_id": event_id}
+CONTEXT: dict[str, contextvars.ContextVar[Any]] = {
+    "request_id": request_id,
+    "user_id": user_id,
+    "event_id": event_id,
+}
 # The Celery message header that carries the request id to the worker.
 REQUEST_ID_HEADER = "request_id"
 

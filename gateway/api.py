@@ -104,8 +104,9 @@ class DeviceListView(generics.ListAPIView):
         device, key = services.device_create(
             event_id=int(event_id), name=data.validated_data["name"], created_by=request.user
         )
-        device.key = key
-        return Response(DeviceCreatedSerializer(device).data, status=status.HTTP_201_CREATED)
+        # DeviceCreatedSerializer's shape: the device, then its key shown once.
+        body = {**DeviceSerializer(device).data, "key": key}
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(tags=["gateway"])

@@ -261,7 +261,7 @@ def _item_problems(item: Any) -> tuple[dict[str, list[str]], rules.BatchItem | N
             problems["scanned_at"] = [DATETIME_FORMAT_ERROR]
         except OverflowError:  # 9999-12-31T23:00-05:00 has no UTC time
             problems["scanned_at"] = [OUT_OF_RANGE]
-    if problems:
+    if problems or mode is None or scanned_at is None:  # both set when no problem
         return problems, None
     return {}, rules.BatchItem(
         index=0, code=values["code"], mode=mode, nonce=values["nonce"], scanned_at=scanned_at

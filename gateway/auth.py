@@ -167,8 +167,8 @@ _SENTINEL = "gateway-principal-query-placeholder"
 def compiled_principal_query(key: str) -> tuple[str, list]:
     """principal_query(key) as SQL and parameters, compiled once per kind of
     token (the key's hash is the only parameter that changes)."""
-    sql, params, at = _compiled(key.startswith(KEY_PREFIX))
-    params = list(params)
+    sql, compiled_params, at = _compiled(key.startswith(KEY_PREFIX))
+    params = list(compiled_params)
     params[at] = hash_key(key)
     return sql, params
 
@@ -223,6 +223,7 @@ async def authenticate(header: str | None) -> Principal:
         cached, revoked, count, generation = None, False, 0, None
     if revoked:
         raise INVALID
+    principal: Principal | None
     if cached is not None:
         principal = Principal.from_json(cached)
         if store.expiring(token_hash) and token_hash not in _loading:

@@ -1,41 +1,10 @@
 """The gateway's token cache and per-device throttle counters.
 
-With REDIS_URL set, every process shares them in Redis. One read of a
-token (READ_SCRIPT, one command) fetches the cached principal, checks the
-revocation marker and counts scans in the throttle window; the near cache
-below decides when a read is due, and reads due at the same time share one
-pipeline. Without Redis (the embedded default, one process) they live in
-this process's memory.
-
-Revoking a token deletes its cache entry AND sets a revocation marker that
-outlives any cache entry: a lookup that read the database just before the
-revocation and writes the cache just after it is still refused, because
-every read checks the marker in the same round trip.
-
-A cached principal also records the credentials generation it was read
-under (accounts.generation, key "g"); every read fetches the current one in
-the same round trip (without Redis: from the database) and treats a
-principal of an older generation as not cached. So a user deactivated, or
-whose groups or permissions changed, is read again from the database on the
-next read, in every process.
-
-Near cache (Redis only). A round trip to Redis on every scan cost about a
-third of the gateway's CPU per scan (docs/benchmarks.md), so each process
-keeps what it last read for a token and counts that token's scans locally.
-The entry is fresh for GATEWAY_NEAR_CACHE_SECONDS (N, 0.5 s) after the
-read. The first request after that is still answered from it, and starts
-one read in the background (refresh ahead): the principal, the revocation
-marker, and the local count added to the shared throttle window (INCRBY).
-Only an entry older than 2N, i.e. a token idle for that long, makes a
-request wait for Redis. Requests that waited for Redis at door rate were
-nearly all of the gateway's slowest 1 % (docs/benchmarks.md).
-
-What that allows: after a revocation made in another process, this process
-admits the token for at most N plus one Redis round trip, and never past
-2N (1 s; the issue asks "within a second"); in the revoking process it is
-refused at once. A device's budget is shared across processes with the
-same lag: a process may admit at most that long of scans that another
-process's counts would have refused. A single process counts exactly.
+Shared in Redis with REDIS_URL (one Lua read: principal, revocation marker,
+credentials generation, throttle count), in process memory without. Each
+process keeps a near cache refreshed ahead of expiry, so a revocation in
+another process is admitted for at most 2 * GATEWAY_NEAR_CACHE_SECONDS.
+See docs/decisions/0131 (and 0020 for the generation).
 """
 
 from __future__ import annotations
@@ -217,7 +186,7 @@ def near_cache_seconds() -> float:
 
 class RedisStore:
     """Shared store: every process sees a revocation within the near cache's
-    lifetime (see the module docstring)."""
+    lifetime (docs/decisions/0131)."""
 
     def __init__(self, url: str) -> None:
         self.url = url

@@ -1,28 +1,12 @@
 # ruff: noqa: S608  (table names come from the models' _meta, never from input)
 """The gateway's database access: PostgreSQL with an async pool, or SQLite.
 
-PostgreSQL (production): a psycopg AsyncConnectionPool; a scan that changes
-something is ONE statement (lock the row if its status is one the mode
-accepts, update it, insert the history rows, return what the answer needs),
-so it commits whole or not at all. The accepted from-statuses and the steps
-per mode are computed from registrants.lifecycle (scan.sql_plan) and put
-into that mode's statement as literals when it is first used (pg_scan_sql):
-never written by hand, and no arrays to adapt on every scan (adapting five
-array parameters was about a tenth of the gateway's CPU per scan).
-
-SQLite (the embedded default): the same reads and writes in one IMMEDIATE
-transaction (Django's connection settings: WAL, busy timeout), in one
-dedicated thread, because SQLite has one writer at a time anyway.
-
-Scans without a nonce on PostgreSQL are applied in groups (gateway.grouping):
-the scans that arrive while the previous group is in the database go
-together as one statement (pg_group_sql), each answered as a lone scan.
-
-Cancellation: every unit of database work runs as its own task: a group, or
-a lone unit awaited through asyncio.shield (see `shielded`). A client that
-disconnects, or a server that cancels the request, cannot cut a transaction
-in half or lose the live message of a committed change; the work finishes,
-commits and publishes.
+PostgreSQL: a scan that changes something is ONE statement generated from
+registrants.lifecycle (pg_scan_sql); scans without a nonce go in groups
+(gateway.grouping). SQLite: the same reads and writes in one IMMEDIATE
+transaction on one thread. Every unit of work runs as its own shielded task,
+so a cancelled request cannot cut a transaction. See docs/decisions/0007,
+0133 and 0030.
 """
 
 from __future__ import annotations
@@ -206,7 +190,7 @@ class PostgresBackend:
     vendor = "postgresql"
 
     def __init__(self) -> None:
-        self._pool = None
+        self._pool: OutageAwarePool | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._groups: ScanGroups | None = None
         # Connections the group statements keep between groups (one per
@@ -526,7 +510,8 @@ class SqliteBackend:
         return await in_django_thread(self._batch, items, principal, now)
 
     @staticmethod
-    def _ts(value: dt.datetime) -> str:
+    def _ts(value: dt.datetime) -> str | dt.datetime | None:
+        # Text on SQLite; PostgreSQL's backend hands the datetime through.
         return connections["default"].ops.adapt_datetimefield_value(value)
 
     def _scan_on(self, cur, code, mode, principal: Principal, now) -> Outcome:

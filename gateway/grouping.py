@@ -1,30 +1,11 @@
 # ruff: noqa: S608  (table names come from the models' _meta, never from input)
 """Scans that arrive together in one gateway process, applied as one statement.
 
-At the doors, many scans reach a worker at once. Applied one by one, each
-costs a database round trip, a statement and a commit, and on this machine
-those fixed costs (socket writes and wake-ups on both sides, executor start,
-commit) were more than half of a scan's CPU. So, on PostgreSQL, scans
-without a nonce queue here, and whenever fewer than `max_in_flight` groups
-are being applied, the waiting scans go together as one statement
-(pg_group_sql): one round trip, one commit, every row still changed by the
-same conditional locked UPDATE and given its own history rows.
-
-Nothing waits for a group to fill: a scan that finds a free slot is sent at
-once, alone, so a quiet door sees no added latency; scans only group when
-the database is already busy with earlier ones (group commit).
-
-Each scan in a group keeps its own answer: a group statement changes the
-rows whose status its mode accepts and returns them; every other scan of
-the group is then looked up on its own (repeat, unknown, cancelled, ...),
-exactly as a lone scan is. A code appears at most once per group (a second
-scan of it waits for the next group), so a row is never updated twice by
-one statement. Rows are locked in id order, so concurrent groups cannot
-deadlock on each other.
-
-Scans with a nonce keep the one-transaction path (receipt claim, scan,
-receipt answer): their receipts need the answer, which exists only after
-the scan.
+On PostgreSQL, scans without a nonce that arrive while earlier groups are in
+the database go together as one statement (pg_group_sql); a scan that finds
+a free slot goes at once, alone. Each keeps its own answer; a code appears
+at most once per group and rows are locked in id order. See
+docs/decisions/0133.
 """
 
 from __future__ import annotations
@@ -198,7 +179,9 @@ class ScanGroups:
             self._track(task)
 
     def _take_group(self) -> list[tuple[Pending, asyncio.Future]]:
-        group, codes, rest = [], set(), []
+        group: list[tuple[Pending, asyncio.Future]] = []
+        codes: set[str] = set()
+        rest: list[tuple[Pending, asyncio.Future]] = []
         for entry in self._waiting:
             code = entry[0].code
             if len(group) < self.max_group and code not in codes:

@@ -1,20 +1,9 @@
 """Committed changes go to the live dashboards, as on the Django path.
 
-The message is live.messages.status_change_message's shape, built from what
-the write returned (gateway.scan.live_message), and sent to the event's
-group on the channel layer from the gateway's own event loop: the
-in-process layer when the gateway is mounted in config.asgi (same loop as
-the websockets), Redis pub/sub when REDIS_URL is set. Sending never raises
-into the scan and the answer does not wait for it.
-
-Coalescing: one sender per process. It waits GATEWAY_LIVE_COALESCE_SECONDS
-(20 ms) after the first change, then sends; the changes that commit
-meanwhile, or while it is sending, go out together as one `live.batch`
-message per event (live.consumers unpacks it into the same per-change
-frames). At door rate this turns hundreds of Redis round trips a second into
-at most fifty; sending at once whenever the sender was free still cost
-about a fifth of the gateway's CPU per scan (docs/benchmarks.md). Twenty
-milliseconds are nothing beside the dashboards' own refresh.
+live.messages' shape, built from what the write returned, sent to the
+event's group from the gateway's own loop; never raises into the scan. One
+sender per process coalesces GATEWAY_LIVE_COALESCE_SECONDS (20 ms) of
+changes into one `live.batch` per event. See docs/decisions/0007.
 """
 
 from __future__ import annotations

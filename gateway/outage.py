@@ -1,30 +1,9 @@
 """The gateway's PostgreSQL connections through outages and restarts.
 
-A restart of PostgreSQL kills every connection the pool holds, but the
-pool learns of it only when one is used: left alone, scans failed on dead
-connections one after another after a quiet restart. While the database is
-away, a request waiting for the pool waited its whole timeout (10 s) for a
-connection that could not come, and the pool's own reconnection attempts
-back off exponentially, so the first requests after the database returned
-could still wait, or fail.
-
-`OutageAwarePool` is the pool with a gate in its getconn():
-
-- a connection taken from the pool (or held between scan groups) is first
-  checked without a round trip: a healthy idle connection has nothing to
-  read, a dropped one has the server's goodbye or end-of-file. Only then is
-  it tested with a round trip, and a dead one has the pool test its idle
-  connections and replace the dead ones at once;
-- when the pool cannot connect (its attempt gives up at once:
-  reconnect_timeout=0) the gate trips: requests waiting for a connection
-  are answered 503 at once, and later requests try one direct connection,
-  shared by all the requests that arrive meanwhile, instead of waiting.
-  Refused at once while the database is down; when it succeeds the
-  database is back, and the request goes on to the pool, which connects
-  on demand.
-
-There is no hold-down time: a request made after the database returned
-never gets a 503 for a failure seen before it.
+`OutageAwarePool` is psycopg's pool with a gate in getconn(): a dropped
+connection is noticed before use (no round trip), and while the database is
+away requests get 503 at once instead of waiting the pool's timeout, with
+one shared direct attempt to notice its return. See docs/decisions/0030.
 """
 
 from __future__ import annotations
@@ -77,8 +56,9 @@ def has_input(conn: Any) -> bool:
     return bool(poller.poll(0))
 
 
-def _pool_gave_up(pool: OutageAwarePool) -> None:
-    pool.trip()
+def _pool_gave_up(pool: AsyncConnectionPool) -> None:
+    if isinstance(pool, OutageAwarePool):  # the only pool given this callback
+        pool.trip()
 
 
 class OutageAwarePool(AsyncConnectionPool):

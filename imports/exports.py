@@ -1,18 +1,9 @@
 """Exporting the filtered registrant list as CSV or XLSX, streamed.
 
-Rows are read with QuerySet.iterator(chunk_size=2000) (a server-side cursor
-on PostgreSQL), so 100,000 registrants never sit in memory at once. CSV is
-encoded and sent as it is read; XLSX is written by rustpy-xlsxwriter (a
-compiled binding of rust_xlsxwriter, in its constant-memory mode: rows are
-pulled from the generators one at a time) to a temporary file (a zip file
-cannot be sent before it is finished) and that file is streamed. With the
-history, CSV becomes a zip holding registrants.csv and history.csv (also
-built in a temporary file), XLSX gets a second sheet.
-
-Every text cell that a spreadsheet would read as a formula (starting with
-=, +, -, @, tab or carriage return, or holding one right after a separator
-it may split the cell on) is prefixed with a single quote (OWASP "CSV
-injection"; see neutralise).
+Rows come from QuerySet.iterator(chunk_size=2000); CSV is encoded as read,
+XLSX written by rustpy-xlsxwriter to a temporary file then streamed; with
+the history, a zip of two CSVs or a second sheet. Formula-like text cells
+are neutralised (see neutralise). See docs/decisions/0006 and 0070.
 """
 
 from __future__ import annotations
@@ -226,22 +217,10 @@ def xlsx_records(rows: Iterator[list[Any]]) -> Iterator[dict[str, Any]]:
 def write_xlsx(sheets: list[tuple[str, Iterator[list[Any]]]]) -> IO[bytes]:
     """A workbook with one sheet per (title, rows), in a rewound temporary file.
 
-    rustpy-xlsxwriter (rust_xlsxwriter through PyO3) rather than XlsxWriter
-    or openpyxl, which are pure Python: for 100,000 registrants the export
-    took about 15 s of CPU with XlsxWriter and takes about 4.4 s with this,
-    0.5-0.7 s more than the CSV export of the same rows; the rest is reading
-    and formatting the rows (docs/benchmarks.md, decision 0006). Strings are
-    written as text cells (never formulas, links or numbers), ints as
-    numbers, None and "" as blank cells; characters that XML cannot hold
-    are escaped as _xHHHH_, which Excel reads back as the character.
-    The rows are consumed when save() runs, sheet after sheet.
-
-    The writer is given a path, not a file object: into a file object it
-    builds the whole zip in memory first (a 75 MB peak for 400,000 rows
-    and as many history rows), into a path it streams (20 MB at 100,000 and
-    at 400,000). The
-    path is unlinked once written, so what is returned is as anonymous as a
-    TemporaryFile and goes when the response closes it.
+    Strings are written as text cells, ints as numbers, None and "" blank;
+    the rows are consumed when save() runs. The writer is given a path, not
+    a file object (into one it builds the whole zip in memory); the path is
+    unlinked once written. Why a compiled writer: docs/decisions/0006.
     """
     from rustpy_xlsxwriter import FastExcel
 

@@ -1,22 +1,9 @@
 """How much an import may hold, and the checks that keep a hostile file small.
 
-A spreadsheet is a zip of XML files, so a 1 MB upload can unpack to
-gigabytes (a "zip bomb") or to millions of empty rows, and openpyxl builds
-each row and the whole shared-strings table in memory before we see them.
-So an XLSX file is checked before openpyxl opens it:
-
-1. `check_archive`: the sizes the zip declares for its members (zipfile
-   never unpacks more than the declared size, and a member that unpacks to
-   something else fails its CRC), capped in total and in compression ratio.
-   Nothing is unpacked yet.
-2. `scan_workbook`: every XML member streamed once through defusedxml's
-   expat reader (no DTD, no entity, no external reference), counting as it
-   goes and stopping at the first limit crossed: rows and columns of each
-   sheet, and the length of each cell and shared string. Memory stays at
-   one parser buffer whatever the file holds.
-
-CSV files are read by the csv module under the same cell and row limits
-(imports.parsing). Every limit is a setting; the error names the limit.
+Before openpyxl opens an XLSX: `check_archive` caps the zip's declared sizes
+and ratio (nothing unpacked), then `scan_workbook` streams every XML part
+once through defusedxml, stopping at the first limit crossed. CSV is read
+under the same limits (imports.parsing). See docs/decisions/0052.
 """
 
 from __future__ import annotations

@@ -1,20 +1,9 @@
 """Reading registrant spreadsheets: CSV and XLSX, streamed row by row.
 
-`open_table(path)` looks at the file once to learn its format, encoding,
-delimiter and header, then hands back a `Table` whose `rows()` generator
-yields one `RawRow` at a time. Nothing holds more than one row (plus the
-csv module's or openpyxl's own small buffers), so memory does not grow with
-the file.
-
-Row numbers are the ones a spreadsheet program shows: the header is row 1,
-the first data row is row 2. In a CSV file a quoted field may span several
-lines; it is still one row.
-
-Problems with the file as a whole (empty, no header, a required column
-missing, unreadable, over a limit of imports.limits) raise `ImportFileError`
-with a message meant for the organiser who uploaded it, whenever they are
-found, while opening or while streaming: a file that cannot be read is
-never a crash.
+`open_table(path)` learns the format, encoding, delimiter and header; its
+`Table.rows()` yields one `RawRow` at a time, numbered as a spreadsheet
+shows them (header = row 1). A file that cannot be read raises
+`ImportFileError` for the organiser, never a crash (docs/decisions/0052).
 """
 
 from __future__ import annotations
@@ -75,9 +64,11 @@ def _header_key(text: object) -> str:
 _ALIASES = {alias: column for column, aliases in COLUMNS.items() for alias in aliases}
 
 
-def _latin1_for_undefined(error: UnicodeDecodeError) -> tuple[str, int]:
+def _latin1_for_undefined(error: UnicodeError) -> tuple[str, int]:
     # cp1252 leaves five bytes undefined; read those as Latin-1 so that any
     # byte sequence decodes (the "Latin-1 fallback").
+    if not isinstance(error, UnicodeDecodeError):  # registered for decoding only
+        raise error
     return error.object[error.start : error.end].decode("latin-1"), error.end
 
 
@@ -272,7 +263,7 @@ def _open_csv(path: Path, head: bytes) -> Table:
     with open(path, encoding=encoding, errors=errors, newline="") as f:
         try:
             _set_field_limit()
-            header = next(csv_reader(f, delimiter), [])
+            header: list[str] = next(csv_reader(f, delimiter), [])
         except csv.Error as exc:
             raise _csv_error(exc, 1) from None
     if len(header) > limits.max_columns():

@@ -1,49 +1,12 @@
 """Import jobs: accepting an upload, running it, recovering interrupted ones.
 
-The life of a job (docs/decisions/0006-import-jobs.md):
-
-1. `import_job_create` stores the upload, refuses a file this event already
-   imported (same SHA-256) unless forced, and queues the job after commit;
-   when the broker cannot take it, the job and file are withdrawn and the
-   upload is refused (imports.dispatching).
-2. A worker (or, in the embedded default, a background thread) calls
-   `import_job_run`. It claims the job with one conditional UPDATE, so two
-   deliveries of the same task cannot both run it, unless the first one's
-   heartbeat is older than IMPORT_STALE_SECONDS (its worker died).
-3. Checking and importing. One transaction locks the event, checks
-   capacity, inserts the registrants and their creation history
-   (registrants.services.registrants_import_batch) and marks the job done.
-   A worker killed inside it leaves nothing: the transaction never
-   committed. A redelivery of a job that did commit finds its history rows
-   by the job's marker and writes nothing. How the rows reach it:
-
-   - PostgreSQL (`_run_streamed`): in one pass. A producer thread
-     (`_Stream`) reads and checks the file and hands the valid rows, in
-     chunks, to this thread, which COPYs them inside the import
-     transaction: the server inserts chunk k while Python checks chunk
-     k+1. The producer writes progress, the heartbeat and the row problems
-     through its own connection: Django gives every thread its own
-     connection to the `default` database, in autocommit, so each write is
-     visible to the pages at once and survives a rollback of the import
-     (all or nothing) with the same ORM code as the check pass, and
-     without a second DATABASES entry (which migrations, routers and the
-     test runner would all have to know about) or hand-written SQL on a raw
-     psycopg connection. It never waits on the import transaction's locks:
-     its writes touch the job row (no key column, so no foreign-key check)
-     and the report (whose foreign key is to the job, not to the locked
-     event), and the import transaction touches those only after the
-     producer has finished. In all-or-nothing mode the first invalid row
-     rolls the import back at once; the producer checks the rest of the
-     file for the report without the event locked.
-   - SQLite (the embedded default) and a caller already inside a
-     transaction: in two passes on one connection (`_check` then
-     `_import`). SQLite has one writer, so a second connection would wait
-     for the import to commit; inside a caller's transaction the job row is
-     not committed yet, so another connection could not even see it. The
-     check streams the file, stores the problems and spills the valid rows
-     to a temporary file, with progress and a heartbeat every
-     PROGRESS_EVERY rows in their own short statements; then the import
-     transaction reads the spill.
+`import_job_create` stores the upload, refuses a file already imported
+unless forced, and queues the job after commit (imports.dispatching);
+`import_job_run` claims it with one conditional UPDATE and imports in one
+transaction (registrants.services.registrants_import_batch). On PostgreSQL
+a producer thread (`_Stream`) checks the file while the import COPYs
+(`_run_streamed`); on SQLite, or inside a caller's transaction, two passes
+(`_check`, `_import`). See docs/decisions/0006, 0050 and 0051.
 """
 
 from __future__ import annotations
@@ -504,24 +467,11 @@ _END, _REJECTED = object(), object()
 class _Stream:
     """The check, in a thread of its own, feeding the import its valid rows.
 
-    `chunks()` (in the import's thread) yields the valid rows in the chunks
-    the producer hands over: FIRST_CHUNK_ROWS, so that the server starts
-    early, then CHUNK_ROWS; at most QUEUED_CHUNKS wait, so memory stays
-    flat and the progress the producer writes stays close to what the
-    import has received. In all-or-nothing mode the first invalid
-    row ends `chunks()` (nothing will be kept), but the producer goes on to
-    the end of the file for the report. Its problems, progress and
-    heartbeat go through the producer thread's own connection (see the
-    module docstring).
-
-    Both threads need the GIL, and the import's needs it most: while it
-    waits for it, the server may be waiting for rows. Each time the
-    importing thread gives the GIL up for a moment (a query, a flush of COPY
-    data) while the producer runs, it can wait up to a switch interval
-    (5 ms) to get it back. So the producer, once the queue is full, waits
-    until half of it has gone: it then works in bursts that fall mostly
-    while the import waits for the server, instead of at the start of each
-    chunk the import takes, which is when the import is busy itself.
+    `chunks()` (in the import's thread) yields them as handed over:
+    FIRST_CHUNK_ROWS, then CHUNK_ROWS, at most QUEUED_CHUNKS waiting. The
+    producer writes problems and progress through its own connection, and
+    once the queue is full waits until half has gone, so its bursts fall
+    while the import waits for the server (the GIL). See docs/decisions/0006.
     """
 
     def __init__(self, job: ImportJob, table: Any, *, all_or_nothing: bool) -> None:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import functools
 import re
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.validators import EmailValidator
+from django.db.models import Field, Model
 
 from registrants.models import Company, GuestType, Registrant
 from registrants.normalization import clean_company_name, normalize_email
@@ -21,9 +22,18 @@ from registrants.validation import text_problem
 
 from .parsing import RawRow
 
-NAME_MAX = Registrant._meta.get_field("name").max_length
-EMAIL_MAX = Registrant._meta.get_field("email").max_length
-COMPANY_MAX = Company._meta.get_field("name").max_length
+
+def _max_length(model: type[Model], field: str) -> int:
+    """The length bound of a text column (every one read here has one)."""
+    column = model._meta.get_field(field)
+    if not isinstance(column, Field) or column.max_length is None:
+        raise ImproperlyConfigured(f"{model.__name__}.{field} has no max_length")
+    return column.max_length
+
+
+NAME_MAX = _max_length(Registrant, "name")
+EMAIL_MAX = _max_length(Registrant, "email")
+COMPANY_MAX = _max_length(Company, "name")
 
 GUEST_TYPES: dict[str, str] = {
     **{value.casefold(): value for value in GuestType.values},
@@ -114,6 +124,6 @@ def validate_row(raw: RawRow) -> tuple[ImportedRegistrant | None, list[Problem]]
         problems.append(("company", f"Company is longer than {COMPANY_MAX} characters."))
     problems += _text_problems(name=name, company=company)
 
-    if problems:
+    if problems or guest_type is None:  # an unknown guest type is a problem
         return None, problems
     return ImportedRegistrant(raw.number, name, email, guest_type, company), []

@@ -15,7 +15,7 @@ history (StatusChange) is read-only here for everyone.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -33,6 +33,19 @@ from .errors import ApplicationError
 from .lifecycle import Kind, Status
 from .models import Company, Event, Registrant, Source, StatusChange
 from .normalization import normalize_company_name
+
+if TYPE_CHECKING:
+    from typing import TypedDict
+
+    from django_stubs_ext import WithAnnotations
+
+    class _EventCounts(TypedDict):
+        _seats_taken: int
+        _registrants: int
+
+    class _CompanyCounts(TypedDict):
+        _registrants: int
+
 
 admin.site.site_header = "Registrant Dashboard"
 admin.site.site_title = "Registrant Dashboard admin"
@@ -143,11 +156,11 @@ class EventAdmin(ServiceAdmin):
         )
 
     @admin.display(description="seats taken", ordering="_seats_taken")
-    def seats_taken(self, obj: Event) -> int:
+    def seats_taken(self, obj: WithAnnotations[Event, _EventCounts]) -> int:
         return obj._seats_taken
 
     @admin.display(description="registrations", ordering="_registrants")
-    def registrant_count(self, obj: Event):
+    def registrant_count(self, obj: WithAnnotations[Event, _EventCounts]):
         url = (
             reverse("admin:registrants_registrant_changelist")
             + "?"
@@ -216,7 +229,9 @@ class MergeForm(forms.Form):
 
     def __init__(self, *args, companies, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["keep"].queryset = companies
+        keep = self.fields["keep"]
+        assert isinstance(keep, forms.ModelChoiceField)
+        keep.queryset = companies
 
 
 @admin.register(Company)
@@ -233,7 +248,7 @@ class CompanyAdmin(ServiceAdmin):
         return super().get_queryset(request).annotate(_registrants=Count("registrants"))
 
     @admin.display(description="registrants", ordering="_registrants")
-    def registrant_count(self, obj: Company):
+    def registrant_count(self, obj: WithAnnotations[Company, _CompanyCounts]):
         url = (
             reverse("admin:registrants_registrant_changelist")
             + "?"
@@ -362,7 +377,7 @@ class StatusChangeInline(admin.TabularInline):
 
     model = StatusChange
     fk_name = "registrant"
-    fields = ["at", "from_status", "to_status", "actor", "source", "note"]
+    fields = ("at", "from_status", "to_status", "actor", "source", "note")
     readonly_fields = fields
     ordering = ["id"]
     extra = 0
@@ -391,7 +406,7 @@ class RegistrantAdminForm(forms.ModelForm):
         fields = ["event", "name", "email", "company", "guest_type"]
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data  # the stub allows None
         event = cleaned.get("event")
         if self.instance.pk is None and event is not None:
             taken = services.seats_taken(event_id=event.pk)
@@ -601,7 +616,9 @@ class RegistrantAdmin(ServiceAdmin):
 
 for _name, _to, _kind in status_action_specs():
     setattr(RegistrantAdmin, _name, _make_status_action(_name, _to, _kind))
-RegistrantAdmin.actions = [name for name, _, _ in status_action_specs()]
+# The stub declares actions over ModelAdmin's model parameter, which a class
+# attribute set from outside cannot name.
+RegistrantAdmin.actions = [name for name, _, _ in status_action_specs()]  # type: ignore[misc]
 
 
 # --- Status history ---------------------------------------------------------

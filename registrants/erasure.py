@@ -1,22 +1,9 @@
 """Deleting a registrant: erase the person, keep the registration.
 
-"Every status change is kept forever", and every figure computed from them
-(arrivals, occupancy, counts per status) must read the same after a
-deletion as before. So a deleted registrant is not a deleted row: its
-status, guest type, event and history stay, and what says who the person
-was goes (docs/decisions/0071):
-
-- name -> ERASED_NAME, email -> a placeholder under the reserved .invalid
-  domain (one per registrant, so erased rows are never "the same email
-  twice"), company -> none;
-- check-in code -> a fresh random one that is never shown (API, pages and
-  exports blank it), so the printed badge answers 404 everywhere;
-- the stored answers of scans that carried a nonce (ScanReceipt, API and
-  gateway alike) have the name and company replaced, and so has the admin
-  log's name for the object.
-
-An erased registrant is refused further edits, status changes and scans
-(409 `erased`); erasing it again changes nothing.
+Name, email, company and check-in code are replaced, and so are the stored
+scan answers and the admin log's name; status, guest type, event and
+history stay, so every figure reads the same. An erased registrant is
+refused edits, moves and scans (409 `erased`). See docs/decisions/0071.
 """
 
 from __future__ import annotations

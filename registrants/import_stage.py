@@ -1,21 +1,10 @@
 # ruff: noqa: S608  (table and column names come from the models' _meta, never from input)
 """Imports on SQLite: rows staged outside the write lock, then one short step.
 
-SQLite has one writer. registrants_import_batch builds and inserts every
-row inside the import transaction, so a 94,000-row import held the write
-lock for many seconds and a desk scan in another event waited for all of
-it. Here the checked rows go first into a TEMP table of the importing
-connection (`ImportStage`): no other connection can see it, and each batch
-of 2,000 holds the write lock only for its own few milliseconds. Every
-value the registrant row will hold is computed then, in Python, from the
-model's fields (defaults, auto_now, check-in codes), as bulk_create would.
-`registrants_import_staged` then moves the rows in one transaction with
-two INSERT ... SELECT statements run by SQLite itself: the all-or-nothing
-guarantee is that transaction's, and the lock is held only for it.
-
-A worker that dies loses the TEMP table with its connection; the retry
-stages the file again. PostgreSQL keeps its one streamed pass (COPY, in
-registrants.services), where other writers never wait on an import.
+Checked rows go first into a TEMP table of the importing connection
+(`ImportStage`), each batch holding the write lock for milliseconds;
+`registrants_import_staged` then moves them in one transaction with two
+INSERT ... SELECT statements. See docs/decisions/0051.
 """
 
 from __future__ import annotations

@@ -755,23 +755,13 @@ def registrants_bulk_change_status(
     """Apply one status change to many registrants: one result per distinct
     id, in input order (a repeated id is handled once).
 
-    Each registrant gets what registrant_change_status, called once per id
-    in input order, would give it, except that corrections are refused as
-    invalid_transition (they are made one at a time, with a note):
-    not_found; erased; a no-op (changed=False, no history row);
-    invalid_transition;
-    permission_denied (a kind outside
-    `allowed_kinds`); event_full (a reinstatement beyond the free seats:
-    the first ones in input order get the seats); or the move with its
-    history row. A refusal does not undo the others.
-
-    Set-based, because row by row cost a transaction, a locking SELECT, an
-    INSERT and an UPDATE per registrant (5,000 check-ins: 25 s on
-    PostgreSQL). Here each chunk of BULK_CHUNK_SIZE ids is one transaction
-    with one locking SELECT, one bulk INSERT of history rows and one UPDATE.
-    A chunk's statuses and history rows commit together: if a write fails,
-    that chunk commits nothing, earlier chunks stay committed (with their
-    history and announcements) and the exception propagates.
+    Each gets what registrant_change_status would give it, except that
+    corrections are refused as invalid_transition: not_found, erased, a
+    no-op, invalid_transition, permission_denied (outside `allowed_kinds`),
+    event_full (the first in input order get the seats), or the move. A
+    refusal does not undo the others. Set-based: each chunk of
+    BULK_CHUNK_SIZE ids is one transaction; a failed write loses only its
+    chunk and propagates.
     """
     require_plain_text(note=note, multiline=("note",))
     # The pk field's own conversion: an id given as "12" is registrant 12,
@@ -984,35 +974,13 @@ def registrants_import_batch(
     """Create many registrants of one event, each with its creation history
     row (source import, `actor`, note `marker`), in one transaction.
 
-    This is the bulk twin of registrant_register: the same event lock and
-    seat count, but rows go in chunks of `chunk_size` (COPY on PostgreSQL,
-    bulk_create elsewhere), so 100,000 rows take seconds, not minutes. The event stays locked until
-    the caller's transaction commits: registrations for this event wait.
-
-    `marker` must be unique per import job: when history rows carrying it
-    already exist, the job committed before (a redelivered task) and nothing
-    is written (already_imported=True, created = their count).
-
-    Capacity: with `all_or_nothing`, `expected` rows that do not all fit
-    raise event_full (409) before anything is written. Otherwise rows beyond
-    the free seats are skipped and listed in over_capacity.
-
-    `chunks`, instead of `rows`: the rows already in chunks, each inserted
-    as it comes (a streaming caller can start with a small one).
-
-    `expected=None` means the rows are streamed and their number is not
-    known yet (the importer checks the file while this writes it). With
-    all_or_nothing, rows then go in as they come until one does not fit;
-    the rest are only counted, and event_full is raised at the end with the
-    refused row numbers in details["over_capacity"]: raising rolls back what
-    was written (this function's atomic block).
-
-    The foreign keys stay deferred to the commit: checking them at the end
-    of each chunk's COPY instead (SET CONSTRAINTS ALL IMMEDIATE) would let
-    them run while a streaming caller still reads the file, but cost the
-    server about 1 s more CPU per 100,000 rows and was slower overall
-    (docs/benchmarks.md).
-    Raises not_found (no such event), event_full.
+    The bulk twin of registrant_register (same event lock and seat count),
+    in chunks (COPY on PostgreSQL). History rows carrying `marker` mean the
+    job committed before: nothing is written (already_imported=True). With
+    `all_or_nothing`, rows that do not all fit raise event_full; otherwise
+    rows beyond the seats are listed in over_capacity. `chunks` streams
+    rows in; `expected=None` means their number is not known yet.
+    Raises not_found, event_full. See docs/decisions/0006.
     """
     with transaction.atomic():
         event = _lock_event(event_id)

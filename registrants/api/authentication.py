@@ -13,6 +13,7 @@ request.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -32,7 +33,11 @@ def _cache_key(key: str) -> str:
     return "authtoken:" + hash_key(key)
 
 
-def _cached(cache_key: str) -> tuple[object, object]:
+# A cached entry: (user, the credentials generation it was read under).
+CachedToken = tuple[Any, int]
+
+
+def _cached(cache_key: str) -> tuple[CachedToken | None, int | None]:
     """(cached entry, current generation): one round trip with Redis; without
     it the generation is the database's (another process may have moved it)."""
     if generation.shared():

@@ -73,7 +73,7 @@ _DRF_CODES: list[tuple[type[exceptions.APIException], str]] = [
 ]
 
 
-def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | JsonResponse | None:
     """DRF's EXCEPTION_HANDLER: every exception becomes the one shape."""
     if isinstance(exc, ApplicationError):
         response = Response(
@@ -116,8 +116,10 @@ def _api_exception_response(exc: exceptions.APIException) -> Response:
     if not isinstance(message, str):
         message = _first_message(message)
     response = Response(error_body(code, message), status=exc.status_code)
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        response["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
+    if isinstance(exc, exceptions.Throttled):
+        wait: float | None = exc.wait  # type: ignore[attr-defined]  # the stub omits Throttled.wait
+        if wait is not None:
+            response["Retry-After"] = str(max(1, int(wait + 0.999)))
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         response["WWW-Authenticate"] = 'Bearer realm="api"'
     return response

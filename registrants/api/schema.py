@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
@@ -52,9 +54,11 @@ class ErrorAwareAutoSchema(AutoSchema):
     400/404 that list filters and detail lookups can return."""
 
     def get_response_serializers(self):
-        responses = super().get_response_serializers()
-        if not isinstance(responses, dict):
-            responses = {200 if self.method == "GET" else 201: responses}
+        # A dict when @extend_schema lists responses; the stub omits that.
+        found: Any = super().get_response_serializers()
+        responses = (
+            found if isinstance(found, dict) else {200 if self.method == "GET" else 201: found}
+        )
         extra = list(ALWAYS)
         if self.method == "GET":
             extra += [400, 404]

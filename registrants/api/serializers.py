@@ -129,7 +129,7 @@ class RegistrantSerializer(serializers.ModelSerializer):
     def get_allowed_transitions(self, obj) -> list[Status]:
         if obj.erased_at is not None:
             return []
-        return [s.value for s in lifecycle.allowed_targets(obj.status)]
+        return lifecycle.allowed_targets(obj.status)  # members render as their values
 
     def get_check_in_code(self, obj) -> str | None:
         request = self.context.get("request")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 
 from django.shortcuts import get_object_or_404
@@ -267,19 +268,19 @@ def scan_body(result: services.StatusResult) -> dict:
     """The answer a desk or door screen shows: who it was and what happened."""
     r = result.registrant
     previous = None
+    by: str | None = None
+    at: datetime.datetime | None = None
     if not result.changed and result.previous is not None:
         p = result.previous
-        previous = {
-            "status": p.to_status,
-            "by": services.actor_display_name(p.actor) if p.actor_id else None,
-            "at": p.at,
-        }
+        by = services.actor_display_name(p.actor) if p.actor_id else None
+        at = p.at
+        previous = {"status": p.to_status, "by": by, "at": at}
     message = presenters.scan_message(
         name=r.name,
         status_label=r.get_status_display(),
         changed=result.changed,
-        by=previous["by"] if previous else None,
-        at=previous["at"] if previous else None,
+        by=by,
+        at=at,
     )
     return s.ScanResultSerializer(
         {
@@ -290,7 +291,7 @@ def scan_body(result: services.StatusResult) -> dict:
             "registrant": {
                 "id": r.pk,
                 "name": r.name,
-                "company": r.company.name if r.company_id else None,
+                "company": r.company.name if r.company is not None else None,
                 "guest_type": r.guest_type,
                 "status": r.status,
             },

@@ -8,7 +8,7 @@ only tuple") and touches no index: about a quarter less PostgreSQL CPU per
 scan (docs/benchmarks.md). What the index served (seat counting, status
 filters) reads the event's rows through its other indexes instead; the cost,
 measured at 100,000 registrants in an event (bench/status_reads.py), is in
-docs/decisions/0007, and for the seat count in 0002.
+docs/decisions/0134, and for the seat count in 0002.
 
 The fillfactor applies to pages written from now on; an existing table gets
 it everywhere after a rewrite (VACUUM FULL at a quiet hour, optional).

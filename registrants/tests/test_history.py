@@ -319,7 +319,7 @@ ACCEPTED_ELSEWHERE = {
     # service's behaviour.
     "gateway/db.py": 4,
     # The same one-statement scan for a group of scans (gateway/grouping.py,
-    # decision 0007): the history rows in the same statement; the grouping
+    # decision 0133): the history rows in the same statement; the grouping
     # tests hold each scan of a group to a lone scan's answer and rows.
     "gateway/grouping.py": 1,
 }

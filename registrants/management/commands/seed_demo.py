@@ -30,6 +30,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -270,7 +271,10 @@ class _Person:
     status: Status
 
 
-def _pick(rng: random.Random, mix: dict) -> object:
+_T = TypeVar("_T")
+
+
+def _pick(rng: random.Random, mix: dict[_T, float]) -> _T:
     return rng.choices(list(mix), weights=list(mix.values()))[0]
 
 
@@ -471,7 +475,7 @@ class Command(BaseCommand):
         rng: random.Random,
         count: int,
         companies,
-        status_mix,
+        status_mix: dict[Status, float],
         *,
         cover_every_status: bool = True,
     ) -> list[_Person]:
