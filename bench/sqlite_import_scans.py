@@ -124,7 +124,9 @@ def run(args: argparse.Namespace, workdir: Path) -> dict:
             while not done.is_set():
                 started = time.perf_counter()
                 try:
-                    registrant_services.registrant_scan(code=codes[n % len(codes)], mode="desk")
+                    registrant_services.registrant_scan(
+                        code=codes[n % len(codes)], mode="desk", event_id=other.pk
+                    )
                     scans.append(time.perf_counter() - started)
                     if n % 5 == 0:
                         started = time.perf_counter()

@@ -29,8 +29,7 @@ from .services import (
     _actor_or_none,
     _company_ids_for,
     _import_event_full,
-    _lock_event,
-    seats_taken,
+    import_start,
 )
 
 BATCH_ROWS = 2000
@@ -135,14 +134,9 @@ def registrants_import_staged(
     if stage.pending:
         raise RuntimeError("flush the stage before the import transaction")
     with transaction.atomic():
-        event = _lock_event(event_id)
-        previous = StatusChange.objects.filter(
-            event_id=event.pk, source=Source.IMPORT, from_status="", note=marker
-        ).count()
+        event, previous, taken, free = import_start(event_id=event_id, marker=marker)
         if previous:
             return ImportBatchResult(created=previous, already_imported=True)
-        taken = seats_taken(event_id=event.pk)
-        free = max(0, event.capacity - taken)
         if all_or_nothing and stage.count > free:
             raise _import_event_full(event, taken, stage.count)
         numbers = stage.row_numbers()

@@ -960,6 +960,19 @@ class ImportBatchResult:
     already_imported: bool = False
 
 
+def import_start(*, event_id: int, marker: str) -> tuple[Event, int, int, int]:
+    """The first step of every bulk import, in the caller's transaction:
+    lock the event, then count the rows an earlier run of this import
+    (`marker`) created, the seats taken and the seats free.
+    Returns (event, previously imported, taken, free); raises not_found."""
+    event = _lock_event(event_id)
+    previous = StatusChange.objects.filter(
+        event_id=event.pk, source=Source.IMPORT, from_status="", note=marker
+    ).count()
+    taken = seats_taken(event_id=event.pk)
+    return event, previous, taken, max(0, event.capacity - taken)
+
+
 def registrants_import_batch(
     *,
     event_id: int,
@@ -983,14 +996,9 @@ def registrants_import_batch(
     Raises not_found, event_full. See docs/decisions/0006.
     """
     with transaction.atomic():
-        event = _lock_event(event_id)
-        previous = StatusChange.objects.filter(
-            event_id=event.pk, source=Source.IMPORT, from_status="", note=marker
-        ).count()
+        event, previous, taken, free = import_start(event_id=event_id, marker=marker)
         if previous:
             return ImportBatchResult(created=previous, already_imported=True)
-        taken = seats_taken(event_id=event.pk)
-        free = max(0, event.capacity - taken)
         if all_or_nothing and expected is not None and expected > free:
             raise _import_event_full(event, taken, expected)
         insert = _insert_imported_sql if connection.vendor == "postgresql" else _insert_imported

@@ -46,9 +46,13 @@ class UTCDateTimeField(filters.IsoDateTimeFilter.field_class):
 
     def to_python(self, value):
         value = super().to_python(value)
-        if value is not None and not fits_in_utc(value):
+        if value is None:
+            return None
+        if not fits_in_utc(value):
             raise forms.ValidationError(OUT_OF_RANGE, code="out_of_range")
-        return value
+        # In UTC before the database sees it: Python accepts offsets up to
+        # 23:59, PostgreSQL only up to 15:59 ("+18:48" was a 500).
+        return value.astimezone(datetime.UTC)
 
 
 class UTCDateTimeFilter(filters.IsoDateTimeFilter):

@@ -311,6 +311,10 @@ ACCEPTED_ELSEWHERE = {
     # the last status of a complete, valid history chain that is bulk-inserted
     # with it. Nothing else may write this way.
     "registrants/management/commands/seed_demo.py": 1,
+    # The SQLite import's staging (decision 0051): each row is built as a new
+    # Registrant in the initial status, only to read its columns' database
+    # values; the final step inserts it with its creation history row.
+    "registrants/import_stage.py": 1,
     # The door-scanner gateway's SQL fast paths (docs/decisions/0007): the
     # one-statement scan and the batch's bulk update on PostgreSQL, and the
     # two SQLite updates. Each writes the history rows in the same statement

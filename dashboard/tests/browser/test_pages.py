@@ -129,12 +129,12 @@ def test_a_refused_transition_shows_the_reason(open_as, conference, users, shoot
             registrant_id=ada.pk, to_status=step, actor=users["staff"], source=Source.SCAN
         )
     page.get_by_role("button", name="Check in").click()
+    # From entered, back to checked in is a correction now: it needs a note.
     alert = page.locator("[data-refusal]")
-    expect(alert).to_have_text(
-        "Cannot move from entered to checked_in; allowed from entered: exited."
-    )
+    expect(alert).to_have_text("A correction needs a note saying why; it is kept in the history.")
     # The panel now offers what is allowed from where she really is.
     expect(page.get_by_role("button", name="Mark exited")).to_be_visible()
+    expect(page.get_by_role("button", name="Correct to checked in")).to_be_visible()
     expect(page.locator("#timeline li")).to_have_count(3)
     shoot(page, "refused-transition")
 

@@ -77,7 +77,9 @@ def test_a_scan_in_another_event_completes_while_an_import_runs(monkeypatch):
 
         def scan() -> None:
             try:
-                outcome.append(registrant_services.registrant_scan(code=code, mode="desk"))
+                outcome.append(
+                    registrant_services.registrant_scan(code=code, mode="desk", event_id=other.pk)
+                )
             except BaseException as exc:
                 outcome.append(exc)
             finally:

@@ -12,6 +12,7 @@ import pytest
 
 from registrants.api.parsers import MAX_JSON_DEPTH, too_deep
 from registrants.models import Company, Event, Registrant, StatusChange
+from registrants.tests.factories import EventFactory, make_registrant
 
 from .conftest import assert_error
 
@@ -216,3 +217,18 @@ def _qs(query: dict[str, str]) -> str:
     from urllib.parse import urlencode
 
     return urlencode(query)
+
+
+@pytest.mark.parametrize("offset", ["+18:48", "-23:59"])
+def test_a_valid_offset_the_database_would_refuse_is_read_in_utc(org_client, offset):
+    """Python reads offsets up to 23:59; PostgreSQL stores only up to 15:59.
+    The filter converts to UTC first, so such a time filters (no 500)."""
+    event = EventFactory()
+    make_registrant(event)
+    when = f"2020-01-01T00:00:00{offset}".replace("+", "%2B")
+    listed = org_client.get(f"/api/v1/registrants/?event={event.pk}&created_after={when}")
+    assert listed.status_code == 200
+    assert len(listed.json()["results"]) == 1
+    exported = org_client.get(f"/api/v1/events/{event.pk}/export/?format=csv&created_after={when}")
+    assert exported.status_code == 200
+    assert b"".join(exported.streaming_content).count(b"\n") == 2  # the header and one row
