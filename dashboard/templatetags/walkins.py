@@ -11,5 +11,8 @@ register = template.Library()
 
 @register.simple_tag
 def walkin_form_or_blank(form=None):
-    """The bound form of a refused walk-in, or an empty one."""
-    return form if form is not None else RegistrantEditForm(auto_id="walkin-%s")
+    """The bound form of a refused walk-in, or an empty one (a missing
+    template variable arrives as "", not None)."""
+    if isinstance(form, RegistrantEditForm):
+        return form
+    return RegistrantEditForm(auto_id="walkin-%s")

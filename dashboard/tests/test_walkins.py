@@ -26,9 +26,7 @@ def _walk_in(client, event, htmx=True, **data):
     )
 
 
-def test_staff_adds_a_walk_in_who_is_registered_and_checked_in_in_one_step(
-    staff_web, event, staff
-):
+def test_staff_adds_a_walk_in_who_is_registered_and_checked_in_in_one_step(staff_web, event, staff):
     Company.objects.create(name="Google", normalized_name="google")
     response = _walk_in(staff_web, event)
     assert response.status_code == 201
@@ -169,3 +167,22 @@ def test_editing_an_erased_registrant_is_refused_and_the_page_says_why(org_web, 
     assert "data-erased" in html and 'name="email"' not in html
     ada.refresh_from_db()
     assert ada.name != "Ada King"
+
+
+def test_the_desks_walk_in_form_has_its_fields_on_a_fresh_page(staff_web, event):
+    html = staff_web.get(reverse("dashboard:desk", args=[event.pk])).content.decode()
+    for field in ("name", "email", "company", "guest_type"):
+        assert f'id="walkin-{field}"' in html
+
+
+def test_the_badge_pdf_may_be_framed_by_the_desk_and_nothing_else(staff_web, event):
+    """The desk prints through a hidden same-origin frame; other pages stay unframeable."""
+    ada = make_registrant(event)
+    badge = staff_web.get(reverse("badges:registrant", args=[ada.pk]))
+    assert badge.status_code == 200
+    assert badge["X-Frame-Options"] == "SAMEORIGIN"
+    directives = dict(d.strip().split(" ", 1) for d in badge["Content-Security-Policy"].split(";"))
+    assert directives["frame-ancestors"] == "'self'"
+    desk = staff_web.get(reverse("dashboard:desk", args=[event.pk]))
+    assert desk["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in desk["Content-Security-Policy"]
