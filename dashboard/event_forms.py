@@ -26,7 +26,7 @@ def time_zone_choices() -> list[tuple[str, str]]:
 
 class EventForm(forms.Form):
     name = forms.CharField(max_length=200)
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     capacity = forms.IntegerField(min_value=1, max_value=MAX_CAPACITY, help_text="Seats.")
     time_zone = forms.ChoiceField(
         label="Time zone",

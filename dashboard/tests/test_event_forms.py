@@ -162,3 +162,8 @@ def test_the_events_pages_show_times_in_the_events_time_zone(org_web, organiser)
         html = org_web.get(reverse("dashboard:registrant", args=[ada.pk])).content.decode()
         shown[zone] = "1 Dec 2026 12:30" in html, "1 Dec 2026 18:30" in html
     assert shown == {"America/New_York": (True, False), "Europe/Paris": (False, True)}
+
+
+def test_edit_form_gives_the_date_in_the_format_a_date_input_reads(org_web, event):
+    html = org_web.get(reverse("dashboard:event_edit", args=[event.pk])).content.decode()
+    assert 'type="date"' in html and 'value="2026-12-01"' in html

@@ -30,8 +30,14 @@ def test_staff_adds_a_walk_in_at_the_desk_who_is_checked_in_and_printed(open_as,
     form.get_by_label("Company", exact=True).fill(" nasa ")
     form.get_by_label("Guest type", exact=True).select_option("press")
 
-    with page.expect_response(lambda r: r.url.endswith("/badge.pdf")) as badge:
-        email.press("Enter")
+    # The frame gets plain text instead of the PDF: headless Chromium under
+    # load sometimes crashes printing a PDF (test_badges.py prints a real
+    # one); the PDF itself is fetched below with the same session.
+    page.route(
+        "**/badge.pdf",
+        lambda route: route.fulfill(status=200, content_type="text/plain", body="badge"),
+    )
+    email.press("Enter")
     result = page.locator("#desk-output .scan-result")
     expect(result).to_have_attribute("data-outcome", "success")
     expect(result).to_contain_text("Walk-in added")
@@ -39,15 +45,15 @@ def test_staff_adds_a_walk_in_at_the_desk_who_is_checked_in_and_printed(open_as,
     zed = Registrant.objects.get(name="Zed Walker")
     assert zed.status == Status.CHECKED_IN
     assert zed.company.name == "NASA"  # the existing company, matched after normalisation
-    assert badge.value.status == 200
     expect(page.locator("#badge-frame")).to_have_attribute(
         "src", f"/registrants/{zed.pk}/badge.pdf"
     )
+    pdf = page.request.get(page.url.split("/events/")[0] + f"/registrants/{zed.pk}/badge.pdf")
+    assert (pdf.status, pdf.headers["content-type"]) == (200, "application/pdf")
     # The form closes, empties, and the desk is ready for the next badge.
     expect(form).to_be_hidden()
     expect(box).to_be_focused()
     expect(box).to_have_value("")
-    shoot(page, "desk-walk-in")
 
     # The button opens it too; Escape closes it and gives the input back.
     page.get_by_role("button", name="Add walk-in").click()
@@ -70,6 +76,7 @@ def test_a_walk_in_refused_for_a_full_event_keeps_the_form_with_the_reason(open_
     expect(page.locator("#walkin-form")).to_contain_text("The event is full: 10 of 10 seats")
     expect(page.locator("#walkin-form").get_by_label("Name", exact=True)).to_have_value("Too Late")
     assert not Registrant.objects.filter(name="Too Late").exists()
+    expect(page.locator("#walkin-form").get_by_label("Name", exact=True)).to_be_focused()
     page.keyboard.press("Escape")
     expect(page.locator("#walkin-form")).to_be_hidden()
     expect(page.get_by_label("Scan a badge or type a name")).to_be_focused()

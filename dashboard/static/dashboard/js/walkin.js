@@ -75,11 +75,14 @@
       // desk.js's own Escape empties the input and its list of matches.
       input.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true }));
     });
-    document.body.addEventListener("htmx:afterSettle", function () {
+    document.body.addEventListener("htmx:afterSettle", function (event) {
+      const swapped = event.detail && event.detail.target;
       const f = form();
-      if (!f || f.hidden || f.contains(document.activeElement)) return;
-      // The refused form came back in place of the old one: focus its first problem.
-      const bad = f.querySelector(".field--error input, .field--error select");
+      if (!f || !swapped || swapped.id !== "walkin-form") return;
+      // The refused form came back in place of the old one (the focus went
+      // with it): focus its first problem, or its first field.
+      const bad = f.querySelector(".field--error input, .field--error select") ||
+        f.querySelector('[name="name"]');
       if (bad) bad.focus();
     });
   });
