@@ -167,4 +167,3 @@ def test_the_events_pages_show_times_in_the_events_time_zone(org_web, organiser)
 def test_edit_form_gives_the_date_in_the_format_a_date_input_reads(org_web, event):
     html = org_web.get(reverse("dashboard:event_edit", args=[event.pk])).content.decode()
     assert 'type="date"' in html and 'value="2026-12-01"' in html
-
