@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from registrants.models import Event, Registrant
 
+API_PREFIXES = ("/api/", "/gateway/")
+
 # The pages whose `pk` is a registrant's (dashboard and badges URL names).
 REGISTRANT_PAGES = frozenset(
     {
@@ -58,6 +60,9 @@ class EventTimeZoneMiddleware:
             timezone.deactivate()
 
     def process_view(self, request, view_func, view_args, view_kwargs):
+        # Pages only: the API's datetimes keep one offset whatever the event.
+        if request.path.startswith(API_PREFIXES):
+            return None
         match = request.resolver_match
         zone = None
         if "event_id" in view_kwargs:

@@ -167,3 +167,27 @@ def test_the_events_pages_show_times_in_the_events_time_zone(org_web, organiser)
 def test_edit_form_gives_the_date_in_the_format_a_date_input_reads(org_web, event):
     html = org_web.get(reverse("dashboard:event_edit", args=[event.pk])).content.decode()
     assert 'type="date"' in html and 'value="2026-12-01"' in html
+
+
+def test_the_api_keeps_one_time_zone_whatever_the_event(db, rf, settings):
+    from django.utils import timezone
+
+    from dashboard.event_time import EventTimeZoneMiddleware
+
+    event = EventFactory(time_zone="Asia/Tokyo")
+    seen = {}
+
+    def view(request, event_id):
+        return None
+
+    for path in ("/api/v1/events/1/export/", f"/events/{event.pk}/desk/"):
+        request = rf.get(path)
+        request.resolver_match = None
+        middleware = EventTimeZoneMiddleware(lambda r: None)
+        middleware.process_view(request, view, (), {"event_id": event.pk})
+        seen[path] = timezone.get_current_timezone_name()
+        timezone.deactivate()
+    assert seen == {
+        "/api/v1/events/1/export/": settings.TIME_ZONE,
+        f"/events/{event.pk}/desk/": "Asia/Tokyo",
+    }
