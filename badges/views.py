@@ -5,12 +5,15 @@ staff); viewers get 403."""
 
 from __future__ import annotations
 
+from csp.constants import SELF
+from csp.decorators import csp_replace
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
 from dashboard.access import (
@@ -51,6 +54,11 @@ def _layout(request, event: Event):
     return selectors.layout_for(event)
 
 
+# The desk prints a badge by loading it in a hidden frame of its own page:
+# the site's CSP (frame-ancestors 'none') and X-Frame-Options DENY would
+# block that, so this one PDF may be framed by the same origin only.
+@xframe_options_sameorigin
+@csp_replace({"frame-ancestors": SELF})
 @require_GET
 @require_perms(*BADGE_PERMS)
 def registrant_badge(request, pk: int):

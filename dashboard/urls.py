@@ -2,7 +2,7 @@
 
 from django.urls import path, register_converter
 
-from .views import auth, companies, desk, events, live, registrants
+from .views import auth, companies, desk, event_forms, events, live, registrants, walkins
 
 
 class IdConverter:
@@ -26,9 +26,12 @@ urlpatterns = [
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
     path("", events.event_list, name="events"),
+    path("events/new/", event_forms.event_new, name="event_new"),
+    path("events/<id:event_id>/edit/", event_forms.event_edit, name="event_edit"),
     path("events/<id:event_id>/dashboard/", events.event_dashboard, name="event_dashboard"),
     path("events/<id:event_id>/dashboard/numbers.json", events.event_numbers, name="event_numbers"),
     path("events/<id:event_id>/registrants/", registrants.registrant_list, name="registrants"),
+    path("events/<id:event_id>/registrants/new/", walkins.registrant_new, name="registrant_new"),
     path(
         "events/<id:event_id>/registrants/bulk/",
         registrants.registrant_bulk,
@@ -51,6 +54,7 @@ urlpatterns = [
     path("events/<id:event_id>/desk/", desk.desk, name="desk"),
     path("events/<id:event_id>/desk/search/", desk.desk_search, name="desk_search"),
     path("events/<id:event_id>/desk/scan/", desk.desk_scan, name="desk_scan"),
+    path("events/<id:event_id>/desk/walk-in/", walkins.desk_walk_in, name="desk_walk_in"),
     path("events/<id:event_id>/desk/recent/", live.desk_recent, name="desk_recent"),
     path("companies/", companies.company_list, name="companies"),
     path("companies/merge/", companies.company_merge, name="company_merge"),

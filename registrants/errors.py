@@ -34,6 +34,7 @@ HTTP_STATUS = {
     "not_found": 404,
     "invalid_transition": 409,
     "event_full": 409,
+    "event_closed": 409,
     "cancelled": 409,
     "erased": 409,
     "conflict": 409,

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from . import lifecycle
+from .event_options import refuse_if_closed
 from .models import Registrant, Source, StatusChange
 from .normalization import normalize_company_name
 
@@ -128,7 +129,7 @@ def registrants_import_staged(
     The stage must be flushed before the caller's transaction begins: rows
     written inside it would go with its rollback (event_full), and the
     caller reads the stage again to report the refused rows.
-    Raises not_found (no such event), event_full (all_or_nothing, more
+    Raises not_found (no such event), event_closed, event_full (all_or_nothing, more
     staged rows than free seats; nothing is written).
     """
     if stage.pending:
@@ -137,6 +138,7 @@ def registrants_import_staged(
         event, previous, taken, free = import_start(event_id=event_id, marker=marker)
         if previous:
             return ImportBatchResult(created=previous, already_imported=True)
+        refuse_if_closed(event)
         if all_or_nothing and stage.count > free:
             raise _import_event_full(event, taken, stage.count)
         numbers = stage.row_numbers()

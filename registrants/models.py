@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from .event_options import default_door_modes, default_time_zone
 from .lifecycle import INITIAL_STATUS, Status
 
 CHECK_IN_CODE_BYTES = 24  # 192 bits of randomness, 32 URL-safe characters
@@ -72,6 +73,12 @@ class Event(models.Model):
     name = models.CharField(max_length=200)
     date = models.DateField()
     capacity = models.PositiveIntegerField(help_text="Seats; at least 1.")
+    # An IANA name: the event's times are shown in it (event_options.py).
+    time_zone = models.CharField(max_length=64, default=default_time_zone)
+    # The scan modes the event's desk offers (ScanMode values, table order).
+    door_modes = models.JSONField(default=default_door_modes)
+    # A closed event takes no new registrations; scans still work.
+    closed = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -137,6 +144,7 @@ class Registrant(models.Model):
             ("scan_code", "Can scan check-in codes"),
             ("view_check_in_code", "Can see check-in codes"),
             ("export_registrants", "Can export registrant lists"),
+            ("add_walk_in", "Can add walk-ins at the check-in desk"),
         ]
         constraints = [
             models.CheckConstraint(

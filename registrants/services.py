@@ -24,7 +24,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
-from . import lifecycle, scanning
+from . import event_options, lifecycle, scanning
 from .erasure import erased_error, refuse_if_erased, registrant_erase, registrants_erase
 from .errors import ApplicationError
 from .lifecycle import Kind, ScanMode, Status
@@ -124,9 +124,18 @@ def _event_full(event: Event, taken: int) -> ApplicationError:
 # --- Events ------------------------------------------------------------------
 
 
-def event_create(*, name: str, date: datetime.date, capacity: int) -> Event:
-    """Create an event. Raises validation_error for a capacity below 1 or a
-    name with control or text-direction characters."""
+def event_create(
+    *,
+    name: str,
+    date: datetime.date,
+    capacity: int,
+    time_zone: str | None = None,
+    door_modes: list[str] | None = None,
+    closed: bool = False,
+) -> Event:
+    """Create an event. Raises validation_error for a capacity below 1, a
+    name with control or text-direction characters, an unknown time zone or
+    door mode."""
     require_plain_text(name=name)
     if capacity < 1:
         raise ApplicationError(
@@ -134,8 +143,18 @@ def event_create(*, name: str, date: datetime.date, capacity: int) -> Event:
             "Capacity must be at least 1.",
             fields={"capacity": ["Ensure this value is greater than or equal to 1."]},
         )
+    options = {
+        "time_zone": event_options.validated_time_zone(
+            time_zone or event_options.default_time_zone()
+        ),
+        "door_modes": event_options.validated_door_modes(
+            event_options.default_door_modes() if door_modes is None else door_modes
+        ),
+    }
     with transaction.atomic():
-        return Event.objects.create(name=name, date=date, capacity=capacity)
+        return Event.objects.create(
+            name=name, date=date, capacity=capacity, closed=closed, **options
+        )
 
 
 def event_update(
@@ -144,13 +163,26 @@ def event_update(
     name: str | None = None,
     date: datetime.date | None = None,
     capacity: int | None = None,
+    time_zone: str | None = None,
+    door_modes: list[str] | None = None,
+    closed: bool | None = None,
 ) -> Event:
-    """Edit an event. Lowering capacity below the seats taken raises
-    capacity_below_seats_taken (409)."""
+    """Edit an event (None leaves a field as it is). Lowering capacity below
+    the seats taken raises capacity_below_seats_taken (409); an unknown time
+    zone or door mode raises validation_error."""
     require_plain_text(name=name)
+    options: dict[str, Any] = {}
+    if time_zone is not None:
+        options["time_zone"] = event_options.validated_time_zone(time_zone)
+    if door_modes is not None:
+        options["door_modes"] = event_options.validated_door_modes(door_modes)
+    if closed is not None:
+        options["closed"] = closed
     with transaction.atomic():
         event = _lock_event(event_id)
-        fields: list[str] = []
+        fields: list[str] = list(options)
+        for field, value in options.items():
+            setattr(event, field, value)
         if name is not None:
             event.name = name
             fields.append("name")
@@ -345,7 +377,8 @@ def registrant_register(
 ) -> Registrant:
     """Register someone for an event, with the creation history row.
 
-    Raises not_found (no such event), event_full (409), validation_error.
+    Raises not_found (no such event), event_closed (409), event_full (409),
+    validation_error.
     """
     require_plain_text(note=note, multiline=("note",))
     clean_name, clean_email = _validated_details(
@@ -355,6 +388,7 @@ def registrant_register(
     name, email = clean_name, clean_email
     with transaction.atomic():
         event = _lock_event(event_id)
+        event_options.refuse_if_closed(event)
         _require_free_seat(event)
         # Inside the transaction: a refused registration leaves no new company.
         company = _resolve_company(company_name=company_name, company_id=company_id)
@@ -993,12 +1027,13 @@ def registrants_import_batch(
     `all_or_nothing`, rows that do not all fit raise event_full; otherwise
     rows beyond the seats are listed in over_capacity. `chunks` streams
     rows in; `expected=None` means their number is not known yet.
-    Raises not_found, event_full. See docs/decisions/0006.
+    Raises not_found, event_closed, event_full. See docs/decisions/0006.
     """
     with transaction.atomic():
         event, previous, taken, free = import_start(event_id=event_id, marker=marker)
         if previous:
             return ImportBatchResult(created=previous, already_imported=True)
+        event_options.refuse_if_closed(event)
         if all_or_nothing and expected is not None and expected > free:
             raise _import_event_full(event, taken, expected)
         insert = _insert_imported_sql if connection.vendor == "postgresql" else _insert_imported

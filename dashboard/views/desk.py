@@ -20,6 +20,7 @@ from registrants import presenters, selectors, services
 from registrants.api.filters import RegistrantFilter
 from registrants.api.throttling import take_scan_slot
 from registrants.errors import ApplicationError, http_status_for
+from registrants.event_options import door_mode_choices
 from registrants.lifecycle import ScanMode, Status
 from registrants.models import Event, GuestType, Registrant, Source
 
@@ -62,8 +63,10 @@ def _live_config(event: Event) -> dict[str, Any]:
     )
 
 
-def _mode(value: str | None) -> str:
-    return value if value in ScanMode.values else ScanMode.DESK.value
+def _mode(value: str | None, event: Event) -> str:
+    """The posted mode if the event's desk offers it, else its first door mode."""
+    offered = [m for m, _ in door_mode_choices(event)]
+    return value if value in offered else offered[0]
 
 
 def _summary(registrant: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -142,8 +145,8 @@ def desk(request, event_id: int):
             "dashboard/desk.html",
             {
                 "event": event,
-                "mode": _mode(request.GET.get("mode")),
-                "modes": ScanMode.choices,
+                "mode": _mode(request.GET.get("mode"), event),
+                "modes": door_mode_choices(event),
                 "recent": recent_with_statuses(request.session.get(session_key(event.pk), [])),
                 "result": None,
                 "can": capabilities(request.user),
@@ -186,7 +189,7 @@ def desk_search(request, event_id: int):
 def desk_scan(request, event_id: int):
     event = get_object_or_404(Event, pk=event_id)
     form = DeskScanForm(request.POST)
-    mode = _mode(request.POST.get("mode"))
+    mode = _mode(request.POST.get("mode"), event)
     if not form.is_valid():
         problems = [e for errs in form.errors.values() for e in errs]
         result = {
@@ -248,7 +251,7 @@ def _respond(
         "result": result,
         "recent": recent_with_statuses(recent),
         "mode": result["mode"],
-        "modes": ScanMode.choices,
+        "modes": door_mode_choices(event),
         "can": capabilities(request.user),
     }
     if is_htmx(request):

@@ -25,10 +25,15 @@ def event_list(request):
     events = [
         {"event": e, "percent": percent(e.seats_taken, e.capacity)} for e in selectors.event_list()
     ]
+    # Closed events (no new registrations) are listed apart, after the open ones.
+    groups = [("", [i for i in events if not i["event"].closed])]
+    closed = [i for i in events if i["event"].closed]
+    if closed:
+        groups.append(("Closed events", closed))
     return render(
         request,
         "dashboard/events.html",
-        {"events": events, "can": capabilities(request.user)},
+        {"groups": groups, "can": capabilities(request.user)},
     )
 
 

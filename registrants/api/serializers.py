@@ -38,6 +38,17 @@ class EventSerializer(serializers.ModelSerializer):
     seats_left = serializers.SerializerMethodField()
     capacity = serializers.IntegerField(min_value=1, max_value=MAX_CAPACITY)
     name = serializers.CharField(max_length=200)
+    time_zone = serializers.CharField(
+        max_length=64, required=False, help_text="IANA name; the deployment's by default."
+    )
+    door_modes = serializers.ListField(
+        child=serializers.ChoiceField(choices=ScanMode.choices),
+        required=False,
+        help_text="The scan modes the event's desk page offers; all by default.",
+    )
+    closed = serializers.BooleanField(
+        required=False, help_text="A closed event refuses new registrations (409 event_closed)."
+    )
 
     class Meta:
         model = Event
@@ -46,6 +57,9 @@ class EventSerializer(serializers.ModelSerializer):
             "name",
             "date",
             "capacity",
+            "time_zone",
+            "door_modes",
+            "closed",
             "seats_taken",
             "seats_left",
             "created_at",
@@ -61,6 +75,11 @@ class EventUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     date = serializers.DateField(required=False)
     capacity = serializers.IntegerField(min_value=1, max_value=MAX_CAPACITY, required=False)
+    time_zone = serializers.CharField(max_length=64, required=False)
+    door_modes = serializers.ListField(
+        child=serializers.ChoiceField(choices=ScanMode.choices), required=False
+    )
+    closed = serializers.BooleanField(required=False)
 
     def to_internal_value(self, data):
         reject_read_only(

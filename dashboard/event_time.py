@@ -1,0 +1,75 @@
+"""Show an event's pages in the event's own time zone.
+
+Every page of one event (its URL carries `event_id`, or it is a registrant's
+page) activates the event's time zone for the request, so the presenters'
+local times ("checked in at 18:42", history, the desk's clock) are the
+venue's. Other pages, the API and the gateway keep the deployment's
+TIME_ZONE (decision record 0101).
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.utils import timezone
+
+from registrants.models import Event, Registrant
+
+API_PREFIXES = ("/api/", "/gateway/")
+
+# The pages whose `pk` is a registrant's (dashboard and badges URL names).
+REGISTRANT_PAGES = frozenset(
+    {
+        "registrant",
+        "registrant_row",
+        "registrant_transition",
+        "registrant_edit",
+        "registrant_delete",
+    }
+)
+
+
+def event_time_zone(*, event_id: int | None = None, registrant_id: int | None = None):
+    """The ZoneInfo of the event (or the registrant's event); None if unknown."""
+    if event_id is not None:
+        name = Event.objects.filter(pk=event_id).values_list("time_zone", flat=True).first()
+    elif registrant_id is not None:
+        name = (
+            Registrant.objects.filter(pk=registrant_id)
+            .values_list("event__time_zone", flat=True)
+            .first()
+        )
+    else:
+        return None
+    try:
+        return zoneinfo.ZoneInfo(name) if name else None
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        return None  # a zone the system's database no longer has: the default
+
+
+class EventTimeZoneMiddleware:
+    """Activates the time zone of the event a page belongs to, for that request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        # Pages only: the API's datetimes keep one offset whatever the event.
+        if request.path.startswith(API_PREFIXES):
+            return None
+        match = request.resolver_match
+        zone = None
+        if "event_id" in view_kwargs:
+            zone = event_time_zone(event_id=view_kwargs["event_id"])
+        elif match is not None and match.namespace == "dashboard" and "pk" in view_kwargs:
+            if match.url_name in REGISTRANT_PAGES:
+                zone = event_time_zone(registrant_id=view_kwargs["pk"])
+        if zone is not None:
+            timezone.activate(zone)
+        return None

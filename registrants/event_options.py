@@ -1,0 +1,75 @@
+"""An event's settings beyond name, date and capacity: its time zone, the
+scan modes its desk offers ("door modes") and whether it is closed.
+
+Closed means "no new registrations" (API, pages, import); scans, status
+changes and edits still work, because a closed event is usually one whose
+doors are about to open (docs/decisions/0101-event-time-zone-door-modes-closed.md).
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Iterable
+
+from django.conf import settings
+
+from .errors import ApplicationError
+from .lifecycle import ScanMode
+
+ALL_DOOR_MODES: tuple[str, ...] = tuple(ScanMode.values)
+
+
+def default_time_zone() -> str:
+    """A new event's time zone: the deployment's (settings.TIME_ZONE)."""
+    return settings.TIME_ZONE
+
+
+def default_door_modes() -> list[str]:
+    """A new event offers every scan mode at its desk."""
+    return list(ALL_DOOR_MODES)
+
+
+def validated_time_zone(name: str) -> str:
+    """`name` if it is an IANA time zone this system knows; else validation_error."""
+    name = (name or "").strip()
+    try:
+        if not name or name != name.strip("/") or ".." in name:
+            raise ValueError(name)
+        zoneinfo.ZoneInfo(name)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        raise ApplicationError(
+            "validation_error",
+            f'"{name[:64]}" is not a time zone; use an IANA name such as "Europe/Paris".',
+            fields={"time_zone": ["Use an IANA time zone name, such as Europe/Paris."]},
+        ) from None
+    return name
+
+
+def validated_door_modes(modes: Iterable[str]) -> list[str]:
+    """The modes in table order, at least one, each a ScanMode; else validation_error."""
+    given = list(modes)
+    unknown = sorted({str(m) for m in given if m not in ALL_DOOR_MODES})
+    if unknown or not given:
+        message = (
+            f"Unknown scan modes: {', '.join(unknown)}; use {', '.join(ALL_DOOR_MODES)}."
+            if unknown
+            else "Choose at least one scan mode for the desk."
+        )
+        raise ApplicationError("validation_error", message, fields={"door_modes": [message]})
+    return [m for m in ALL_DOOR_MODES if m in given]
+
+
+def door_mode_choices(event) -> list[tuple[str, str]]:
+    """(value, label) of the scan modes the event's desk offers, table order."""
+    offered = set(event.door_modes or ALL_DOOR_MODES)
+    return [(value, label) for value, label in ScanMode.choices if value in offered]
+
+
+def refuse_if_closed(event) -> None:
+    """Raise event_closed (409) for a closed event: it takes no new registrations."""
+    if event.closed:
+        raise ApplicationError(
+            "event_closed",
+            f"{event.name} is closed: it takes no new registrations.",
+            details={"event": event.pk},
+        )
