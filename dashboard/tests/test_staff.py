@@ -93,6 +93,15 @@ def test_organiser_changes_role_and_events(org_web, staff):
     assert not EventAssignment.objects.filter(user=staff).exists()
 
 
+def test_an_organiser_may_not_take_over_an_administrator(org_web):
+    admin = User.objects.create_superuser("root", "root@example.com", "a-long-password-1")
+    for action in ("password", "token", "deactivate"):
+        assert org_web.post(f"/staff/{admin.pk}/", {"action": action}).status_code == 403
+    admin.refresh_from_db()
+    assert admin.is_active and admin.check_password("a-long-password-1")
+    assert not ApiToken.objects.filter(user=admin).exists()
+
+
 def test_reset_password_shows_a_new_one_once(org_web, staff):
     response = org_web.post(f"/staff/{staff.pk}/", {"action": "password"})
     password = _shown(response, "new-password")

@@ -93,6 +93,9 @@ def staff_list(request):
 def staff_detail(request, user_id: int):
     """One account: role and events, password, active flag, API tokens."""
     member = get_object_or_404(User, pk=user_id)
+    if member.is_superuser and not request.user.is_superuser:
+        # A password reset or a token would hand an organiser the superuser's rights.
+        raise PermissionDenied("Only organisers manage staff and tokens; this is an administrator.")
     shown = {}
     if request.method == "POST":
         action = request.POST.get("action")
