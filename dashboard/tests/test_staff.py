@@ -78,6 +78,12 @@ def test_a_taken_username_is_refused_with_a_message(org_web, staff):
     assert User.objects.filter(username__iexact=staff.username).count() == 1
 
 
+def test_an_invalid_role_is_refused_and_nothing_changes(org_web, staff):
+    response = org_web.post(f"/staff/{staff.pk}/", {"action": "access", "role": "admin"})
+    assert response.status_code == 400
+    assert [g.name for g in staff.groups.all()] == ["checkin_staff"]
+
+
 def test_organiser_changes_role_and_events(org_web, staff):
     event = EventFactory()
     url = f"/staff/{staff.pk}/"
@@ -104,6 +110,7 @@ def test_an_organiser_may_not_take_over_an_administrator(org_web):
 
 def test_reset_password_shows_a_new_one_once(org_web, staff):
     response = org_web.post(f"/staff/{staff.pk}/", {"action": "password"})
+    assert response.status_code == 200
     password = _shown(response, "new-password")
     staff.refresh_from_db()
     assert staff.check_password(password)
@@ -128,6 +135,7 @@ def test_deactivate_refuses_the_tokens_at_once_and_not_oneself(org_web, organise
 @pytest.mark.django_db(transaction=True)  # the cache's generation moves after commit
 def test_token_created_on_the_page_works_and_revoked_is_refused_next_request(org_web, staff):
     response = org_web.post(f"/staff/{staff.pk}/", {"action": "token"})
+    assert response.status_code == 200
     key = _shown(response, "new-key")
     api = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
     assert api.get("/api/v1/events/").status_code == 200  # now cached

@@ -97,38 +97,26 @@ def staff_detail(request, user_id: int):
         # A password reset or a token would hand an organiser the superuser's rights.
         raise PermissionDenied("Only organisers manage staff and tokens; this is an administrator.")
     shown = {}
+    form = None
     if request.method == "POST":
         action = request.POST.get("action")
-        form = StaffAccessForm(request.POST)
-        if action == "access" and form.is_valid():
-            staff_services.staff_update(
-                user=member, role=form.cleaned_data["role"], event_ids=form.event_ids()
-            )
-            messages.success(request, "Role and events saved.")
-            return redirect("dashboard:staff_member", user_id=member.pk)
-        if action == "password":
-            shown["password"] = staff_services.staff_reset_password(user=member)
-        elif action in ("deactivate", "activate"):
-            try:
-                staff_services.staff_set_active(
-                    user=member, active=action == "activate", by=request.user
+        if action == "access":
+            form = StaffAccessForm(request.POST)
+            if form.is_valid():
+                staff_services.staff_update(
+                    user=member, role=form.cleaned_data["role"], event_ids=form.event_ids()
                 )
-            except staff_services.StaffError as exc:
-                messages.error(request, str(exc))
-            return redirect("dashboard:staff_member", user_id=member.pk)
+                messages.success(request, "Role and events saved.")
+                return redirect("dashboard:staff_member", user_id=member.pk)
+        elif action == "password":
+            shown["password"] = staff_services.staff_reset_password(user=member)
         elif action == "token":
             _, shown["key"] = token_create(user=member)
-        elif action == "revoke":
-            raw = request.POST.get("token", "")
-            revoked = raw.isdigit() and staff_services.token_revoke(user=member, token_id=int(raw))
-            messages.success(request, "Token revoked." if revoked else "No such token.")
+        else:
+            _other_action(request, member, action)
             return redirect("dashboard:staff_member", user_id=member.pk)
-        elif action != "access":
-            return redirect("dashboard:staff_member", user_id=member.pk)
-    else:
-        form = None
-    group = member.groups.first()
-    if form is None or form.is_valid():
+    if form is None:
+        group = member.groups.first()
         form = StaffAccessForm(
             initial={
                 "role": group.name if group else "checkin_staff",
@@ -141,8 +129,25 @@ def staff_detail(request, user_id: int):
         "tokens": ApiToken.objects.filter(user=member),
         "shown": shown,
     }
-    status = 400 if request.method == "POST" and form.errors else 200
+    status = 400 if form.is_bound else 200  # a bound form here did not validate
     return no_store(render(request, "dashboard/staff_member.html", context, status=status))
+
+
+def _other_action(request, member, action: str | None) -> None:
+    """Deactivate, reactivate or revoke a token (each answered by a redirect)."""
+    if action in ("deactivate", "activate"):
+        try:
+            staff_services.staff_set_active(
+                user=member, active=action == "activate", by=request.user
+            )
+        except staff_services.StaffError as exc:
+            messages.error(request, str(exc))
+    elif action == "revoke":
+        raw = request.POST.get("token", "")
+        if raw.isdigit() and staff_services.token_revoke(user=member, token_id=int(raw)):
+            messages.success(request, "Token revoked.")
+        else:
+            messages.error(request, "No such token.")
 
 
 @organisers_only
