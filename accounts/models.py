@@ -42,3 +42,25 @@ class CredentialsGeneration(models.Model):
 
     def __str__(self) -> str:
         return f"credentials generation {self.value}"
+
+
+class EventAssignment(models.Model):
+    """A staff member or viewer limited to an event. A user with no row here
+    keeps access to every event (decision 0110); organisers are never
+    limited. The rule is read in registrants.permissions."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="event_assignments"
+    )
+    event = models.ForeignKey(
+        "registrants.Event", on_delete=models.CASCADE, related_name="assignments"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "event"], name="unique_event_assignment")
+        ]
+        verbose_name = "event assignment"
+
+    def __str__(self) -> str:
+        return f"{self.user} → event {self.event_id}"

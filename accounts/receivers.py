@@ -1,6 +1,7 @@
 """What moves the credentials generation: every change to who may do what.
 
-Token creation and a login's `last_login` write change nobody's access and
+Event assignments move it too: a cached gateway principal carries its
+user's events. Token creation and a login's `last_login` write change nobody's access and
 leave the cached tokens alone. A `QuerySet.update()` sends no signal: the
 admin's "deactivate" action bumps the generation itself; code that updates
 users in bulk must call accounts.generation.bump() (docs/operations.md).
@@ -14,7 +15,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from . import generation
-from .models import ApiToken
+from .models import ApiToken, EventAssignment
 
 User = get_user_model()
 _UNRELATED_FIELDS = frozenset({"last_login"})
@@ -30,6 +31,8 @@ def _user_saved(sender, instance, created, update_fields=None, **kwargs) -> None
 @receiver(post_delete, sender=User, dispatch_uid="accounts.user_deleted")
 @receiver(post_delete, sender=Group, dispatch_uid="accounts.group_deleted")
 @receiver(post_delete, sender=ApiToken, dispatch_uid="accounts.token_deleted")
+@receiver(post_delete, sender=EventAssignment, dispatch_uid="accounts.assignment_deleted")
+@receiver(post_save, sender=EventAssignment, dispatch_uid="accounts.assignment_saved")
 def _deleted(sender, **kwargs) -> None:
     generation.bump()
 

@@ -21,6 +21,7 @@ from dashboard.access import (
     P_VIEW_EVENT,
     P_VIEW_REGISTRANT,
     capabilities,
+    require_event,
     require_perms,
 )
 from dashboard.views.common import no_store
@@ -64,6 +65,7 @@ def _layout(request, event: Event):
 def registrant_badge(request, pk: int):
     """One registrant's badge as a PDF, on the event's layout (or ?layout=)."""
     registrant = get_object_or_404(registrant_selectors.registrant_list(), pk=pk)
+    require_event(request.user, registrant.event_id)
     if registrant.erased_at is not None:
         return _refuse(request, registrant.event, "This registrant was erased.", status=409)
     layout = _layout(request, registrant.event)

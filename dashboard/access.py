@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 
 from registrants import lifecycle
 from registrants.lifecycle import Kind, Status
-from registrants.permissions import role_kinds
+from registrants.permissions import may_access_event, role_kinds
 
 P_VIEW_EVENT = "registrants.view_event"
 P_VIEW_REGISTRANT = "registrants.view_registrant"
@@ -32,18 +32,30 @@ BULK_ACTIONS: dict[str, tuple[Status, Kind, str]] = {
 
 
 def require_perms(*perms: str) -> Callable:
-    """login_required, then 403 unless the user holds every permission."""
+    """login_required, then 403 unless the user holds every permission and,
+    for a page of one event (an `event_id` in the URL), may access it."""
 
     def decorator(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if not request.user.has_perms(perms):
                 raise PermissionDenied("Your role may not open this page.")
+            if "event_id" in kwargs:
+                require_event(request.user, int(kwargs["event_id"]))
             return view(request, *args, **kwargs)
 
         return login_required(wrapped)
 
     return decorator
+
+
+def require_event(user, event_id: int) -> None:
+    """403 unless `user` may access the event (registrants.permissions)."""
+    if not may_access_event(user, event_id):
+        raise PermissionDenied(EVENT_REFUSAL)
+
+
+EVENT_REFUSAL = "You are not assigned to this event."
 
 
 def transition_targets(user, status: str, kinds: frozenset[Kind] | None = None) -> list[Status]:

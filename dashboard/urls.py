@@ -2,7 +2,7 @@
 
 from django.urls import path, register_converter
 
-from .views import auth, companies, desk, event_forms, events, live, registrants, walkins
+from .views import auth, companies, desk, event_forms, events, live, registrants, staff, walkins
 
 
 class IdConverter:
@@ -58,4 +58,12 @@ urlpatterns = [
     path("events/<id:event_id>/desk/recent/", live.desk_recent, name="desk_recent"),
     path("companies/", companies.company_list, name="companies"),
     path("companies/merge/", companies.company_merge, name="company_merge"),
+    path("staff/", staff.staff_list, name="staff"),
+    path("staff/<id:user_id>/", staff.staff_detail, name="staff_member"),
+    path("staff/events/<id:event_id>/devices/", staff.device_list, name="staff_devices"),
+    path(
+        "staff/events/<id:event_id>/devices/<id:device_id>/revoke/",
+        staff.device_revoke,
+        name="staff_device_revoke",
+    ),
 ]

@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from registrants.api.throttling import parse_rate
+from registrants.permissions import ORGANISER_PERMISSION, assigned_ids_expression, event_limit
 
 from . import cache, db
 from .models import KEY_PREFIX, hash_key
@@ -80,10 +81,11 @@ def principal_query(key: str) -> QuerySet:
     """The one query behind a cache miss, as Django's ORM writes it.
 
     A device token (`rdd_...`): its user, event and id, if not revoked. A
-    user's API token: its user, and whether the user may scan, decided as
-    Django's ModelBackend decides `has_perm("registrants.scan_code")` for an
+    user's API token: its user, whether the user may scan and is an
+    organiser, decided as Django's ModelBackend decides `has_perm` for an
     active user (a superuser, or the permission given to the user or to one
-    of its groups), in the same statement instead of two more queries."""
+    of its groups), and the user's assigned events, in the same statement
+    instead of more queries."""
     from django.contrib.auth.models import Permission
 
     from accounts.models import ApiToken
@@ -94,16 +96,24 @@ def principal_query(key: str) -> QuerySet:
         return DeviceToken.objects.filter(
             key_hash=hash_key(key), revoked_at__isnull=True
         ).values_list(*_USER_COLUMNS, "user__is_active", "event_id", "pk")[:1]
-    app_label, codename = SCAN_PERMISSION.split(".")
-    permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
-    return (
-        ApiToken.objects.filter(key_hash=hash_key(key))
-        .annotate(
-            can_scan=Q(user__is_superuser=True)
+
+    def has_perm(perm: str) -> Q:
+        app_label, codename = perm.split(".")
+        permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+        return (
+            Q(user__is_superuser=True)
             | Exists(permission.filter(user=OuterRef("user_id")))
             | Exists(permission.filter(group__user=OuterRef("user_id")))
         )
-        .values_list(*_USER_COLUMNS, "user__is_active", "can_scan")[:1]
+
+    return (
+        ApiToken.objects.filter(key_hash=hash_key(key))
+        .annotate(
+            can_scan=has_perm(SCAN_PERMISSION),
+            organiser=has_perm(ORGANISER_PERMISSION),
+            events=assigned_ids_expression("user_id"),
+        )
+        .values_list(*_USER_COLUMNS, "user__is_active", "can_scan", "organiser", "events")[:1]
     )
 
 
@@ -121,7 +131,13 @@ def principal_from_row(key: str, row: tuple | None) -> Principal | None:
         return Principal(
             user_id=user_id, name=name, event_id=event_id, device_id=device_id, can_scan=True
         )
-    return Principal(user_id=user_id, name=name, can_scan=bool(rest[0]))
+    can_scan, organiser, events = rest
+    return Principal(
+        user_id=user_id,
+        name=name,
+        can_scan=bool(can_scan),
+        events=event_limit(organiser=bool(organiser), joined_ids=events),
+    )
 
 
 def load_principal(key: str) -> Principal | None:

@@ -36,6 +36,8 @@ class Principal:
     event_id: int | None = None  # a device's event; None for a user
     device_id: int | None = None
     can_scan: bool = True
+    # A user's events (registrants.permissions.assigned_event_ids); None: all.
+    events: frozenset[int] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -44,6 +46,7 @@ class Principal:
             "e": self.event_id,
             "d": self.device_id,
             "s": self.can_scan,
+            "a": None if self.events is None else sorted(self.events),
         }
 
     @classmethod
@@ -54,6 +57,7 @@ class Principal:
             event_id=data["e"],
             device_id=data["d"],
             can_scan=data["s"],
+            events=None if data.get("a") is None else frozenset(data["a"]),
         )
 
 

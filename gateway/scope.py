@@ -15,9 +15,12 @@ from typing import Any
 from registrants import scanning
 from registrants.errors import ApplicationError
 
+from .auth import Refusal
 from .scan import Principal
 
 MAX_ID = 2**63 - 1
+# As the DRF scan endpoint answers a user outside their events.
+NOT_ASSIGNED = Refusal(403, "permission_denied", "You are not assigned to this event.")
 
 
 def with_device_event(principal: Principal, data: Any) -> Any:
@@ -29,13 +32,16 @@ def with_device_event(principal: Principal, data: Any) -> Any:
 
 def scoped(principal: Principal, event_id: int) -> Principal:
     """`principal` scanning for `event_id`; raises event_mismatch (409) for
-    a device naming another event than its own."""
+    a device naming another event than its own, a 403 Refusal for a user
+    not assigned to it."""
     if principal.device_id is not None:
         if event_id != principal.event_id:
             raise scanning.event_mismatch_error(
                 device_event_id=principal.event_id or 0, requested_event_id=event_id
             )
         return principal
+    if principal.events is not None and event_id not in principal.events:
+        raise NOT_ASSIGNED
     return replace(principal, event_id=event_id)
 
 

@@ -53,6 +53,7 @@ class ImportCreateView(APIView):
     """Upload a spreadsheet of registrants; it is imported in the background."""
 
     parser_classes = [MultiPartParser]
+    event_kwarg = "id"  # RolePermission: 403 outside the user's events
     required_perms = {"POST": [P_IMPORT]}
 
     @extend_schema(
@@ -180,6 +181,7 @@ class ExportView(APIView):
     """The event's registrants, filtered like the registrant list, as a file."""
 
     required_perms = {"GET": [P_VIEW_REGISTRANT, P_EXPORT]}
+    event_kwarg = "id"  # RolePermission: 403 outside the user's events
     content_negotiation_class = FirstRendererNegotiation
 
     @extend_schema(

@@ -2,7 +2,7 @@
 
 Authenticated by the browser session (AuthMiddlewareStack); any role that
 may read the event may listen; anonymous connections are refused (close code
-4401), users without the right 4403, unknown events 4404. Cross-origin
+4401), users without the right (or not assigned to the event) 4403, unknown events 4404. Cross-origin
 connections are refused before they get here (live/origin.py, in
 config/asgi.py).
 
@@ -26,6 +26,7 @@ from config import logs
 from config.request_log import request_id_for
 from registrants import selectors
 from registrants.models import Event
+from registrants.permissions import may_access_event
 
 from .messages import group_name
 
@@ -53,7 +54,7 @@ def _may_listen(user, event_id: int) -> int:
     """0 when allowed, else the close code."""
     if not (user and user.is_authenticated):
         return 4401
-    if not user.has_perm("registrants.view_event"):
+    if not user.has_perm("registrants.view_event") or not may_access_event(user, event_id):
         return 4403
     if not Event.objects.filter(pk=event_id).exists():
         return 4404

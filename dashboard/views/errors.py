@@ -25,7 +25,10 @@ def _reason(exception) -> str:
     """Only the messages the pages raise themselves are shown; anything else
     could be an internal detail."""
     message = str(exception) if exception is not None else ""
-    return message if message.startswith("Your role") else ""
+    return message if message.startswith(_OWN_REASONS) else ""
+
+
+_OWN_REASONS = ("Your role", "You are not assigned", "Only organisers")
 
 
 def forbidden(request, exception=None):

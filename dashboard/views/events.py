@@ -9,6 +9,7 @@ from django.urls import reverse
 from registrants import selectors
 from registrants.api.errors import error_body
 from registrants.models import Event
+from registrants.permissions import accessible_events
 
 from ..access import P_VIEW_EVENT, P_VIEW_HISTORY, P_VIEW_REGISTRANT, capabilities, require_perms
 from ..live_pages import DASHBOARD_LIVE_REFRESH_SECONDS, live_page_config
@@ -23,7 +24,8 @@ REFRESH_SECONDS = 5
 @require_perms(P_VIEW_EVENT)
 def event_list(request):
     events = [
-        {"event": e, "percent": percent(e.seats_taken, e.capacity)} for e in selectors.event_list()
+        {"event": e, "percent": percent(e.seats_taken, e.capacity)}
+        for e in accessible_events(request.user, selectors.event_list())
     ]
     # Closed events (no new registrations) are listed apart, after the open ones.
     groups = [("", [i for i in events if not i["event"].closed])]
@@ -71,6 +73,7 @@ def event_numbers(request, event_id: int):
         request,
         (P_VIEW_EVENT, P_VIEW_REGISTRANT, P_VIEW_HISTORY),
         "Your role may not read these numbers.",
+        event_id=event_id,
     )
     if refusal is not None:
         return refusal

@@ -26,8 +26,8 @@ from .common import json_refusal, no_store
 from .desk import DESK_PERMS, recent_with_statuses, session_key
 
 
-def _refusal(request, perms) -> HttpResponse | None:
-    return json_refusal(request, perms, "Your role may not read this.")
+def _refusal(request, perms, event_id: int | None = None) -> HttpResponse | None:
+    return json_refusal(request, perms, "Your role may not read this.", event_id)
 
 
 def _list_url(request, event_id: int) -> str:
@@ -47,6 +47,9 @@ def registrant_row(request, pk: int):
     if refusal:
         return refusal
     registrant = get_object_or_404(selectors.registrant_list().select_related("event"), pk=pk)
+    refusal = _refusal(request, (), registrant.event_id)
+    if refusal:
+        return refusal
     row = row_for(registrant, user=request.user, kinds=role_kinds(request.user))
     return no_store(
         render(
@@ -65,7 +68,7 @@ def registrant_row(request, pk: int):
 @require_GET
 def registrant_counts(request, event_id: int):
     """The status chips' counts under the filters in the query string."""
-    refusal = _refusal(request, (P_VIEW_EVENT, P_VIEW_REGISTRANT))
+    refusal = _refusal(request, (P_VIEW_EVENT, P_VIEW_REGISTRANT), event_id)
     if refusal:
         return refusal
     event = get_object_or_404(Event, pk=event_id)
@@ -75,7 +78,7 @@ def registrant_counts(request, event_id: int):
 @require_GET
 def desk_recent(request, event_id: int):
     """The desk's last scans (from this session), statuses as they are now."""
-    refusal = _refusal(request, DESK_PERMS)
+    refusal = _refusal(request, DESK_PERMS, event_id)
     if refusal:
         return refusal
     event = get_object_or_404(Event, pk=event_id)

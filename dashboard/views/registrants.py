@@ -31,6 +31,7 @@ from ..access import (
     bulk_actions_for,
     capabilities,
     registrant_targets,
+    require_event,
     require_perms,
 )
 from ..forms import BulkForm, RegistrantEditForm, TransitionForm
@@ -40,8 +41,11 @@ from ..presenters import transition_label
 from .common import is_htmx, no_store
 
 
-def _registrant_or_404(pk: int):
-    return get_object_or_404(selectors.registrant_list().select_related("event"), pk=pk)
+def _registrant_or_404(request, pk: int):
+    """The registrant, 404 if none, 403 outside the user's events."""
+    registrant = get_object_or_404(selectors.registrant_list().select_related("event"), pk=pk)
+    require_event(request.user, registrant.event_id)
+    return registrant
 
 
 def _safe_next(request, fallback: str) -> str:
@@ -193,7 +197,7 @@ def _detail_context(request, registrant, **extra):
 
 @require_perms(P_VIEW_REGISTRANT, P_VIEW_HISTORY)
 def registrant_detail(request, pk: int):
-    registrant = _registrant_or_404(pk)
+    registrant = _registrant_or_404(request, pk)
     return no_store(
         render(request, "dashboard/registrant_detail.html", _detail_context(request, registrant))
     )
@@ -207,7 +211,7 @@ def registrant_transition(request, pk: int):
     `context=row` answers with the list row, otherwise with the page's status
     panel (htmx) or a redirect back to the page (plain form post).
     """
-    registrant = _registrant_or_404(pk)
+    registrant = _registrant_or_404(request, pk)
     kinds = role_kinds(request.user)
     if not kinds:
         raise PermissionDenied("Your role may not change statuses.")
@@ -232,7 +236,7 @@ def registrant_transition(request, pk: int):
             error, status = exc.message, http_status_for(exc.code)
         else:
             notice = _outcome_message(result)
-    registrant = _registrant_or_404(pk)
+    registrant = _registrant_or_404(request, pk)
 
     if request.POST.get("context") == "row" and is_htmx(request):
         row = Row(
@@ -273,7 +277,7 @@ def registrant_transition(request, pk: int):
 @require_POST
 @require_perms(P_VIEW_REGISTRANT, P_CHANGE_REGISTRANT)
 def registrant_edit(request, pk: int):
-    registrant = _registrant_or_404(pk)
+    registrant = _registrant_or_404(request, pk)
     form = RegistrantEditForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -304,7 +308,7 @@ def registrant_edit(request, pk: int):
 @require_POST
 @require_perms(P_VIEW_REGISTRANT, P_DELETE_REGISTRANT)
 def registrant_delete(request, pk: int):
-    registrant = _registrant_or_404(pk)
+    registrant = _registrant_or_404(request, pk)
     event_id = registrant.event_id
     try:
         services.registrant_delete(registrant_id=registrant.pk)

@@ -9,11 +9,19 @@ from __future__ import annotations
 
 from rest_framework.permissions import BasePermission
 
+from registrants.permissions import may_access_event
+
+EVENT_REFUSAL = "You are not assigned to this event."
+
 
 class RolePermission(BasePermission):
     """Grants a request when the user holds every permission the view lists
     for the method in `required_perms` (a dict of method -> permission list).
-    A method missing from the dict is refused."""
+    A method missing from the dict is refused.
+
+    A view of one event names the URL keyword holding the event's id in
+    `event_kwarg` ("event_id" by default); objects with an `event_id` are
+    checked too: outside the user's events the answer is 403."""
 
     message = "Your role may not do this."
 
@@ -29,4 +37,17 @@ class RolePermission(BasePermission):
         if perms is None:
             # A method the view has no handler for: let it answer 405.
             return getattr(view, request.method.lower(), None) is None
-        return user.has_perms(perms)
+        if not user.has_perms(perms):
+            return False
+        event_id = view.kwargs.get(getattr(view, "event_kwarg", "event_id"))
+        if event_id is not None and not may_access_event(user, int(event_id)):
+            self.message = EVENT_REFUSAL
+            return False
+        return True
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        event_id = getattr(obj, "event_id", None)
+        if event_id is not None and not may_access_event(request.user, event_id):
+            self.message = EVENT_REFUSAL
+            return False
+        return True

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from registrants import presenters, scanning, selectors, services
 from registrants.errors import ApplicationError, http_status_for
 from registrants.models import Registrant, Source
-from registrants.permissions import role_kinds
+from registrants.permissions import accessible_events, may_access_event, role_kinds
 
 from . import serializers as s
 from .errors import error_body
@@ -42,6 +42,7 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     pagination_class = SmallCursorPagination
     filter_backends: list = []
     lookup_value_regex = ID_REGEX
+    event_kwarg = "pk"  # RolePermission: 403 outside the user's events
     required_perms = {
         "GET": [P_VIEW_EVENT],
         "POST": ["registrants.add_event"],
@@ -50,6 +51,8 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     }
 
     def get_queryset(self):
+        if self.action == "list":
+            return accessible_events(self.request.user, selectors.event_list())
         return selectors.event_list()
 
     @extend_schema(responses={201: s.EventSerializer, **errors(400, 401, 403, 415)})
@@ -168,7 +171,15 @@ class RegistrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     }
 
     def get_queryset(self):
+        if self.action == "list":
+            return accessible_events(self.request.user, selectors.registrant_list(), "event_id")
         return selectors.registrant_list()
+
+    def _registrant(self, pk) -> Registrant:
+        """The registrant of the URL: 404 if none, 403 outside the user's events."""
+        registrant = get_object_or_404(Registrant, pk=pk)
+        self.check_object_permissions(self.request, registrant)
+        return registrant
 
     def get_permissions(self):
         if self.action == "transitions":
@@ -202,7 +213,7 @@ class RegistrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         responses={200: s.RegistrantSerializer, **errors(400, 401, 403, 404, 409, 415)},
     )
     def partial_update(self, request, pk=None):
-        registrant = get_object_or_404(Registrant, pk=pk)
+        registrant = self._registrant(pk)
         data = s.RegistrantUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = dict(data.validated_data)
@@ -218,7 +229,7 @@ class RegistrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def destroy(self, request, pk=None):
         """Delete a registrant: the person's data is erased; the registration,
         its status and its history stay (a repeat is a no-op)."""
-        registrant = get_object_or_404(Registrant, pk=pk)
+        registrant = self._registrant(pk)
         services.registrant_delete(registrant_id=registrant.pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -229,7 +240,7 @@ class RegistrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @action(detail=True, methods=["post"])
     def transitions(self, request, pk=None):
         """Change the registrant's status (a no-op if it already has it)."""
-        registrant = get_object_or_404(Registrant, pk=pk)
+        registrant = self._registrant(pk)
         data = s.TransitionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         kinds = role_kinds(request.user)
@@ -254,7 +265,7 @@ class RegistrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request, pk=None):
         """The registrant's status changes, oldest first."""
-        registrant = get_object_or_404(Registrant, pk=pk)
+        registrant = self._registrant(pk)
         rows = selectors.registrant_history(registrant_id=registrant.pk)
         return Response(s.StatusChangeSerializer(rows, many=True).data)
 
@@ -327,6 +338,8 @@ class ScanView(APIView):
         data = s.ScanInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
+        if not may_access_event(request.user, v["event"]):
+            return self.permission_denied(request, message="You are not assigned to this event.")
 
         def perform():
             try:
