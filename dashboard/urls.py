@@ -2,7 +2,7 @@
 
 from django.urls import path, register_converter
 
-from .views import auth, companies, desk, events, live, registrants
+from .views import auth, bulk, companies, desk, events, live, registrants
 
 
 class IdConverter:
@@ -31,7 +31,7 @@ urlpatterns = [
     path("events/<id:event_id>/registrants/", registrants.registrant_list, name="registrants"),
     path(
         "events/<id:event_id>/registrants/bulk/",
-        registrants.registrant_bulk,
+        bulk.registrant_bulk,
         name="registrants_bulk",
     ),
     path(
