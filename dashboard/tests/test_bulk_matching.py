@@ -20,9 +20,7 @@ def _bulk(client, event, **data):
 @pytest.fixture
 def many(event):
     """Seven registered speakers across pages of two, and one attendee."""
-    speakers = [
-        make_registrant(event, name=f"Speaker {i}", guest_type="speaker") for i in range(7)
-    ]
+    speakers = [make_registrant(event, name=f"Speaker {i}", guest_type="speaker") for i in range(7)]
     attendee = make_registrant(event, name="Attendee", guest_type="attendee")
     return speakers, attendee
 
