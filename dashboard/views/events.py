@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 
 from registrants import selectors
 from registrants.api.errors import error_body
@@ -22,9 +23,13 @@ REFRESH_SECONDS = 5
 
 @require_perms(P_VIEW_EVENT)
 def event_list(request):
+    today = timezone.localdate()
     events = [
-        {"event": e, "percent": percent(e.seats_taken, e.capacity)} for e in selectors.event_list()
+        {"event": e, "percent": percent(e.seats_taken, e.capacity), "today": e.date == today}
+        for e in selectors.event_list()
     ]
+    # Today's events first (the desk opens from here), then newest date first.
+    events.sort(key=lambda item: not item["today"])
     return render(
         request,
         "dashboard/events.html",
