@@ -142,3 +142,36 @@ def test_export_link_answers_the_filtered_rows(org_web, event, crowd):
     text = b"".join(body.streaming_content).decode()
     assert "Ada Lovelace" in text
     assert "Grace Hopper" not in text
+
+
+def test_all_matching_over_five_thousand_changes_each_once(org_web, organiser):
+    """H2 through the page: the whole filtered set, in one request, one
+    history row per real change; the panel lists refusals, not 5,000 rows."""
+    from registrants.tests.factories import EventFactory
+    from registrants.tests.test_history import (
+        BULK,
+        BULK_ALREADY_IN,
+        BULK_CANCELLED,
+        _bulk_population,
+    )
+
+    event = EventFactory(capacity=BULK)
+    _bulk_population(event)
+    before = StatusChange.objects.count()
+    response = _bulk(
+        org_web,
+        event,
+        action="check_in",
+        all_matching="true",
+        filters="",
+        expected=str(BULK),
+        confirm="true",
+    )
+    to_change = BULK - BULK_ALREADY_IN - BULK_CANCELLED
+    html = response.content.decode()
+    assert f"Check in: {to_change} changed, {BULK_ALREADY_IN} unchanged, 150 refused" in html
+    assert StatusChange.objects.count() - before == to_change
+    listed = [row["result"] for row in response.context["results"]]
+    assert len(listed) == 50
+    assert not any(r.ok for r in listed)  # refusals first
+    assert f"{BULK - 50} other rows not listed" in html
