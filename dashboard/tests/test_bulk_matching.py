@@ -3,6 +3,8 @@ every page, with a confirmation naming N."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -175,3 +177,16 @@ def test_all_matching_over_five_thousand_changes_each_once(org_web, organiser):
     assert len(listed) == 50
     assert not any(r.ok for r in listed)  # refusals first
     assert f"{BULK - 50} other rows not listed" in html
+
+
+def test_company_filter_offers_only_the_events_companies(org_web, event, crowd):
+    make_registrant(crowd["other"].event, name="Elsa", company="Elsewhere Corp")
+    html = org_web.get(reverse("dashboard:registrants", args=[event.pk])).content.decode()
+    options = re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', html)
+    assert sorted(options) == ["Analytical Engines", "Bell Labs", "Bletchley", "Navy"]
+
+
+def test_viewers_get_no_bulk_or_export_controls(viewer_web, event, crowd):
+    html = viewer_web.get(reverse("dashboard:registrants", args=[event.pk])).content.decode()
+    assert "select-matching" not in html
+    assert "data-export" not in html
