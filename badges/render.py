@@ -71,6 +71,11 @@ def _fonts() -> tuple[str, str]:
     return "BadgeVera", "BadgeVera-Bold"
 
 
+def fonts() -> tuple[str, str]:
+    """(regular, bold) font names for any PDF of this app (the check-in sheet)."""
+    return _fonts()
+
+
 def render_badges(badges: Iterable[BadgeData], layout: Layout) -> bytes:
     """One PDF with every badge, `layout.per_page` to a page, in order."""
     buffer = io.BytesIO()

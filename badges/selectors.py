@@ -13,6 +13,7 @@ from registrants.models import Event, GuestType, Registrant
 from .layouts import DEFAULT_LAYOUT, LAYOUTS, Layout
 from .models import BadgeSettings
 from .render import BadgeData
+from .sheet import SheetRow, sort_key
 
 
 def layout_for(event: Event) -> Layout:
@@ -51,3 +52,28 @@ def badges_for(queryset: QuerySet[Registrant]) -> Iterator[BadgeData]:
     """Badges for a queryset from printable(), read in chunks."""
     for registrant in queryset.iterator(chunk_size=500):
         yield badge_for(registrant)
+
+
+def sheet_rows(event: Event) -> list[SheetRow]:
+    """The check-in sheet's rows: everyone of the event but the cancelled and
+    the erased, alphabetical (see sheet.sort_key)."""
+    queryset = (
+        Registrant.objects.filter(event_id=event.pk, erased_at__isnull=True)
+        .exclude(status=Status.CANCELLED)
+        .select_related("company")
+        .only("name", "company__name", "guest_type", "status", "check_in_code")
+    )
+    rows = [
+        SheetRow(
+            name=r.name,
+            company=r.company.name if r.company_id else "",
+            guest_type=GuestType(r.guest_type).label
+            if r.guest_type in GuestType.values
+            else r.guest_type,
+            status=Status(r.status).label,
+            code=r.check_in_code,
+        )
+        for r in queryset.iterator(chunk_size=1000)
+    ]
+    rows.sort(key=lambda row: sort_key(row.name))
+    return rows

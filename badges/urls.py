@@ -13,4 +13,5 @@ urlpatterns = [
     path("events/<id:event_id>/badges/", views.event_badges, name="event"),
     path("events/<id:event_id>/badges/layout/", views.event_badges_layout, name="layout"),
     path("events/<id:event_id>/badges.pdf", views.event_badges_pdf, name="event_pdf"),
+    path("events/<id:event_id>/checkin-sheet.pdf", views.checkin_sheet, name="checkin_sheet"),
 ]

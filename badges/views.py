@@ -13,10 +13,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
 from dashboard.access import (
+    P_SCAN,
     P_VIEW_CODE,
     P_VIEW_EVENT,
     P_VIEW_REGISTRANT,
@@ -34,6 +36,7 @@ from . import selectors
 from .layouts import LAYOUTS, LayoutName
 from .models import BadgeSettings
 from .render import render_badges
+from .sheet import render_sheet
 
 BADGE_PERMS = (P_VIEW_EVENT, P_VIEW_REGISTRANT, P_VIEW_CODE)
 P_CHANGE_EVENT = "registrants.change_event"
@@ -109,6 +112,21 @@ def event_badges_pdf(request, event_id: int):
         )
     pdf = render_badges(selectors.badges_for(queryset), layout)
     return _pdf(pdf, f"badges-event-{event.pk}.pdf")
+
+
+@require_GET
+@require_perms(P_VIEW_EVENT, P_VIEW_REGISTRANT, P_SCAN)
+def checkin_sheet(request, event_id: int):
+    """The event's alphabetical check-in sheet (PDF), the door's fallback when
+    the network fails: for the staff who scan and organisers; viewers 403."""
+    event = get_object_or_404(Event, pk=event_id)
+    printed_at = timezone.localtime().strftime("%d %b %Y %H:%M")
+    pdf = render_sheet(
+        selectors.sheet_rows(event),
+        title=f"{event.name} · {event.date:%d %b %Y}",
+        printed_at=printed_at,
+    )
+    return _pdf(pdf, f"checkin-sheet-event-{event.pk}.pdf")
 
 
 @require_GET

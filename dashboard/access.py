@@ -23,6 +23,7 @@ P_VIEW_CODE = "registrants.view_check_in_code"
 P_CHANGE_REGISTRANT = "registrants.change_registrant"
 P_DELETE_REGISTRANT = "registrants.delete_registrant"
 P_SCAN = "registrants.scan_code"
+P_EXPORT = "registrants.export_registrants"
 
 # The bulk actions of the list, and the kind of move each one is.
 BULK_ACTIONS: dict[str, tuple[Status, Kind, str]] = {
@@ -87,4 +88,5 @@ def capabilities(user) -> dict[str, bool]:
         "scan": user.has_perm(P_SCAN),
         "see_code": user.has_perm(P_VIEW_CODE),
         "bulk": bool(bulk_actions_for(user)),
+        "export": user.has_perm(P_EXPORT),
     }

@@ -42,14 +42,12 @@ class RegistrantEditForm(forms.Form):
 
 class BulkForm(forms.Form):
     action = forms.ChoiceField(choices=[(k, v[2]) for k, v in BULK_ACTIONS.items()])
-    ids = forms.TypedMultipleChoiceField(
-        coerce=int,
-        choices=[],
-        required=True,
-        error_messages={
-            "required": "Select at least one registrant first.",
-        },
-    )
+    ids = forms.TypedMultipleChoiceField(coerce=int, choices=[], required=False)
+    # "Select all N matching": the list's filters (a query string) stand for
+    # the ids; `expected` is the N the user confirmed.
+    all_matching = forms.BooleanField(required=False)
+    filters = forms.CharField(required=False, max_length=4000)
+    expected = forms.IntegerField(required=False, min_value=0)
     confirm = forms.BooleanField(required=False)
 
     def __init__(self, *args, **kwargs):
@@ -62,8 +60,16 @@ class BulkForm(forms.Form):
     def clean_ids(self):
         ids = list(dict.fromkeys(self.cleaned_data["ids"]))
         if len(ids) > MAX_BULK:
-            raise forms.ValidationError(f"Select at most {MAX_BULK} registrants at a time.")
+            raise forms.ValidationError(
+                f"Select at most {MAX_BULK} registrants one by one, or use “Select all matching”."
+            )
         return ids
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("all_matching") and not data.get("ids") and not self.errors:
+            raise forms.ValidationError("Select at least one registrant first.")
+        return data
 
 
 class DeskScanForm(forms.Form):

@@ -150,6 +150,19 @@ def build_listing(*, event: Event, params: QueryDict, user, kinds: frozenset[Kin
     )
 
 
+def matching_ids(*, event: Event, params: QueryDict) -> tuple[list[int], list[str]]:
+    """Ids of every registrant the list shows under these filters (all pages,
+    in list order), and the filter errors; with errors, no ids: a bulk action
+    must never run over a wider set than the one the user saw."""
+    filterset = _event_filter(event, params)
+    if not filterset.is_valid():
+        problems = [f"{name}: {p}" for name, ps in filterset.errors.items() for p in ps]
+        return [], problems
+    ordering = _ordering(params.get("ordering"), [])
+    order_field = ("-" if ordering.startswith("-") else "") + ORDERING_ALIASES[ordering.lstrip("-")]
+    return list(filterset.qs.order_by(order_field, "id").values_list("pk", flat=True)), []
+
+
 def chip_counts(*, event: Event, params: QueryDict) -> dict[str, int]:
     """Registrants per status under every filter but status, so that each
     chip says what it would add. The live list re-reads these after changes."""

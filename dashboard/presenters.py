@@ -214,5 +214,13 @@ def dashboard_numbers(event: Event) -> dict[str, Any]:
             "arrivals": _series(_filled(stats["arrivals"], "count", carry=False)),
             "occupancy": _series(_filled(stats["occupancy"], "inside", carry=True)),
         },
+        # Charts with nothing to plot say so instead of drawing empty axes.
+        "empty": {
+            "status": not any(by_status.values()),
+            "guest_types": not any(stats["by_guest_type"].values()),
+            "companies": not any(company_values),
+            "arrivals": not any(a["count"] for a in stats["arrivals"]),
+            "occupancy": not any(a["count"] for a in stats["arrivals"]),
+        },
         "feed": feed,
     }

@@ -2,7 +2,18 @@
 
 from django.urls import path, register_converter
 
-from .views import auth, companies, desk, event_forms, events, live, registrants, staff, walkins
+from .views import (
+    auth,
+    bulk,
+    companies,
+    desk,
+    event_forms,
+    events,
+    live,
+    registrants,
+    staff,
+    walkins,
+)
 
 
 class IdConverter:
@@ -34,7 +45,7 @@ urlpatterns = [
     path("events/<id:event_id>/registrants/new/", walkins.registrant_new, name="registrant_new"),
     path(
         "events/<id:event_id>/registrants/bulk/",
-        registrants.registrant_bulk,
+        bulk.registrant_bulk,
         name="registrants_bulk",
     ),
     path(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 
 from registrants import selectors
 from registrants.api.errors import error_body
@@ -23,11 +24,14 @@ REFRESH_SECONDS = 5
 
 @require_perms(P_VIEW_EVENT)
 def event_list(request):
+    today = timezone.localdate()
     events = [
-        {"event": e, "percent": percent(e.seats_taken, e.capacity)}
+        {"event": e, "percent": percent(e.seats_taken, e.capacity), "today": e.date == today}
         for e in accessible_events(request.user, selectors.event_list())
     ]
-    # Closed events (no new registrations) are listed apart, after the open ones.
+    # Today's events first (the desk opens from here), then newest date first;
+    # closed events (no new registrations) are listed apart, after the open ones.
+    events.sort(key=lambda item: not item["today"])
     groups = [("", [i for i in events if not i["event"].closed])]
     closed = [i for i in events if i["event"].closed]
     if closed:

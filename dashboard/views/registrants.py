@@ -17,12 +17,10 @@ from django.views.decorators.vary import vary_on_headers
 
 from registrants import selectors, services
 from registrants.errors import ApplicationError, http_status_for
-from registrants.lifecycle import Status
 from registrants.models import Event, Source
 from registrants.permissions import role_kinds
 
 from ..access import (
-    BULK_ACTIONS,
     P_CHANGE_REGISTRANT,
     P_DELETE_REGISTRANT,
     P_VIEW_EVENT,
@@ -34,7 +32,7 @@ from ..access import (
     require_event,
     require_perms,
 )
-from ..forms import BulkForm, RegistrantEditForm, TransitionForm
+from ..forms import RegistrantEditForm, TransitionForm
 from ..listing import Row, build_listing, row_actions
 from ..live_pages import LIST_REFRESH, live_page_config
 from ..presenters import transition_label
@@ -93,79 +91,6 @@ def registrant_list(request, event_id: int):
             live_seconds=LIST_REFRESH["live"],
         )
     return no_store(render(request, template, context))
-
-
-@require_POST
-@require_perms(P_VIEW_EVENT, P_VIEW_REGISTRANT)
-def registrant_bulk(request, event_id: int):
-    """Bulk check-in or cancel: first a confirmation, then a result per row."""
-    event = get_object_or_404(Event, pk=event_id)
-    form = BulkForm(request.POST)
-    action = request.POST.get("action")
-    if action not in BULK_ACTIONS:
-        return _bulk_render(request, event, {"error": "Choose check in or cancel."}, status=400)
-    to_status, kind, label = BULK_ACTIONS[action]
-    kinds = role_kinds(request.user)
-    if kind not in kinds:
-        raise PermissionDenied(f"Your role may not {label.lower()} registrants.")
-    if not form.is_valid():
-        errors = [e for problems in form.errors.values() for e in problems]
-        return _bulk_render(request, event, {"error": " ".join(errors)}, status=400)
-    registrants = {
-        r.pk: r
-        for r in selectors.registrant_list().filter(
-            event_id=event.pk, pk__in=form.cleaned_data["ids"]
-        )
-    }
-    ids = [i for i in form.cleaned_data["ids"] if i in registrants]
-    if not ids:
-        return _bulk_render(
-            request,
-            event,
-            {"error": "None of the selected registrants belong to this event."},
-            status=400,
-        )
-    context = {
-        "action": action,
-        "label": label,
-        "to_status": to_status,
-        "ids": ids,
-        "next": _safe_next(request, reverse("dashboard:registrants", args=[event.pk])),
-    }
-    if not form.cleaned_data["confirm"]:
-        context["registrants"] = [registrants[i] for i in ids]
-        context["unchanged"] = sum(1 for i in ids if registrants[i].status == to_status)
-        return _bulk_render(request, event, context)
-    results = services.registrants_bulk_change_status(
-        registrant_ids=ids,
-        to_status=to_status,
-        actor=request.user,
-        source=Source.DASHBOARD,
-        allowed_kinds=kinds,
-    )
-    context["results"] = [
-        {
-            "registrant": registrants[r.registrant_id],
-            "result": r,
-            "status_label": Status(r.status).label if r.status else "",
-        }
-        for r in results
-    ]
-    context["changed"] = sum(1 for r in results if r.changed)
-    context["refused"] = sum(1 for r in results if not r.ok)
-    context["unchanged"] = sum(1 for r in results if r.ok and not r.changed)
-    response = _bulk_render(request, event, context)
-    # The list below re-reads itself (see list.js) to show the new statuses.
-    response["HX-Trigger"] = "registrants-changed"
-    return response
-
-
-def _bulk_render(request, event, context, status=200):
-    context = {"event": event, **context}
-    template = (
-        "dashboard/partials/bulk_panel.html" if is_htmx(request) else "dashboard/bulk_page.html"
-    )
-    return render(request, template, context, status=status)
 
 
 # --- One registrant ---------------------------------------------------------------

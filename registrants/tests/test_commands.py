@@ -6,6 +6,7 @@ import datetime
 import stat
 from io import StringIO
 from pathlib import Path
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Count, Min
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from registrants.company_duplicates import likely_duplicate_companies
@@ -87,22 +89,50 @@ def test_seed_demo_status_mix_is_roughly_as_designed(db):
     assert_invariants()
 
 
-def test_seed_demo_arrivals_fall_in_the_evening_and_entries_follow(seeded):
+def test_seed_demo_arrivals_are_today_in_the_past_and_entries_follow(db):
+    """Demo data makes sense at any hour: tonight's arrivals happened today,
+    in the hours before the seed ran, and nothing is stamped in the future."""
     tz = ZoneInfo(django_settings.TIME_ZONE)
+    before = timezone.now()
+    run("seed_demo", registrants=SMALL, verbosity=0)
+    after = timezone.now()
+    seeded = demo_event()
+    assert seeded.date == timezone.localdate(before, timezone=tz)
     first_check_ins = (
         StatusChange.objects.filter(event=seeded, to_status=Status.CHECKED_IN)
         .values("registrant")
         .annotate(first=Min("at"))
     )
     assert first_check_ins
+    midnight = datetime.datetime.combine(seeded.date, datetime.time(0), tzinfo=tz)
     for row in first_check_ins:
-        local = row["first"].astimezone(tz)
-        assert local.date() == seeded.date
-        assert datetime.time(17, 30) <= local.time() <= datetime.time(20, 30)
+        assert max(midnight, before - seed_demo.ARRIVALS_SPAN) <= row["first"] <= after
+    assert not StatusChange.objects.filter(at__gt=after).exists()
+    assert not Registrant.objects.filter(created_at__gt=after).exists()
+    assert not Registrant.objects.filter(updated_at__gt=after).exists()
     for registrant in seeded.registrants.filter(status=Status.ENTERED)[:50]:
         rows = list(registrant.history.order_by("id"))
         assert [r.at for r in rows] == sorted(r.at for r in rows)
         assert registrant.created_at == rows[0].at
+
+
+@pytest.mark.parametrize("hour", [0, 1, 9, 17, 23])
+def test_seed_demo_at_any_hour_stamps_nothing_in_the_future(db, hour):
+    """The arrivals are squeezed into the part of today already gone, even
+    just after midnight."""
+    tz = ZoneInfo(django_settings.TIME_ZONE)
+    now = datetime.datetime.combine(timezone.localdate(), datetime.time(hour, 20), tzinfo=tz)
+    with mock.patch("django.utils.timezone.now", return_value=now):
+        run("seed_demo", registrants=SMALL, verbosity=0)
+    seeded = demo_event()
+    assert seeded.date == now.date()
+    assert not StatusChange.objects.filter(at__gt=now).exists()
+    assert StatusChange.objects.filter(event=seeded, to_status=Status.CHECKED_IN).exists()
+    midnight = datetime.datetime.combine(seeded.date, datetime.time(0), tzinfo=tz)
+    assert not StatusChange.objects.filter(
+        event=seeded, to_status=Status.CHECKED_IN, at__lt=midnight
+    ).exists()
+    assert_invariants()
 
 
 def test_seed_demo_company_spellings_collapse_and_merge_candidates_exist(seeded):

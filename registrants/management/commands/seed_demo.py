@@ -1,6 +1,6 @@
 """seed_demo [--reset] [--registrants N] [--seed S]
 
-A realistic demo: tonight's evening event (capacity ~3,500) with a few
+A realistic demo: today's evening event (capacity ~3,500) with a few
 thousand registrants in every status and a plausible history, a small past
 event, and a few hundred companies including spellings that normalise
 together ("Acme Corp", " acme corp ", "ACME CORP"; "Google" and "Google
@@ -19,6 +19,11 @@ allows, so the invariants of RELIABILITY.md hold (checked by the tests with
 registrants.tests.invariants.assert_invariants). Companies and events do go
 through the services. This module is the only place outside services.py
 that writes statuses; nothing here runs after the demo is seeded.
+
+Times are relative to when the seed runs, so the demo makes sense at any
+hour: today's doors opened ARRIVALS_SPAN ago (at midnight at the earliest),
+and every arrival, entry and exit happened between then and now; none is
+in the future.
 """
 
 from __future__ import annotations
@@ -51,6 +56,8 @@ PAST_EVENT_REGISTRANTS = 120
 PAST_EVENT_CAPACITY = 150
 DEFAULT_REGISTRANTS = 3000
 CHUNK = 500
+# Today's arrivals run over the last three hours (or since midnight).
+ARRIVALS_SPAN = datetime.timedelta(hours=3)
 
 # The share of each final status in tonight's event.
 SEED_STATUS_MIX: dict[Status, float] = {
@@ -287,14 +294,33 @@ def seed_history_chain(
     status: Status,
     registered_at: datetime.datetime,
     doors: datetime.datetime,
+    until: datetime.datetime | None = None,
 ) -> list[tuple[str, Status, datetime.datetime, str]]:
     """The seed history of one registrant ending in `status`.
 
     Returns (from_status, to_status, at, source) rows, oldest first: a
     creation row, then only moves lifecycle.TRANSITIONS allows. Arrivals
-    run from 17:30 to 20:30 peaking at 18:30 (`doors` is 17:30), entries
-    follow check-in by a few minutes, exits come later.
+    run over three hours from `doors`, peaking after one, entries follow
+    check-in by a few minutes, exits come later. With `until`, the moves
+    after `doors` are squeezed (in order) to end by `until`.
     """
+    return _squeezed(_chain(rng, status, registered_at, doors), doors, until)
+
+
+def _squeezed(rows, doors: datetime.datetime, until: datetime.datetime | None):
+    """`rows` with the times after `doors` scaled into [doors, until]: the
+    order and the shape of the evening stay, nothing lands in the future."""
+    latest = rows[-1][2]
+    if until is None or latest <= until:
+        return rows
+    factor = (until - doors) / (latest - doors)
+    return [
+        (frm, to, doors + (at - doors) * factor if at > doors else at, source)
+        for frm, to, at, source in rows
+    ]
+
+
+def _chain(rng, status, registered_at, doors):
     creation_source = Source.IMPORT if rng.random() < 0.7 else Source.API
     rows = [("", lifecycle.INITIAL_STATUS, registered_at, creation_source)]
     if status == Status.CANCELLED:
@@ -390,11 +416,12 @@ class Command(BaseCommand):
             self._delete_demo()
         self.show_progress = verbosity > 0
         rng = random.Random(seed)
+        now = timezone.now()
         with transaction.atomic():
             companies = self._companies(rng)
-            tonight, past = self._events(registrants)
+            tonight, past = self._events(registrants, now)
             people = self._people(rng, registrants, companies, SEED_STATUS_MIX)
-            tonight_rows = self._write(rng, tonight, people, "tonight")
+            tonight_rows = self._write(rng, tonight, people, "tonight", now=now)
             past_people = self._people(
                 rng, PAST_EVENT_REGISTRANTS, companies, PAST_STATUS_MIX, cover_every_status=False
             )
@@ -458,8 +485,8 @@ class Command(BaseCommand):
         order = leaders + order
         return [(name, by_spelling[name], 1 / (rank + 1) ** 0.9) for rank, name in enumerate(order)]
 
-    def _events(self, registrants: int) -> tuple[Event, Event]:
-        today = timezone.localdate(timezone=ZoneInfo(settings.TIME_ZONE))
+    def _events(self, registrants: int, now: datetime.datetime) -> tuple[Event, Event]:
+        today = timezone.localdate(now, timezone=ZoneInfo(settings.TIME_ZONE))
         # Room for everyone not cancelled, whatever N is asked for.
         capacity = max(DEMO_CAPACITY, math.ceil(registrants * 1.1 / 100) * 100)
         tonight = services.event_create(name=DEMO_EVENT_NAME, date=today, capacity=capacity)
@@ -529,9 +556,23 @@ class Command(BaseCommand):
             )
         return people
 
-    def _write(self, rng: random.Random, event: Event, people: list[_Person], label: str) -> int:
+    def _write(
+        self,
+        rng: random.Random,
+        event: Event,
+        people: list[_Person],
+        label: str,
+        now: datetime.datetime | None = None,
+    ) -> int:
+        """Bulk-write `people` and their histories. With `now` (today's
+        event), the doors opened ARRIVALS_SPAN before it (not before
+        midnight) and nothing is later than it; without, at 17:30."""
         tz = ZoneInfo(settings.TIME_ZONE)
-        doors = datetime.datetime.combine(event.date, datetime.time(17, 30), tzinfo=tz)
+        if now is None:
+            doors = datetime.datetime.combine(event.date, datetime.time(17, 30), tzinfo=tz)
+        else:
+            midnight = datetime.datetime.combine(event.date, datetime.time(0), tzinfo=tz)
+            doors = max(midnight, now - ARRIVALS_SPAN)
         history_rows = 0
         bar = tqdm(
             total=len(people),
@@ -548,7 +589,7 @@ class Command(BaseCommand):
                     registered_at = doors - datetime.timedelta(
                         days=rng.uniform(1, 42), minutes=rng.uniform(0, 600)
                     )
-                    chains.append(seed_history_chain(rng, person.status, registered_at, doors))
+                    chains.append(seed_history_chain(rng, person.status, registered_at, doors, now))
                 registrants = Registrant.objects.bulk_create(
                     [
                         Registrant(

@@ -215,6 +215,13 @@
       });
       charts.status.update();
     }
+    showEmpty("status", !cfg.statuses.some(function (pair) { return counts.byStatus[pair[0]]; }));
+  }
+
+  // A chart with nothing to plot shows its note ("No check-ins yet") on top.
+  function showEmpty(key, empty) {
+    const note = document.querySelector('[data-empty-for="' + key + '"]');
+    if (note) note.hidden = !empty;
   }
 
   function setText(selector, value) {
@@ -336,6 +343,9 @@
     setChart(charts.companies, c.companies);
     setChart(charts.arrivals, c.arrivals);
     setChart(charts.occupancy, c.occupancy);
+    Object.keys(numbers.empty || {}).forEach(function (key) {
+      if (key !== "status" || !live) showEmpty(key, numbers.empty[key]);
+    });
     // Rows pushed while the read was on its way stay; the read fills the rest.
     numbers.feed.forEach(addFeedItem);
     showFeed();

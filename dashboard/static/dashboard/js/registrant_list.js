@@ -15,10 +15,16 @@
   function updateSelection() {
     const all = boxes();
     const chosen = all.filter(function (b) { return b.checked; }).length;
+    // "Select all N matching" stands for every page: the server re-reads the
+    // filters and asks for a confirmation naming N.
+    const matching = document.getElementById("select-matching");
+    const everyMatch = matching && matching.checked;
     const count = document.getElementById("selected-count");
-    if (count) count.textContent = chosen + " selected";
+    if (count) {
+      count.textContent = everyMatch ? "All " + matching.dataset.total + " matching selected" : chosen + " selected";
+    }
     document.querySelectorAll("[data-bulk-button]").forEach(function (button) {
-      button.disabled = chosen === 0;
+      button.disabled = chosen === 0 && !everyMatch;
     });
     const selectAll = document.getElementById("select-all");
     if (selectAll) {
@@ -32,7 +38,14 @@
     if (target.id === "select-all") {
       boxes().forEach(function (b) { b.checked = target.checked; });
     }
-    if (target.id === "select-all" || target.classList.contains("row-select")) updateSelection();
+    if (target.classList.contains("row-select") && !target.checked) {
+      const matching = document.getElementById("select-matching");
+      if (matching) matching.checked = false;
+    }
+    if (target.id === "select-matching") {
+      boxes().forEach(function (b) { b.checked = target.checked; });
+    }
+    if (target.id === "select-all" || target.id === "select-matching" || target.classList.contains("row-select")) updateSelection();
   });
 
   document.addEventListener("htmx:afterSettle", function (event) {
