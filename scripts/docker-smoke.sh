@@ -22,11 +22,20 @@
 # 6. compose.yaml validated with `docker-compose config` (or `docker compose`).
 # Prints the seconds each step took. Leaves the base image and the wheels
 # (later runs reuse them); removes its containers and database.
+#
+# `scripts/docker-smoke.sh --prepare` does steps 1-3 only (packages, dockerd,
+# base image, wheelhouse) and exits: scripts/run-tests.sh runs it in the
+# background while the tests run, since on a fresh machine those steps
+# mostly wait for downloads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-: "${DATABASE_URL:?start scripts/test-services.sh first (DATABASE_URL)}"
-: "${REDIS_URL:?start scripts/test-services.sh first (REDIS_URL)}"
+prepare_only=false
+[ "${1:-}" = --prepare ] && prepare_only=true
+if ! $prepare_only; then
+    : "${DATABASE_URL:?start scripts/test-services.sh first (DATABASE_URL)}"
+    : "${REDIS_URL:?start scripts/test-services.sh first (REDIS_URL)}"
+fi
 BASE_IMAGE=${BASE_IMAGE:-rd-base:bookworm}
 IMAGE=${IMAGE:-registrant-dashboard:smoke}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
@@ -107,6 +116,13 @@ step "wheelhouse"
 # does not list it.
 "$PY" -m pip download -q "async-timeout>=4.0.3" -d deploy/wheels --only-binary=:all: >&2
 
+if $prepare_only; then
+    step "done"
+    echo "docker smoke --prepare: $(( $(date +%s) - started )) s in all" >&2
+    printf '  %s\n' "${timings[@]}" >&2
+    exit 0
+fi
+
 step "image build"
 docker build -q --network host --build-arg BASE="$BASE_IMAGE" -t "$IMAGE" . >&2
 
@@ -167,7 +183,7 @@ event=$(api "$org" /api/v1/events/ '{"name": "Smoke", "date": "2030-01-01", "cap
 code=$(api "$org" /api/v1/registrants/ "{\"event\": $event, \"name\": \"Smoke Test\", \"email\": \"smoke@example.org\"}" \
     | json_field check_in_code)
 scan=$(curl -s -w ' %{http_code}' -H "Authorization: Bearer $door" -H 'Content-Type: application/json' \
-    -d "{\"code\": \"$code\", \"mode\": \"desk\"}" "http://127.0.0.1:$GATEWAY_PORT/gateway/v1/scan")
+    -d "{\"code\": \"$code\", \"mode\": \"desk\", \"event\": $event}" "http://127.0.0.1:$GATEWAY_PORT/gateway/v1/scan")
 case "$scan" in *'"checked_in"'*' 200') ;; *) fail "gateway scan: $scan" ;; esac
 
 step "nginx in front"
@@ -196,9 +212,9 @@ fi
 ws=$(curl -s -m 5 -o /dev/null -w '%{http_code}' --http1.1 -H 'Connection: Upgrade' -H 'Upgrade: websocket' \
     -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' \
     -H "Origin: http://127.0.0.1:$NGINX_PORT" "$edge/ws/events/1/" || true)
-# Upgraded (101) or refused by the app for want of a login (403): either way
-# the upgrade reached the web process through nginx.
-case "$ws" in 101|403) ;; *) fail "websocket through nginx: $ws" ;; esac
+# Upgraded (101): the app accepts, then closes a socket without a login
+# (4401). A 403 is the origin check refusing it: nginx lost the Host header.
+[ "$ws" = 101 ] || fail "websocket through nginx: $ws"
 
 step "compose config"
 if docker compose version >/dev/null 2>&1; then
