@@ -209,11 +209,24 @@ if [ -n "$css" ]; then
     cached=$(curl -s -D - -o /dev/null "$edge$css" | tr -d '\r' | awk 'tolower($1)=="x-cache-status:" {print $2}')
     [ "$cached" = HIT ] || fail "static not cached by nginx: '$cached'"
 fi
-ws=$(curl -s -m 5 -o /dev/null -w '%{http_code}' --http1.1 -H 'Connection: Upgrade' -H 'Upgrade: websocket' \
-    -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' \
-    -H "Origin: http://127.0.0.1:$NGINX_PORT" "$edge/ws/events/1/" || true)
-# Upgraded (101): the app accepts, then closes a socket without a login
-# (4401). A 403 is the origin check refusing it: nginx lost the Host header.
+# A logged-in organiser's socket must upgrade (101). Anonymous or from
+# another origin it would be refused with 403 either way, so the check logs
+# in: a session made in the web container.
+session=$(docker exec "$web" python manage.py shell -c '
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.sessions.backends.db import SessionStore
+user = get_user_model().objects.get(username="smoke-organiser")
+s = SessionStore()
+s.update({SESSION_KEY: str(user.pk), BACKEND_SESSION_KEY: settings.AUTHENTICATION_BACKENDS[0],
+          HASH_SESSION_KEY: user.get_session_auth_hash()})
+s.save()
+print(f"{settings.SESSION_COOKIE_NAME}={s.session_key}")' | tail -n 1)
+ws=$(curl -s -m 3 -o /dev/null -w '%{http_code}' --http1.1 -H 'Connection: Upgrade' -H 'Upgrade: websocket' \
+    -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' -H "Cookie: $session" \
+    -H "Origin: http://127.0.0.1:$NGINX_PORT" "$edge/ws/events/$event/" || true)
+# 101, then curl waits for data until -m: the code is still reported. A 403
+# here is the origin check refusing it (nginx lost the Host header).
 [ "$ws" = 101 ] || fail "websocket through nginx: $ws"
 
 step "compose config"
