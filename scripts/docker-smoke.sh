@@ -26,12 +26,14 @@
 # `scripts/docker-smoke.sh --prepare` does steps 1-3 only (packages, dockerd,
 # base image, wheelhouse) and exits: scripts/run-tests.sh runs it in the
 # background while the tests run, since on a fresh machine those steps
-# mostly wait for downloads.
+# mostly wait for downloads; then `--prepared` does the rest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-prepare_only=false
+prepare_only=false prepared=false
 [ "${1:-}" = --prepare ] && prepare_only=true
+# --prepared: a --prepare run already did steps 1-3 (scripts/run-tests.sh).
+[ "${1:-}" = --prepared ] && prepared=true
 if ! $prepare_only; then
     : "${DATABASE_URL:?start scripts/test-services.sh first (DATABASE_URL)}"
     : "${REDIS_URL:?start scripts/test-services.sh first (REDIS_URL)}"
@@ -76,6 +78,9 @@ EOF
 }
 trap cleanup EXIT
 
+if $prepared; then
+    step "prepared before"
+else
 step "packages"
 missing=()
 command -v dockerd >/dev/null || missing+=(docker.io)
@@ -115,6 +120,8 @@ step "wheelhouse"
 # marker: python_full_version < "3.11.3"); the lock, made on a later 3.11,
 # does not list it.
 "$PY" -m pip download -q "async-timeout>=4.0.3" -d deploy/wheels --only-binary=:all: >&2
+
+fi  # not $prepared
 
 if $prepare_only; then
     step "done"

@@ -82,10 +82,13 @@ container_smoke() { # waits for the background preparation, then builds and chec
     t0=$(date +%s)
     wait "$prepare_pid"
     rc=$?
-    echo "container preparation: exit $rc, $(( $(date +%s) - t0 )) s waited; its log:"
-    cat "$ARTIFACTS/container-prepare.log"
-    [ "$rc" = 0 ] || return "$rc"
-    scripts/docker-smoke.sh
+    echo "container preparation: exit $rc, $(( $(date +%s) - t0 )) s waited for it"
+    if [ "$rc" != 0 ]; then
+        tail -n 40 "$ARTIFACTS/container-prepare.log"
+        return "$rc"
+    fi
+    sed -n '/^docker smoke --prepare:/,$p' "$ARTIFACTS/container-prepare.log"
+    scripts/docker-smoke.sh --prepared
 }
 if $container_smoke; then
     run "Container smoke" container_smoke
