@@ -2,7 +2,7 @@
 
 An upload becomes a job only if its message reaches the broker: when Redis
 cannot take it, the upload is refused with 503 service_unavailable and
-nothing is kept (no job row, no stored file, so the duplicate check does
+nothing is kept (no job row, no stored upload, so the duplicate check does
 not count it). Keeping the job queued for later would need something that
 notices the broker's return; the upload's answer is the one moment the
 organiser is there to try again (docs/decisions/0050-import-upload-without-broker.md).
@@ -15,7 +15,6 @@ left for the next look.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -36,7 +35,7 @@ def _send(job_id: int) -> None:
     dispatch(job_id)
 
 
-def dispatch_new_job(job_id: int, path: Path) -> None:
+def dispatch_new_job(job_id: int) -> None:
     """After the upload's commit: send the job, or withdraw it and raise
     service_unavailable (503) when the broker cannot be reached."""
     try:
@@ -45,8 +44,8 @@ def dispatch_new_job(job_id: int, path: Path) -> None:
         logger.warning("import job %s withdrawn: the broker is unreachable (%s)", job_id, exc)
         # Not claimed by anyone (the message never left), so nothing else
         # holds the row; a message that did leave finds no job and does nothing.
+        # The stored upload goes with it (ImportUpload cascades).
         ImportJob.objects.filter(pk=job_id, state=ImportJob.State.QUEUED).delete()
-        path.unlink(missing_ok=True)
         raise ApplicationError(
             "service_unavailable",
             "Imports cannot start right now: the job queue is unreachable. Nothing was kept;"

@@ -38,7 +38,6 @@ class ImportJob(models.Model):
         max_length=16, choices=Stage.choices, default=Stage.WAITING, blank=True
     )
     filename = models.CharField(max_length=255, help_text="The name the file was uploaded with.")
-    file_path = models.CharField(max_length=500, help_text="Where the upload is stored.")
     size = models.PositiveBigIntegerField(default=0)
     content_hash = models.CharField(max_length=64, help_text="SHA-256 of the uploaded bytes.")
     forced = models.BooleanField(default=False, help_text="Uploaded again on purpose.")
@@ -103,3 +102,17 @@ class ImportRowError(models.Model):
 
 # For the OpenAPI schema's enum names (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
 ImportMode = ImportJob.Mode
+
+
+class ImportUpload(models.Model):
+    """The uploaded file of a job that has not finished, kept in the database
+    so that a worker on any node can read it (imports/upload_store.py).
+    A table of its own, so that listing jobs never loads the bytes."""
+
+    job = models.OneToOneField(
+        ImportJob, on_delete=models.CASCADE, primary_key=True, related_name="upload"
+    )
+    content = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"upload of import #{self.job_id}"

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import csv
 import datetime
-import hashlib
 import logging
 import queue
 import tempfile
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,7 +31,7 @@ from registrants.errors import ApplicationError
 from registrants.models import Event
 from registrants.services import ImportBatchResult, ImportedRegistrant
 
-from . import dispatching, limits, staging
+from . import dispatching, limits, staging, upload_store
 from .models import ImportJob, ImportRowError
 from .parsing import ImportFileError, csv_reader, open_table
 from .validation import validate_row
@@ -54,12 +52,6 @@ ERROR_MESSAGE_MAX = ImportRowError._meta.get_field("message").max_length or 500
 State, Mode, Stage = ImportJob.State, ImportJob.Mode, ImportJob.Stage
 
 
-def upload_dir() -> Path:
-    path = Path(settings.IMPORT_UPLOAD_DIR)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def max_upload_bytes() -> int:
     return int(getattr(settings, "IMPORT_MAX_UPLOAD_BYTES", 50 * 1024 * 1024))
 
@@ -69,19 +61,6 @@ def stale_after() -> datetime.timedelta:
 
 
 # --- Accepting an upload -------------------------------------------------------------
-
-
-def _store_upload(upload: Any) -> tuple[Path, str, int]:
-    """Write the upload to the upload directory while hashing it."""
-    suffix = ".xlsx" if str(upload.name).lower().endswith(".xlsx") else ".csv"
-    path = upload_dir() / f"{uuid.uuid4().hex}{suffix}"
-    digest, size = hashlib.sha256(), 0
-    with open(path, "wb") as out:
-        for chunk in upload.chunks():
-            digest.update(chunk)
-            size += len(chunk)
-            out.write(chunk)
-    return path, digest.hexdigest(), size
 
 
 def import_job_create(
@@ -111,43 +90,40 @@ def import_job_create(
             f"The file is larger than {limit} MB; split it into several files.",
             fields={"file": [f"Larger than {limit} MB."]},
         )
-    path, content_hash, size = _store_upload(upload)
-    try:
-        with transaction.atomic():
-            # The event lock serialises two uploads of the same file.
-            event = Event.objects.select_for_update().filter(pk=event_id).first()
-            if event is None:
-                raise ApplicationError("not_found", "No such event.")
-            if not force:
-                earlier = (
-                    ImportJob.objects.filter(event_id=event.pk, content_hash=content_hash)
-                    .exclude(state=State.FAILED)
-                    .order_by("-id")
-                    .first()
-                )
-                if earlier is not None:
-                    raise ApplicationError(
-                        "duplicate_import",
-                        f"This file was already imported into this event (import #{earlier.pk},"
-                        f" {earlier.get_state_display().lower()}). Send force=true to import it"
-                        " again.",
-                        details={"import_id": earlier.pk, "state": earlier.state},
-                    )
-            job = ImportJob.objects.create(
-                event=event,
-                actor=actor if getattr(actor, "is_authenticated", False) else None,
-                mode=mode,
-                filename=Path(str(upload.name)).name[:255] or "upload",
-                file_path=str(path),
-                size=size,
-                content_hash=content_hash,
-                forced=force,
+    content, content_hash, size = upload_store.read_upload(upload)
+    with transaction.atomic():
+        # The event lock serialises two uploads of the same file.
+        event = Event.objects.select_for_update().filter(pk=event_id).first()
+        if event is None:
+            raise ApplicationError("not_found", "No such event.")
+        if not force:
+            earlier = (
+                ImportJob.objects.filter(event_id=event.pk, content_hash=content_hash)
+                .exclude(state=State.FAILED)
+                .order_by("-id")
+                .first()
             )
-            job_id = job.pk
-            transaction.on_commit(lambda: dispatching.dispatch_new_job(job_id, path))
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
+            if earlier is not None:
+                raise ApplicationError(
+                    "duplicate_import",
+                    f"This file was already imported into this event (import #{earlier.pk},"
+                    f" {earlier.get_state_display().lower()}). Send force=true to import it"
+                    " again.",
+                    details={"import_id": earlier.pk, "state": earlier.state},
+                )
+        job = ImportJob.objects.create(
+            event=event,
+            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            mode=mode,
+            filename=Path(str(upload.name)).name[:255] or "upload",
+            size=size,
+            content_hash=content_hash,
+            forced=force,
+        )
+        # In the database, not on this node's disk: any node's worker reads it.
+        upload_store.upload_store(job.pk, content)
+        job_id = job.pk
+        transaction.on_commit(lambda: dispatching.dispatch_new_job(job_id))
     return job
 
 
@@ -231,7 +207,8 @@ def import_job_run(*, job_id: int) -> None:
     if job is None:
         return
     try:
-        _run(job)
+        with upload_store.local_copy(job.pk) as path:
+            _run(job, path)
     except ImportFileError as exc:
         _finish_failed(job, exc.message, file_error=exc)
     except ApplicationError as exc:
@@ -242,7 +219,7 @@ def import_job_run(*, job_id: int) -> None:
         # be retried; a finished job does not need it.
         job.refresh_from_db(fields=["state"])
         if job.finished:
-            Path(job.file_path).unlink(missing_ok=True)
+            upload_store.upload_discard(job.pk)
 
 
 def _progress(job: ImportJob, **fields: Any) -> None:
@@ -305,10 +282,10 @@ class _Spill:
         self.file.close()
 
 
-def _open(job: ImportJob) -> tuple[Any, int | None]:
-    """The job's file, opened, and its number of rows if known (a file
-    error when it has too many)."""
-    table = open_table(job.file_path)
+def _open(path: Path) -> tuple[Any, int | None]:
+    """The job's file (this run's copy at `path`), opened, and its number of
+    rows if known (a file error when it has too many)."""
+    table = open_table(path)
     total = _estimate_total(table)
     if total is not None and total > limits.max_rows():
         raise _too_many_rows()
@@ -326,10 +303,10 @@ def _row_errors(job: ImportJob, number: int, problems: list[tuple[str, str]]):
     )
 
 
-def _check(job: ImportJob, spill: _Spill | staging.Stage) -> tuple[int, int]:
+def _check(job: ImportJob, path: Path, spill: _Spill | staging.Stage) -> tuple[int, int]:
     """Stream the file, validate every row, store the problems, spill the
     valid rows. Returns (rows, invalid rows)."""
-    table, total = _open(job)
+    table, total = _open(path)
     _progress(job, total=total)
     processed = invalid = 0
     most = limits.max_rows()
@@ -353,14 +330,14 @@ def _check(job: ImportJob, spill: _Spill | staging.Stage) -> tuple[int, int]:
     return processed, invalid
 
 
-def _run(job: ImportJob) -> None:
+def _run(job: ImportJob, path: Path) -> None:
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        _run_streamed(job)
+        _run_streamed(job, path)
         return
     # SQLite: staged, so that the import holds the write lock only briefly.
     spill = staging.Stage(job) if connection.vendor == "sqlite" else _Spill()
     try:
-        total, invalid = _check(job, spill)
+        total, invalid = _check(job, path, spill)
         all_or_nothing = job.mode == Mode.ALL_OR_NOTHING
         if invalid and all_or_nothing:
             _fail_invalid(job, total=total, invalid=invalid)
@@ -587,8 +564,8 @@ class _Stream:
         self.processed, self.invalid, self.valid = processed, invalid, valid
 
 
-def _run_streamed(job: ImportJob) -> None:
-    table, total = _open(job)
+def _run_streamed(job: ImportJob, path: Path) -> None:
+    table, total = _open(path)
     _progress(job, total=total, stage=Stage.IMPORTING)
     all_or_nothing = job.mode == Mode.ALL_OR_NOTHING
     stream = _Stream(job, table, all_or_nothing=all_or_nothing).start()

@@ -22,11 +22,22 @@
 # 6. compose.yaml validated with `docker-compose config` (or `docker compose`).
 # Prints the seconds each step took. Leaves the base image and the wheels
 # (later runs reuse them); removes its containers and database.
+#
+# `scripts/docker-smoke.sh --prepare` does steps 1-3 only (packages, dockerd,
+# base image, wheelhouse) and exits: scripts/run-tests.sh runs it in the
+# background while the tests run, since on a fresh machine those steps
+# mostly wait for downloads; then `--prepared` does the rest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-: "${DATABASE_URL:?start scripts/test-services.sh first (DATABASE_URL)}"
-: "${REDIS_URL:?start scripts/test-services.sh first (REDIS_URL)}"
+prepare_only=false prepared=false
+[ "${1:-}" = --prepare ] && prepare_only=true
+# --prepared: a --prepare run already did steps 1-3 (scripts/run-tests.sh).
+[ "${1:-}" = --prepared ] && prepared=true
+if ! $prepare_only; then
+    : "${DATABASE_URL:?start scripts/test-services.sh first (DATABASE_URL)}"
+    : "${REDIS_URL:?start scripts/test-services.sh first (REDIS_URL)}"
+fi
 BASE_IMAGE=${BASE_IMAGE:-rd-base:bookworm}
 IMAGE=${IMAGE:-registrant-dashboard:smoke}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
@@ -67,6 +78,9 @@ EOF
 }
 trap cleanup EXIT
 
+if $prepared; then
+    step "prepared before"
+else
 step "packages"
 missing=()
 command -v dockerd >/dev/null || missing+=(docker.io)
@@ -106,6 +120,15 @@ step "wheelhouse"
 # marker: python_full_version < "3.11.3"); the lock, made on a later 3.11,
 # does not list it.
 "$PY" -m pip download -q "async-timeout>=4.0.3" -d deploy/wheels --only-binary=:all: >&2
+
+fi  # not $prepared
+
+if $prepare_only; then
+    step "done"
+    echo "docker smoke --prepare: $(( $(date +%s) - started )) s in all" >&2
+    printf '  %s\n' "${timings[@]}" >&2
+    exit 0
+fi
 
 step "image build"
 docker build -q --network host --build-arg BASE="$BASE_IMAGE" -t "$IMAGE" . >&2
@@ -167,7 +190,7 @@ event=$(api "$org" /api/v1/events/ '{"name": "Smoke", "date": "2030-01-01", "cap
 code=$(api "$org" /api/v1/registrants/ "{\"event\": $event, \"name\": \"Smoke Test\", \"email\": \"smoke@example.org\"}" \
     | json_field check_in_code)
 scan=$(curl -s -w ' %{http_code}' -H "Authorization: Bearer $door" -H 'Content-Type: application/json' \
-    -d "{\"code\": \"$code\", \"mode\": \"desk\"}" "http://127.0.0.1:$GATEWAY_PORT/gateway/v1/scan")
+    -d "{\"code\": \"$code\", \"mode\": \"desk\", \"event\": $event}" "http://127.0.0.1:$GATEWAY_PORT/gateway/v1/scan")
 case "$scan" in *'"checked_in"'*' 200') ;; *) fail "gateway scan: $scan" ;; esac
 
 step "nginx in front"
@@ -193,12 +216,25 @@ if [ -n "$css" ]; then
     cached=$(curl -s -D - -o /dev/null "$edge$css" | tr -d '\r' | awk 'tolower($1)=="x-cache-status:" {print $2}')
     [ "$cached" = HIT ] || fail "static not cached by nginx: '$cached'"
 fi
-ws=$(curl -s -m 5 -o /dev/null -w '%{http_code}' --http1.1 -H 'Connection: Upgrade' -H 'Upgrade: websocket' \
-    -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' \
-    -H "Origin: http://127.0.0.1:$NGINX_PORT" "$edge/ws/events/1/" || true)
-# Upgraded (101) or refused by the app for want of a login (403): either way
-# the upgrade reached the web process through nginx.
-case "$ws" in 101|403) ;; *) fail "websocket through nginx: $ws" ;; esac
+# A logged-in organiser's socket must upgrade (101). Anonymous or from
+# another origin it would be refused with 403 either way, so the check logs
+# in: a session made in the web container.
+session=$(docker exec "$web" python manage.py shell -c '
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.sessions.backends.db import SessionStore
+user = get_user_model().objects.get(username="smoke-organiser")
+s = SessionStore()
+s.update({SESSION_KEY: str(user.pk), BACKEND_SESSION_KEY: settings.AUTHENTICATION_BACKENDS[0],
+          HASH_SESSION_KEY: user.get_session_auth_hash()})
+s.save()
+print(f"{settings.SESSION_COOKIE_NAME}={s.session_key}")' | tail -n 1)
+ws=$(curl -s -m 3 -o /dev/null -w '%{http_code}' --http1.1 -H 'Connection: Upgrade' -H 'Upgrade: websocket' \
+    -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' -H "Cookie: $session" \
+    -H "Origin: http://127.0.0.1:$NGINX_PORT" "$edge/ws/events/$event/" || true)
+# 101, then curl waits for data until -m: the code is still reported. A 403
+# here is the origin check refusing it (nginx lost the Host header).
+[ "$ws" = 101 ] || fail "websocket through nginx: $ws"
 
 step "compose config"
 if docker compose version >/dev/null 2>&1; then

@@ -22,6 +22,15 @@
 # with the in-memory and the Redis channel layer). Chromium is what a browser
 # test costs, so each running once takes over a minute off CI.
 # Extra arguments go to every pytest run.
+#
+# Last, the container smoke (scripts/docker-smoke.sh): the image is built
+# and run against the test PostgreSQL and Redis. Its slow first-time steps
+# (Debian packages, a debootstrap base image, the wheelhouse: about 6 min on
+# a fresh machine, mostly downloads) run in the background from the start,
+# beside the tests; a machine that already has them skips them. The image
+# build and its checks then take 1-4 min. SKIP_CONTAINER_SMOKE=1 leaves the
+# stage out (a developer's quick run); CI runs it. A dockerd started here is
+# stopped at the end.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,7 +39,21 @@ ARTIFACTS=${TEST_ARTIFACTS:-test-artifacts}
 mkdir -p "$ARTIFACTS"
 
 eval "$(scripts/test-services.sh start)" || { echo "could not start test services" >&2; exit 1; }
-trap 'scripts/test-services.sh stop >/dev/null 2>&1' EXIT
+container_smoke=true
+[ "${SKIP_CONTAINER_SMOKE:-}" = 1 ] && container_smoke=false
+dockerd_was_running=true
+if $container_smoke; then
+    docker info >/dev/null 2>&1 || dockerd_was_running=false
+    scripts/docker-smoke.sh --prepare >"$ARTIFACTS/container-prepare.log" 2>&1 &
+    prepare_pid=$!
+fi
+stop_services() {
+    scripts/test-services.sh stop >/dev/null 2>&1
+    if ! $dockerd_was_running && [ -f /var/run/docker.pid ]; then
+        kill "$(cat /var/run/docker.pid)" 2>/dev/null || true
+    fi
+}
+trap stop_services EXIT
 
 start=$(date +%s)
 results=()
@@ -53,6 +76,23 @@ run "SQLite" env -u DATABASE_URL -u REDIS_URL TEST_DB=sqlite \
     $PY -m pytest -p no:cacheprovider --durations=15 -m "not postgres and not browser" "$@"
 run "SQLite, browser" env -u DATABASE_URL -u REDIS_URL TEST_DB=sqlite \
     $PY -m pytest -p no:cacheprovider -m "browser and not postgres" "$@"
+
+container_smoke() { # waits for the background preparation, then builds and checks the image
+    local t0 rc
+    t0=$(date +%s)
+    wait "$prepare_pid"
+    rc=$?
+    echo "container preparation: exit $rc, $(( $(date +%s) - t0 )) s waited for it"
+    if [ "$rc" != 0 ]; then
+        tail -n 40 "$ARTIFACTS/container-prepare.log"
+        return "$rc"
+    fi
+    sed -n '/^docker smoke --prepare:/,$p' "$ARTIFACTS/container-prepare.log"
+    scripts/docker-smoke.sh --prepared
+}
+if $container_smoke; then
+    run "Container smoke" container_smoke
+fi
 
 echo "make test: $(( $(date +%s) - start )) s in all"
 printf '  %s\n' "${results[@]}"

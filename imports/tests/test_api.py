@@ -133,7 +133,6 @@ def test_staff_and_viewers_may_not_import(request, who, event, organiser):
         event=event,
         actor=organiser,
         filename="x.csv",
-        file_path="/nonexistent",
         content_hash="0" * 64,
     )
     for path in (f"/api/v1/imports/{job.pk}/", f"/api/v1/imports/{job.pk}/errors.csv"):

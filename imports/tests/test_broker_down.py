@@ -15,7 +15,7 @@ import redis
 from django.utils import timezone
 
 from imports import tasks
-from imports.models import ImportJob
+from imports.models import ImportJob, ImportUpload
 from registrants.tests.factories import EventFactory
 
 from .conftest import csv_bytes, people, upload_file
@@ -44,9 +44,11 @@ def queued_messages(server) -> int:
     return redis.Redis.from_url(server.url).llen("celery")
 
 
-def uploads(settings) -> list[Path]:
+def uploads(settings) -> list[object]:
+    """What is kept of uploads: stored bytes, and anything on this node's disk."""
     folder = Path(settings.IMPORT_UPLOAD_DIR)
-    return sorted(folder.iterdir()) if folder.exists() else []
+    files = sorted(folder.iterdir()) if folder.exists() else []
+    return [*ImportUpload.objects.all(), *files]
 
 
 def upload(client, event, content: bytes):
@@ -78,7 +80,7 @@ def test_an_upload_while_redis_is_down_is_refused_and_keeps_nothing(broker, org_
     assert again.status_code == 202, again.content
     job = ImportJob.objects.get()
     assert (job.state, job.attempts) == ("queued", 0)
-    assert Path(job.file_path).exists()
+    assert ImportUpload.objects.filter(job_id=job.pk).exists()
     assert queued_messages(broker) == 1
 
 
@@ -100,9 +102,7 @@ def test_looking_at_a_stuck_job_while_redis_is_down_answers_200(broker, org_clie
     """Requeueing is a retry: with the broker down it waits for the next look."""
     event = EventFactory()
     long_ago = timezone.now() - datetime.timedelta(hours=1)
-    job = ImportJob.objects.create(
-        event=event, actor=organiser, filename="people.csv", file_path="/nonexistent.csv"
-    )
+    job = ImportJob.objects.create(event=event, actor=organiser, filename="people.csv")
     ImportJob.objects.filter(pk=job.pk).update(created_at=long_ago)
     broker.stop()
     response = org_client.get(f"/api/v1/imports/{job.pk}/")

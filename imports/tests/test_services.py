@@ -4,6 +4,7 @@ history rows, and the task's idempotency (RELIABILITY F5)."""
 from __future__ import annotations
 
 import datetime
+import shutil
 import threading
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from imports import services
-from imports.models import ImportJob, ImportRowError
+from imports.models import ImportJob, ImportRowError, ImportUpload
 from imports.tasks import run_import
 from registrants.errors import ApplicationError
 from registrants.models import Company, Registrant, Source, StatusChange
@@ -56,7 +57,7 @@ def test_all_rows_valid_creates_registrants_with_creation_history(organiser):
     assert set(history.values_list("from_status", "to_status", "source", "actor_id", "note")) == {
         ("", "registered", Source.IMPORT, organiser.pk, f"import #{job.pk}")
     }
-    assert not Path(job.file_path).exists()  # the upload goes once the job is finished
+    assert not ImportUpload.objects.filter(job_id=job.pk).exists()  # gone once finished
     assert_invariants([event.pk])
 
 
@@ -234,7 +235,7 @@ def test_same_file_again_for_the_same_event_is_refused(organiser):
     assert exc.value.code == "duplicate_import"
     assert exc.value.details["import_id"] == first.pk
     assert ImportJob.objects.count() == 1
-    assert len(list(Path(services.upload_dir()).iterdir())) == 0  # the refused copy is gone
+    assert not ImportUpload.objects.exists()  # the refused copy was never kept
 
 
 def test_same_file_with_force_is_imported_again(organiser):
@@ -288,9 +289,9 @@ def test_a_redelivery_after_a_commit_sees_the_marker_and_writes_nothing(organise
     event = EventFactory()
     content = csv_bytes(people(25))
     job = queued_job(event, organiser, content)
-    kept = Path(job.file_path).read_bytes()
+    kept = bytes(ImportUpload.objects.get(job_id=job.pk).content)
     run_import.apply(args=(job.pk,), throw=True)
-    Path(job.file_path).write_bytes(kept)
+    ImportUpload.objects.create(job_id=job.pk, content=kept)
     ImportJob.objects.filter(pk=job.pk).update(state="running", heartbeat_at=None)
     run_import.apply(args=(job.pk,), throw=True)
     job.refresh_from_db()
@@ -417,3 +418,20 @@ def test_two_deliveries_running_at_once_create_no_duplicates(settings):
     assert Registrant.objects.filter(event=event).count() == 6000
     assert Registrant.objects.filter(event=event).values("email").distinct().count() == 6000
     assert StatusChange.objects.filter(event=event).count() == 6000
+
+
+def test_a_job_runs_on_a_node_that_never_saw_the_upload(organiser, settings, tmp_path):
+    """The node that took the upload keeps nothing on its disk that the
+    import needs: with that disk gone and another IMPORT_UPLOAD_DIR (another
+    node's worker), the job is imported, and nothing is left behind."""
+    event = EventFactory()
+    job = services.import_job_create(
+        event_id=event.pk, upload=upload_file(csv_bytes(people(4))), actor=organiser
+    )
+    shutil.rmtree(settings.IMPORT_UPLOAD_DIR, ignore_errors=True)
+    settings.IMPORT_UPLOAD_DIR = str(tmp_path / "another-node")
+    services.import_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.state, job.created) == ("done", 4), job.message
+    assert Registrant.objects.filter(event=event).count() == 4
+    assert list(Path(settings.IMPORT_UPLOAD_DIR).iterdir()) == []  # its copy removed

@@ -82,9 +82,9 @@ def streamed(monkeypatch):
     calls = []
     real = services._run_streamed
 
-    def spy(job):
+    def spy(job, path):
         calls.append(job.pk)
-        return real(job)
+        return real(job, path)
 
     monkeypatch.setattr(services, "_run_streamed", spy)
     return calls

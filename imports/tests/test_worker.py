@@ -9,6 +9,7 @@ the data must be committed (transactional_db) for it to see.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -167,6 +168,26 @@ def test_a_real_worker_runs_an_import_end_to_end(workers):
         == 2000
     )
     assert_invariants([event.pk])
+
+
+def test_an_upload_taken_on_one_node_is_imported_by_a_worker_on_another(
+    workers, worker_env, settings, tmp_path
+):
+    """This process takes the upload (node A); the worker has a disk of its
+    own (another IMPORT_UPLOAD_DIR) and cannot reach node A's, which is
+    emptied before it starts."""
+    organiser = make_user("olga-nodes", "organiser")
+    event = EventFactory(capacity=100)
+    job = import_job_create(
+        event_id=event.pk, upload=upload_file(csv_bytes(people(30))), actor=organiser
+    )
+    shutil.rmtree(settings.IMPORT_UPLOAD_DIR, ignore_errors=True)
+    worker_env["IMPORT_UPLOAD_DIR"] = str(tmp_path / "worker-node")
+    worker = workers()
+    wait_for(lambda: job_state(job.pk).finished, timeout=120, worker=worker, what="the import")
+    job = job_state(job.pk)
+    assert (job.state, job.created) == ("done", 30), (job.message, worker.output())
+    assert Registrant.objects.filter(event=event).count() == 30
 
 
 def test_a_worker_killed_mid_import_leaves_nothing_partial_and_the_job_completes(workers):
