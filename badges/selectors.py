@@ -66,7 +66,7 @@ def sheet_rows(event: Event) -> list[SheetRow]:
     rows = [
         SheetRow(
             name=r.name,
-            company=r.company.name if r.company_id else "",
+            company=r.company.name if r.company is not None else "",
             guest_type=GuestType(r.guest_type).label
             if r.guest_type in GuestType.values
             else r.guest_type,

@@ -40,8 +40,9 @@ def assigned_event_ids(user) -> frozenset[int] | None:
         return frozenset()
     if is_organiser(user):
         return ALL_EVENTS
-    cached = getattr(user, _CACHE_ATTR, False)
+    cached: frozenset[int] | None | bool = getattr(user, _CACHE_ATTR, False)
     if cached is not False:
+        assert cached is None or isinstance(cached, frozenset)
         return cached
     from accounts.models import EventAssignment
 
