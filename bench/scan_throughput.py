@@ -78,7 +78,7 @@ PROBE_SCANS = 3  # in-process scans whose queries are counted
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """The command line; every default is the setting PERFORMANCE.md measured."""
+    """The command line; every default is the setting docs/benchmarks.md reports."""
     p = argparse.ArgumentParser(
         description="Benchmark desk scans through gunicorn + Django + PostgreSQL.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,

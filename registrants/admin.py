@@ -479,7 +479,7 @@ class RegistrantAdmin(ServiceAdmin):
     list_display = ["name", "email", "company", "event", "guest_type", "status"]
     list_filter = ["event", "status", "guest_type", LargestCompanyFilter]
     list_select_related = ["company", "event"]
-    # Never the check-in code: it is a door key (DESIGN.md).
+    # Never the check-in code: it is a door key (viewers never see codes; docs/api.md).
     search_fields = ["name", "email", "company__name"]
     autocomplete_fields = ["company"]
     inlines = [StatusChangeInline]
@@ -490,7 +490,7 @@ class RegistrantAdmin(ServiceAdmin):
     def get_readonly_fields(self, request, obj=None):
         fields = ["status", "created_at", "updated_at"]
         if obj is not None:
-            # Moving a registration to another event is not an edit (DESIGN.md).
+            # Moving a registration to another event is not an edit (docs/api.md: PATCH may not change event).
             fields.insert(0, "event")
             if obj.erased_at is not None:
                 fields.append("erased_at")  # and never its code: nobody may scan it

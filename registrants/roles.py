@@ -1,4 +1,4 @@
-"""The roles of DESIGN.md "Who uses it", as groups of model permissions.
+"""The roles of the README's "Who uses it", as groups of model permissions.
 
 This table is the one place that says what each role may do; the API's
 RolePermission, the admin and the pages all check these permissions.

@@ -107,7 +107,7 @@ def _occupancy(event_id: int) -> list[dict[str, Any]]:
 
 
 def event_stats(*, event: Event, top_companies: int = TOP_COMPANIES) -> dict[str, Any]:
-    """The dashboard numbers of one event (DESIGN.md "Dashboard numbers")."""
+    """The dashboard numbers of one event (docs/api.md, GET /events/{id}/stats/)."""
     registrants = Registrant.objects.filter(event_id=event.pk)
     status_counts = registrants.aggregate(
         total=Count("id"),

@@ -1,4 +1,4 @@
-"""CSRF is enforced on every form that posts (RELIABILITY.md S9)."""
+"""CSRF is enforced on every form that posts (S9, docs/invariants.md)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""RELIABILITY C5, C6, C10 against a real gateway server (2 uvicorn workers,
+"""C5, C6, C10 (docs/invariants.md) against a real gateway server (2 uvicorn workers,
 PostgreSQL), with real concurrent HTTP clients; and the ASGI disconnect
-hazard of PERFORMANCE.md: requests cancelled in flight never leave a status
+hazard (async ORM writes cut in half by a cancelled request): requests cancelled in flight never leave a status
 without its history row (invariant I1), and a cancelled request's
 transaction still commits whole."""
 

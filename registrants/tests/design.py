@@ -1,4 +1,4 @@
-"""DESIGN.md's lifecycle table, written out independently of
+"""The product's lifecycle table (docs/api.md, decision records), written out independently of
 registrants/lifecycle.py, so that tests hold the code to the design and a
 change to the code's table is caught. One copy, for every test that needs it."""
 

@@ -1,4 +1,4 @@
-"""The invariants of ../shared/RELIABILITY.md, checked after every scenario.
+"""The invariants of docs/invariants.md, checked after every scenario.
 
 I1 status == newest history row's to_status; I2 the history chain is
 unbroken, and every history row carries its registrant's event (the column

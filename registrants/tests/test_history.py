@@ -606,7 +606,7 @@ def test_every_history_row_carries_the_actor_and_source_of_its_call():
 
 # --- H6: a randomised model test of the lifecycle ------------------------------------
 
-# The lifecycle as DESIGN.md states it (DESIGN_MOVES, from design.py), written
+# The lifecycle as the product states it (DESIGN_MOVES, from design.py), written
 # independently of lifecycle.py.
 # What a scan writes from each status: a list of steps ([] is a repeat);
 # None is refused as invalid_transition. Cancelled is refused as "cancelled".

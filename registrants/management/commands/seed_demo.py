@@ -15,7 +15,7 @@ the rows are written directly with bulk_create, in one transaction, as
 *seed data*: `seed_history_chain` builds for each registrant a history
 whose from/to statuses chain from the creation row ("" -> registered) to
 the registrant's status, following only moves that lifecycle.TRANSITIONS
-allows, so the invariants of RELIABILITY.md hold (checked by the tests with
+allows, so the invariants of docs/invariants.md hold (checked by the tests with
 registrants.tests.invariants.assert_invariants). Companies and events do go
 through the services. This module is the only place outside services.py
 that writes statuses; nothing here runs after the demo is seeded.

@@ -1,4 +1,4 @@
-"""S2: the role x endpoint x method matrix, from one table mirroring DESIGN.md.
+"""S2: the role x endpoint x method matrix, from one table mirroring the role table of the README and docs/api.md.
 
 organiser: everything. checkin_staff: reads, forward moves and scans; never
 undo, cancel, reinstate, delete or edit. viewer: reads only. A logged-in

@@ -1,4 +1,4 @@
-"""Tools for the race tests of RELIABILITY.md (C1-C10).
+"""Tools for the race tests C1-C10 of docs/invariants.md.
 
 `race()` runs work items on real threads, each thread with its own database
 connection (closed when the thread ends), all released together by a

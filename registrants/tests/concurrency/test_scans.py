@@ -193,7 +193,7 @@ def test_random_entry_and_exit_scans_keep_every_history_chain_intact():
     over 40 codes; I1 and I2 hold for every registrant, 0 server errors, and
     the history grew by exactly the changes the scans reported.
 
-    The 60 s soak of RELIABILITY.md belongs in bench/, not in the test run.
+    The 60 s soak (C7 at full length) belongs in bench/, not in the test run.
     """
     event = _event()
     codes = _soak_population(event, C7_CODES)
