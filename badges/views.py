@@ -26,7 +26,7 @@ from dashboard.access import (
     require_event,
     require_perms,
 )
-from dashboard.views.common import no_store
+from dashboard.views.common import no_store, render_page
 from registrants import selectors as registrant_selectors
 from registrants.api.filters import RegistrantFilter
 from registrants.lifecycle import Status
@@ -168,11 +168,6 @@ def event_badges_layout(request, event_id: int):
 
 
 def _refuse(request, event: Event, message: str, *, status: int):
-    return no_store(
-        render(
-            request,
-            "badges/refused.html",
-            {"event": event, "message": message, "can": capabilities(request.user)},
-            status=status,
-        )
+    return render_page(
+        request, "badges/refused.html", {"event": event, "message": message}, status=status
     )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 
 from registrants.api.errors import error_body
 from registrants.permissions import may_access_event
 
-from ..access import EVENT_REFUSAL
+from ..access import EVENT_REFUSAL, capabilities
 
 
 def is_htmx(request: HttpRequest) -> bool:
@@ -25,6 +26,16 @@ def no_store(response):
     (the back button would otherwise show a fragment or stale numbers)."""
     response["Cache-Control"] = "no-store"
     return response
+
+
+def render_page(
+    request: HttpRequest, template: str, context: dict, *, status: int = 200
+) -> HttpResponse:
+    """A page of live data: the template with the user's capabilities (what
+    its controls may show), never cached."""
+    return no_store(
+        render(request, template, {**context, "can": capabilities(request.user)}, status=status)
+    )
 
 
 def json_refusal(

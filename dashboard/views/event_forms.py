@@ -8,30 +8,25 @@ HTTP status the API would give.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 
 from registrants import services
 from registrants.errors import ApplicationError, http_status_for
 from registrants.models import Event
 
-from ..access import P_VIEW_EVENT, capabilities, require_perms
+from ..access import P_VIEW_EVENT, require_perms
 from ..event_forms import EventForm
-from .common import no_store
+from .common import render_page
 
 P_ADD_EVENT = "registrants.add_event"
 P_CHANGE_EVENT = "registrants.change_event"
 
 
 def _render(request, form: EventForm, event: Event | None, status: int):
-    return no_store(
-        render(
-            request,
-            "dashboard/event_form.html",
-            # The form's event is `edited`: `event` would show the event's menu
-            # bar (base.html), which a new event does not have.
-            {"form": form, "edited": event, "can": capabilities(request.user)},
-            status=status,
-        )
+    # The form's event is `edited`: `event` would show the event's menu bar
+    # (base.html), which a new event does not have.
+    return render_page(
+        request, "dashboard/event_form.html", {"form": form, "edited": event}, status=status
     )
 
 

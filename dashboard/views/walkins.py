@@ -23,7 +23,7 @@ from registrants.models import Event, Source
 from ..access import P_VIEW_EVENT, P_VIEW_REGISTRANT, capabilities, require_perms
 from ..forms import RegistrantEditForm
 from . import desk as desk_views
-from .common import is_htmx, no_store
+from .common import is_htmx, no_store, render_page
 
 P_ADD_WALK_IN = "registrants.add_walk_in"
 P_ADD_REGISTRANT = "registrants.add_registrant"
@@ -135,11 +135,6 @@ def registrant_new(request, event_id: int):
             status = 400
     else:
         form = RegistrantEditForm()
-    return no_store(
-        render(
-            request,
-            "dashboard/registrant_new.html",
-            {"event": event, "form": form, "can": capabilities(request.user)},
-            status=status,
-        )
+    return render_page(
+        request, "dashboard/registrant_new.html", {"event": event, "form": form}, status=status
     )
