@@ -28,13 +28,14 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
+from config import logs
 from registrants.api.errors import error_body
 from registrants.api.filters import OUT_OF_RANGE
 from registrants.api.parsers import depth_message, too_deep
 from registrants.errors import ApplicationError, http_status_for
 from registrants.lifecycle import ScanMode
 
-from . import cache, db, health, live, outage, schemas, scope
+from . import cache, db, health, live, outage, request_ids, schemas, scope
 from . import scan as rules
 from .auth import Refusal, authenticate, count_items
 
@@ -419,18 +420,29 @@ class GatewayApp(FastAPI):
     hot_routes: dict[str, Any] = {}
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST":
-            endpoint = self.hot_routes.get(scope["path"])
-            if endpoint is not None:
-                try:
-                    response = await endpoint(RawRequest(scope, receive))
-                except ClientDisconnect:
-                    return  # gone before its body arrived: nobody to answer
-                except Exception as exc:
-                    response = server_error_response(exc)
-                await response(scope, receive, send)
-                return
-        await super().__call__(scope, receive, send)
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        # Every answer carries its X-Request-ID, as the web app's do, and the
+        # id is bound for whatever the request logs (config/request_log.py).
+        request_id = request_ids.for_scope(scope)
+        tokens = logs.bind(request_id=request_id, user_id=None, event_id=None)
+        send = request_ids.sending(send, request_id)
+        try:
+            if scope["method"] == "POST":
+                endpoint = self.hot_routes.get(scope["path"])
+                if endpoint is not None:
+                    try:
+                        response = await endpoint(RawRequest(scope, receive))
+                    except ClientDisconnect:
+                        return  # gone before its body arrived: nobody to answer
+                    except Exception as exc:
+                        response = server_error_response(exc)
+                    await response(scope, receive, send)
+                    return
+            await super().__call__(scope, receive, send)
+        finally:
+            logs.unbind(tokens)
 
 
 def fastapi_route(endpoint):
