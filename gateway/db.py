@@ -83,8 +83,9 @@ def _close_django_connections() -> None:
 
 # --- SQL ----------------------------------------------------------------------------
 
-ROW_COLUMNS = "r.id, r.event_id, r.name, r.guest_type, c.name, r.status, e.name"
-# The joins ROW_COLUMNS needs (the event's name, for a wrong_event refusal).
+ROW_COLUMNS = "r.id, r.event_id, r.name, r.guest_type, c.name, r.status, e.name, e.time_zone"
+# The joins ROW_COLUMNS needs (the event's name, for a wrong_event refusal;
+# its time zone, for a repeat's time).
 ROW_JOINS = f"LEFT JOIN {C} c ON c.id = r.company_id JOIN {E} e ON e.id = r.event_id"
 
 # The hot path: one statement per mode. The row is locked only when its
@@ -161,12 +162,12 @@ def _row(values) -> Row:
 
 
 def _read_row(values) -> Row:
-    """A row read with ROW_COLUMNS (the event's name included)."""
-    return replace(_row(values), event_name=values[6])
+    """A row read with ROW_COLUMNS (the event's name and time zone included)."""
+    return replace(_row(values), event_name=values[6], event_time_zone=values[7])
 
 
 def _previous(values) -> Previous | None:
-    at, actor_id, first, last, username = values[7:12]
+    at, actor_id, first, last, username = values[8:13]
     if at is None:
         return None
     if isinstance(at, str):
@@ -402,7 +403,7 @@ class PostgresBackend:
                 "WHERE r.check_in_code = ANY(%s::text[]) ORDER BY r.id FOR UPDATE OF r",
                 (sorted({i.code for i in todo}),),
             )
-            rows = {v[7]: _read_row(v) for v in await cur.fetchall()}
+            rows = {v[8]: _read_row(v) for v in await cur.fetchall()}
             plan = rules.plan_batch(_in_scan_order(todo), rows, principal)
             written: list = []
             if plan.history:

@@ -72,6 +72,8 @@ class Row:
     company: str | None
     status: str
     event_name: str | None = None  # read only where a refusal needs it
+    # Read with the previous change, for a repeat's "at 18:42" in the event's zone.
+    event_time_zone: str | None = None
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -230,7 +232,12 @@ def answer(outcome: Outcome) -> tuple[int, dict[str, Any]]:
         at, by = utc(p.at), p.by
         previous = {"status": row.status, "by": p.by, "at": api_datetime(at)}
     message = presenters.scan_message(
-        name=row.name, status_label=label, changed=kind == "changed", by=by, at=at
+        name=row.name,
+        status_label=label,
+        changed=kind == "changed",
+        by=by,
+        at=at,
+        time_zone=row.event_time_zone,
     )
     return 200, {
         "changed": kind == "changed",

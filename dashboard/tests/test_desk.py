@@ -185,3 +185,24 @@ def test_desk_scans_share_the_users_scan_throttle_with_the_api(
     assert "Too many scans" in refused.context["result"]["headline"]
     bob.refresh_from_db()
     assert bob.status == Status.REGISTERED
+
+
+def test_a_repeat_at_the_desk_says_the_time_in_the_events_time_zone(staff, settings):
+    """17:42 UTC in July is 13:42 in New York (EDT), not London's 18:42."""
+    import datetime
+    from unittest import mock
+
+    from dashboard.tests.conftest import logged_in
+    from registrants import services
+    from registrants.tests.factories import EventFactory
+
+    settings.TIME_ZONE = "Europe/London"
+    event = EventFactory(time_zone="America/New_York")
+    ada = make_registrant(event, name="Ada Lovelace")
+    at = datetime.datetime(2026, 7, 1, 17, 42, tzinfo=datetime.UTC)
+    with mock.patch("django.utils.timezone.now", return_value=at):
+        services.registrant_change_status(
+            registrant_id=ada.pk, to_status=Status.CHECKED_IN, actor=staff
+        )
+    response = _scan(logged_in(staff), event, code=ada.check_in_code)
+    assert response.context["result"]["detail"] == "Checked in by sam at 13:42."

@@ -97,6 +97,7 @@ def _from_result(result: services.StatusResult, mode: str) -> dict[str, Any]:
                 status_label=previous.get_to_status_display(),
                 by=services.actor_display_name(previous.actor) if previous.actor_id else None,
                 at=previous.at,
+                time_zone=result.registrant.event.time_zone,
             )
     return {
         "outcome": outcome,

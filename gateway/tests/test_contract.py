@@ -262,21 +262,26 @@ def test_unknown_gateway_path_is_a_404_in_the_error_shape(gateway):
 
 
 @pytest.mark.parametrize(
-    ("checked_in_at_utc", "venue_time"),
+    ("event_zone", "checked_in_at_utc", "venue_time"),
     [
-        (datetime.datetime(2026, 7, 1, 17, 42, tzinfo=datetime.UTC), "18:42"),  # BST
-        (datetime.datetime(2026, 1, 15, 17, 42, tzinfo=datetime.UTC), "17:42"),  # GMT
+        (None, datetime.datetime(2026, 7, 1, 17, 42, tzinfo=datetime.UTC), "18:42"),  # BST
+        (None, datetime.datetime(2026, 1, 15, 17, 42, tzinfo=datetime.UTC), "17:42"),  # GMT
+        # An event of its own zone, in its summer (EDT) and winter (EST).
+        ("America/New_York", datetime.datetime(2026, 7, 1, 17, 42, tzinfo=datetime.UTC), "13:42"),
+        ("America/New_York", datetime.datetime(2026, 1, 15, 17, 42, tzinfo=datetime.UTC), "12:42"),
     ],
-    ids=["summer", "winter"],
+    ids=["summer", "winter", "event-zone-summer", "event-zone-winter"],
 )
 def test_a_repeat_says_the_venues_local_time_on_both_paths(
-    scan, staff, settings, checked_in_at_utc, venue_time
+    scan, staff, settings, event_zone, checked_in_at_utc, venue_time
 ):
-    """The whole answer, times included: both paths say the venue's time."""
+    """The whole answer, times included: both paths say the event's local
+    time (the deployment's TIME_ZONE unless the event has its own)."""
     settings.TIME_ZONE = "Europe/London"
     answers = {}
     for path in PATHS:
-        registrant = make_registrant(EventFactory(), name="Ada Lovelace", company="Acme")
+        event = EventFactory(**({"time_zone": event_zone} if event_zone else {}))
+        registrant = make_registrant(event, name="Ada Lovelace", company="Acme")
         with mock.patch("django.utils.timezone.now", return_value=checked_in_at_utc):
             services.registrant_change_status(
                 registrant_id=registrant.pk, to_status=Status.CHECKED_IN, actor=staff

@@ -292,6 +292,7 @@ def scan_body(result: services.StatusResult) -> dict:
         changed=result.changed,
         by=by,
         at=at,
+        time_zone=r.event.time_zone,
     )
     return s.ScanResultSerializer(
         {
