@@ -40,7 +40,9 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -85,6 +87,23 @@ def create_database(server_url: str, dbname: str) -> None:
 def drop_database(server_url: str, dbname: str) -> None:
     with psycopg.connect(conninfo(database_url(server_url, "postgres")), autocommit=True) as c:
         c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+
+
+def run_in_throwaway_database(server_url: str, dbname: str, run: Callable[[], Any]) -> Any:
+    """Point Django (DATABASE_URL, no Redis) at a new database `dbname` on the
+    server of `server_url`, call `run()`, then close every connection and
+    drop the database, also when `run` fails; returns what `run` returned."""
+    os.environ["DATABASE_URL"] = database_url(server_url, dbname)
+    os.environ.pop("REDIS_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    create_database(server_url, dbname)
+    try:
+        return run()
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        drop_database(server_url, dbname)
 
 
 # --- Memory -------------------------------------------------------------------------------

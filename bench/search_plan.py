@@ -32,9 +32,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from import_export import (  # noqa: E402  (shares the throwaway-database helpers)
     DEFAULT_SERVER_URL,
-    create_database,
-    database_url,
-    drop_database,
+    run_in_throwaway_database,
 )
 
 FIRST = [
@@ -213,17 +211,7 @@ def main(argv=None) -> int:
     if args.sqlite:
         return main_sqlite(args)
     dbname = f"rd_bench_search_{os.getpid()}"
-    os.environ["DATABASE_URL"] = database_url(args.database_url, dbname)
-    os.environ.pop("REDIS_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
-    create_database(args.database_url, dbname)
-    try:
-        result = run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        drop_database(args.database_url, dbname)
+    result = run_in_throwaway_database(args.database_url, dbname, lambda: run(args))
     print("RESULT " + json.dumps(result))
     return 0
 

@@ -36,9 +36,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from import_export import (  # noqa: E402  (shares the throwaway-database helpers)
     DEFAULT_SERVER_URL,
-    create_database,
-    database_url,
-    drop_database,
+    run_in_throwaway_database,
 )
 
 SEED = """
@@ -120,17 +118,7 @@ def run(args: argparse.Namespace) -> dict:
 def main(argv=None) -> int:
     args = parse_args(argv)
     dbname = f"rd_bench_status_{os.getpid()}"
-    os.environ["DATABASE_URL"] = database_url(args.database_url, dbname)
-    os.environ.pop("REDIS_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
-    create_database(args.database_url, dbname)
-    try:
-        result = run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        drop_database(args.database_url, dbname)
+    result = run_in_throwaway_database(args.database_url, dbname, lambda: run(args))
     n = result["registrants_per_event"]
     print(f"reads by status, {n:,} registrants in the event (and {n:,} in another), best ms")
     print(f"  {'read':28} {'no status index (now)':>22} {'(event, status) index':>22}")
