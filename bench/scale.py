@@ -1,0 +1,138 @@
+"""What an organiser's reads cost at a million registrants.
+
+    .venv/bin/python bench/scale.py                  # makes the data set first if needed
+    .venv/bin/python bench/scale.py --repeat 50
+
+Uses the data set of bench/scale_data.py (made on its first run, reused
+after; its durable PostgreSQL cluster is started if stopped) and measures,
+in this process through Django's test client as a logged-in organiser (no
+HTTP server, so the figures are the application's and the database's own),
+each read --repeat times after one unmeasured warm-up: the event's stats,
+the dashboard's numbers, the registrant list's first page with a status
+filter and with a search, page 1,000 of the status-filtered list (reached
+by following the cursor), the desk's name search, a registrant's page and
+its history, and the seat count a registration takes. Prints p50, p99 and
+max per read and one RESULT JSON line.
+
+The data set's big event is event 1. Nothing is written but the bench's
+organiser account.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench import scale_data  # noqa: E402
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--repeat", type=int, default=20)
+    p.add_argument("--deep-page", type=int, default=1000, help="the list page to reach")
+    p.add_argument("--cluster", type=Path, default=scale_data.parse_args([]).cluster)
+    p.add_argument("--port", type=int, default=scale_data.parse_args([]).port)
+    return p.parse_args(argv)
+
+
+def timed(call, repeat: int) -> list[float]:
+    call()  # warm-up: caches, plans, the first connection
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def summary(times: list[float]) -> dict[str, float]:
+    ordered = sorted(times)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return {"p50": round(statistics.median(ordered), 1), "p99": round(p99, 1),
+            "max": round(ordered[-1], 1), "n": len(ordered)}  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    made = scale_data.main(["--cluster", str(args.cluster), "--port", str(args.port)])
+    if made:
+        return made
+    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{args.port}/{scale_data.DATABASE}"
+    os.environ.pop("REDIS_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    import django
+
+    django.setup()
+    import logging
+
+    logging.disable(logging.INFO)  # one request line per read would bury the table
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.test import Client
+
+    from registrants import services
+    from registrants.models import Registrant
+    from registrants.roles import ORGANISER
+
+    user, _ = get_user_model().objects.get_or_create(username="bench-organiser")
+    user.groups.add(Group.objects.get(name=ORGANISER))
+    client = Client()
+    client.force_login(user)
+
+    def get(path: str, **params) -> dict | None:
+        response = client.get(path + ("?" + urlencode(params) if params else ""))
+        if response.status_code != 200:
+            raise SystemExit(f"{path} {params}: {response.status_code} {response.content[:300]!r}")
+        if response.headers.get("Content-Type", "").startswith("application/json"):
+            return response.json()
+        return None
+
+    someone = Registrant.objects.filter(event_id=1, status="exited").order_by("id")[5000]
+    deep_cursor = follow(get, args.deep_page)
+    reads = {
+        "stats (API)": lambda: get("/api/v1/events/1/stats/"),
+        "dashboard numbers": lambda: get("/events/1/dashboard/numbers.json"),
+        "list: status, page 1": lambda: get("/api/v1/registrants/", event=1, status="entered"),
+        f"list: status, page {args.deep_page}": lambda: get(deep_cursor),
+        "list: search 'garcia', page 1": lambda: get(
+            "/api/v1/registrants/", event=1, search="garcia"
+        ),
+        "list: status + search, page 1": lambda: get(
+            "/api/v1/registrants/", event=1, status="entered", search="zoe lovelace"
+        ),
+        "desk name search": lambda: get("/events/1/desk/search/", q=someone.name),
+        "registrant page": lambda: get(f"/registrants/{someone.pk}/"),
+        "registrant history (API)": lambda: get(f"/api/v1/registrants/{someone.pk}/history/"),
+        "seat count (registration)": lambda: services.seats_taken(event_id=1),
+    }
+    results = {}
+    print(f"{'read':<34} {'p50 ms':>9} {'p99 ms':>9} {'max ms':>9}")
+    for name, call in reads.items():
+        results[name] = summary(timed(call, args.repeat))
+        r = results[name]
+        print(f"{name:<34} {r['p50']:>9} {r['p99']:>9} {r['max']:>9}", flush=True)
+    print("RESULT " + json.dumps({"load": os.getloadavg(), "reads": results}))
+    return 0
+
+
+def follow(get, page: int) -> str:
+    """The URL of the status-filtered list's page `page`, by its cursors."""
+    body = get("/api/v1/registrants/", event=1, status="entered")
+    for _ in range(page - 2):
+        if not body or not body.get("next"):
+            raise SystemExit(f"the list has fewer than {page} pages")
+        body = get(body["next"].split("testserver", 1)[-1])
+    return body["next"].split("testserver", 1)[-1] if body else ""
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
