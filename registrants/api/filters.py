@@ -70,6 +70,14 @@ class MultipleChoiceCSVField(forms.MultipleChoiceField):
 class MultipleChoiceCSVFilter(filters.MultipleChoiceFilter):
     field_class = MultipleChoiceCSVField
 
+    def __init__(self, *args, **kwargs) -> None:
+        # django-filter makes a multiple choice DISTINCT, for filters across
+        # a to-many join. These filter the registrant's own columns, and
+        # DISTINCT made the database sort every match before the first page
+        # (0.2 s of a 0.25 s page at 1,000,000 registrants, bench/scale.py).
+        kwargs.setdefault("distinct", False)
+        super().__init__(*args, **kwargs)
+
 
 class RegistrantFilter(filters.FilterSet):
     event = BoundedIdFilter(field_name="event_id")
