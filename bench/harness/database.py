@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -88,3 +90,18 @@ def redact(url: str) -> str:
     if len(netloc) == 2 and ":" in netloc[0]:
         netloc[0] = netloc[0].split(":", 1)[0] + ":***"
     return urlunsplit((parts.scheme, "@".join(netloc), parts.path, parts.query, ""))
+
+
+def run_in_throwaway_database(server_url: str, dbname: str, run: Callable[[], Any]) -> Any:
+    """Point Django (DATABASE_URL, no Redis) at a new database `dbname` on the
+    server of `server_url`, call `run()`, then close every connection and
+    drop the database, also when `run` fails; returns what `run` returned."""
+    os.environ["DATABASE_URL"] = database_url(server_url, dbname)
+    os.environ.pop("REDIS_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    create_database(server_url, dbname)
+    try:
+        return run()
+    finally:
+        close_django_connections()
+        drop_database(server_url, dbname)
