@@ -8,8 +8,9 @@
 - `stats`: percentiles and the scan run's figures;
 - `checks`: the SQL invariant checks after a run;
 - `report`: printing and saving the figures;
-- `live`, `cluster`, `multinode`: live_latency.py's websocket clients and
-  scale_out.py's processes and phases.
+- `compare`: scan_compare.py's alternating paths and offline batches;
+- `live`: live_latency.py's websocket clients and rounds;
+- `cluster`, `multinode`: scale_out.py's processes and phases.
 
 Run the scripts from the repository root, as `python bench/NAME.py` or
 `python -m bench.NAME`.

@@ -24,11 +24,9 @@ def save(result: dict[str, Any], bench: str = "scan_throughput") -> Path:
     return path
 
 
-def result_line(result: dict[str, Any], compact: bool = True) -> str:
-    """The one `RESULT {...}` line every benchmark prints last."""
-    if compact:
-        return "RESULT " + json.dumps(result, sort_keys=True, separators=(",", ":"))
-    return "RESULT " + json.dumps(result)
+def result_line(result: dict[str, Any]) -> str:
+    """The one `RESULT {...}` line a benchmark prints last."""
+    return "RESULT " + json.dumps(result, sort_keys=True, separators=(",", ":"))
 
 
 def package_version(package: str) -> str:
