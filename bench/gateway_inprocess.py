@@ -35,9 +35,11 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+if not __package__:  # run as a file: import bench.harness from the repository root
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-import scan_throughput as st  # noqa: E402
+from bench.harness import database
+from bench.harness.seeding import seed as seed_scans
 
 
 def parse_args() -> argparse.Namespace:
@@ -48,8 +50,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--scans", type=int, default=20_000, help="scans per repeat")
     p.add_argument("--clients", type=int, default=16, help="concurrent tasks (one token each)")
     p.add_argument("--repeat", type=int, default=3, help="measured repeats (after a warm-up)")
-    p.add_argument("--database-url", default=st.DEFAULT_SERVER_URL)
-    p.add_argument("--redis-url", default=st.DEFAULT_REDIS_URL)
+    p.add_argument("--database-url", default=database.DEFAULT_SERVER_URL)
+    p.add_argument("--redis-url", default=database.DEFAULT_REDIS_URL)
     p.add_argument("--throttle-rate", default="1000000/min")
     p.add_argument("--profile", default="", help="write the last repeat's cProfile stats here")
     return p.parse_args()
@@ -113,14 +115,13 @@ async def run(
 def main() -> int:
     args = parse_args()
     dbname = f"rd_inproc_{os.getpid()}"
-    db_url = st.database_url(args.database_url, dbname)
-    ns = argparse.Namespace(redis_url=args.redis_url, throttle_rate=args.throttle_rate)
-    st.create_database(args.database_url, dbname)
+    db_url = database.database_url(args.database_url, dbname)
+    database.create_database(args.database_url, dbname)
     try:
-        st.setup_django(st.app_environment(ns, db_url))
+        database.setup_django(database.app_environment(db_url, args.redis_url, args.throttle_rate))
         per_client = args.scans // args.clients
         needed = per_client * (args.repeat + 1) + 10
-        seed = st.seed(args.clients, needed * args.clients)
+        seed = seed_scans(args.clients, needed * args.clients)
         import uvloop
 
         from gateway.app import create_app
@@ -162,7 +163,7 @@ def main() -> int:
         from django.db import connections
 
         connections.close_all()
-        st.drop_database(args.database_url, dbname)
+        database.drop_database(args.database_url, dbname)
 
 
 if __name__ == "__main__":

@@ -40,16 +40,13 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
-from psycopg import sql
+if not __package__:  # run as a file: import bench.harness from the repository root
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_SERVER_URL = "postgres://postgres@127.0.0.1:55432/"
+from bench.harness.database import DEFAULT_SERVER_URL, create_database, database_url, drop_database
+
 TARGETS = {"import_s": 10.0, "export_s": 5.0, "peak_mb": 250.0}
 GUEST_TYPES = ["attendee", "speaker", "sponsor", "exhibitor", "staff", "press", "vip"]
 
@@ -65,45 +62,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--no-xlsx", action="store_true", help="skip the XLSX import")
     p.add_argument("--keep-db", action="store_true")
     return p.parse_args(argv)
-
-
-# --- The throwaway database (as in bench/scan_throughput.py) -------------------------
-
-
-def database_url(server_url: str, dbname: str) -> str:
-    parts = urlsplit(server_url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + dbname, parts.query, ""))
-
-
-def conninfo(url: str) -> str:
-    return "postgresql://" + url.split("://", 1)[1]
-
-
-def create_database(server_url: str, dbname: str) -> None:
-    with psycopg.connect(conninfo(database_url(server_url, "postgres")), autocommit=True) as c:
-        c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
-
-
-def drop_database(server_url: str, dbname: str) -> None:
-    with psycopg.connect(conninfo(database_url(server_url, "postgres")), autocommit=True) as c:
-        c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
-
-
-def run_in_throwaway_database(server_url: str, dbname: str, run: Callable[[], Any]) -> Any:
-    """Point Django (DATABASE_URL, no Redis) at a new database `dbname` on the
-    server of `server_url`, call `run()`, then close every connection and
-    drop the database, also when `run` fails; returns what `run` returned."""
-    os.environ["DATABASE_URL"] = database_url(server_url, dbname)
-    os.environ.pop("REDIS_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
-    create_database(server_url, dbname)
-    try:
-        return run()
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        drop_database(server_url, dbname)
 
 
 # --- Memory -------------------------------------------------------------------------------
@@ -314,7 +272,6 @@ def main(argv=None) -> int:
         }
     )
     warnings.filterwarnings("ignore", message="No directory at")
-    sys.path.insert(0, str(REPO))
     try:
         results = run(args, workdir)
     finally:

@@ -34,7 +34,8 @@ import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+if not __package__:  # run as a file: import from the repository root
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -173,7 +174,6 @@ def main(argv=None) -> int:
             "DEBUG": "false",
         }
     )
-    sys.path.insert(0, str(REPO))
     try:
         results = run(args, workdir)
     finally:

@@ -30,14 +30,10 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "bench"))
+if not __package__:  # run as a file: import bench.harness from the repository root
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from import_export import (  # noqa: E402  (shares the throwaway-database helpers)
-    DEFAULT_SERVER_URL,
-    run_in_throwaway_database,
-)
+from bench.harness.database import DEFAULT_SERVER_URL, run_in_throwaway_database
 
 SEED = """
 INSERT INTO registrants_registrant

@@ -114,6 +114,7 @@ class UvicornServer(_Server):
         port: int | None = None,
         send_buffer: int | None = None,
         start_timeout: float = 60,
+        own_session: bool = False,
     ) -> None:
         self.env = env
         self.app = app
@@ -122,6 +123,9 @@ class UvicornServer(_Server):
         # A small fixed SO_SNDBUF per connection (uvicorn_small_buffers.py).
         self.send_buffer = send_buffer
         self.start_timeout = start_timeout
+        # In a session of its own, Ctrl-C reaches only the script that
+        # started it (bench/), which then stops it in order.
+        self.own_session = own_session
         self.port = port or free_port()
         self.proc: subprocess.Popen | None = None
         self.log = tempfile.NamedTemporaryFile(prefix="uvicorn-", suffix=".log", delete=False)  # noqa: SIM115
@@ -169,6 +173,7 @@ class UvicornServer(_Server):
             env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.base", **self.env},
             stdout=self.log,
             stderr=subprocess.STDOUT,
+            start_new_session=self.own_session,
         )
         deadline = time.monotonic() + (timeout or self.start_timeout)
         while True:

@@ -19,8 +19,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from registrants.company_duplicates import likely_duplicate_companies
+from registrants.demo import data as demo_data
 from registrants.lifecycle import Status
-from registrants.management.commands import seed_demo
 from registrants.models import Company, Event, GuestType, Registrant, StatusChange
 from registrants.normalization import normalize_company_name
 from registrants.roles import CHECKIN_STAFF, ORGANISER, ROLES, VIEWER
@@ -38,7 +38,7 @@ def run(*args, **options) -> str:
 
 
 def demo_event() -> Event:
-    return Event.objects.get(name=seed_demo.DEMO_EVENT_NAME)
+    return Event.objects.get(name=demo_data.DEMO_EVENT_NAME)
 
 
 def counts() -> dict[str, int]:
@@ -64,9 +64,9 @@ def test_seed_demo_makes_tonights_event_with_the_asked_number_of_registrants(see
     assert seeded.date == datetime.datetime.now(tz).date()
     assert seeded.capacity >= 3500
     assert seeded.registrants.count() == SMALL
-    past = Event.objects.get(name=seed_demo.PAST_EVENT_NAME)
+    past = Event.objects.get(name=demo_data.PAST_EVENT_NAME)
     assert past.date < seeded.date
-    assert past.registrants.count() == seed_demo.PAST_EVENT_REGISTRANTS
+    assert past.registrants.count() == demo_data.PAST_EVENT_REGISTRANTS
 
 
 def test_seed_demo_has_every_guest_type_and_every_status(seeded):
@@ -84,7 +84,7 @@ def test_seed_demo_history_satisfies_the_invariants(seeded):
 def test_seed_demo_status_mix_is_roughly_as_designed(db):
     run("seed_demo", registrants=2000, verbosity=0)
     statuses = dict(demo_event().registrants.values_list("status").annotate(n=Count("id")))
-    for status, share in seed_demo.SEED_STATUS_MIX.items():
+    for status, share in demo_data.SEED_STATUS_MIX.items():
         assert abs(statuses[status] / 2000 - share) < 0.04, (status, statuses)
     assert_invariants()
 
@@ -106,7 +106,7 @@ def test_seed_demo_arrivals_are_today_in_the_past_and_entries_follow(db):
     assert first_check_ins
     midnight = datetime.datetime.combine(seeded.date, datetime.time(0), tzinfo=tz)
     for row in first_check_ins:
-        assert max(midnight, before - seed_demo.ARRIVALS_SPAN) <= row["first"] <= after
+        assert max(midnight, before - demo_data.ARRIVALS_SPAN) <= row["first"] <= after
     assert not StatusChange.objects.filter(at__gt=after).exists()
     assert not Registrant.objects.filter(created_at__gt=after).exists()
     assert not Registrant.objects.filter(updated_at__gt=after).exists()
@@ -137,19 +137,19 @@ def test_seed_demo_at_any_hour_stamps_nothing_in_the_future(db, hour):
 
 def test_seed_demo_company_spellings_collapse_and_merge_candidates_exist(seeded):
     assert 250 <= Company.objects.count() <= 350
-    keys = {normalize_company_name(n) for n in seed_demo.ACME_SPELLINGS}
+    keys = {normalize_company_name(n) for n in demo_data.ACME_SPELLINGS}
     assert len(keys) == 1
     acme = Company.objects.get(normalized_name=keys.pop())
     assert acme.name == "Acme Corp"  # the first spelling seen
-    assert acme.registrants.count() >= len(seed_demo.ACME_SPELLINGS)
-    for kept, other in seed_demo.LEGAL_FORM_PAIRS:  # "Google" and "Google Inc"
+    assert acme.registrants.count() >= len(demo_data.ACME_SPELLINGS)
+    for kept, other in demo_data.LEGAL_FORM_PAIRS:  # "Google" and "Google Inc"
         company = Company.objects.get(normalized_name=normalize_company_name(kept))
         assert company.name == kept
         assert normalize_company_name(other) == company.normalized_name
         assert not Company.objects.filter(name=other).exists()
-    assert len(seed_demo.MERGE_CANDIDATES) >= 2
+    assert len(demo_data.MERGE_CANDIDATES) >= 2
     likely = [{d.keep.name, d.absorb.name} for d in likely_duplicate_companies()]
-    for kept, other in seed_demo.MERGE_CANDIDATES:
+    for kept, other in demo_data.MERGE_CANDIDATES:
         a = Company.objects.get(normalized_name=normalize_company_name(kept))
         b = Company.objects.get(normalized_name=normalize_company_name(other))
         assert a.pk != b.pk

@@ -1,0 +1,1 @@
+"""Benchmark scripts (docs/benchmarks.md); their shared parts are in bench.harness."""
