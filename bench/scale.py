@@ -29,10 +29,11 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+if not __package__:  # run as a file: import bench.* from the repository root
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from bench import scale_data  # noqa: E402
+from bench import scale_data
+from bench.harness.stats import percentile
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -56,7 +57,7 @@ def timed(call, repeat: int) -> list[float]:
 
 def summary(times: list[float]) -> dict[str, float]:
     ordered = sorted(times)
-    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    p99 = percentile(ordered, 0.99) or 0.0
     return {"p50": round(statistics.median(ordered), 1), "p99": round(p99, 1),
             "max": round(ordered[-1], 1), "n": len(ordered)}  # fmt: skip
 
