@@ -1,4 +1,4 @@
-"""Plain input and output serializers. No business logic: that is services.py."""
+"""Plain input and output serializers. No business logic: that is in the services."""
 
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ from registrants.errors import ApplicationError, http_status_for
 from registrants.models import Registrant, Source
 from registrants.permissions import accessible_events, may_access_event, role_kinds
 
+from . import idempotency
 from . import serializers as s
 from .errors import error_body
 from .filters import RegistrantFilter, StrictOrderingFilter
@@ -359,7 +360,7 @@ class ScanView(APIView):
             fingerprint = scanning.request_fingerprint(
                 code=v["code"], mode=v["mode"], event_id=v["event"]
             )
-            http_status, body, _ = services.scan_with_nonce(
+            http_status, body, _ = idempotency.scan_with_nonce(
                 user=request.user, nonce=v["nonce"], fingerprint=fingerprint, perform=perform
             )
         else:
