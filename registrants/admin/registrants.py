@@ -13,7 +13,7 @@ from django.db.models import Count
 from .. import lifecycle, services
 from ..lifecycle import Kind, Status
 from ..models import Company, Registrant, Source, StatusChange
-from ..permissions import role_kinds
+from ..permissions import P_CHANGE_ANY_STATUS, P_VIEW_CODE, role_kinds
 from .base import ServiceAdmin, _call
 from .status_actions import _action_label, _make_status_action, _names, status_action_specs
 
@@ -127,7 +127,7 @@ class RegistrantAdmin(ServiceAdmin):
             fields.insert(0, "event")
             if obj.erased_at is not None:
                 fields.append("erased_at")  # and never its code: nobody may scan it
-            elif request.user.has_perm("registrants.view_check_in_code"):
+            elif request.user.has_perm(P_VIEW_CODE):
                 fields.append("check_in_code")
         return fields
 
@@ -146,7 +146,7 @@ class RegistrantAdmin(ServiceAdmin):
         return Kind.FORWARD in role_kinds(request.user)
 
     def has_change_any_status_permission(self, request) -> bool:
-        return request.user.has_perm("registrants.change_any_status")
+        return request.user.has_perm(P_CHANGE_ANY_STATUS)
 
     # -- writes through the services --
 
