@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from dashboard import urls as dashboard_urls  # noqa: F401  (registers the "id" converter)
+from registrants import pages  # noqa: F401  (registers the "id" converter)
 
 from . import views
 

@@ -17,20 +17,20 @@ from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
-from dashboard.access import (
+from registrants import selectors as registrant_selectors
+from registrants.api.filters import RegistrantFilter
+from registrants.lifecycle import Status
+from registrants.models import Event
+from registrants.pages import no_store, render_page, require_perms
+from registrants.permissions import (
+    P_CHANGE_EVENT,
     P_SCAN,
     P_VIEW_CODE,
     P_VIEW_EVENT,
     P_VIEW_REGISTRANT,
     capabilities,
     require_event,
-    require_perms,
 )
-from dashboard.views.common import no_store, render_page
-from registrants import selectors as registrant_selectors
-from registrants.api.filters import RegistrantFilter
-from registrants.lifecycle import Status
-from registrants.models import Event
 
 from . import selectors
 from .layouts import LAYOUTS, LayoutName
@@ -39,7 +39,6 @@ from .render import render_badges
 from .sheet import render_sheet
 
 BADGE_PERMS = (P_VIEW_EVENT, P_VIEW_REGISTRANT, P_VIEW_CODE)
-P_CHANGE_EVENT = "registrants.change_event"
 
 
 def _pdf(content: bytes, filename: str) -> HttpResponse:

@@ -6,8 +6,7 @@ from django import forms
 
 from registrants.lifecycle import ScanMode, Status
 from registrants.models import GuestType
-
-from .access import BULK_ACTIONS
+from registrants.permissions import BULK_ACTIONS
 
 MAX_BULK = 500
 

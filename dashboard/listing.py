@@ -18,8 +18,8 @@ from registrants import selectors
 from registrants.api.filters import ORDERING_ALIASES, RegistrantFilter, parse_ordering
 from registrants.lifecycle import NOTE_REQUIRED, Kind, Status
 from registrants.models import Company, Event, GuestType, Registrant
+from registrants.permissions import registrant_targets
 
-from .access import registrant_targets
 from .presenters import STATUS_COLOURS, transition_label
 
 PAGE_SIZE = 50

@@ -1,6 +1,8 @@
 """The pages' routes, mounted at the site root by config.urls."""
 
-from django.urls import path, register_converter
+from django.urls import path
+
+from registrants import pages  # noqa: F401  (registers the "id" converter)
 
 from .views import (
     auth,
@@ -14,22 +16,6 @@ from .views import (
     staff,
     walkins,
 )
-
-
-class IdConverter:
-    """A database id: at most 18 digits, so that a longer number is a 404,
-    not an overflow in the database driver."""
-
-    regex = "[0-9]{1,18}"
-
-    def to_python(self, value: str) -> int:
-        return int(value)
-
-    def to_url(self, value: int) -> str:
-        return str(value)
-
-
-register_converter(IdConverter, "id")
 
 app_name = "dashboard"
 

@@ -8,15 +8,16 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from dashboard.access import P_VIEW_EVENT, capabilities, require_perms
 from registrants import selectors
 from registrants.errors import ApplicationError
+from registrants.pages import require_perms
+from registrants.permissions import P_CHANGE_EVENT, P_VIEW_EVENT, capabilities
 
 from . import conflicts as conflict_limits
 from . import services
 from .models import DeviceToken, ScanConflict
 
-P_MANAGE = "registrants.change_event"
+P_MANAGE = P_CHANGE_EVENT
 
 
 @require_perms(P_VIEW_EVENT, P_MANAGE)

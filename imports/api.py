@@ -24,15 +24,13 @@ from registrants.api.filters import ORDERING_ALIASES, RegistrantFilter, StrictOr
 from registrants.api.schema import errors
 from registrants.lifecycle import Status
 from registrants.models import Event, GuestType
+from registrants.permissions import P_ADD_REGISTRANT, P_EXPORT, P_VIEW_CODE, P_VIEW_REGISTRANT
 
 from . import exports, services
 from .models import ImportJob
 from .serializers import ImportCreateSerializer, ImportJobSerializer
 
-P_IMPORT = "registrants.add_registrant"
-P_EXPORT = "registrants.export_registrants"
-P_VIEW_REGISTRANT = "registrants.view_registrant"
-P_VIEW_CODE = "registrants.view_check_in_code"
+P_IMPORT = P_ADD_REGISTRANT
 
 
 class FirstRendererNegotiation(BaseContentNegotiation):

@@ -12,15 +12,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from dashboard.access import P_VIEW_EVENT, capabilities, require_perms
 from registrants.errors import ApplicationError, http_status_for
 from registrants.models import Event
+from registrants.pages import require_perms
+from registrants.permissions import P_ADD_REGISTRANT, P_VIEW_EVENT, capabilities
 
 from . import services
 from .models import ImportJob
 from .serializers import ImportJobSerializer
 
-P_IMPORT = "registrants.add_registrant"
+P_IMPORT = P_ADD_REGISTRANT
 RECENT_JOBS = 10
 # Refusals the page answers with their API status (409, 503); a form
 # problem re-renders the form with 200.

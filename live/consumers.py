@@ -26,7 +26,7 @@ from config import logs
 from config.request_log import request_id_for
 from registrants import selectors
 from registrants.models import Event
-from registrants.permissions import may_access_event
+from registrants.permissions import P_VIEW_EVENT, may_access_event
 
 from .messages import group_name
 
@@ -54,7 +54,7 @@ def _may_listen(user, event_id: int) -> int:
     """0 when allowed, else the close code."""
     if not (user and user.is_authenticated):
         return 4401
-    if not user.has_perm("registrants.view_event") or not may_access_event(user, event_id):
+    if not user.has_perm(P_VIEW_EVENT) or not may_access_event(user, event_id):
         return 4403
     if not Event.objects.filter(pk=event_id).exists():
         return 4404

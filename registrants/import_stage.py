@@ -23,11 +23,10 @@ from .normalization import normalize_company_name
 
 # The bulk import's own rules, shared rather than copied: the event lock,
 # the seat count, the capacity error, the company lookup, the result.
-from .services import (
-    Actor,
+from .services.common import Actor, _actor_or_none
+from .services.imports import (
     ImportBatchResult,
     ImportedRegistrant,
-    _actor_or_none,
     _company_ids_for,
     _import_event_full,
     import_start,

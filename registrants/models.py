@@ -1,6 +1,6 @@
 """The domain: events, companies, registrants and their status history.
 
-Models stay lean: rules live in lifecycle.py (statuses) and services.py
+Models stay lean: rules live in lifecycle.py (statuses) and services/
 (writes). The constraints here are the database's own guard for the rules
 that must hold even if a bug slipped past the services.
 """
@@ -122,7 +122,7 @@ class Registrant(models.Model):
     guest_type = models.CharField(
         max_length=16, choices=GuestType.choices, default=GuestType.ATTENDEE
     )
-    # Written only by services.py, together with a StatusChange row.
+    # Written only by the services, together with a StatusChange row.
     status = models.CharField(
         max_length=16, choices=Status.choices, default=INITIAL_STATUS, editable=False
     )

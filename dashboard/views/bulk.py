@@ -17,9 +17,9 @@ from django.views.decorators.http import require_POST
 from registrants import selectors, services
 from registrants.lifecycle import Status
 from registrants.models import Event, Source
-from registrants.permissions import role_kinds
+from registrants.pages import require_perms
+from registrants.permissions import BULK_ACTIONS, P_VIEW_EVENT, P_VIEW_REGISTRANT, role_kinds
 
-from ..access import BULK_ACTIONS, P_VIEW_EVENT, P_VIEW_REGISTRANT, require_perms
 from ..forms import BulkForm
 from ..listing import matching_ids
 from .common import is_htmx

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import HttpRequest, JsonResponse
 
 from registrants.api.errors import error_body
-from registrants.permissions import may_access_event
-
-from ..access import EVENT_REFUSAL, capabilities
+from registrants.permissions import EVENT_REFUSAL, may_access_event
 
 
 def is_htmx(request: HttpRequest) -> bool:
@@ -18,23 +15,6 @@ def is_htmx(request: HttpRequest) -> bool:
     return (
         request.headers.get("HX-Request") == "true"
         and request.headers.get("HX-History-Restore-Request") != "true"
-    )
-
-
-def no_store(response):
-    """Pages and fragments of live data must never come back from a cache
-    (the back button would otherwise show a fragment or stale numbers)."""
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-def render_page(
-    request: HttpRequest, template: str, context: dict, *, status: int = 200
-) -> HttpResponse:
-    """A page of live data: the template with the user's capabilities (what
-    its controls may show), never cached."""
-    return no_store(
-        render(request, template, {**context, "can": capabilities(request.user)}, status=status)
     )
 
 

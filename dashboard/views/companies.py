@@ -18,13 +18,9 @@ from registrants.api.filters import MAX_ID
 from registrants.company_duplicates import likely_duplicate_companies
 from registrants.errors import ApplicationError
 from registrants.models import Company, Registrant
+from registrants.pages import no_store, require_perms
+from registrants.permissions import P_CHANGE_COMPANY, P_DELETE_COMPANY, P_VIEW_COMPANY
 
-from ..access import require_perms
-from .common import no_store
-
-P_VIEW_COMPANY = "registrants.view_company"
-P_CHANGE_COMPANY = "registrants.change_company"
-P_DELETE_COMPANY = "registrants.delete_company"
 PAGE_SIZE = 100
 
 

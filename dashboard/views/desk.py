@@ -23,11 +23,12 @@ from registrants.errors import ApplicationError, http_status_for
 from registrants.event_options import door_mode_choices
 from registrants.lifecycle import ScanMode, Status
 from registrants.models import Event, GuestType, Registrant, Source
+from registrants.pages import no_store, require_perms
+from registrants.permissions import P_SCAN, P_VIEW_EVENT, P_VIEW_REGISTRANT, capabilities
 
-from ..access import P_SCAN, P_VIEW_EVENT, P_VIEW_REGISTRANT, capabilities, require_perms
 from ..forms import DeskScanForm
 from ..live_pages import DESK_REFRESH, live_page_config
-from .common import is_htmx, no_store
+from .common import is_htmx
 
 RECENT_SCANS = 10
 MAX_MATCHES = 8

@@ -13,13 +13,10 @@ from django.shortcuts import get_object_or_404, redirect
 from registrants import services
 from registrants.errors import ApplicationError, http_status_for
 from registrants.models import Event
+from registrants.pages import render_page, require_perms
+from registrants.permissions import P_ADD_EVENT, P_CHANGE_EVENT, P_VIEW_EVENT
 
-from ..access import P_VIEW_EVENT, require_perms
 from ..event_forms import EventForm
-from .common import render_page
-
-P_ADD_EVENT = "registrants.add_event"
-P_CHANGE_EVENT = "registrants.change_event"
 
 
 def _render(request, form: EventForm, event: Event | None, status: int):

@@ -10,12 +10,18 @@ from django.utils import timezone
 from registrants import selectors
 from registrants.api.errors import error_body
 from registrants.models import Event
-from registrants.permissions import accessible_events
+from registrants.pages import no_store, require_perms
+from registrants.permissions import (
+    P_VIEW_EVENT,
+    P_VIEW_HISTORY,
+    P_VIEW_REGISTRANT,
+    accessible_events,
+    capabilities,
+)
 
-from ..access import P_VIEW_EVENT, P_VIEW_HISTORY, P_VIEW_REGISTRANT, capabilities, require_perms
 from ..live_pages import DASHBOARD_LIVE_REFRESH_SECONDS, live_page_config
 from ..presenters import dashboard_numbers, percent
-from .common import json_refusal, no_store
+from .common import json_refusal
 
 # The dashboard re-reads its numbers this often while its websocket is down
 # (the fallback); while the socket is live, every DASHBOARD_LIVE_REFRESH_SECONDS.

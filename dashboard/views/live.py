@@ -18,11 +18,11 @@ from django.views.decorators.http import require_GET
 
 from registrants import selectors
 from registrants.models import Event
-from registrants.permissions import role_kinds
+from registrants.pages import no_store
+from registrants.permissions import P_VIEW_EVENT, P_VIEW_REGISTRANT, capabilities, role_kinds
 
-from ..access import P_VIEW_EVENT, P_VIEW_REGISTRANT, capabilities
 from ..listing import chip_counts, row_for
-from .common import json_refusal, no_store
+from .common import json_refusal
 from .desk import DESK_PERMS, recent_with_statuses, session_key
 
 

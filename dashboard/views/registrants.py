@@ -18,9 +18,8 @@ from django.views.decorators.vary import vary_on_headers
 from registrants import selectors, services
 from registrants.errors import ApplicationError, http_status_for
 from registrants.models import Event, Source
-from registrants.permissions import role_kinds
-
-from ..access import (
+from registrants.pages import no_store, require_perms
+from registrants.permissions import (
     P_CHANGE_REGISTRANT,
     P_DELETE_REGISTRANT,
     P_VIEW_EVENT,
@@ -30,13 +29,14 @@ from ..access import (
     capabilities,
     registrant_targets,
     require_event,
-    require_perms,
+    role_kinds,
 )
+
 from ..forms import RegistrantEditForm, TransitionForm
 from ..listing import Row, build_listing, row_actions
 from ..live_pages import LIST_REFRESH, live_page_config
 from ..presenters import transition_label
-from .common import is_htmx, no_store
+from .common import is_htmx
 
 
 def _registrant_or_404(request, pk: int):

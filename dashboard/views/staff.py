@@ -24,10 +24,10 @@ from gateway import services as device_services
 from gateway.models import DeviceToken
 from registrants.errors import ApplicationError
 from registrants.models import Event
+from registrants.pages import no_store
 from registrants.permissions import is_organiser
 
 from ..staff_forms import DeviceForm, StaffAccessForm, StaffCreateForm
-from .common import no_store
 
 User = get_user_model()
 

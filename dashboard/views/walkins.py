@@ -19,14 +19,18 @@ from registrants.errors import ApplicationError, http_status_for
 from registrants.event_options import door_mode_choices
 from registrants.lifecycle import ScanMode
 from registrants.models import Event, Source
+from registrants.pages import no_store, render_page, require_perms
+from registrants.permissions import (
+    P_ADD_REGISTRANT,
+    P_ADD_WALK_IN,
+    P_VIEW_EVENT,
+    P_VIEW_REGISTRANT,
+    capabilities,
+)
 
-from ..access import P_VIEW_EVENT, P_VIEW_REGISTRANT, capabilities, require_perms
 from ..forms import RegistrantEditForm
 from . import desk as desk_views
-from .common import is_htmx, no_store, render_page
-
-P_ADD_WALK_IN = "registrants.add_walk_in"
-P_ADD_REGISTRANT = "registrants.add_registrant"
+from .common import is_htmx
 
 # A walk-in is checked in at the desk; at an entry door also let in. The
 # exit mode never checks anyone in, so a walk-in there is checked in.

@@ -361,7 +361,7 @@ def test_an_error_inside_the_import_transaction_leaves_nothing(organiser, monkey
     if connection.vendor == "sqlite":
         module, name, fail_at = import_stage, "_history_template", 1
     else:
-        module, name, fail_at = registrant_services, "_company_ids_for", 2
+        module, name, fail_at = registrant_services.imports, "_company_ids_for", 2
     real = getattr(module, name)
     calls = []
 

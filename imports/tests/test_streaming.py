@@ -129,7 +129,7 @@ def test_progress_and_report_are_visible_while_the_import_transaction_is_open(ol
     rows = [*people(5), ("", "nameless@example.com", "", ""), *people(9_994, start=5)]
     job = create(event, csv_bytes(rows), olga, mode="valid_rows")
     third_chunk, release = threading.Event(), threading.Event()
-    real = registrant_services._company_ids_for
+    real = registrant_services.imports._company_ids_for
     calls = []
 
     def hold_on_third_chunk(*args, **kwargs):
@@ -139,7 +139,7 @@ def test_progress_and_report_are_visible_while_the_import_transaction_is_open(ol
             release.wait(60)
         return real(*args, **kwargs)
 
-    registrant_services._company_ids_for = hold_on_third_chunk
+    registrant_services.imports._company_ids_for = hold_on_third_chunk
     failures = []
 
     def work():
@@ -166,7 +166,7 @@ def test_progress_and_report_are_visible_while_the_import_transaction_is_open(ol
     finally:
         release.set()
         worker.join(120)
-        registrant_services._company_ids_for = real
+        registrant_services.imports._company_ids_for = real
     assert failures == []
     job.refresh_from_db()
     assert (job.state, job.created, job.failed, job.processed) == ("done", 9_999, 1, 10_000)
@@ -236,7 +236,7 @@ def test_a_failure_in_the_middle_of_a_copy_keeps_nothing(olga, streamed, monkeyp
     (no check-in code), after two chunks and 1,000 rows had gone in."""
     event = EventFactory(capacity=20_000)
     job = create(event, csv_bytes(people(8000)), olga)
-    real, chunks = registrant_services.new_check_in_codes, []
+    real, chunks = registrant_services.imports.new_check_in_codes, []
 
     def no_code_for_row_1001_of_chunk_3(n):
         chunks.append(n)
@@ -245,7 +245,9 @@ def test_a_failure_in_the_middle_of_a_copy_keeps_nothing(olga, streamed, monkeyp
             codes[1000] = None
         return codes
 
-    monkeypatch.setattr(registrant_services, "new_check_in_codes", no_code_for_row_1001_of_chunk_3)
+    monkeypatch.setattr(
+        registrant_services.imports, "new_check_in_codes", no_code_for_row_1001_of_chunk_3
+    )
     with pytest.raises(psycopg.errors.NotNullViolation):
         services.import_job_run(job_id=job.pk)
     assert len(chunks) == 3
@@ -254,7 +256,7 @@ def test_a_failure_in_the_middle_of_a_copy_keeps_nothing(olga, streamed, monkeyp
     assert not StatusChange.objects.filter(event=event).exists()
     job.refresh_from_db()
     assert job.state == "running"  # until a new delivery or the stale sweep takes it
-    monkeypatch.setattr(registrant_services, "new_check_in_codes", real)
+    monkeypatch.setattr(registrant_services.imports, "new_check_in_codes", real)
     ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=None)
     services.import_job_run(job_id=job.pk)
     job.refresh_from_db()

@@ -1,4 +1,4 @@
-"""Plain input and output serializers. No business logic: that is services.py."""
+"""Plain input and output serializers. No business logic: that is in the services."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from rest_framework import serializers
 from registrants import lifecycle
 from registrants.lifecycle import Kind, ScanMode, Status
 from registrants.models import Company, Event, GuestType, Registrant, StatusChange
+from registrants.permissions import P_VIEW_CODE
 from registrants.services import actor_display_name
 
 MAX_ID = 2**63 - 1
@@ -154,7 +155,7 @@ class RegistrantSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         if obj.erased_at is not None:
             return None
-        if request and request.user.has_perm("registrants.view_check_in_code"):
+        if request and request.user.has_perm(P_VIEW_CODE):
             return obj.check_in_code
         return None
 

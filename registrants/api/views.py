@@ -17,8 +17,27 @@ from rest_framework.views import APIView
 from registrants import presenters, scanning, selectors, services
 from registrants.errors import ApplicationError, http_status_for
 from registrants.models import Registrant, Source
-from registrants.permissions import accessible_events, may_access_event, role_kinds
+from registrants.permissions import (
+    P_ADD_COMPANY,
+    P_ADD_EVENT,
+    P_ADD_REGISTRANT,
+    P_CHANGE_COMPANY,
+    P_CHANGE_EVENT,
+    P_CHANGE_REGISTRANT,
+    P_DELETE_COMPANY,
+    P_DELETE_EVENT,
+    P_DELETE_REGISTRANT,
+    P_SCAN,
+    P_VIEW_COMPANY,
+    P_VIEW_EVENT,
+    P_VIEW_HISTORY,
+    P_VIEW_REGISTRANT,
+    accessible_events,
+    may_access_event,
+    role_kinds,
+)
 
+from . import idempotency
 from . import serializers as s
 from .errors import error_body
 from .filters import RegistrantFilter, StrictOrderingFilter
@@ -27,11 +46,6 @@ from .schema import errors
 from .throttling import ScanRateThrottle
 
 ID_REGEX = r"[0-9]{1,18}"  # longer ids cannot exist (bigint) and would overflow lookups
-
-P_VIEW_EVENT = "registrants.view_event"
-P_VIEW_COMPANY = "registrants.view_company"
-P_VIEW_REGISTRANT = "registrants.view_registrant"
-P_VIEW_HISTORY = "registrants.view_statuschange"
 
 
 @extend_schema(tags=["events"])
@@ -45,9 +59,9 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     event_kwarg = "pk"  # RolePermission: 403 outside the user's events
     required_perms = {
         "GET": [P_VIEW_EVENT],
-        "POST": ["registrants.add_event"],
-        "PATCH": ["registrants.change_event"],
-        "DELETE": ["registrants.delete_event"],
+        "POST": [P_ADD_EVENT],
+        "PATCH": [P_CHANGE_EVENT],
+        "DELETE": [P_DELETE_EVENT],
     }
 
     def get_queryset(self):
@@ -100,9 +114,9 @@ class CompanyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     lookup_value_regex = ID_REGEX
     required_perms = {
         "GET": [P_VIEW_COMPANY],
-        "POST": ["registrants.add_company"],
-        "PATCH": ["registrants.change_company"],
-        "DELETE": ["registrants.delete_company"],
+        "POST": [P_ADD_COMPANY],
+        "PATCH": [P_CHANGE_COMPANY],
+        "DELETE": [P_DELETE_COMPANY],
     }
 
     def get_queryset(self):
@@ -150,7 +164,7 @@ class CompanyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 # The merge action changes companies; it needs the same rights as PATCH.
 CompanyViewSet.required_perms = {
     **CompanyViewSet.required_perms,
-    "POST": ["registrants.add_company", "registrants.change_company"],
+    "POST": [P_ADD_COMPANY, P_CHANGE_COMPANY],
 }
 
 
@@ -165,9 +179,9 @@ class RegistrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     lookup_value_regex = ID_REGEX
     required_perms = {
         "GET": [P_VIEW_REGISTRANT],
-        "POST": ["registrants.add_registrant"],
-        "PATCH": ["registrants.change_registrant"],
-        "DELETE": ["registrants.delete_registrant"],
+        "POST": [P_ADD_REGISTRANT],
+        "PATCH": [P_CHANGE_REGISTRANT],
+        "DELETE": [P_DELETE_REGISTRANT],
     }
 
     def get_queryset(self):
@@ -316,7 +330,7 @@ def scan_body(result: services.StatusResult) -> dict:
 class ScanView(APIView):
     """Scan a check-in code at the desk or a door."""
 
-    required_perms = {"POST": ["registrants.scan_code"]}
+    required_perms = {"POST": [P_SCAN]}
     throttle_classes = [ScanRateThrottle]
 
     @extend_schema(
@@ -359,7 +373,7 @@ class ScanView(APIView):
             fingerprint = scanning.request_fingerprint(
                 code=v["code"], mode=v["mode"], event_id=v["event"]
             )
-            http_status, body, _ = services.scan_with_nonce(
+            http_status, body, _ = idempotency.scan_with_nonce(
                 user=request.user, nonce=v["nonce"], fingerprint=fingerprint, perform=perform
             )
         else:

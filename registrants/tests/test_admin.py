@@ -8,7 +8,8 @@ from django.test import Client
 from django.urls import reverse
 
 from registrants import lifecycle, services
-from registrants.admin import EventAdminForm, status_action_specs
+from registrants.admin.events import EventAdminForm
+from registrants.admin.status_actions import status_action_specs
 from registrants.errors import ApplicationError
 from registrants.lifecycle import Kind, Status
 from registrants.models import Company, Event, GuestType, Registrant, Source, StatusChange

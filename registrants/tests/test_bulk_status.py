@@ -115,7 +115,7 @@ def test_bulk_gives_what_one_change_per_id_gives(monkeypatch, to_status, kinds, 
     one free seat for three cancelled registrants), unknown and repeated ids,
     in an order that is not id order, in one chunk and in chunks of three:
     the same results, statuses and history rows as the reference."""
-    monkeypatch.setattr(services, "BULK_CHUNK_SIZE", chunk)
+    monkeypatch.setattr(services.bulk, "BULK_CHUNK_SIZE", chunk)
     olga = make_user("bulk-diff-olga", None)
     tight, roomy = EventFactory(capacity=5), EventFactory(capacity=100)
     people = [
@@ -210,7 +210,7 @@ def test_reinstating_more_than_the_free_seats_admits_the_first_in_input_order(mo
     """Six cancelled, two free seats: the first two in input order (not id
     order) are reinstated, the other four refused as event_full with the
     single change's message; the capacity is never exceeded."""
-    monkeypatch.setattr(services, "BULK_CHUNK_SIZE", chunk)
+    monkeypatch.setattr(services.bulk, "BULK_CHUNK_SIZE", chunk)
     event = EventFactory(capacity=5)
     for _ in range(3):
         make_registrant(event, status=Status.CHECKED_IN)
@@ -275,7 +275,7 @@ def test_each_changed_registrant_is_announced_once_after_commit(monkeypatch):
     registrant it moved once, with its written row (with its id) and the
     registrant in its new status; none for no-ops and refusals, none before
     commit, and no per-registrant status_changed."""
-    monkeypatch.setattr(services, "BULK_CHUNK_SIZE", 2)
+    monkeypatch.setattr(services.bulk, "BULK_CHUNK_SIZE", 2)
     olga = make_user("bulk-live-olga", None)
     event = EventFactory(capacity=10)
     movers = [make_registrant(event, company="Acme") for _ in range(3)]

@@ -1,7 +1,7 @@
 """H1-H6: the status history is complete, append-only and correct.
 
 H1 a failed history insert changes no status; H2 a bulk check-in of 5,000
-writes one row per real change; H3 only services.py writes statuses (a
+writes one row per real change; H3 only the services write statuses (a
 source scan); H4 history rows cannot be edited or deleted through the model
 or the database; H5 actor and source are right on every row; H6 a
 randomised model test of the lifecycle.
@@ -63,9 +63,10 @@ class InjectedFailure(Exception):
 
 def _fail_after_insert(monkeypatch, *, on_call: int = 1) -> list:
     """Make the history writers raise right after their `on_call`-th row is
-    inserted: services._record (one row a call) and services._record_many
+    inserted: services' _record (one row a call) and _record_many
     (the bulk change's, several rows a call, counted row by row)."""
-    real_record, real_record_many, calls = services._record, services._record_many, []
+    real_record, real_record_many = services.transitions._record, services.bulk._record_many
+    calls: list = []
 
     def record(*args, **kwargs):
         change = real_record(*args, **kwargs)
@@ -81,8 +82,10 @@ def _fail_after_insert(monkeypatch, *, on_call: int = 1) -> list:
             raise InjectedFailure(f"history insert {len(calls)} failed")
         return changes
 
-    monkeypatch.setattr(services, "_record", record)
-    monkeypatch.setattr(services, "_record_many", record_many)
+    # Patched where each is called: registration and transitions call _record.
+    monkeypatch.setattr(services.transitions, "_record", record)
+    monkeypatch.setattr(services.registration, "_record", record)
+    monkeypatch.setattr(services.bulk, "_record_many", record_many)
     return calls
 
 
@@ -196,7 +199,7 @@ def test_failure_in_the_middle_of_a_bulk_change_keeps_every_committed_row_paired
     chunk-mate included."""
     event = EventFactory(capacity=10)
     registrants = [make_registrant(event) for _ in range(5)]
-    monkeypatch.setattr(services, "BULK_CHUNK_SIZE", 2)
+    monkeypatch.setattr(services.bulk, "BULK_CHUNK_SIZE", 2)
     _fail_after_insert(monkeypatch, on_call=3)
     with pytest.raises(InjectedFailure):
         services.registrants_bulk_change_status(
@@ -299,12 +302,12 @@ def test_bulk_check_in_of_five_thousand_writes_one_row_per_real_change():
     assert selectors.event_stats(event=event)["by_status"] == fresh_status_counts(event.pk)
 
 
-# --- H3: only services.py writes a status -------------------------------------------
+# --- H3: only the services write a status ------------------------------------------
 
 ROOT = Path(settings.BASE_DIR)
-THE_ONE_SERVICE = ROOT / "registrants" / "services.py"
+THE_SERVICES = ROOT / "registrants" / "services"
 SKIPPED_DIRS = {"tests", "migrations", "node_modules", "staticfiles", "__pycache__"}
-# Writes outside services.py that are known and accepted, with how many
+# Writes outside the services that are known and accepted, with how many
 # there may be: a new one anywhere else (or one more here) fails the test.
 ACCEPTED_ELSEWHERE = {
     # The demo (`seed_demo`, registrants/demo/build.py) is built in bulk:
@@ -402,13 +405,13 @@ def status_writes(source: str) -> list[tuple[int, str]]:
 
 
 def test_status_is_written_only_in_services():
-    """H3: no code outside registrants/services.py assigns or updates a status
+    """H3: no code outside registrants/services/ assigns or updates a status
     (bar the demo seeding's bulk insert, counted in ACCEPTED_ELSEWHERE)."""
     sources = _project_sources()
-    assert THE_ONE_SERVICE in sources
+    assert THE_SERVICES / "transitions.py" in sources
     offenders = []
     for path in sources:
-        if path == THE_ONE_SERVICE:
+        if THE_SERVICES in path.parents:
             continue
         writes = status_writes(path.read_text(encoding="utf-8"))
         name = path.relative_to(ROOT).as_posix()
@@ -419,7 +422,11 @@ def test_status_is_written_only_in_services():
 
 def test_status_write_scan_finds_the_writes_in_services():
     """H3: the scan is not blind: the one real write is found where it is."""
-    found = {what for _, what in status_writes(THE_ONE_SERVICE.read_text(encoding="utf-8"))}
+    found = {
+        what
+        for path in THE_SERVICES.glob("*.py")
+        for _, what in status_writes(path.read_text(encoding="utf-8"))
+    }
     assert {".status = ...", '"status" in update_fields'} <= found
 
 

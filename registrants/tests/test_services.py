@@ -1,4 +1,4 @@
-"""Unit tests of services.py: companies, registrants, capacity, scans, nonces.
+"""Unit tests of the services: companies, registrants, capacity, scans.
 
 Each test is named after the rule it pins and asserts error codes, not
 messages. Races are in concurrency/, history guarantees in test_history.py.
@@ -13,7 +13,7 @@ import pytest
 from registrants import services
 from registrants.errors import ApplicationError
 from registrants.lifecycle import Kind, ScanMode, Status
-from registrants.models import Company, Event, Registrant, ScanReceipt, Source, StatusChange
+from registrants.models import Company, Event, Registrant, Source, StatusChange
 from registrants.tests.factories import EventFactory, make_registrant, make_user
 from registrants.tests.invariants import assert_invariants
 
@@ -505,86 +505,3 @@ def test_an_exit_scan_of_someone_never_let_in_is_invalid_transition(start):
     assert error.code == "invalid_transition"
     assert error.details["current_status"] == start
     assert error.details["registrant"]["id"] == registrant.pk
-
-
-# --- Scan nonces -------------------------------------------------------------------------
-
-
-def _performer(registrant, calls: list, mode=ScanMode.DESK):
-    def perform():
-        calls.append(1)
-        try:
-            result = _scan(registrant, mode)
-        except ApplicationError as exc:
-            return 409, {"error": {"code": exc.code}}
-        return 200, {"changed": result.changed, "changes": [c.pk for c in result.changes]}
-
-    return perform
-
-
-def test_a_scan_retried_with_its_nonce_returns_the_first_answer_and_writes_nothing():
-    user = make_user("svc-nonce", None)
-    registrant = make_registrant(EventFactory())
-    calls: list = []
-    first = services.scan_with_nonce(
-        fingerprint="fp", user=user, nonce="n1", perform=_performer(registrant, calls)
-    )
-    rows = StatusChange.objects.count()
-    again = services.scan_with_nonce(
-        fingerprint="fp", user=user, nonce="n1", perform=_performer(registrant, calls)
-    )
-    assert first[:2] == again[:2]
-    assert (first[2], again[2]) == (False, True)
-    assert first[1]["changed"] is True
-    assert len(calls) == 1
-    assert StatusChange.objects.count() == rows
-    assert ScanReceipt.objects.count() == 1
-
-
-def test_a_refused_scan_is_replayed_as_refused():
-    user = make_user("svc-nonce-refused", None)
-    registrant = make_registrant(EventFactory(), status=Status.CANCELLED)
-    calls: list = []
-    first = services.scan_with_nonce(
-        fingerprint="fp", user=user, nonce="n2", perform=_performer(registrant, calls)
-    )
-    again = services.scan_with_nonce(
-        fingerprint="fp", user=user, nonce="n2", perform=_performer(registrant, calls)
-    )
-    assert first[:2] == again[:2] == (409, {"error": {"code": "cancelled"}})
-    assert len(calls) == 1
-
-
-def test_a_new_nonce_or_another_scanner_runs_the_scan_again():
-    sam, kim = make_user("svc-nonce-sam", None), make_user("svc-nonce-kim", None)
-    registrant = make_registrant(EventFactory())
-    calls: list = []
-    services.scan_with_nonce(
-        fingerprint="fp", user=sam, nonce="n3", perform=_performer(registrant, calls)
-    )
-    other_nonce = services.scan_with_nonce(
-        fingerprint="fp", user=sam, nonce="n4", perform=_performer(registrant, calls)
-    )
-    other_user = services.scan_with_nonce(
-        fingerprint="fp", user=kim, nonce="n3", perform=_performer(registrant, calls)
-    )
-    assert len(calls) == 3
-    assert other_nonce[1]["changed"] is False and other_user[1]["changed"] is False
-    assert other_nonce[2] is False and other_user[2] is False
-
-
-def test_a_scan_that_crashes_keeps_no_receipt_so_a_retry_runs_it():
-    user = make_user("svc-nonce-crash", None)
-    registrant = make_registrant(EventFactory())
-
-    def crash():
-        raise RuntimeError("network")
-
-    with pytest.raises(RuntimeError):
-        services.scan_with_nonce(fingerprint="fp", user=user, nonce="n5", perform=crash)
-    assert not ScanReceipt.objects.exists()
-    calls: list = []
-    status, body, replayed = services.scan_with_nonce(
-        fingerprint="fp", user=user, nonce="n5", perform=_performer(registrant, calls)
-    )
-    assert (status, body["changed"], replayed, len(calls)) == (200, True, False, 1)

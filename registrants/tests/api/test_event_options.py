@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from registrants import services
+from registrants.errors import ApplicationError
 from registrants.lifecycle import Status
 from registrants.models import Event, Registrant
 from registrants.tests.factories import EventFactory, make_registrant
@@ -96,7 +97,7 @@ def test_a_closed_event_still_scans_and_changes_statuses(staff_client):
 
 def test_a_closed_event_refuses_an_import(db, organiser):
     event = EventFactory(closed=True)
-    with pytest.raises(services.ApplicationError) as refused:
+    with pytest.raises(ApplicationError) as refused:
         services.registrants_import_batch(
             event_id=event.pk,
             rows=[services.ImportedRegistrant(2, "Imp", "imp@example.com", "attendee")],

@@ -73,7 +73,7 @@ def test_bulk_check_ins_racing_scans_write_each_move_once(monkeypatch, modes):
     chunks of 25) and 8 scanners scanning them all: 0 server errors (no
     deadlock), exactly one check-in row per registrant, the history grew by
     exactly the moves reported, and I1/I2/I3/I5 hold."""
-    monkeypatch.setattr(services, "BULK_CHUNK_SIZE", CHUNK)
+    monkeypatch.setattr(services.bulk, "BULK_CHUNK_SIZE", CHUNK)
     event = _event()
     people = [_register(event, n) for n in range(PEOPLE)]
     ids, codes = [p.pk for p in people], [p.check_in_code for p in people]
@@ -109,7 +109,7 @@ def test_bulk_reinstatement_racing_registrations_never_overbooks(monkeypatch):
     """20 free seats; a bulk reinstatement of 20 cancelled (chunks of 5)
     races 20 registrations: exactly 20 get in between them, the capacity
     holds, and every refusal is event_full."""
-    monkeypatch.setattr(services, "BULK_CHUNK_SIZE", 5)
+    monkeypatch.setattr(services.bulk, "BULK_CHUNK_SIZE", 5)
     event = _event(capacity=40)
     people = [_register(event, n) for n in range(40)]
     cancelled = [p.pk for p in people[::2]]

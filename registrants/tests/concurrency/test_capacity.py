@@ -73,7 +73,7 @@ def _assert_exactly_one_hundred_accepted(event: Event, outcomes: list) -> None:
 def _without_event_lock(monkeypatch, window: float = 0.2) -> None:
     """The twin's sabotage: no event lock, and a pause between count and insert."""
     disable_row_locks(monkeypatch)
-    monkeypatch.setattr(services, "seats_taken", sleep_after(services.seats_taken, window))
+    monkeypatch.setattr(services.common, "seats_taken", sleep_after(services.seats_taken, window))
 
 
 # --- C1 / C2 ---------------------------------------------------------------------
@@ -127,7 +127,9 @@ def test_twin_sqlite_without_immediate_transactions_fails_with_database_locked(m
         def sabotage():
             options = connection.settings_dict["OPTIONS"]
             monkeypatch.setitem(options, "transaction_mode", "DEFERRED")
-            monkeypatch.setattr(services, "seats_taken", sleep_after(services.seats_taken, 0.05))
+            monkeypatch.setattr(
+                services.common, "seats_taken", sleep_after(services.seats_taken, 0.05)
+            )
 
         event, outcomes = _two_hundred_for_one_hundred(sabotage)
         assert [c for c in crashes(outcomes) if "database is locked" in c]

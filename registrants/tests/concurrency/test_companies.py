@@ -74,7 +74,9 @@ def test_twin_company_insert_without_retry_on_the_unique_index_fails_racers(monk
             return Company.objects.create(name=clean_company_name(name), normalized_name=key)
 
     events, outcomes = _fifty_registrations_naming_google(
-        lambda: monkeypatch.setattr(services, "company_get_or_create", get_or_create_without_retry)
+        lambda: monkeypatch.setattr(
+            services.registration, "company_get_or_create", get_or_create_without_retry
+        )
     )
     assert [c for c in crashes(outcomes) if c.startswith("IntegrityError")]
     assert Company.objects.count() == 1
@@ -93,14 +95,13 @@ def _registrations_naming_a_company_racing_its_merge(monkeypatch, *, lock: bool)
         for n in range(MERGE_RACERS)
     ]
     # Widen the window between finding the company and committing.
-    monkeypatch.setattr(
-        services, "company_get_or_create", sleep_after(services.company_get_or_create, 0.2)
-    )
+    slow_get_or_create = sleep_after(services.company_get_or_create, 0.2)
+    monkeypatch.setattr(services.registration, "company_get_or_create", slow_get_or_create)
     if not lock:
         monkeypatch.setattr(
-            services,
+            services.registration,
             "_resolve_company",
-            lambda *, company_name, company_id: services.company_get_or_create(name=company_name),
+            lambda *, company_name, company_id: slow_get_or_create(name=company_name),
         )
 
     def merge():

@@ -20,6 +20,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from registrants import lifecycle, scanning, services
+from registrants.api import idempotency
 from registrants.errors import ApplicationError, http_status_for
 from registrants.lifecycle import ScanMode, Status
 from registrants.models import Event, Registrant, ScanReceipt, Source, StatusChange
@@ -329,7 +330,7 @@ def _retries_with_one_nonce(sabotage=None):
     performed: list = []
     if sabotage:
         sabotage()
-    retry = lambda: services.scan_with_nonce(  # noqa: E731
+    retry = lambda: idempotency.scan_with_nonce(  # noqa: E731
         user=user,
         nonce="scan-7f3a",
         fingerprint=_fingerprint(registrant),
@@ -387,7 +388,7 @@ def _one_nonce_for_two_people(sabotage=None):
         sabotage()
 
     def sender(person):
-        return lambda: services.scan_with_nonce(
+        return lambda: idempotency.scan_with_nonce(
             user=user,
             nonce="scan-shared",
             fingerprint=_fingerprint(person),

@@ -1,0 +1,67 @@
+"""Every write of the domain. Each function owns its transaction.
+
+One module per subdomain; callers use `services.x` from here:
+events, companies, registration (register, update, delete), transitions
+(one registrant's status change), scanning (registrant_scan), bulk (one
+change for many), imports (the bulk import's inserts), announce (the live
+signals, sent after commit) and common (the seat count and row locks).
+
+Rules the services keep (see docs/decisions/):
+- A status change and its StatusChange row commit together or not at all.
+- The registrant row is locked (SELECT ... FOR UPDATE) before its status is
+  read, so that concurrent changes serialise; on SQLite the IMMEDIATE
+  transaction mode serialises all writers instead.
+- Seats are counted with the event row locked, so capacity holds under
+  concurrency (docs/decisions/0002-capacity-guard.md).
+- Side effects (signals for live pages) leave only via transaction.on_commit.
+"""
+
+from .bulk import BulkRowResult, registrants_bulk_change_status
+from .common import ALL_KINDS, Actor, actor_display_name, seats_taken
+from .companies import (
+    company_create,
+    company_delete,
+    company_get_or_create,
+    company_merge,
+    company_rename,
+)
+from .events import event_create, event_delete, event_update
+from .imports import ImportBatchResult, ImportedRegistrant, import_start, registrants_import_batch
+from .registration import (
+    registrant_delete,
+    registrant_register,
+    registrant_update,
+    registrants_delete,
+)
+from .scanning import registrant_scan, registrant_summary
+from .transitions import StatusResult, _invalid_transition, registrant_change_status
+
+__all__ = [
+    "ALL_KINDS",
+    "Actor",
+    "BulkRowResult",
+    "ImportBatchResult",
+    "ImportedRegistrant",
+    "StatusResult",
+    "_invalid_transition",
+    "actor_display_name",
+    "company_create",
+    "company_delete",
+    "company_get_or_create",
+    "company_merge",
+    "company_rename",
+    "event_create",
+    "event_delete",
+    "event_update",
+    "import_start",
+    "registrant_change_status",
+    "registrant_delete",
+    "registrant_register",
+    "registrant_scan",
+    "registrant_summary",
+    "registrant_update",
+    "registrants_bulk_change_status",
+    "registrants_delete",
+    "registrants_import_batch",
+    "seats_taken",
+]

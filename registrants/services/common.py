@@ -1,0 +1,64 @@
+"""What several services share: the actor, the seat count and the row locks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+
+from .. import lifecycle
+from ..errors import ApplicationError
+from ..lifecycle import Kind
+from ..models import (
+    Event,
+    Registrant,
+)
+
+Actor = AbstractBaseUser | None
+
+ALL_KINDS: frozenset[Kind] = frozenset(Kind)
+
+
+def actor_display_name(actor: Any) -> str:
+    """How a person is named on screens and in messages."""
+    if actor is None:
+        return "system"
+    full = actor.get_full_name() if hasattr(actor, "get_full_name") else ""
+    return full or actor.get_username()
+
+
+def _actor_or_none(actor: Actor) -> Any:
+    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+
+
+def seats_taken(*, event_id: int) -> int:
+    """Registrants of the event that hold a seat (everyone not cancelled)."""
+    return Registrant.objects.filter(event_id=event_id, status__in=lifecycle.SEAT_HOLDING).count()
+
+
+def _lock_event(event_id: int) -> Event:
+    try:
+        return Event.objects.select_for_update().get(pk=event_id)
+    except Event.DoesNotExist:
+        raise ApplicationError("not_found", "No such event.") from None
+
+
+def _require_free_seat(event: Event) -> None:
+    taken = seats_taken(event_id=event.pk)
+    if taken >= event.capacity:
+        raise _event_full(event, taken)
+
+
+def _event_full(event: Event, taken: int) -> ApplicationError:
+    return ApplicationError(
+        "event_full",
+        f"The event is full: {taken} of {event.capacity} seats are taken.",
+        details={"capacity": event.capacity, "seats_taken": taken},
+    )
+
+
+def _lock_registrant(registrant_id: int) -> Registrant:
+    try:
+        return Registrant.objects.select_for_update().get(pk=registrant_id)
+    except Registrant.DoesNotExist:
+        raise ApplicationError("not_found", "No such registrant.") from None
