@@ -40,6 +40,7 @@ from .models import (
 )
 from .normalization import clean_company_name, normalize_company_name, normalize_email
 from .signals import registrant_changed, status_changed, statuses_changed
+from .sql.bulk import IMPORT_HISTORY_COLUMNS
 from .validation import require_plain_text
 
 Actor = AbstractBaseUser | None
@@ -545,7 +546,8 @@ class StatusResult:
     previous: StatusChange | None = None
 
 
-def _invalid_transition(registrant: Registrant, to_status: str) -> ApplicationError:
+def invalid_transition(registrant: Registrant, to_status: str) -> ApplicationError:
+    """The invalid_transition refusal, naming the current status and the allowed moves."""
     allowed = [s.value for s in lifecycle.allowed_targets(registrant.status)]
     return ApplicationError(
         "invalid_transition",
@@ -629,7 +631,7 @@ def registrant_change_status(
             )
         kind = lifecycle.kind_of(registrant.status, to_status)
         if kind is None:
-            raise _invalid_transition(registrant, to_status)
+            raise invalid_transition(registrant, to_status)
         if kind not in set(allowed_kinds):
             raise _permission_denied(kind, registrant, to_status)
         if kind in lifecycle.NOTE_REQUIRED and not note.strip():
@@ -698,7 +700,7 @@ def registrant_scan(
                 details={"registrant": registrant_summary(registrant)},
             )
         if plan.refusal:
-            error = _invalid_transition(registrant, lifecycle.SCAN_TARGET[scan_mode])
+            error = invalid_transition(registrant, lifecycle.SCAN_TARGET[scan_mode])
             error.details["registrant"] = registrant_summary(registrant)
             raise error
         if plan.repeat:
@@ -863,7 +865,7 @@ def _bulk_change_chunk(
                 continue  # a no-op: nothing written
             kind = lifecycle.kind_of(registrant.status, to_status)
             if kind is None:
-                refused[rid] = _invalid_transition(registrant, to_status)
+                refused[rid] = invalid_transition(registrant, to_status)
             elif kind in lifecycle.NOTE_REQUIRED:
                 refused[rid] = _correction_not_in_bulk(registrant, to_status)
             elif kind not in kinds:
@@ -1192,16 +1194,7 @@ _REGISTRANT_COLUMNS = (
     "created_at",
     "updated_at",
 )
-_HISTORY_COLUMNS = (
-    "registrant_id",
-    "event_id",
-    "from_status",
-    "to_status",
-    "at",
-    "actor_id",
-    "source",
-    "note",
-)
+_HISTORY_COLUMNS = IMPORT_HISTORY_COLUMNS  # the one declaration: registrants.sql.history
 
 
 @contextlib.contextmanager

@@ -11,14 +11,13 @@ registrant_register and registrant_change_status for ~3,000 people and
 ~9,000 history rows takes minutes (one transaction and one lock per row).
 Seed data is different from a live change: nothing is concurrent, nothing
 is announced, and the whole past of each registrant is known at once. So
-the rows are written directly with bulk_create, in one transaction, as
-*seed data*: `seed_history_chain` builds for each registrant a history
+the rows are written directly with bulk_create (registrants.sql.bulk
+.insert_seeded), in one transaction, as *seed data*: `seed_history_chain` builds for each registrant a history
 whose from/to statuses chain from the creation row ("" -> registered) to
 the registrant's status, following only moves that lifecycle.TRANSITIONS
 allows, so the invariants of docs/invariants.md hold (checked by the tests with
 registrants.tests.invariants.assert_invariants). Companies and events do go
-through the services. This module is the only place outside services.py
-that writes statuses; nothing here runs after the demo is seeded.
+through the services. Nothing here runs after the demo is seeded.
 
 Times are relative to when the seed runs, so the demo makes sense at any
 hour: today's doors opened ARRIVALS_SPAN ago (at midnight at the earliest),
@@ -40,14 +39,15 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from tqdm import tqdm
 
 from registrants import lifecycle, services
 from registrants.lifecycle import Status
-from registrants.models import Company, Event, GuestType, Registrant, Source, StatusChange
+from registrants.models import Company, Event, GuestType, Registrant, Source
 from registrants.normalization import normalize_company_name
+from registrants.sql.bulk import delete_demo_history, insert_seeded
 
 DEMO_EVENT_NAME = "Demo: Tech Summit Evening"
 PAST_EVENT_NAME = "Demo: Spring Meetup"
@@ -448,13 +448,8 @@ class Command(BaseCommand):
             # events are the one thing whose history may go, whole: history
             # rows are otherwise never deleted (they PROTECT their
             # registrant, and the model refuses to delete them).
-            history = StatusChange._meta.db_table
-            with connection.cursor() as cursor:
-                for event in events:
-                    cursor.execute(
-                        f"DELETE FROM {history} WHERE event_id = %s",  # noqa: S608 (no input)
-                        [event.pk],
-                    )
+            for event in events:
+                delete_demo_history(event.pk)
             deleted, _ = Registrant.objects.filter(event__in=events).delete()
             for event in events:
                 services.event_delete(event_id=event.pk)
@@ -590,7 +585,7 @@ class Command(BaseCommand):
                         days=rng.uniform(1, 42), minutes=rng.uniform(0, 600)
                     )
                     chains.append(seed_history_chain(rng, person.status, registered_at, doors, now))
-                registrants = Registrant.objects.bulk_create(
+                history_rows += insert_seeded(
                     [
                         Registrant(
                             event=event,
@@ -598,42 +593,13 @@ class Command(BaseCommand):
                             name=person.name,
                             email=person.email,
                             guest_type=person.guest_type,
-                            status=chain[-1][1],  # SEED STATUS WRITE: the chain's last to_status
                             created_at=chain[0][2],
                             updated_at=chain[-1][2],
                         )
                         for person, chain in zip(chunk, chains, strict=True)
-                    ]
+                    ],
+                    chains,
+                    batch_size=CHUNK,
                 )
-                self._ensure_pks(registrants)
-                changes = [
-                    StatusChange(  # SEED STATUS WRITE: the history chain, oldest first
-                        registrant_id=registrant.pk,
-                        event_id=event.pk,
-                        from_status=frm,
-                        to_status=to,
-                        at=at,
-                        actor=None,
-                        source=source,
-                    )
-                    for registrant, chain in zip(registrants, chains, strict=True)
-                    for frm, to, at, source in chain
-                ]
-                StatusChange.objects.bulk_create(changes, batch_size=CHUNK)
-                history_rows += len(changes)
                 bar.update(len(chunk))
         return history_rows
-
-    @staticmethod
-    def _ensure_pks(registrants: list[Registrant]) -> None:
-        """bulk_create sets pks where the database returns them (PostgreSQL,
-        SQLite >= 3.35); elsewhere read them back by the unique code."""
-        if all(r.pk for r in registrants):
-            return
-        ids = dict(
-            Registrant.objects.filter(
-                check_in_code__in=[r.check_in_code for r in registrants]
-            ).values_list("check_in_code", "pk")
-        )
-        for r in registrants:
-            r.pk = ids[r.check_in_code]
