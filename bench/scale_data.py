@@ -157,11 +157,28 @@ def path_case(column: str, step: str) -> tuple[str, str]:
             "CASE " + " ".join(status_cases) + " END")  # fmt: skip
 
 
+def django_history_insert(server: str):
+    """registrants.sql's history_insert, with Django set up on the data set."""
+    os.environ["DATABASE_URL"] = f"{server}/{DATABASE}"
+    os.environ.pop("REDIS_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    import django
+
+    django.setup()
+    from registrants.sql.history import history_insert
+
+    return history_insert
+
+
 def fill(server: str, args: argparse.Namespace) -> dict[str, float]:
     """Insert the data set with server-side SQL; seconds per step."""
+    history_insert = django_history_insert(server)
     steps: dict[str, float] = {}
     pick = "(abs(hashint8(r.id)::bigint) % 1000)"
     rows_of, status_at = path_case(pick, "s")
+    previous_status = status_at.replace("[s]", "[s - 1]")
     final_rows, _ = path_case("(abs(hashint8(g)::bigint) % 1000)", "1")
     _, final_status = path_case("(abs(hashint8(g)::bigint) % 1000)", final_rows)
     with psycopg.connect(f"{server}/{DATABASE}", autocommit=True) as conn:
@@ -207,22 +224,26 @@ def fill(server: str, args: argparse.Namespace) -> dict[str, float]:
                               - interval '60 days' * (abs(hashint8(g * 3)::bigint) % 1000) / 1000.0
                               AS created) e""")  # fmt: skip
         # History: step 1 at the registration, later steps on the event's
-        # day from 17:00 UTC, minutes apart.
-        step("history", f"""
-            INSERT INTO registrants_statuschange (registrant_id, event_id, from_status,
-                to_status, at, source, note)
-            SELECT r.id, r.event_id,
-                   CASE WHEN s = 1 THEN '' ELSE {status_at.replace("[s]", "[s - 1]")} END,
-                   {status_at},
-                   CASE WHEN s = 1 THEN r.created_at
-                        ELSE (SELECT date FROM registrants_event WHERE id = r.event_id)::timestamptz
-                             + interval '17 hours'
-                             + interval '1 second' * (abs(hashint8(r.id * 5)::bigint) % 14400)
-                             + interval '20 minutes' * (s - 2) END,
-                   CASE WHEN s = 1 THEN 'import' ELSE 'scan' END, ''
-            FROM registrants_registrant r,
-            LATERAL generate_series(1, {rows_of}) s
-""")  # fmt: skip
+        # day from 17:00 UTC, minutes apart; the columns from the one
+        # declaration of the history row (registrants.sql).
+        step("history", history_insert(
+            {
+                "registrant_id": "r.id",
+                "event_id": "r.event_id",
+                "from_status": f"CASE WHEN s = 1 THEN '' ELSE {previous_status} END",
+                "to_status": status_at,
+                "at": """CASE WHEN s = 1 THEN r.created_at
+                    ELSE (SELECT date FROM registrants_event WHERE id = r.event_id)::timestamptz
+                         + interval '17 hours'
+                         + interval '1 second' * (abs(hashint8(r.id * 5)::bigint) % 14400)
+                         + interval '20 minutes' * (s - 2) END""",
+                "actor_id": "NULL",
+                "source": "CASE WHEN s = 1 THEN 'import' ELSE 'scan' END",
+                "note": "''",
+                "scanned_at": "NULL",
+            },
+            tail=f"FROM registrants_registrant r, LATERAL generate_series(1, {rows_of}) s",
+        ))  # fmt: skip
         for table in ("registrants_company", "registrants_event", "registrants_registrant",
                       "registrants_statuschange"):  # fmt: skip
             conn.execute(

@@ -1,3 +1,4 @@
+# ruff: noqa: S608  (the table name comes from the model, never from input)
 """How many scan conflicts a scanner may leave open.
 
 Every conflict a batch stores waits for an organiser (the event's
@@ -12,18 +13,43 @@ conflicts on the page makes room again.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 
 from .models import ScanConflict
-from .scan import BatchPlan
+from .scan import BatchPlan, Principal
 
 LIMIT_CODE = "conflict_limit"
 
 # A scanner's open conflicts in an event (on the (actor, event) index).
-OPEN = (
-    f"SELECT count(*) FROM {ScanConflict._meta.db_table} "  # noqa: S608 (a model's table)
-    "WHERE actor_id = %s AND event_id = %s"
+OPEN = f"SELECT count(*) FROM {ScanConflict._meta.db_table} WHERE actor_id = %s AND event_id = %s"
+
+# A batch's conflicts: these columns from the plan, then the device, the
+# scanner and the time received.
+COLUMNS = ["event_id", "registrant_id", "code", "mode", "reason", "status", "nonce", "scanned_at"]
+_INSERT = (
+    f"INSERT INTO {ScanConflict._meta.db_table} "
+    f"({', '.join(COLUMNS)}, device_id, actor_id, received_at) "
 )
+# PostgreSQL: all of them in one statement (pg_insert_params).
+PG_INSERT = (
+    _INSERT + "SELECT v.*, %s, %s, %s FROM unnest(%s::bigint[], %s::bigint[], "
+    "%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::timestamptz[]) AS v"
+)
+# SQLite: one row at a time (executemany).
+SQLITE_INSERT = _INSERT + f"VALUES ({', '.join(['%s'] * (len(COLUMNS) + 3))})"
+
+
+def pg_insert_params(plan: BatchPlan, principal: Principal, now: Any) -> tuple:
+    """PG_INSERT's parameters for the plan's conflicts."""
+    return (
+        principal.device_id,
+        principal.user_id,
+        now,
+        *[[c[k] for c in plan.conflicts] for k in COLUMNS],
+    )
+
 
 # Lets one scanner's batch transaction count and add its conflicts alone on
 # PostgreSQL (pg_advisory_xact_lock's first key; the second is the scanner).

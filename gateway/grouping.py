@@ -1,11 +1,10 @@
-# ruff: noqa: S608  (table names come from the models' _meta, never from input)
 """Scans that arrive together in one gateway process, applied as one statement.
 
 On PostgreSQL, scans without a nonce that arrive while earlier groups are in
-the database go together as one statement (pg_group_sql); a scan that finds
-a free slot goes at once, alone. Each keeps its own answer; a code appears
-at most once per group and rows are locked in id order. See
-docs/decisions/0133.
+the database go together as one statement (registrants.sql.scans
+.pg_group_sql); a scan that finds a free slot goes at once, alone. Each
+keeps its own answer; a code appears at most once per group and rows are
+locked in id order. See docs/decisions/0133.
 """
 
 from __future__ import annotations
@@ -15,16 +14,9 @@ import datetime as dt
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-from registrants.models import Company, Registrant, StatusChange
-
 from . import scan as rules
-
-R = Registrant._meta.db_table
-C = Company._meta.db_table
-H = StatusChange._meta.db_table
 
 
 @dataclass
@@ -35,69 +27,6 @@ class Pending:
     mode: str
     principal: rules.Principal
     now: dt.datetime
-
-
-# --- The statement -----------------------------------------------------------------
-
-PG_GROUP_TEMPLATE = f"""
-WITH input AS (
-    SELECT * FROM json_to_recordset(%(scans)s::json)
-        AS i(n integer, code text, mode text, event bigint, actor integer, at timestamptz)
-),
-plan AS (
-    SELECT * FROM (VALUES {{plan}}) AS p(mode, from_status, step_no, step_from, step_to, final)
-),
-target AS (
-    SELECT r.id, r.status AS old_status, i.mode, i.actor, i.at, i.n
-    FROM input i JOIN {R} r ON r.check_in_code = i.code
-    WHERE r.status = ANY({{accepted}})
-      AND (i.event IS NULL OR r.event_id = i.event)
-    ORDER BY r.id
-    FOR UPDATE OF r
-),
-upd AS (
-    UPDATE {R} r
-    SET status = (SELECT p.final FROM plan p
-                  WHERE p.mode = t.mode AND p.from_status = t.old_status LIMIT 1),
-        updated_at = t.at
-    FROM target t WHERE r.id = t.id
-    RETURNING r.id, r.event_id, r.name, r.guest_type, r.company_id, r.status,
-              t.old_status, t.mode, t.actor, t.at, t.n
-),
-ins AS (
-    INSERT INTO {H} (registrant_id, event_id, from_status, to_status, at, actor_id, source,
-                     note, scanned_at)
-    SELECT u.id, u.event_id, p.step_from, p.step_to, u.at, u.actor, 'scan', '', NULL
-    FROM upd u JOIN plan p ON p.mode = u.mode AND p.from_status = u.old_status
-    ORDER BY u.n, p.step_no
-    RETURNING id, registrant_id, from_status, to_status
-)
-SELECT u.n, u.id, u.event_id, u.name, u.guest_type, c.name, u.status,
-       h.ids, h.froms, h.tos
-FROM upd u
-LEFT JOIN {C} c ON c.id = u.company_id
-JOIN (
-    SELECT registrant_id, array_agg(id ORDER BY id) AS ids,
-           array_agg(from_status ORDER BY id) AS froms, array_agg(to_status ORDER BY id) AS tos
-    FROM ins GROUP BY registrant_id
-) h ON h.registrant_id = u.id
-"""
-
-
-@lru_cache(maxsize=1)
-def pg_group_sql() -> str:
-    """PG_GROUP_TEMPLATE with every mode's plan (lifecycle.scan_from_statuses
-    via scan.sql_plan) written in as literals: which statuses each mode
-    accepts, and the steps and final status from each of them."""
-    plan_rows, accepted = [], []
-    for mode in sorted(rules.MODES):
-        plan_rows += rules.sql_plan_values(mode, with_mode=True)
-        statuses = ", ".join(rules.sql_literal(s) for s in rules.sql_plan(mode)["from_statuses"])
-        accepted.append(f"WHEN {rules.sql_literal(mode)} THEN ARRAY[{statuses}]::text[]")
-    accepted_sql = f"(CASE i.mode {' '.join(accepted)} END)"
-    return PG_GROUP_TEMPLATE.replace("{plan}", ", ".join(plan_rows)).replace(
-        "{accepted}", accepted_sql
-    )
 
 
 def group_params(scans: list[Pending]) -> dict[str, str]:
@@ -140,8 +69,8 @@ class ScanGroups:
     groups at a time, each of at most `max_group` scans with distinct codes.
 
     `apply_group(scans)` returns one Outcome per scan, in order. `track`
-    registers each group's task so shutdown can wait for it (db.shielded's
-    set): a group, once sent, always finishes and answers every scan."""
+    registers each group's task so shutdown can wait for it (the shielded
+    set, gateway.tasks): a group, once sent, always finishes and answers every scan."""
 
     def __init__(
         self,

@@ -1,8 +1,8 @@
 """What a scan does and what it answers: pure functions, no I/O.
 
-Every decision comes from registrants.lifecycle (plan_scan, SCAN_TARGET,
-scan_from_statuses); the database backends (gateway.db) only read and write
-rows. The answers are byte-for-byte the DRF endpoint's (registrants.api
+Every decision comes from registrants.lifecycle (plan_scan, SCAN_TARGET);
+the database backends (gateway.backends) only read and write rows, with
+registrants.sql's statements. The answers are byte-for-byte the DRF endpoint's (registrants.api
 .views.scan_body and the error shape of registrants.api.errors), which the
 contract suite (gateway/tests/test_contract.py) checks case by case.
 """
@@ -21,7 +21,7 @@ from django.conf import settings
 from registrants import lifecycle, presenters, scanning
 from registrants.api.errors import error_body
 from registrants.lifecycle import ScanMode, Status
-from registrants.services import _invalid_transition
+from registrants.services import invalid_transition
 
 STATUS_LABEL = {s.value: s.label.lower() for s in Status}
 MODES = frozenset(ScanMode.values)
@@ -113,61 +113,6 @@ class Outcome:
 # --- Rules, derived from the lifecycle ------------------------------------------------
 
 
-@lru_cache(maxsize=8)
-def sql_plan(mode: str) -> dict[str, list]:
-    """lifecycle.scan_from_statuses(mode) as parallel arrays for the SQL hot
-    path: the from-statuses the UPDATE accepts and, per from-status, each
-    step (number, from, to) and the final status."""
-    plan = lifecycle.scan_from_statuses(mode)
-    out: dict[str, list] = {
-        "from_statuses": [],
-        "p_from": [],
-        "p_no": [],
-        "p_step_from": [],
-        "p_step_to": [],
-        "p_final": [],
-    }
-    for start, steps in plan.items():
-        out["from_statuses"].append(start.value)
-        previous = start.value
-        for number, step in enumerate(steps):
-            out["p_from"].append(start.value)
-            out["p_no"].append(number)
-            out["p_step_from"].append(previous)
-            out["p_step_to"].append(step.value)
-            out["p_final"].append(steps[-1].value)
-            previous = step.value
-    return out
-
-
-def sql_literal(name: str) -> str:
-    """A lifecycle identifier (a status or a mode) as an SQL literal. They
-    are never input; anything that would need quoting is refused rather
-    than quoted."""
-    if not name.replace("_", "").isalpha() or not name.isascii():
-        raise ValueError(f"not a lifecycle identifier: {name!r}")
-    return f"'{name}'"
-
-
-def sql_plan_values(mode: str, *, with_mode: bool = False) -> list[str]:
-    """sql_plan(mode), one SQL VALUES row of literals per step: (from
-    status, step number, step from, step to, final status), led by the mode
-    itself when `with_mode`."""
-    plan = sql_plan(mode)
-    lead = f"{sql_literal(mode)}, " if with_mode else ""
-    return [
-        f"({lead}{sql_literal(a)}, {int(n)}, {sql_literal(b)}, {sql_literal(c)}, {sql_literal(d)})"
-        for a, n, b, c, d in zip(
-            plan["p_from"],
-            plan["p_no"],
-            plan["p_step_from"],
-            plan["p_step_to"],
-            plan["p_final"],
-            strict=True,
-        )
-    ]
-
-
 def decide(mode: str, row: Row | None, principal: Principal) -> tuple[str, tuple[str, ...]]:
     """(kind, steps) for scanning `row` in `mode`: the lifecycle's plan_scan,
     plus the gateway's own refusals (unknown code, another event's code)."""
@@ -222,7 +167,7 @@ def answer(outcome: Outcome) -> tuple[int, dict[str, Any]]:
         )
     if kind == "invalid_transition":
         target = lifecycle.SCAN_TARGET[ScanMode(outcome.mode)]
-        error = _invalid_transition(SimpleNamespace(status=row.status), target)  # type: ignore[arg-type]
+        error = invalid_transition(SimpleNamespace(status=row.status), target)  # type: ignore[arg-type]
         error.details["registrant"] = row.summary()
         return 409, error_body(error.code, error.message, error.fields, error.details)
     label = STATUS_LABEL[row.status]

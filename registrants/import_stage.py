@@ -4,21 +4,18 @@
 Checked rows go first into a TEMP table of the importing connection
 (`ImportStage`), each batch holding the write lock for milliseconds;
 `registrants_import_staged` then moves them in one transaction with two
-INSERT ... SELECT statements. See docs/decisions/0051.
+INSERT ... SELECT statements (registrants.sql.bulk). See docs/decisions/0051.
 """
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterator
 from typing import Any
 
 from django.db import connection, transaction
-from django.utils import timezone
 
-from . import lifecycle
 from .event_options import refuse_if_closed
-from .models import Registrant, Source, StatusChange
+from .models import Registrant
 from .normalization import normalize_company_name
 
 # The bulk import's own rules, shared rather than copied: the event lock,
@@ -31,6 +28,7 @@ from .services.imports import (
     _import_event_full,
     import_start,
 )
+from .sql.bulk import move_staged_imports
 
 BATCH_ROWS = 2000
 # Filled in by the final step, not staged: the event and the company id.
@@ -82,9 +80,8 @@ class ImportStage:
             )
 
     def _values(self, r: ImportedRegistrant) -> list[Any]:
-        registrant = Registrant(
-            name=r.name, email=r.email, guest_type=r.guest_type, status=lifecycle.INITIAL_STATUS
-        )
+        # A new Registrant is in lifecycle.INITIAL_STATUS (the field's default).
+        registrant = Registrant(name=r.name, email=r.email, guest_type=r.guest_type)
         return [
             r.row,
             r.company,
@@ -146,55 +143,13 @@ def registrants_import_staged(
         if fitting:
             company_ids: dict[str, int] = {}
             _company_ids_for(list(stage.company_names(fitting[-1])), company_ids)
-            _move(stage, event.pk, last_row=fitting[-1], actor=actor, marker=marker)
+            who = _actor_or_none(actor)
+            move_staged_imports(
+                stage_table=stage.table,
+                columns=[str(f.column) for f in stage.fields],
+                event_id=event.pk,
+                last_row=fitting[-1],
+                actor_id=who.pk if who else None,
+                marker=marker,
+            )
     return result
-
-
-def _move(stage: ImportStage, event_id: int, *, last_row: int, actor: Actor, marker: str) -> None:
-    """Registrants, then their creation rows, each in one INSERT ... SELECT.
-
-    The write lock is held (IMMEDIATE transaction), so every id above the
-    largest one before the insert is this import's."""
-    registrant_table = _q(Registrant._meta.db_table)
-    company_table = _q(Registrant._meta.get_field("company").related_model._meta.db_table)
-    staged = ", ".join(f"s.{_q(f.column)}" for f in stage.fields)
-    columns = ", ".join(_q(f.column) for f in stage.fields)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {registrant_table}")
-        (before,) = cursor.fetchone()
-        cursor.execute(
-            f"INSERT INTO {registrant_table} (event_id, company_id, {columns})"
-            f" SELECT %s, c.id, {staged} FROM temp.{_q(stage.table)} s"
-            f" LEFT JOIN {company_table} c ON c.normalized_name = s.company_key"
-            " WHERE s.row <= %s ORDER BY s.row",
-            [event_id, last_row],
-        )
-        history, values = _history_template(event_id, actor=actor, marker=marker)
-        cursor.execute(
-            f"INSERT INTO {_q(StatusChange._meta.db_table)}"
-            f" (registrant_id, {', '.join(_q(c) for c in history)})"
-            f" SELECT id, {', '.join(['%s'] * len(values))} FROM {registrant_table}"
-            " WHERE id > %s AND event_id = %s ORDER BY id",
-            [*values, before, event_id],
-        )
-
-
-def _history_template(event_id: int, *, actor: Actor, marker: str) -> tuple[list[str], list[Any]]:
-    """The columns and values every creation row of the import shares."""
-    who = _actor_or_none(actor)
-    at: datetime.datetime = timezone.now()
-    template = StatusChange(
-        event_id=event_id,
-        from_status="",
-        to_status=lifecycle.INITIAL_STATUS,
-        at=at,
-        actor_id=who.pk if who else None,
-        source=Source.IMPORT,
-        note=marker,
-    )
-    fields = [
-        f for f in StatusChange._meta.concrete_fields if f.column not in ("id", "registrant_id")
-    ]
-    return [str(f.column) for f in fields], [
-        f.get_db_prep_save(f.pre_save(template, True), connection) for f in fields
-    ]

@@ -31,9 +31,11 @@ def seed(clients: int, registrants: int) -> Seed:
     from django.utils import timezone
 
     from accounts.tokens import token_create
-    from registrants.models import Company, Event, GuestType, Registrant, Source, StatusChange
+    from registrants.lifecycle import Status
+    from registrants.models import Company, Event, GuestType, Registrant, Source
     from registrants.normalization import normalize_company_name
     from registrants.roles import CHECKIN_STAFF, sync_role_groups
+    from registrants.sql.bulk import insert_seeded
 
     call_command("migrate", interactive=False, verbosity=0)
     total = registrants + PROBE_SCANS
@@ -61,35 +63,19 @@ def seed(clients: int, registrants: int) -> Seed:
             for i in range(50)
         )
         guest_types = list(GuestType.values)
-        people = Registrant.objects.bulk_create(
-            (
-                Registrant(
-                    event=event,
-                    name=f"Guest {i}",
-                    email=f"guest{i}@bench.example",
-                    guest_type=guest_types[i % len(guest_types)],
-                    # Every fifth without a company, as in real lists.
-                    company=companies[i % len(companies)] if i % 5 else None,
-                )
-                for i in range(total)
-            ),
-            batch_size=5000,
-        )
-        now = timezone.now()
-        StatusChange.objects.bulk_create(
-            (
-                StatusChange(
-                    registrant=r,
-                    event=event,
-                    from_status="",
-                    to_status=r.status,
-                    at=now,
-                    source=Source.IMPORT,
-                )
-                for r in people
-            ),
-            batch_size=5000,
-        )
+        people = [
+            Registrant(
+                event=event,
+                name=f"Guest {i}",
+                email=f"guest{i}@bench.example",
+                guest_type=guest_types[i % len(guest_types)],
+                # Every fifth without a company, as in real lists.
+                company=companies[i % len(companies)] if i % 5 else None,
+            )
+            for i in range(total)
+        ]
+        creation = [("", Status.REGISTERED, timezone.now(), Source.IMPORT)]
+        insert_seeded(people, [creation] * total, batch_size=5000)
     codes = [r.check_in_code for r in people]
     probe, rest = codes[:PROBE_SCANS], codes[PROBE_SCANS:]
     return Seed(

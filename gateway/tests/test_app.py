@@ -1,5 +1,6 @@
 """The gateway app's own answers around the scan endpoints, which it serves
-before FastAPI's middleware and routing (gateway.app.GatewayApp)."""
+before FastAPI's middleware and routing (gateway.app.GatewayApp; the
+answers and the error log are gateway.plumbing's)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def test_an_unexpected_error_is_a_logged_500_in_the_error_shape(
             ],
         }
     )
-    with caplog.at_level(logging.ERROR, logger="gateway.app"):
+    with caplog.at_level(logging.ERROR, logger="gateway.plumbing"):
         response = gateway.post(path, json=body, headers=bearer(user_token(staff)))
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "server_error"
@@ -133,7 +134,7 @@ def test_a_client_gone_before_its_body_gets_no_answer_and_no_error(staff, caplog
         (b"authorization", b"Bearer " + user_token(staff).encode()),
         (b"content-type", b"application/json"),
     ]
-    with caplog.at_level(logging.ERROR, logger="gateway.app"):
+    with caplog.at_level(logging.ERROR, logger="gateway.plumbing"):
         sent = asgi_post("/gateway/v1/scan", headers, [{"type": "http.disconnect"}])
     assert sent == []
     assert "gateway error" not in caplog.text

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from gateway import auth, cache, db, services
+from gateway import auth, cache, cache_keys, db, services
 from gateway.models import DeviceToken, hash_key
 from registrants.roles import CHECKIN_STAFF, ORGANISER, VIEWER
 from registrants.tests.factories import EventFactory, make_user
@@ -67,7 +67,7 @@ def test_a_principal_about_to_expire_is_read_again_behind_the_request(staff, mon
     async def scenario():
         await auth.authenticate(f"Bearer {key}")  # a miss: the first read
         with monkeypatch.context() as m:
-            m.setattr(cache, "reload_margin", lambda _: 10**6)  # every entry is due
+            m.setattr(cache_keys, "reload_margin", lambda _: 10**6)  # every entry is due
             principal = await auth.authenticate(f"Bearer {key}")
             background = auth._loading.get(token_hash)
             answered_before_the_read = background is not None and not background.done()

@@ -14,6 +14,8 @@ from gateway import db, grouping, live
 from gateway import scan as rules
 from gateway.scan import Principal
 from registrants.models import StatusChange
+from registrants.sql.plans import sql_plan
+from registrants.sql.scans import pg_group_sql
 from registrants.tests.factories import EventFactory, make_registrant
 from registrants.tests.invariants import history_violations
 
@@ -129,9 +131,9 @@ def test_the_next_group_is_sent_before_the_finished_groups_callers_resume():
 
 
 def test_the_group_statement_carries_every_modes_plan_from_the_lifecycle():
-    sql = grouping.pg_group_sql()
+    sql = pg_group_sql()
     for mode in rules.MODES:
-        plan = rules.sql_plan(mode)
+        plan = sql_plan(mode)
         accepted = ", ".join(f"'{s}'" for s in plan["from_statuses"])
         assert f"WHEN '{mode}' THEN ARRAY[{accepted}]::text[]" in sql
         for frm, no, step_from, step_to, final in zip(

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from config import logs
-from gateway import app as gateway_app
+from gateway import endpoints
 from registrants.tests.factories import make_registrant
 
 from .conftest import bearer
@@ -47,14 +47,14 @@ def test_the_docs_and_probes_carry_it_too(gateway):
 
 def test_log_lines_of_the_request_carry_its_id(gateway, monkeypatch, caplog):
     seen: list[str | None] = []
-    original = gateway_app.authenticate
+    original = endpoints.authenticate
 
     async def authenticate_and_log(header):
         logging.getLogger("gateway").warning("checking a credential")
         seen.append(logs.CONTEXT["request_id"].get())
         return await original(header)
 
-    monkeypatch.setattr(gateway_app, "authenticate", authenticate_and_log)
+    monkeypatch.setattr(endpoints, "authenticate", authenticate_and_log)
     gateway.post("/gateway/v1/scan", json={}, headers={"X-Request-ID": "trace-42"})
     assert seen == ["trace-42"]
     assert logs.CONTEXT["request_id"].get() is None  # unbound after the request

@@ -352,14 +352,14 @@ def test_an_error_inside_the_import_transaction_leaves_nothing(organiser, monkey
     """F4 in miniature: whatever stops the batch half way, nothing is kept.
     (Chunked inserts: the second chunk's company lookup fails. SQLite's
     staged import: its history insert fails, after the registrants'.)"""
-    from registrants import import_stage
     from registrants import services as registrant_services
     from registrants.models import StatusChange as SC
+    from registrants.sql import bulk
 
     event = EventFactory(capacity=10_000)
     job = queued_job(event, organiser, csv_bytes(people(4500)))
     if connection.vendor == "sqlite":
-        module, name, fail_at = import_stage, "_history_template", 1
+        module, name, fail_at = bulk, "_creation_row", 1
     else:
         module, name, fail_at = registrant_services.imports, "_company_ids_for", 2
     real = getattr(module, name)

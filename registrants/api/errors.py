@@ -38,24 +38,26 @@ def error_body(
     return {"error": body}
 
 
-def _flatten(detail: Any) -> Any:
+def flatten_detail(detail: Any) -> Any:
     """DRF's ErrorDetail trees as plain strings, lists and dicts."""
     if isinstance(detail, dict):
-        return {str(k): _flatten(v) for k, v in detail.items()}
+        return {str(k): flatten_detail(v) for k, v in detail.items()}
     if isinstance(detail, list):
-        return [_flatten(v) for v in detail]
+        return [flatten_detail(v) for v in detail]
     return str(detail)
 
 
-def _first_message(fields: Any, prefix: str = "") -> str:
+def first_message(fields: Any, prefix: str = "") -> str:
+    """The first message of a flattened error tree, led by its field's
+    dotted path ("items.0.code: This field is required.")."""
     if isinstance(fields, dict):
         for key, value in fields.items():
             label = key if key != "non_field_errors" else ""
-            return _first_message(
+            return first_message(
                 value, f"{prefix}.{label}" if prefix and label else label or prefix
             )
     if isinstance(fields, list) and fields:
-        return _first_message(fields[0], prefix)
+        return first_message(fields[0], prefix)
     text = str(fields)
     return f"{prefix}: {text}" if prefix else text
 
@@ -96,11 +98,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Jso
         logger.warning("database unavailable: %s", type(exc).__name__)
         return database_unavailable_response()
     if isinstance(exc, exceptions.ValidationError):
-        fields = _flatten(exc.detail)
+        fields = flatten_detail(exc.detail)
         if not isinstance(fields, dict):
             fields = {"non_field_errors": fields}
         return Response(
-            error_body("validation_error", _first_message(fields) or "Invalid input.", fields),
+            error_body("validation_error", first_message(fields) or "Invalid input.", fields),
             status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, exceptions.APIException):
@@ -112,9 +114,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Jso
 
 def _api_exception_response(exc: exceptions.APIException) -> Response:
     code = next((c for cls, c in _DRF_CODES if isinstance(exc, cls)), "error")
-    message = _flatten(exc.detail)
+    message = flatten_detail(exc.detail)
     if not isinstance(message, str):
-        message = _first_message(message)
+        message = first_message(message)
     response = Response(error_body(code, message), status=exc.status_code)
     if isinstance(exc, exceptions.Throttled):
         wait: float | None = exc.wait  # type: ignore[attr-defined]  # the stub omits Throttled.wait

@@ -6,7 +6,8 @@ registrant_register and registrant_change_status for ~3,000 people and
 ~9,000 history rows takes minutes (one transaction and one lock per row).
 Seed data is different from a live change: nothing is concurrent, nothing
 is announced, and the whole past of each registrant is known at once. So
-the rows are written directly with bulk_create, in one transaction, as
+the rows are written directly with bulk_create (registrants.sql.bulk
+.insert_seeded), in one transaction, as
 *seed data*, each registrant with the last status of a complete, valid
 history chain (data.seed_history_chain): write_registrants_with_history is
 the one function that writes them. Nothing here runs after the demo is
@@ -24,15 +25,16 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from tqdm import tqdm
 
 from registrants import services
 from registrants.demo import data
 from registrants.lifecycle import Status
-from registrants.models import Company, Event, Registrant, StatusChange
+from registrants.models import Company, Event, Registrant
 from registrants.normalization import normalize_company_name
+from registrants.sql.bulk import delete_demo_history, insert_seeded
 
 CHUNK = 500
 
@@ -109,13 +111,8 @@ def demo_delete() -> tuple[int, int, int]:
         # events are the one thing whose history may go, whole: history
         # rows are otherwise never deleted (they PROTECT their
         # registrant, and the model refuses to delete them).
-        history = StatusChange._meta.db_table
-        with connection.cursor() as cursor:
-            for event in events:
-                cursor.execute(
-                    f"DELETE FROM {history} WHERE event_id = %s",  # noqa: S608 (no input)
-                    [event.pk],
-                )
+        for event in events:
+            delete_demo_history(event.pk)
         deleted, _ = Registrant.objects.filter(event__in=events).delete()
         for event in events:
             services.event_delete(event_id=event.pk)
@@ -247,9 +244,9 @@ def _write(
 def write_registrants_with_history(event: Event, people: list[Person], chains: list[Chain]) -> int:
     """Insert `people` into `event`, each with the status its history chain
     ends in and that chain as its history rows; the rows written. The one
-    place the demo writes statuses and history."""
+    place the demo writes statuses and history, through registrants.sql."""
     with _explicit_registrant_timestamps():
-        registrants = Registrant.objects.bulk_create(
+        return insert_seeded(
             [
                 Registrant(
                     event=event,
@@ -257,29 +254,14 @@ def write_registrants_with_history(event: Event, people: list[Person], chains: l
                     name=person.name,
                     email=person.email,
                     guest_type=person.guest_type,
-                    status=chain[-1][1],  # SEED STATUS WRITE: the chain's last to_status
                     created_at=chain[0][2],
                     updated_at=chain[-1][2],
                 )
                 for person, chain in zip(people, chains, strict=True)
-            ]
+            ],
+            chains,
+            batch_size=CHUNK,
         )
-    _ensure_pks(registrants)
-    changes = [
-        StatusChange(  # SEED STATUS WRITE: the history chain, oldest first
-            registrant_id=registrant.pk,
-            event_id=event.pk,
-            from_status=frm,
-            to_status=to,
-            at=at,
-            actor=None,
-            source=source,
-        )
-        for registrant, chain in zip(registrants, chains, strict=True)
-        for frm, to, at, source in chain
-    ]
-    StatusChange.objects.bulk_create(changes, batch_size=CHUNK)
-    return len(changes)
 
 
 @contextmanager
@@ -295,17 +277,3 @@ def _explicit_registrant_timestamps() -> Iterator[None]:
     finally:
         for f, (auto_now, auto_now_add) in zip(fields, saved, strict=True):
             f.auto_now, f.auto_now_add = auto_now, auto_now_add
-
-
-def _ensure_pks(registrants: list[Registrant]) -> None:
-    """bulk_create sets pks where the database returns them (PostgreSQL,
-    SQLite >= 3.35); elsewhere read them back by the unique code."""
-    if all(r.pk for r in registrants):
-        return
-    ids = dict(
-        Registrant.objects.filter(
-            check_in_code__in=[r.check_in_code for r in registrants]
-        ).values_list("check_in_code", "pk")
-    )
-    for r in registrants:
-        r.pk = ids[r.check_in_code]

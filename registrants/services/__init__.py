@@ -34,7 +34,7 @@ from .registration import (
     registrants_delete,
 )
 from .scanning import registrant_scan, registrant_summary
-from .transitions import StatusResult, _invalid_transition, registrant_change_status
+from .transitions import StatusResult, invalid_transition, registrant_change_status
 
 __all__ = [
     "ALL_KINDS",
@@ -43,7 +43,7 @@ __all__ = [
     "ImportBatchResult",
     "ImportedRegistrant",
     "StatusResult",
-    "_invalid_transition",
+    "invalid_transition",
     "actor_display_name",
     "company_create",
     "company_delete",

@@ -22,7 +22,7 @@ from ..models import (
 from ..validation import require_plain_text
 from .announce import _announce_status_changes
 from .common import ALL_KINDS, Actor, _actor_or_none, _event_full, seats_taken
-from .transitions import _invalid_transition, _permission_denied
+from .transitions import _permission_denied, invalid_transition
 
 
 def _correction_not_in_bulk(registrant: Registrant, to_status: str) -> ApplicationError:
@@ -144,7 +144,7 @@ def _bulk_change_chunk(
                 continue  # a no-op: nothing written
             kind = lifecycle.kind_of(registrant.status, to_status)
             if kind is None:
-                refused[rid] = _invalid_transition(registrant, to_status)
+                refused[rid] = invalid_transition(registrant, to_status)
             elif kind in lifecycle.NOTE_REQUIRED:
                 refused[rid] = _correction_not_in_bulk(registrant, to_status)
             elif kind not in kinds:

@@ -22,6 +22,7 @@ from ..models import (
     new_check_in_codes,
 )
 from ..normalization import clean_company_name, normalize_company_name
+from ..sql.bulk import IMPORT_HISTORY_COLUMNS
 from .common import Actor, _actor_or_none, _lock_event, seats_taken
 
 
@@ -245,16 +246,7 @@ _REGISTRANT_COLUMNS = (
     "created_at",
     "updated_at",
 )
-_HISTORY_COLUMNS = (
-    "registrant_id",
-    "event_id",
-    "from_status",
-    "to_status",
-    "at",
-    "actor_id",
-    "source",
-    "note",
-)
+_HISTORY_COLUMNS = IMPORT_HISTORY_COLUMNS
 
 
 @contextlib.contextmanager

@@ -16,7 +16,7 @@ from ..models import (
 )
 from .announce import _announce_status_change
 from .common import Actor
-from .transitions import StatusResult, _apply, _invalid_transition, _last_change_to
+from .transitions import StatusResult, _apply, _last_change_to, invalid_transition
 
 
 def registrant_scan(
@@ -59,7 +59,7 @@ def registrant_scan(
                 details={"registrant": registrant_summary(registrant)},
             )
         if plan.refusal:
-            error = _invalid_transition(registrant, lifecycle.SCAN_TARGET[scan_mode])
+            error = invalid_transition(registrant, lifecycle.SCAN_TARGET[scan_mode])
             error.details["registrant"] = registrant_summary(registrant)
             raise error
         if plan.repeat:

@@ -63,7 +63,8 @@ class StatusResult:
     previous: StatusChange | None = None
 
 
-def _invalid_transition(registrant: Registrant, to_status: str) -> ApplicationError:
+def invalid_transition(registrant: Registrant, to_status: str) -> ApplicationError:
+    """The invalid_transition refusal, naming the current status and the allowed moves."""
     allowed = [s.value for s in lifecycle.allowed_targets(registrant.status)]
     return ApplicationError(
         "invalid_transition",
@@ -131,7 +132,7 @@ def registrant_change_status(
             )
         kind = lifecycle.kind_of(registrant.status, to_status)
         if kind is None:
-            raise _invalid_transition(registrant, to_status)
+            raise invalid_transition(registrant, to_status)
         if kind not in set(allowed_kinds):
             raise _permission_denied(kind, registrant, to_status)
         if kind in lifecycle.NOTE_REQUIRED and not note.strip():

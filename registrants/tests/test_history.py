@@ -1,8 +1,8 @@
 """H1-H6: the status history is complete, append-only and correct.
 
 H1 a failed history insert changes no status; H2 a bulk check-in of 5,000
-writes one row per real change; H3 only the services write statuses (a
-source scan); H4 history rows cannot be edited or deleted through the model
+writes one row per real change; H3 only the writers (registrants.services
+and registrants.sql) write statuses, history and receipts (a source scan); H4 history rows cannot be edited or deleted through the model
 or the database; H5 actor and source are right on every row; H6 a
 randomised model test of the lifecycle.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import datetime
+import fnmatch
 import os
 import re
 from pathlib import Path
@@ -36,7 +37,8 @@ from hypothesis.stateful import (
 from registrants import selectors, services
 from registrants.errors import ApplicationError
 from registrants.lifecycle import ScanMode, Status
-from registrants.models import Event, Registrant, Source, StatusChange
+from registrants.models import Event, Registrant, ScanReceipt, Source, StatusChange
+from registrants.sql.history import HISTORY_COLUMNS, history_insert
 from registrants.tests.design import DESIGN_CORRECTIONS, DESIGN_MOVES
 from registrants.tests.factories import EventFactory, make_registrant, make_user
 from registrants.tests.invariants import (
@@ -302,36 +304,27 @@ def test_bulk_check_in_of_five_thousand_writes_one_row_per_real_change():
     assert selectors.event_stats(event=event)["by_status"] == fresh_status_counts(event.pk)
 
 
-# --- H3: only the services write a status ------------------------------------------
+# --- H3: only the writers write a status, history or a receipt ---------------------
 
 ROOT = Path(settings.BASE_DIR)
-THE_SERVICES = ROOT / "registrants" / "services"
+# The writers: the ORM services and the SQL statements of the fast paths
+# (the gateway, the SQLite import and the seeders execute registrants.sql's
+# statements). A module or a package of modules each; nothing else may
+# write a registrant's status, a history row or a scan receipt.
+# registrants/api/idempotency.py: the API's nonce receipts (an answer cache
+# around the scan service, claimed in the scan's own transaction).
+WRITERS = ("registrants/services*", "registrants/sql*", "registrants/api/idempotency.py")
 SKIPPED_DIRS = {"tests", "migrations", "node_modules", "staticfiles", "__pycache__"}
-# Writes outside the services that are known and accepted, with how many
-# there may be: a new one anywhere else (or one more here) fails the test.
-ACCEPTED_ELSEWHERE = {
-    # The demo (`seed_demo`, registrants/demo/build.py) is built in bulk:
-    # each registrant is created with the last status of a complete, valid
-    # history chain that is bulk-inserted with it. Nothing else may write
-    # this way.
-    "registrants/demo/build.py": 1,
-    # The SQLite import's staging (decision 0051): each row is built as a new
-    # Registrant in the initial status, only to read its columns' database
-    # values; the final step inserts it with its creation history row.
-    "registrants/import_stage.py": 1,
-    # The door-scanner gateway's SQL fast paths (docs/decisions/0007): the
-    # one-statement scan and the batch's bulk update on PostgreSQL, and the
-    # two SQLite updates. Each writes the history rows in the same statement
-    # or transaction, with the steps from registrants.lifecycle; the
-    # contract suite (gateway/tests/test_contract.py) holds them to the
-    # service's behaviour.
-    "gateway/db.py": 4,
-    # The same one-statement scan for a group of scans (gateway/grouping.py,
-    # decision 0133): the history rows in the same statement; the grouping
-    # tests hold each scan of a group to a lone scan's answer and rows.
-    "gateway/grouping.py": 1,
-}
 SQL_STATUS_WRITE = re.compile(r"\bSET\b[^;]*?(?<![\w.])\"?status\"?\s*=(?!=)", re.I | re.S)
+# The tables only the writers write, by model (ORM) and by table (SQL).
+WRITTEN_MODELS = ("StatusChange", "ScanReceipt")
+WRITTEN_TABLES = (StatusChange._meta.db_table, ScanReceipt._meta.db_table)
+SQL_TABLE_WRITE = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|COPY)\s+(\S+)", re.I)
+ORM_WRITES = (".create", ".bulk_create", ".get_or_create", ".update_or_create", ".update")
+
+
+def _is_writer(name: str) -> bool:
+    return any(fnmatch.fnmatch(name, pattern) for pattern in WRITERS)
 
 
 def _project_sources() -> list[Path]:
@@ -404,30 +397,149 @@ def status_writes(source: str) -> list[tuple[int, str]]:
     return found
 
 
-def test_status_is_written_only_in_services():
-    """H3: no code outside registrants/services/ assigns or updates a status
-    (bar the demo seeding's bulk insert, counted in ACCEPTED_ELSEWHERE)."""
+def _sql_text(node: ast.AST) -> str | None:
+    """A string constant, or an f-string with each {expression} kept as text."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(
+            str(v.value) if isinstance(v, ast.Constant) else "{" + ast.unparse(v) + "}"
+            for v in node.values
+        )
+    return None
+
+
+def _table_aliases(tree: ast.AST) -> set[str]:
+    """Names bound to a written table's name (H = StatusChange._meta.db_table)."""
+    return {
+        target.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        and any(f"{m}._meta.db_table" in ast.unparse(node.value) for m in WRITTEN_MODELS)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+
+
+def _writes_table(target: str, aliases: set[str]) -> bool:
+    expressions = re.findall(r"\{([^{}]*)\}", target)
+    return (
+        any(table in target for table in WRITTEN_TABLES)
+        or any(e.strip() in aliases for e in expressions)
+        or any(m in e for e in expressions for m in WRITTEN_MODELS)
+    )
+
+
+def table_writes(source: str) -> list[tuple[int, str]]:
+    """(line, what) for every place in `source` that writes a status (as
+    status_writes finds them), a history row or a scan receipt."""
+    tree = ast.parse(source)
+    aliases = _table_aliases(tree)
+    found = set(status_writes(source))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = ast.unparse(node.func)
+            model = next((m for m in WRITTEN_MODELS if m in func), None)
+            if model and (func == model or func.endswith(ORM_WRITES)):
+                found.add((node.lineno, f"{model} written through the ORM"))
+        text = _sql_text(node)
+        if text is not None:
+            for target in SQL_TABLE_WRITE.findall(text):
+                if _writes_table(target, aliases):
+                    found.add((node.lineno, "SQL writing history or receipts"))
+    return sorted(found)
+
+
+def test_status_history_and_receipts_are_written_only_by_the_writers():
+    """H3: no module but the writers (WRITERS) writes a registrant's status,
+    a history row or a scan receipt, through the ORM or in SQL."""
     sources = _project_sources()
-    assert THE_SERVICES / "transitions.py" in sources
+    names = [path.relative_to(ROOT).as_posix() for path in sources]
+    assert any(_is_writer(name) for name in names)
     offenders = []
-    for path in sources:
-        if THE_SERVICES in path.parents:
-            continue
-        writes = status_writes(path.read_text(encoding="utf-8"))
-        name = path.relative_to(ROOT).as_posix()
-        if len(writes) > ACCEPTED_ELSEWHERE.get(name, 0):
+    for path, name in zip(sources, names, strict=True):
+        if not _is_writer(name):
+            writes = table_writes(path.read_text(encoding="utf-8"))
             offenders += [f"{name}:{line}: {what}" for line, what in writes]
     assert offenders == []
 
 
-def test_status_write_scan_finds_the_writes_in_services():
-    """H3: the scan is not blind: the one real write is found where it is."""
+def test_status_write_scan_finds_the_writes_in_the_writers():
+    """H3: the scan is not blind: the real writes are found where they are."""
     found = {
         what
-        for path in THE_SERVICES.glob("*.py")
-        for _, what in status_writes(path.read_text(encoding="utf-8"))
+        for path in _project_sources()
+        if _is_writer(path.relative_to(ROOT).as_posix())
+        for _, what in table_writes(path.read_text(encoding="utf-8"))
     }
-    assert {".status = ...", '"status" in update_fields'} <= found
+    assert {
+        ".status = ...",
+        '"status" in update_fields',
+        "SQL SET status =",
+        "StatusChange written through the ORM",
+        "ScanReceipt written through the ORM",
+        "SQL writing history or receipts",
+    } <= found
+
+
+@pytest.mark.parametrize(
+    ("code", "what"),
+    [
+        (
+            "StatusChange.objects.create(from_status=a, to_status=b)",
+            "StatusChange written through the ORM",
+        ),
+        ("StatusChange.objects.bulk_create(rows)", "StatusChange written through the ORM"),
+        ("StatusChange(registrant=r, to_status=s)", "StatusChange written through the ORM"),
+        (
+            "ScanReceipt.objects.filter(pk=1).update(response={})",
+            "ScanReceipt written through the ORM",
+        ),
+        (
+            "cursor.execute('INSERT INTO registrants_statuschange (note) VALUES (%s)')",
+            "SQL writing history or receipts",
+        ),
+        (
+            "H = StatusChange._meta.db_table\nsql = f'INSERT INTO {H} (note) VALUES (1)'",
+            "SQL writing history or receipts",
+        ),
+        (
+            "sql = f'DELETE FROM {_q(StatusChange._meta.db_table)} WHERE id = 1'",
+            "SQL writing history or receipts",
+        ),
+        (
+            "RC = ScanReceipt._meta.db_table\nsql = f'UPDATE {RC} SET response = %s'",
+            "SQL writing history or receipts",
+        ),
+        (
+            "cursor.copy(f'COPY {ScanReceipt._meta.db_table} (nonce) FROM STDIN')",
+            "SQL writing history or receipts",
+        ),
+    ],
+)
+def test_table_write_scan_recognises_history_and_receipt_writes(code, what):
+    assert [w for _, w in table_writes(code)] == [what]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "StatusChange.objects.filter(registrant_id=1).order_by('-id').first()",
+        "H = StatusChange._meta.db_table\nsql = f'SELECT at FROM {H} h WHERE h.id = %s'",
+        "sql = f'SELECT id FROM {R} r WHERE r.id = %s FOR UPDATE OF r'",
+        "cursor.execute('INSERT INTO gateway_scanconflict (code) VALUES (%s)')",
+    ],
+)
+def test_table_write_scan_ignores_reads_and_other_tables(code):
+    assert table_writes(code) == []
+
+
+def test_the_history_columns_are_declared_once_and_match_the_model():
+    """registrants.sql builds every SQL history insert from HISTORY_COLUMNS."""
+    model = [str(f.column) for f in StatusChange._meta.concrete_fields if f.column != "id"]
+    assert list(HISTORY_COLUMNS) == model
+    with pytest.raises(ValueError):
+        history_insert({"registrant_id": "1"})
 
 
 @pytest.mark.parametrize(
