@@ -19,26 +19,24 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from . import event_options, lifecycle, scanning
 from .erasure import erased_error, refuse_if_erased, registrant_erase, registrants_erase
 from .errors import ApplicationError
+from .fields import require_valid_fields
 from .lifecycle import Kind, ScanMode, Status
 from .models import (
     Company,
     Event,
-    GuestType,
     Registrant,
     ScanReceipt,
     Source,
     StatusChange,
     new_check_in_codes,
 )
-from .normalization import clean_company_name, normalize_company_name, normalize_email
+from .normalization import clean_company_name, normalize_company_name
 from .signals import registrant_changed, status_changed, statuses_changed
 from .validation import require_plain_text
 
@@ -417,28 +415,13 @@ def _validated_details(
     *, name: str | None, email: str | None, guest_type: str | None, company_name: Any = None
 ) -> tuple[str | None, str | None]:
     """Check the fields every path (API, admin, import) must get right."""
-    require_plain_text(name=name, company=company_name if isinstance(company_name, str) else None)
-    problems: dict[str, list[str]] = {}
-    if name is not None:
-        name = name.strip()
-        if not name:
-            problems["name"] = ["This field may not be blank."]
-    if email is not None:
-        email = normalize_email(email)
-        try:
-            validate_email(email)
-        except DjangoValidationError:
-            problems["email"] = ["Enter a valid email address."]
-    if guest_type is not None and guest_type not in GuestType.values:
-        problems["guest_type"] = [
-            f'"{guest_type}" is not a guest type; use one of: {", ".join(GuestType.values)}.'
-        ]
-    if problems:
-        field_name = next(iter(problems))
-        raise ApplicationError(
-            "validation_error", f"{field_name}: {problems[field_name][0]}", fields=problems
-        )
-    return name, email
+    fields = require_valid_fields(
+        name=name,
+        email=email,
+        guest_type=guest_type,
+        company=company_name if isinstance(company_name, str) else None,
+    )
+    return fields.name, fields.email
 
 
 def _resolve_company(*, company_name: str | None, company_id: int | None) -> Company | None:
