@@ -1,4 +1,4 @@
-"""The one-pass import on PostgreSQL (imports.services._run_streamed).
+"""The one-pass import on PostgreSQL (imports.runner._run_streamed).
 
 Every test of test_services.py runs here again with committed data
 (transactional_db): only then is the job row visible to the producer
@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from django.db import connections
 
-from imports import dispatching, services
+from imports import dispatching, runner, services, streaming
 from imports.models import ImportJob, ImportRowError
 from registrants import services as registrant_services
 from registrants.models import Company, Registrant, StatusChange
@@ -42,8 +42,8 @@ def small_chunks(monkeypatch):
     """2,000 rows a chunk instead of 10,000, so that a few thousand rows
     make several chunks (test_a_committed_job_takes_the_streaming_path
     keeps the real size). Returns the real size."""
-    real = services.CHUNK_ROWS
-    monkeypatch.setattr(services, "CHUNK_ROWS", 2000)
+    real = streaming.CHUNK_ROWS
+    monkeypatch.setattr(streaming, "CHUNK_ROWS", 2000)
     return real
 
 
@@ -80,13 +80,13 @@ def olga():
 def streamed(monkeypatch):
     """Counts the jobs that took the streaming path."""
     calls = []
-    real = services._run_streamed
+    real = runner._run_streamed
 
     def spy(job, path):
         calls.append(job.pk)
         return real(job, path)
 
-    monkeypatch.setattr(services, "_run_streamed", spy)
+    monkeypatch.setattr(runner, "_run_streamed", spy)
     return calls
 
 
@@ -112,7 +112,7 @@ def no_producer_left():
 
 
 def test_a_committed_job_takes_the_streaming_path(olga, streamed, monkeypatch, small_chunks):
-    monkeypatch.setattr(services, "CHUNK_ROWS", small_chunks)
+    monkeypatch.setattr(streaming, "CHUNK_ROWS", small_chunks)
     event = EventFactory(capacity=30_000)
     job = run(event, csv_bytes(people(21_000)), olga)
     assert streamed == [job.pk]
@@ -290,7 +290,7 @@ def test_more_rows_than_the_limit_found_while_importing_keeps_nothing(
 ):
     """The limit is checked again as rows are read (XLSX has no upfront count)."""
     settings.IMPORT_MAX_ROWS = 4500
-    monkeypatch.setattr(services, "_estimate_total", lambda table: None)
+    monkeypatch.setattr(streaming, "_estimate_total", lambda table: None)
     event = EventFactory(capacity=20_000)
     job = run(event, csv_bytes(people(4501)), olga)
     assert job.state == "failed"
@@ -309,7 +309,7 @@ def test_all_or_nothing_lets_go_of_the_event_once_a_row_is_invalid(olga, streame
     event = EventFactory(capacity=20_000)
     rows = [*people(3000), ("", "x@example.com", "", ""), *people(3000, start=3000)]
     job = create(event, csv_bytes(rows), olga)
-    real, reached, release = services.validate_row, threading.Event(), threading.Event()
+    real, reached, release = streaming.validate_row, threading.Event(), threading.Event()
 
     def hold_after_row_5000(raw):
         if raw.number == 5000:
@@ -317,7 +317,7 @@ def test_all_or_nothing_lets_go_of_the_event_once_a_row_is_invalid(olga, streame
             release.wait(60)
         return real(raw)
 
-    monkeypatch.setattr(services, "validate_row", hold_after_row_5000)
+    monkeypatch.setattr(streaming, "validate_row", hold_after_row_5000)
     worker = threading.Thread(target=lambda: _run_and_close(job.pk))
     worker.start()
     try:

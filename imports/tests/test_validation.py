@@ -1,8 +1,9 @@
-"""The import's email check must say what registrant_register's says.
+"""The import's email check must say what Django's says.
 
-imports.validation keeps its own instance of Django's EmailValidator with
-the patterns compiled once and each domain checked once (for speed); these
-tests pin that it accepts and refuses exactly the same addresses.
+registrants.fields (the check registration and the import share) keeps its
+own instance of Django's EmailValidator with the patterns compiled once and
+each domain checked once (for speed); these tests pin that it accepts and
+refuses exactly the same addresses.
 """
 
 from __future__ import annotations

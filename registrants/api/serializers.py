@@ -6,10 +6,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from registrants import lifecycle
+from registrants.fields import COMPANY_MAX, EMAIL_MAX, NAME_MAX
 from registrants.lifecycle import Kind, ScanMode, Status
 from registrants.models import Company, Event, GuestType, Registrant, StatusChange
 from registrants.permissions import P_VIEW_CODE
 from registrants.services import actor_display_name
+
+from .registrant_fields import NameField, checked_registrant_fields
 
 MAX_ID = 2**63 - 1
 MAX_CAPACITY = 1_000_000
@@ -162,10 +165,10 @@ class RegistrantSerializer(serializers.ModelSerializer):
 
 class RegistrantCreateSerializer(serializers.Serializer):
     event = id_field()
-    name = serializers.CharField(max_length=200)
-    email = serializers.EmailField(max_length=254)
+    name = NameField(max_length=NAME_MAX)
+    email = serializers.EmailField(max_length=EMAIL_MAX)
     company = serializers.CharField(
-        max_length=200,
+        max_length=COMPANY_MAX,
         required=False,
         allow_blank=True,
         allow_null=True,
@@ -187,14 +190,14 @@ class RegistrantCreateSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"company": ["Give either a company name or company_id, not both."]}
             )
-        return attrs
+        return checked_registrant_fields(attrs)
 
 
 class RegistrantUpdateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200, required=False)
-    email = serializers.EmailField(max_length=254, required=False)
+    name = NameField(max_length=NAME_MAX, required=False)
+    email = serializers.EmailField(max_length=EMAIL_MAX, required=False)
     company = serializers.CharField(
-        max_length=200, required=False, allow_blank=True, allow_null=True
+        max_length=COMPANY_MAX, required=False, allow_blank=True, allow_null=True
     )
     company_id = id_field(required=False, allow_null=True)
     guest_type = serializers.ChoiceField(choices=GuestType.choices, required=False)
@@ -221,7 +224,7 @@ class RegistrantUpdateSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"company": ["Give either a company name or company_id, not both."]}
             )
-        return attrs
+        return checked_registrant_fields(attrs)
 
 
 class StatusChangeSerializer(serializers.ModelSerializer):

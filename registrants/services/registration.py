@@ -5,20 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 
 from .. import event_options, lifecycle
 from ..erasure import refuse_if_erased, registrant_erase, registrants_erase
 from ..errors import ApplicationError
+from ..fields import require_valid_fields
 from ..models import (
     Company,
-    GuestType,
     Registrant,
     Source,
 )
-from ..normalization import normalize_email
 from ..validation import require_plain_text
 from .announce import _announce_registrant, _announce_status_change
 from .common import Actor, _lock_event, _lock_registrant, _require_free_seat
@@ -80,28 +77,13 @@ def _validated_details(
     *, name: str | None, email: str | None, guest_type: str | None, company_name: Any = None
 ) -> tuple[str | None, str | None]:
     """Check the fields every path (API, admin, import) must get right."""
-    require_plain_text(name=name, company=company_name if isinstance(company_name, str) else None)
-    problems: dict[str, list[str]] = {}
-    if name is not None:
-        name = name.strip()
-        if not name:
-            problems["name"] = ["This field may not be blank."]
-    if email is not None:
-        email = normalize_email(email)
-        try:
-            validate_email(email)
-        except DjangoValidationError:
-            problems["email"] = ["Enter a valid email address."]
-    if guest_type is not None and guest_type not in GuestType.values:
-        problems["guest_type"] = [
-            f'"{guest_type}" is not a guest type; use one of: {", ".join(GuestType.values)}.'
-        ]
-    if problems:
-        field_name = next(iter(problems))
-        raise ApplicationError(
-            "validation_error", f"{field_name}: {problems[field_name][0]}", fields=problems
-        )
-    return name, email
+    fields = require_valid_fields(
+        name=name,
+        email=email,
+        guest_type=guest_type,
+        company=company_name if isinstance(company_name, str) else None,
+    )
+    return fields.name, fields.email
 
 
 def _resolve_company(*, company_name: str | None, company_id: int | None) -> Company | None:

@@ -9,7 +9,7 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from imports import services
+from imports import services, streaming
 from imports.models import ImportJob, ImportUpload
 from registrants import services as registrant_services
 from registrants.models import Company, Registrant, StatusChange
@@ -45,7 +45,7 @@ def test_a_scan_in_another_event_completes_while_an_import_runs(monkeypatch):
     if connection.vendor == "sqlite":
         owner, name = Registrant, "__init__"
     else:
-        owner, name = services, "validate_row"
+        owner, name = streaming, "validate_row"
     real = getattr(owner, name)
 
     def counting(*args, **kwargs):
