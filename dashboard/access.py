@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from registrants import lifecycle
 from registrants.lifecycle import Kind, Status
 from registrants.permissions import may_access_event, role_kinds
+from registrants.presenters import action_label
 
 P_VIEW_EVENT = "registrants.view_event"
 P_VIEW_REGISTRANT = "registrants.view_registrant"
@@ -27,8 +28,11 @@ P_EXPORT = "registrants.export_registrants"
 
 # The bulk actions of the list, and the kind of move each one is.
 BULK_ACTIONS: dict[str, tuple[Status, Kind, str]] = {
-    "check_in": (Status.CHECKED_IN, Kind.FORWARD, "Check in"),
-    "cancel": (Status.CANCELLED, Kind.CANCEL, "Cancel"),
+    name: (to, kind, action_label(to, kind))
+    for name, to, kind in [
+        ("check_in", Status.CHECKED_IN, Kind.FORWARD),
+        ("cancel", Status.CANCELLED, Kind.CANCEL),
+    ]
 }
 
 

@@ -26,6 +26,7 @@ from django.contrib.auth import get_user_model
 from django.db import connections, transaction
 
 from registrants.models import Company, Event, Registrant, ScanReceipt, StatusChange
+from registrants.presenters import person_name
 
 from . import conflicts, live, receipts
 from . import scan as rules
@@ -172,7 +173,7 @@ def _previous(values) -> Previous | None:
         return None
     if isinstance(at, str):
         at = dt.datetime.fromisoformat(at)
-    by = rules.display_name(first, last, username) if actor_id else None
+    by = person_name(first, last, username) if actor_id else None
     return Previous(at=rules.utc(at), by=by)
 
 

@@ -33,6 +33,7 @@ from .errors import ApplicationError
 from .lifecycle import Kind, Status
 from .models import Company, Event, Registrant, Source, StatusChange
 from .normalization import normalize_company_name
+from .presenters import action_label
 
 if TYPE_CHECKING:
     from typing import TypedDict
@@ -418,17 +419,6 @@ class RegistrantAdminForm(forms.ModelForm):
         return cleaned
 
 
-# The actions, one per (target status, kind) of the lifecycle table: the
-# target "registered" is reached by an undo (from checked_in) and by a
-# reinstate (from cancelled), two different decisions for the organiser.
-ACTION_LABELS: dict[tuple[Status, Kind], str] = {
-    (Status.CHECKED_IN, Kind.FORWARD): "Check in",
-    (Status.ENTERED, Kind.FORWARD): "Mark entered",
-    (Status.EXITED, Kind.FORWARD): "Mark exited",
-    (Status.REGISTERED, Kind.UNDO): "Undo check-in → registered",
-    (Status.CANCELLED, Kind.CANCEL): "Cancel",
-    (Status.REGISTERED, Kind.REINSTATE): "Reinstate",
-}
 # The permission each kind of move needs (roles.py grants them).
 KIND_PERMISSION: dict[Kind, str] = {
     Kind.FORWARD: "move_forward",
@@ -453,10 +443,6 @@ def status_action_specs() -> list[tuple[str, Status, Kind]]:
     ]
 
 
-def _action_label(to: Status, kind: Kind) -> str:
-    return ACTION_LABELS.get((to, kind), f"{kind.value.capitalize()} → {to.label}")
-
-
 def _names(names: list[str]) -> str:
     shown = ", ".join(names[:NAMES_PER_MESSAGE])
     rest = len(names) - NAMES_PER_MESSAGE
@@ -468,7 +454,7 @@ def _make_status_action(name: str, to: Status, kind: Kind):
         modeladmin.change_status(request, queryset, to, kind)
 
     action.__name__ = name
-    return admin.action(description=_action_label(to, kind), permissions=[KIND_PERMISSION[kind]])(
+    return admin.action(description=action_label(to, kind), permissions=[KIND_PERMISSION[kind]])(
         action
     )
 
@@ -566,7 +552,7 @@ class RegistrantAdmin(ServiceAdmin):
     def change_status(self, request, queryset, to: Status, kind: Kind) -> None:
         rows = dict(queryset.values_list("pk", "status"))
         names = dict(queryset.values_list("pk", "name"))
-        label = _action_label(to, kind)
+        label = action_label(to, kind)
         # A row whose move to `to` is another kind (undo vs reinstate) is not
         # what the organiser asked for; it is refused here, by name.
         other_kind = {
@@ -589,7 +575,7 @@ class RegistrantAdmin(ServiceAdmin):
             if not result.ok:
                 refusals[result.message].append(names[result.registrant_id])
         for pk, other in other_kind.items():
-            other_label = _action_label(to, other) if other else ""
+            other_label = action_label(to, other) if other else ""
             reason = (
                 f'{rows[pk]} to {to} is not "{label}"; use the "{other_label}" action for these.'
             )

@@ -39,20 +39,13 @@ from .models import (
     new_check_in_codes,
 )
 from .normalization import clean_company_name, normalize_company_name, normalize_email
+from .presenters import registrant_summary
 from .signals import registrant_changed, status_changed, statuses_changed
 from .validation import require_plain_text
 
 Actor = AbstractBaseUser | None
 
 ALL_KINDS: frozenset[Kind] = frozenset(Kind)
-
-
-def actor_display_name(actor: Any) -> str:
-    """How a person is named on screens and in messages."""
-    if actor is None:
-        return "system"
-    full = actor.get_full_name() if hasattr(actor, "get_full_name") else ""
-    return full or actor.get_username()
 
 
 def _actor_or_none(actor: Actor) -> Any:
@@ -710,17 +703,6 @@ def registrant_scan(
         changes = [_apply(registrant, step, actor=actor, source=source) for step in plan.steps]
         _announce_status_change(registrant, changes)
     return StatusResult(registrant, changed=True, changes=changes)
-
-
-def registrant_summary(registrant: Registrant) -> dict[str, Any]:
-    """Who a scan or a live message is about: enough for a staff screen."""
-    return {
-        "id": registrant.pk,
-        "name": registrant.name,
-        "company": registrant.company.name if registrant.company is not None else None,
-        "guest_type": registrant.guest_type,
-        "status": registrant.status,
-    }
 
 
 def scan_with_nonce(

@@ -22,7 +22,7 @@ from registrants.api.throttling import take_scan_slot
 from registrants.errors import ApplicationError, http_status_for
 from registrants.event_options import door_mode_choices
 from registrants.lifecycle import ScanMode, Status
-from registrants.models import Event, GuestType, Registrant, Source
+from registrants.models import Event, Registrant, Source
 
 from ..access import P_SCAN, P_VIEW_EVENT, P_VIEW_REGISTRANT, capabilities, require_perms
 from ..forms import DeskScanForm
@@ -70,14 +70,14 @@ def _mode(value: str | None, event: Event) -> str:
 
 
 def _summary(registrant: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A presenters.summary as the desk shows it: labels, no blanks as None."""
     if not registrant:
         return None
-    guest_type = registrant.get("guest_type") or ""
     return {
         "id": registrant.get("id"),
         "name": registrant.get("name", ""),
         "company": registrant.get("company") or "",
-        "guest_type": GuestType(guest_type).label if guest_type in GuestType.values else guest_type,
+        "guest_type": presenters.guest_type_label(registrant.get("guest_type") or ""),
     }
 
 
@@ -95,7 +95,7 @@ def _from_result(result: services.StatusResult, mode: str) -> dict[str, Any]:
         if previous is not None:
             detail = presenters.previous_change_detail(
                 status_label=previous.get_to_status_display(),
-                by=services.actor_display_name(previous.actor) if previous.actor_id else None,
+                by=presenters.actor_display_name(previous.actor) if previous.actor_id else None,
                 at=previous.at,
                 time_zone=result.registrant.event.time_zone,
             )
@@ -106,14 +106,7 @@ def _from_result(result: services.StatusResult, mode: str) -> dict[str, Any]:
         "mode": mode,
         # The desk prints a badge when this scan checked the person in.
         "checked_in_now": any(c.to_status == Status.CHECKED_IN for c in result.changes),
-        "registrant": _summary(
-            {
-                "id": r.pk,
-                "name": r.name,
-                "company": r.company.name if r.company_id else "",
-                "guest_type": r.guest_type,
-            }
-        ),
+        "registrant": _summary(presenters.registrant_summary(r)),
     }
 
 

@@ -8,7 +8,7 @@ from rest_framework import serializers
 from registrants import lifecycle
 from registrants.lifecycle import Kind, ScanMode, Status
 from registrants.models import Company, Event, GuestType, Registrant, StatusChange
-from registrants.services import actor_display_name
+from registrants.presenters import actor_display_name
 
 MAX_ID = 2**63 - 1
 MAX_CAPACITY = 1_000_000

@@ -31,11 +31,6 @@
   const counts = { byStatus: null, capacity: 0, snapshotId: 0 };
   const applied = new Map(); // newest change id of a message -> its delta
 
-  function ready(fn) {
-    if (document.readyState !== "loading") fn();
-    else document.addEventListener("DOMContentLoaded", fn);
-  }
-
   function baseOptions(extra) {
     return Object.assign({
       responsive: true,
@@ -401,7 +396,7 @@
     }
   }
 
-  ready(function () {
+  window.Dashboard.ready(function () {
     const data = document.getElementById("dashboard-numbers");
     cfg = window.LiveStream && window.LiveStream.config();
     if (!data || !cfg) return;
