@@ -16,6 +16,8 @@ from registrants import presenters, selectors
 from registrants.lifecycle import Status
 from registrants.models import Event, GuestType, Source, StatusChange
 
+# The feed reads "new → Registered" for a registrant's first row.
+FEED_NO_STATUS = presenters.NO_STATUS_LABEL.lower()
 BUCKET = datetime.timedelta(seconds=selectors.BUCKET_SECONDS)
 # Gaps in a time series are filled with explicit buckets only up to this
 # many (a week of 15-minute buckets); beyond that the chart would be a
@@ -91,10 +93,10 @@ def feed_item(change: StatusChange) -> dict[str, Any]:
         "at": change.at.isoformat(),
         "time": local_time(change.at, with_date=True),
         "registrant": registrant.name,
-        "company": registrant.company.name if registrant.company_id else "",
+        "company": registrant.company.name if registrant.company is not None else "",
         "url": reverse("dashboard:registrant", args=[registrant.pk]),
         "from_status": change.from_status,
-        "from_label": Status(change.from_status).label if change.from_status else "new",
+        "from_label": Status(change.from_status).label if change.from_status else FEED_NO_STATUS,
         "to_status": change.to_status,
         "to_label": Status(change.to_status).label,
         "actor": presenters.actor_display_name(change.actor if change.actor_id else None),

@@ -5,7 +5,7 @@ the door-scanner gateway, the desk and the other pages, the live stream)
 builds it here, so the paths cannot drift apart: they once did, the gateway
 saying "at 17:42" (UTC) where the API said "at 18:42" (the venue's summer
 time). Times are the event's local time (its time zone, else the
-deployment's TIME_ZONE).
+deployment's TIME_ZONE). See docs/decisions/0165.
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ def recent_with_statuses(recent: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ids = {
         s["registrant"]["id"] for s in recent if s.get("registrant") and s["registrant"].get("id")
     }
-    statuses = (
+    statuses: dict[Any, str] = (
         dict(Registrant.objects.filter(pk__in=ids).values_list("pk", "status")) if ids else {}
     )
     return [
@@ -190,7 +190,7 @@ def desk_scan(request, event_id: int):
             "outcome": "refused",
             "headline": "Nothing to do",
             "mode": mode,
-            "detail": " ".join(problems),
+            "detail": " ".join(str(problem) for problem in problems),
             "registrant": None,
         }
         return _respond(request, event, result, status=400, remember=False)

@@ -143,7 +143,7 @@ def registrant_transition(request, pk: int):
     error, status, notice = None, 200, ""
     if not form.is_valid():
         error = "Choose one of the buttons: " + "; ".join(
-            f"{k}: {' '.join(v)}" for k, v in form.errors.items()
+            f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items()
         )
         status = 400
     else:

@@ -300,10 +300,10 @@
       company: registrant.company || "",
       url: cfg.registrant_url.replace("/0/", "/" + registrant.id + "/"),
       from_status: change.from_status,
-      from_label: change.from_status ? statusLabel(change.from_status) : "new",
+      from_label: change.from_status ? statusLabel(change.from_status) : cfg.no_status_label,
       to_status: change.to_status,
       to_label: statusLabel(change.to_status),
-      actor: change.actor || "system",
+      actor: change.actor || cfg.system_actor,
       source: cfg.sources[change.source] || change.source,
       note: change.note || "",
     };
