@@ -24,6 +24,12 @@ def status_label(status: str) -> str:
 
 
 @register.filter
+def actor_name(user) -> str:
+    """How a person is named on screens; "system" for no one."""
+    return presenters.actor_display_name(user)
+
+
+@register.filter
 def guest_type_label(value: str) -> str:
     return presenters.guest_type_label(value)
 
