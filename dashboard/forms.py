@@ -39,22 +39,23 @@ class RegistrantEditForm(forms.Form):
                 self.add_error(target if target in self.fields else None, problem)
 
 
+class AnyIdsField(forms.TypedMultipleChoiceField):
+    """Ids of registrants: any whole number is a candidate; the view keeps
+    only this event's."""
+
+    def valid_value(self, value) -> bool:
+        return str(value).isdigit() and len(str(value)) <= 18
+
+
 class BulkForm(forms.Form):
     action = forms.ChoiceField(choices=[(k, v[2]) for k, v in BULK_ACTIONS.items()])
-    ids = forms.TypedMultipleChoiceField(coerce=int, choices=[], required=False)
+    ids = AnyIdsField(coerce=int, choices=[], required=False)
     # "Select all N matching": the list's filters (a query string) stand for
     # the ids; `expected` is the N the user confirmed.
     all_matching = forms.BooleanField(required=False)
     filters = forms.CharField(required=False, max_length=4000)
     expected = forms.IntegerField(required=False, min_value=0)
     confirm = forms.BooleanField(required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Any whole number is a candidate; the view keeps only this event's.
-        self.fields["ids"].valid_value = lambda value: (
-            str(value).isdigit() and len(str(value)) <= 18
-        )
 
     def clean_ids(self):
         ids = list(dict.fromkeys(self.cleaned_data["ids"]))
@@ -65,7 +66,8 @@ class BulkForm(forms.Form):
         return ids
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not data.get("all_matching") and not data.get("ids") and not self.errors:
             raise forms.ValidationError("Select at least one registrant first.")
         return data
@@ -83,7 +85,8 @@ class DeskScanForm(forms.Form):
         return int(value) if value else None
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not data.get("code") and not data.get("registrant"):
             raise forms.ValidationError("Scan a code or type a name first.")
         return data

@@ -14,13 +14,13 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q
 from django.http import QueryDict
 
-from registrants import selectors
+from registrants import presenters, selectors
 from registrants.api.filters import ORDERING_ALIASES, RegistrantFilter, parse_ordering
 from registrants.lifecycle import NOTE_REQUIRED, Kind, Status
 from registrants.models import Company, Event, GuestType, Registrant
 from registrants.permissions import registrant_targets
 
-from .presenters import STATUS_COLOURS, transition_label
+from .presenters import STATUS_COLOURS
 
 PAGE_SIZE = 50
 DEFAULT_ORDERING = "name"
@@ -179,7 +179,7 @@ def row_actions(user, registrant: Registrant, kinds: frozenset[Kind]) -> list[tu
     registrant is erased) but those that need a note (corrections), which
     are made on the registrant's page."""
     return [
-        (t.value, transition_label(registrant.status, t))
+        (t.value, presenters.move_label(registrant.status, t))
         for t in registrant_targets(user, registrant, kinds - NOTE_REQUIRED)
     ]
 

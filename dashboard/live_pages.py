@@ -14,6 +14,9 @@ from django.urls import reverse
 
 from registrants.lifecycle import Status
 from registrants.models import Event, GuestType, Source
+from registrants.presenters import SYSTEM_ACTOR
+
+from .presenters import FEED_NO_STATUS
 
 # While the socket is live the periodic re-read is only a safety net; while
 # it is down it is the fallback that keeps the page current (live.js).
@@ -34,6 +37,9 @@ def live_page_config(event: Event, **extra: Any) -> dict[str, Any]:
         "statuses": [[s.value, s.label] for s in Status],
         "sources": dict(Source.choices),
         "guest_types": dict(GuestType.choices),
+        # What a pushed feed row says for no from-status and for no actor.
+        "no_status_label": FEED_NO_STATUS,
+        "system_actor": SYSTEM_ACTOR,
         "time_zone": settings.TIME_ZONE,
         # "/registrants/0/": the page puts the registrant's id in place of 0.
         "registrant_url": reverse("dashboard:registrant", args=[0]),

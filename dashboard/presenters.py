@@ -1,7 +1,7 @@
-"""Shapes the selectors' data for the pages: labels, percentages, local times.
+"""Shapes the selectors' data for the pages: tiles, charts, the feed.
 
 Pure functions over what registrants.selectors returns; no queries of their
-own beyond those selectors.
+own beyond those selectors. Names and labels come from registrants.presenters.
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ from typing import Any
 from django.urls import reverse
 from django.utils import timezone
 
-from registrants import selectors, services
-from registrants.lifecycle import Kind, Status, kind_of
+from registrants import presenters, selectors
+from registrants.lifecycle import Status
 from registrants.models import Event, GuestType, Source, StatusChange
 
+# The feed reads "new → Registered" for a registrant's first row.
+FEED_NO_STATUS = presenters.NO_STATUS_LABEL.lower()
 BUCKET = datetime.timedelta(seconds=selectors.BUCKET_SECONDS)
 # Gaps in a time series are filled with explicit buckets only up to this
 # many (a week of 15-minute buckets); beyond that the chart would be a
@@ -45,28 +47,6 @@ CHART_COLOURS = [
     "#64748b",
     "#94a3b8",
 ]
-
-
-def transition_label(from_status: str, to_status: str) -> str:
-    """What the button for a move says."""
-    kind = kind_of(from_status, to_status)
-    if kind == Kind.CORRECTION:
-        if to_status == Status.CANCELLED:
-            return "Correct: cancel"
-        return f"Correct to {Status(to_status).label.lower()}"
-    if kind == Kind.UNDO:
-        return "Undo check-in"
-    if kind == Kind.REINSTATE:
-        return "Reinstate"
-    if kind == Kind.CANCEL:
-        return "Cancel registration"
-    if to_status == Status.CHECKED_IN:
-        return "Check in"
-    if to_status == Status.ENTERED:
-        return "Let in again" if from_status == Status.EXITED else "Let in"
-    if to_status == Status.EXITED:
-        return "Mark exited"
-    return f"Move to {Status(to_status).label.lower()}"
 
 
 def percent(part: int, whole: int) -> float:
@@ -113,13 +93,13 @@ def feed_item(change: StatusChange) -> dict[str, Any]:
         "at": change.at.isoformat(),
         "time": local_time(change.at, with_date=True),
         "registrant": registrant.name,
-        "company": registrant.company.name if registrant.company_id else "",
+        "company": registrant.company.name if registrant.company is not None else "",
         "url": reverse("dashboard:registrant", args=[registrant.pk]),
         "from_status": change.from_status,
-        "from_label": Status(change.from_status).label if change.from_status else "new",
+        "from_label": Status(change.from_status).label if change.from_status else FEED_NO_STATUS,
         "to_status": change.to_status,
         "to_label": Status(change.to_status).label,
-        "actor": services.actor_display_name(change.actor) if change.actor_id else "system",
+        "actor": presenters.actor_display_name(change.actor if change.actor_id else None),
         "source": Source(change.source).label,
         "note": change.note,
     }

@@ -28,10 +28,11 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from registrants.api.throttling import parse_rate
 from registrants.permissions import ORGANISER_PERMISSION, assigned_ids_expression, event_limit
+from registrants.presenters import person_name
 
 from . import cache, db
 from .models import KEY_PREFIX, hash_key
-from .scan import Principal, display_name
+from .scan import Principal
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +126,7 @@ def principal_from_row(key: str, row: tuple | None) -> Principal | None:
     user_id, first_name, last_name, username, is_active, *rest = row
     if not is_active:
         raise INACTIVE
-    name = display_name(first_name, last_name, username)
+    name = person_name(first_name, last_name, username)
     if key.startswith(KEY_PREFIX):
         event_id, device_id = rest
         return Principal(

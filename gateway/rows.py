@@ -15,6 +15,7 @@ from dataclasses import replace
 from django.contrib.auth import get_user_model
 
 from registrants.models import Company, Event, Registrant, StatusChange
+from registrants.presenters import person_name
 
 from . import scan as rules
 from .scan import BatchItem, Outcome, Previous, Principal, Row
@@ -74,7 +75,7 @@ def _previous(values) -> Previous | None:
         return None
     if isinstance(at, str):
         at = dt.datetime.fromisoformat(at)
-    by = rules.display_name(first, last, username) if actor_id else None
+    by = person_name(first, last, username) if actor_id else None
     return Previous(at=rules.utc(at), by=by)
 
 

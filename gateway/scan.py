@@ -20,10 +20,9 @@ from django.conf import settings
 
 from registrants import lifecycle, presenters, scanning
 from registrants.api.errors import error_body
-from registrants.lifecycle import ScanMode, Status
+from registrants.lifecycle import ScanMode
 from registrants.services import invalid_transition
 
-STATUS_LABEL = {s.value: s.label.lower() for s in Status}
 MODES = frozenset(ScanMode.values)
 
 
@@ -76,13 +75,13 @@ class Row:
     event_time_zone: str | None = None
 
     def summary(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "company": self.company,
-            "guest_type": self.guest_type,
-            "status": self.status,
-        }
+        return presenters.summary(
+            id=self.id,
+            name=self.name,
+            company=self.company,
+            guest_type=self.guest_type,
+            status=self.status,
+        )
 
 
 @dataclass
@@ -170,7 +169,6 @@ def answer(outcome: Outcome) -> tuple[int, dict[str, Any]]:
         error = invalid_transition(SimpleNamespace(status=row.status), target)  # type: ignore[arg-type]
         error.details["registrant"] = row.summary()
         return 409, error_body(error.code, error.message, error.fields, error.details)
-    label = STATUS_LABEL[row.status]
     previous, at, by = None, None, None
     if kind != "changed" and outcome.previous is not None:
         p = outcome.previous
@@ -178,7 +176,7 @@ def answer(outcome: Outcome) -> tuple[int, dict[str, Any]]:
         previous = {"status": row.status, "by": p.by, "at": api_datetime(at)}
     message = presenters.scan_message(
         name=row.name,
-        status_label=label,
+        status_label=presenters.status_label(row.status),
         changed=kind == "changed",
         by=by,
         at=at,
@@ -194,41 +192,27 @@ def answer(outcome: Outcome) -> tuple[int, dict[str, Any]]:
     }
 
 
-def display_name(first: str | None, last: str | None, username: str) -> str:
-    """services.actor_display_name for a user read by SQL."""
-    full = f"{first or ''} {last or ''}".strip()
-    return full or username
-
-
 def live_message(outcome: Outcome, actor_name: str | None) -> dict[str, Any] | None:
     """live.messages.status_change_message, built from what the write
     returned instead of reading it back."""
     if outcome.kind != "changed" or not outcome.changes or outcome.row is None:
         return None
-    delta: dict[str, int] = {}
-    for c in outcome.changes:
-        if c.from_status:
-            delta[c.from_status] = delta.get(c.from_status, 0) - 1
-        delta[c.to_status] = delta.get(c.to_status, 0) + 1
-    return {
-        "type": "live.change",
-        "kind": "status",
-        "event": outcome.row.event_id,
-        "registrant": outcome.row.summary(),
-        "changes": [
-            {
-                "id": c.id,
-                "from_status": c.from_status,
-                "to_status": c.to_status,
-                "at": utc(c.at).isoformat(),
-                "actor": actor_name,
-                "source": "scan",
-                "note": "",
-            }
+    return presenters.live_status_message(
+        event_id=outcome.row.event_id,
+        registrant=outcome.row.summary(),
+        changes=[
+            presenters.live_change(
+                id=c.id,
+                from_status=c.from_status,
+                to_status=c.to_status,
+                at=utc(c.at),
+                actor=actor_name,
+                source="scan",
+                note="",
+            )
             for c in outcome.changes
         ],
-        "delta": {k: v for k, v in delta.items() if v},
-    }
+    )
 
 
 # --- Batches of offline scans -----------------------------------------------------------

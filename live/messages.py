@@ -10,11 +10,16 @@ erases any drift, e.g. from messages lost while Redis was down.
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from registrants.models import Registrant, StatusChange
-from registrants.services import actor_display_name, registrant_summary
+from registrants.presenters import (
+    actor_display_name,
+    live_change,
+    live_registrant_message,
+    live_status_message,
+    registrant_summary,
+)
 
 MAX_BATCH = 200  # changes per channel-layer message
 
@@ -55,31 +60,23 @@ def status_change_message(
         )
     if not changes:
         return None  # nothing to tell
-    delta: Counter[str] = Counter()
-    for change in changes:
-        if change.from_status:
-            delta[change.from_status] -= 1
-        delta[change.to_status] += 1
     registrant = changes[-1].registrant
-    return {
-        "type": "live.change",
-        "kind": "status",
-        "event": registrant.event_id,
-        "registrant": registrant_summary(registrant),
-        "changes": [
-            {
-                "id": c.pk,
-                "from_status": c.from_status,
-                "to_status": c.to_status,
-                "at": c.at.isoformat(),
-                "actor": actor_display_name(c.actor) if c.actor_id else None,
-                "source": c.source,
-                "note": c.note,
-            }
+    return live_status_message(
+        event_id=registrant.event_id,
+        registrant=registrant_summary(registrant),
+        changes=[
+            live_change(
+                id=c.pk,
+                from_status=c.from_status,
+                to_status=c.to_status,
+                at=c.at,
+                actor=actor_display_name(c.actor) if c.actor_id else None,
+                source=c.source,
+                note=c.note,
+            )
             for c in changes
         ],
-        "delta": {k: v for k, v in delta.items() if v},
-    }
+    )
 
 
 def registrant_message(
@@ -89,14 +86,10 @@ def registrant_message(
     creation's come with its first history row, and an erased registrant
     keeps its status (registrants/erasure.py)."""
     registrant = Registrant.objects.select_related("company").filter(pk=registrant_id).first()
-    return {
-        "type": "live.change",
-        "kind": "registrant",
-        "action": action,
-        "event": event_id,
-        "registrant": registrant_summary(registrant)
+    return live_registrant_message(
+        event_id=event_id,
+        action=action,
+        registrant=registrant_summary(registrant)
         if registrant
         else {"id": registrant_id, "status": status},
-        "changes": [],
-        "delta": {},
-    }
+    )

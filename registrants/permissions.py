@@ -13,6 +13,7 @@ from django.db.models import Aggregate, CharField, OuterRef, Subquery
 
 from . import lifecycle
 from .lifecycle import Kind, Status
+from .presenters import action_label
 
 # The permissions, as user.has_perm() takes them.
 P_VIEW_EVENT = "registrants.view_event"
@@ -148,8 +149,11 @@ def assigned_ids_expression(user_field: str) -> Subquery:
 # What the pages show a role: the moves of a registrant, the list's bulk
 # actions (each with the kind of move it is) and one flag per control.
 BULK_ACTIONS: dict[str, tuple[Status, Kind, str]] = {
-    "check_in": (Status.CHECKED_IN, Kind.FORWARD, "Check in"),
-    "cancel": (Status.CANCELLED, Kind.CANCEL, "Cancel"),
+    name: (to, kind, action_label(to, kind))
+    for name, to, kind in [
+        ("check_in", Status.CHECKED_IN, Kind.FORWARD),
+        ("cancel", Status.CANCELLED, Kind.CANCEL),
+    ]
 }
 
 

@@ -1,10 +1,11 @@
-"""What people read about a registrant's status, formatted in one place.
+"""What people read about registrants, formatted in one place.
 
-Every path that answers a scan (the API, the door-scanner gateway, the desk
-page) builds its sentence here, so the paths cannot drift apart: they once
-did, the gateway saying "at 17:42" (UTC) where the API said "at 18:42" (the
-venue's summer time). Times are the event's local time (its time zone,
-else the deployment's TIME_ZONE).
+Pure functions, no queries. Every path that shows the same fact (the API,
+the door-scanner gateway, the desk and the other pages, the live stream)
+builds it here, so the paths cannot drift apart: they once did, the gateway
+saying "at 17:42" (UTC) where the API said "at 18:42" (the venue's summer
+time). Times are the event's local time (its time zone, else the
+deployment's TIME_ZONE). See docs/decisions/0165.
 """
 
 from __future__ import annotations
@@ -12,8 +13,17 @@ from __future__ import annotations
 import datetime
 import zoneinfo
 from functools import lru_cache
+from typing import Any
 
 from django.utils import timezone
+
+from .lifecycle import Kind, Status, kind_of
+from .models import GuestType, Registrant
+
+# Who made a change no person made (an import, the system), on screens.
+SYSTEM_ACTOR = "system"
+# The label of "no status yet": the from-status of a registrant's first row.
+NO_STATUS_LABEL = "New"
 
 
 @lru_cache(maxsize=64)
@@ -55,3 +65,163 @@ def previous_change_detail(
     """The desk's second line for a repeat: "Checked in by sam at 18:42."."""
     by_part = f" by {by}" if by else ""
     return f"{status_label}{by_part} at {local_hhmm(at, time_zone)}."
+
+
+# --- Names and labels -----------------------------------------------------------------
+
+
+def person_name(first_name: str | None, last_name: str | None, username: str) -> str:
+    """How a user is named on screens and in messages: the full name, else
+    the username (a user read as columns, as the gateway reads them)."""
+    full = f"{first_name or ''} {last_name or ''}".strip()
+    return full or username
+
+
+def actor_display_name(actor: Any) -> str:
+    """person_name of a user object; SYSTEM_ACTOR for no user."""
+    if actor is None:
+        return SYSTEM_ACTOR
+    return person_name(
+        getattr(actor, "first_name", ""), getattr(actor, "last_name", ""), actor.get_username()
+    )
+
+
+def status_label(status: str | None) -> str:
+    """A status's label; NO_STATUS_LABEL for none (or an unknown value)."""
+    return Status(status).label if status in Status.values else NO_STATUS_LABEL
+
+
+def guest_type_label(value: str) -> str:
+    """A guest type's label; an unknown value as it is."""
+    return GuestType(value).label if value in GuestType.values else value
+
+
+def move_label(from_status: str, to_status: str) -> str:
+    """What the button for one registrant's move says ("Let in again")."""
+    kind = kind_of(from_status, to_status)
+    if kind == Kind.CORRECTION:
+        if to_status == Status.CANCELLED:
+            return "Correct: cancel"
+        return f"Correct to {Status(to_status).label.lower()}"
+    if kind == Kind.UNDO:
+        return "Undo check-in"
+    if kind == Kind.REINSTATE:
+        return "Reinstate"
+    if kind == Kind.CANCEL:
+        return "Cancel registration"
+    if to_status == Status.CHECKED_IN:
+        return "Check in"
+    if to_status == Status.ENTERED:
+        return "Let in again" if from_status == Status.EXITED else "Let in"
+    if to_status == Status.EXITED:
+        return "Mark exited"
+    return f"Move to {Status(to_status).label.lower()}"
+
+
+# A move of many registrants at once (the admin's actions, the list's bulk
+# actions) is named by its target and kind, not by a from-status: the
+# target "registered" is reached by an undo (from checked_in) and by a
+# reinstate (from cancelled), two different decisions for the organiser.
+_ACTION_LABELS: dict[tuple[Status, Kind], str] = {
+    (Status.CHECKED_IN, Kind.FORWARD): "Check in",
+    (Status.ENTERED, Kind.FORWARD): "Mark entered",
+    (Status.EXITED, Kind.FORWARD): "Mark exited",
+    (Status.REGISTERED, Kind.UNDO): "Undo check-in → registered",
+    (Status.CANCELLED, Kind.CANCEL): "Cancel",
+    (Status.REGISTERED, Kind.REINSTATE): "Reinstate",
+}
+
+
+def action_label(to_status: Status, kind: Kind) -> str:
+    """What an action that moves many registrants to `to_status` says."""
+    return _ACTION_LABELS.get((to_status, kind), f"{kind.value.capitalize()} → {to_status.label}")
+
+
+# --- Who a message is about -----------------------------------------------------------
+
+
+def summary(
+    *, id: int, name: str, company: str | None, guest_type: str, status: str
+) -> dict[str, Any]:
+    """Who a scan answer, a refusal or a live message is about: enough for a
+    staff screen. The one declaration of that shape."""
+    return {
+        "id": id,
+        "name": name,
+        "company": company,
+        "guest_type": guest_type,
+        "status": status,
+    }
+
+
+def registrant_summary(registrant: Registrant) -> dict[str, Any]:
+    """summary() of a registrant (its company loaded, or it costs a query)."""
+    return summary(
+        id=registrant.pk,
+        name=registrant.name,
+        company=registrant.company.name if registrant.company is not None else None,
+        guest_type=registrant.guest_type,
+        status=registrant.status,
+    )
+
+
+# --- Live messages ----------------------------------------------------------------------
+
+
+def live_change(
+    *,
+    id: int,
+    from_status: str,
+    to_status: str,
+    at: datetime.datetime,
+    actor: str | None,
+    source: str,
+    note: str,
+) -> dict[str, Any]:
+    """One history row as a live message carries it (`at` in UTC)."""
+    return {
+        "id": id,
+        "from_status": from_status,
+        "to_status": to_status,
+        "at": at.isoformat(),
+        "actor": actor,
+        "source": source,
+        "note": note,
+    }
+
+
+def live_status_message(
+    *, event_id: int, registrant: dict[str, Any], changes: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The live message of one committed status change: the registrant's
+    summary, its rows (live_change) and the delta they make to the counts
+    per status (which status lost one, which gained one)."""
+    delta: dict[str, int] = {}
+    for change in changes:
+        if change["from_status"]:
+            delta[change["from_status"]] = delta.get(change["from_status"], 0) - 1
+        delta[change["to_status"]] = delta.get(change["to_status"], 0) + 1
+    return {
+        "type": "live.change",
+        "kind": "status",
+        "event": event_id,
+        "registrant": registrant,
+        "changes": changes,
+        "delta": {k: v for k, v in delta.items() if v},
+    }
+
+
+def live_registrant_message(
+    *, event_id: int, action: str, registrant: dict[str, Any]
+) -> dict[str, Any]:
+    """The live message of a creation, edit or erasure (`action`); it moves
+    no count."""
+    return {
+        "type": "live.change",
+        "kind": "registrant",
+        "action": action,
+        "event": event_id,
+        "registrant": registrant,
+        "changes": [],
+        "delta": {},
+    }

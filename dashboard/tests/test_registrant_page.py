@@ -214,3 +214,16 @@ def test_unknown_registrant_is_404(org_web, db):
         ).status_code
         == 404
     )
+
+
+def test_the_timeline_names_people_as_every_other_screen_does(org_web, crowd, organiser):
+    """presenters.actor_display_name: the full name once there is one (as in
+    the scan answers and the live feed), "system" for a row no one made."""
+    organiser.first_name, organiser.last_name = "Olga", "Organiser"
+    organiser.save(update_fields=["first_name", "last_name"])
+    ada = crowd["ada"]
+    _move(org_web, ada, "checked_in", note="at the side door")
+    html = _page(org_web, ada).content.decode()
+    assert "by Olga Organiser" in html and "by olga" not in html
+    assert "by system" in html  # the registration row, written by no one
+    assert '<span class="whoami__name">Olga Organiser</span>' in html

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
-from django.urls import reverse_lazy
 
 from accounts.forms import ThrottledAuthenticationForm
 
@@ -20,4 +19,4 @@ class LoginView(auth_views.LoginView):
 class LogoutView(auth_views.LogoutView):
     """POST only (Django's rule): a link cannot log someone out."""
 
-    next_page = reverse_lazy("dashboard:login")
+    next_page = "dashboard:login"  # a URL name: resolve_url reverses it

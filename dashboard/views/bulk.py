@@ -47,7 +47,7 @@ def registrant_bulk(request, event_id: int):
         raise PermissionDenied(f"Your role may not {label.lower()} registrants.")
     if not form.is_valid():
         errors = [e for problems in form.errors.values() for e in problems]
-        return _render(request, event, {"error": " ".join(errors)}, status=400)
+        return _render(request, event, {"error": " ".join(str(e) for e in errors)}, status=400)
     data = form.cleaned_data
     all_matching = data["all_matching"]
     if all_matching:

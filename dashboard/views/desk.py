@@ -22,7 +22,7 @@ from registrants.api.throttling import take_scan_slot
 from registrants.errors import ApplicationError, http_status_for
 from registrants.event_options import door_mode_choices
 from registrants.lifecycle import ScanMode, Status
-from registrants.models import Event, GuestType, Registrant, Source
+from registrants.models import Event, Registrant, Source
 from registrants.pages import no_store, require_perms
 from registrants.permissions import P_SCAN, P_VIEW_EVENT, P_VIEW_REGISTRANT, capabilities
 
@@ -47,7 +47,7 @@ def recent_with_statuses(recent: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ids = {
         s["registrant"]["id"] for s in recent if s.get("registrant") and s["registrant"].get("id")
     }
-    statuses = (
+    statuses: dict[Any, str] = (
         dict(Registrant.objects.filter(pk__in=ids).values_list("pk", "status")) if ids else {}
     )
     return [
@@ -71,14 +71,14 @@ def _mode(value: str | None, event: Event) -> str:
 
 
 def _summary(registrant: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A presenters.summary as the desk shows it: labels, no blanks as None."""
     if not registrant:
         return None
-    guest_type = registrant.get("guest_type") or ""
     return {
         "id": registrant.get("id"),
         "name": registrant.get("name", ""),
         "company": registrant.get("company") or "",
-        "guest_type": GuestType(guest_type).label if guest_type in GuestType.values else guest_type,
+        "guest_type": presenters.guest_type_label(registrant.get("guest_type") or ""),
     }
 
 
@@ -96,7 +96,7 @@ def _from_result(result: services.StatusResult, mode: str) -> dict[str, Any]:
         if previous is not None:
             detail = presenters.previous_change_detail(
                 status_label=previous.get_to_status_display(),
-                by=services.actor_display_name(previous.actor) if previous.actor_id else None,
+                by=presenters.actor_display_name(previous.actor) if previous.actor_id else None,
                 at=previous.at,
                 time_zone=result.registrant.event.time_zone,
             )
@@ -107,14 +107,7 @@ def _from_result(result: services.StatusResult, mode: str) -> dict[str, Any]:
         "mode": mode,
         # The desk prints a badge when this scan checked the person in.
         "checked_in_now": any(c.to_status == Status.CHECKED_IN for c in result.changes),
-        "registrant": _summary(
-            {
-                "id": r.pk,
-                "name": r.name,
-                "company": r.company.name if r.company_id else "",
-                "guest_type": r.guest_type,
-            }
-        ),
+        "registrant": _summary(presenters.registrant_summary(r)),
     }
 
 
@@ -198,7 +191,7 @@ def desk_scan(request, event_id: int):
             "outcome": "refused",
             "headline": "Nothing to do",
             "mode": mode,
-            "detail": " ".join(problems),
+            "detail": " ".join(str(problem) for problem in problems),
             "registrant": None,
         }
         return _respond(request, event, result, status=400, remember=False)

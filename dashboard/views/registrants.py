@@ -15,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from registrants import selectors, services
+from registrants import presenters, selectors, services
 from registrants.errors import ApplicationError, http_status_for
 from registrants.models import Event, Source
 from registrants.pages import no_store, require_perms
@@ -35,7 +35,6 @@ from registrants.permissions import (
 from ..forms import RegistrantEditForm, TransitionForm
 from ..listing import Row, build_listing, row_actions
 from ..live_pages import LIST_REFRESH, live_page_config
-from ..presenters import transition_label
 from .common import is_htmx
 
 
@@ -104,7 +103,7 @@ def _detail_context(request, registrant, **extra):
         "registrant": registrant,
         "event": registrant.event,
         "history": list(selectors.registrant_history(registrant_id=registrant.pk)),
-        "actions": [(t.value, transition_label(registrant.status, t)) for t in targets],
+        "actions": [(t.value, presenters.move_label(registrant.status, t)) for t in targets],
         "can": can,
     }
     if can["edit"] and registrant.erased_at is None and "form" not in extra:
@@ -144,7 +143,7 @@ def registrant_transition(request, pk: int):
     error, status, notice = None, 200, ""
     if not form.is_valid():
         error = "Choose one of the buttons: " + "; ".join(
-            f"{k}: {' '.join(v)}" for k, v in form.errors.items()
+            f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items()
         )
         status = 400
     else:

@@ -5,10 +5,13 @@ answers and the error log are gateway.plumbing's)."""
 from __future__ import annotations
 
 import logging
+from typing import get_args
 
 import pytest
 
 from gateway import db
+from gateway.schemas import ModeName, StatusName
+from registrants.lifecycle import ScanMode, Status
 
 from .conftest import bearer, user_token
 
@@ -178,3 +181,10 @@ def test_a_group_connection_killed_between_groups_is_replaced(gateway, staff, ev
         )
     assert scan(people[1]).status_code == 200
     assert scan(people[2]).status_code == 200
+
+
+def test_the_documented_statuses_and_modes_are_the_lifecycles():
+    """The OpenAPI models spell the names out (a Literal must); they must
+    still be the lifecycle's, in its order."""
+    assert list(get_args(StatusName)) == Status.values
+    assert list(get_args(ModeName)) == ScanMode.values

@@ -7,8 +7,12 @@ import pytest
 from channels.layers import get_channel_layer
 
 from gateway import live
+from live.messages import status_change_message
 from live.tests.test_consumers import communicator, connect_and_read_snapshot, run
-from registrants.tests.factories import EventFactory, make_user
+from registrants.models import StatusChange
+from registrants.tests.factories import EventFactory, make_registrant, make_user
+
+from .conftest import bearer, user_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,6 +48,7 @@ def test_a_burst_of_changes_is_few_sends_and_every_frame_arrives_in_order(monkey
     event = EventFactory(capacity=1000)
     viewer = make_user("vic", "viewer")
     layer = get_channel_layer()
+    run(live.drain)  # what an earlier test left queued is not this test's sends
     sends: list[int] = []
     original = layer.group_send
 
@@ -92,3 +97,28 @@ def test_a_failing_layer_loses_the_message_but_never_raises(monkeypatch, caplog)
     run(scenario)
     assert "live publish failed" in caplog.text
     assert not live._pending
+
+
+@pytest.mark.parametrize("named", [True, False], ids=["full name", "username only"])
+def test_a_gateway_scan_sends_what_the_django_path_would_send(gateway, staff, monkeypatch, named):
+    """The gateway builds its message from what its write returned; the
+    Django path reads the rows back (live.messages). Both through
+    registrants.presenters: the same message, actor's name included."""
+    if named:
+        staff.first_name, staff.last_name = "Sam", "Door"
+        staff.save(update_fields=["first_name", "last_name"])
+    event = EventFactory(capacity=10)
+    ada = make_registrant(event, name="Ada Lovelace", company="Analytical Engines")
+    sent: list[dict] = []
+    monkeypatch.setattr(live, "publish", lambda message: message and sent.append(message))
+    response = gateway.post(
+        "/gateway/v1/scan",
+        json={"code": ada.check_in_code, "mode": "entry", "event": event.pk},
+        headers=bearer(user_token(staff)),
+    )
+    assert response.status_code == 200, response.text
+    rows = StatusChange.objects.filter(registrant=ada, source="scan").order_by("id")
+    expected = status_change_message([row.pk for row in rows])
+    assert len(sent) == 1 and len(expected["changes"]) == 2  # checked in, then entered
+    assert sent[0] == expected
+    assert expected["changes"][0]["actor"] == ("Sam Door" if named else "sam")

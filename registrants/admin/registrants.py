@@ -14,8 +14,9 @@ from .. import lifecycle, services
 from ..lifecycle import Kind, Status
 from ..models import Company, Registrant, Source, StatusChange
 from ..permissions import P_CHANGE_ANY_STATUS, P_VIEW_CODE, role_kinds
+from ..presenters import action_label
 from .base import ServiceAdmin, _call
-from .status_actions import _action_label, _make_status_action, _names, status_action_specs
+from .status_actions import _make_status_action, _names, status_action_specs
 
 
 class LargestCompanyFilter(admin.SimpleListFilter):
@@ -199,7 +200,7 @@ class RegistrantAdmin(ServiceAdmin):
     def change_status(self, request, queryset, to: Status, kind: Kind) -> None:
         rows = dict(queryset.values_list("pk", "status"))
         names = dict(queryset.values_list("pk", "name"))
-        label = _action_label(to, kind)
+        label = action_label(to, kind)
         # A row whose move to `to` is another kind (undo vs reinstate) is not
         # what the organiser asked for; it is refused here, by name.
         other_kind = {
@@ -222,7 +223,7 @@ class RegistrantAdmin(ServiceAdmin):
             if not result.ok:
                 refusals[result.message].append(names[result.registrant_id])
         for pk, other in other_kind.items():
-            other_label = _action_label(to, other) if other else ""
+            other_label = action_label(to, other) if other else ""
             reason = (
                 f'{rows[pk]} to {to} is not "{label}"; use the "{other_label}" action for these.'
             )

@@ -8,6 +8,7 @@ from django.contrib import admin
 
 from .. import lifecycle
 from ..lifecycle import Kind, Status
+from ..presenters import action_label
 
 if TYPE_CHECKING:
     from .registrants import RegistrantAdmin
@@ -17,17 +18,6 @@ if TYPE_CHECKING:
 NAMES_PER_MESSAGE = 10
 
 
-# The actions, one per (target status, kind) of the lifecycle table: the
-# target "registered" is reached by an undo (from checked_in) and by a
-# reinstate (from cancelled), two different decisions for the organiser.
-ACTION_LABELS: dict[tuple[Status, Kind], str] = {
-    (Status.CHECKED_IN, Kind.FORWARD): "Check in",
-    (Status.ENTERED, Kind.FORWARD): "Mark entered",
-    (Status.EXITED, Kind.FORWARD): "Mark exited",
-    (Status.REGISTERED, Kind.UNDO): "Undo check-in → registered",
-    (Status.CANCELLED, Kind.CANCEL): "Cancel",
-    (Status.REGISTERED, Kind.REINSTATE): "Reinstate",
-}
 # The permission each kind of move needs (roles.py grants them).
 KIND_PERMISSION: dict[Kind, str] = {
     Kind.FORWARD: "move_forward",
@@ -52,10 +42,6 @@ def status_action_specs() -> list[tuple[str, Status, Kind]]:
     ]
 
 
-def _action_label(to: Status, kind: Kind) -> str:
-    return ACTION_LABELS.get((to, kind), f"{kind.value.capitalize()} → {to.label}")
-
-
 def _names(names: list[str]) -> str:
     shown = ", ".join(names[:NAMES_PER_MESSAGE])
     rest = len(names) - NAMES_PER_MESSAGE
@@ -67,6 +53,6 @@ def _make_status_action(name: str, to: Status, kind: Kind):
         modeladmin.change_status(request, queryset, to, kind)
 
     action.__name__ = name
-    return admin.action(description=_action_label(to, kind), permissions=[KIND_PERMISSION[kind]])(
+    return admin.action(description=action_label(to, kind), permissions=[KIND_PERMISSION[kind]])(
         action
     )

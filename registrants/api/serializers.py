@@ -10,7 +10,7 @@ from registrants.fields import COMPANY_MAX, EMAIL_MAX, NAME_MAX
 from registrants.lifecycle import Kind, ScanMode, Status
 from registrants.models import Company, Event, GuestType, Registrant, StatusChange
 from registrants.permissions import P_VIEW_CODE
-from registrants.services import actor_display_name
+from registrants.presenters import actor_display_name
 
 from .registrant_fields import NameField, checked_registrant_fields
 

@@ -297,7 +297,7 @@ def scan_body(result: services.StatusResult) -> dict:
     at: datetime.datetime | None = None
     if not result.changed and result.previous is not None:
         p = result.previous
-        by = services.actor_display_name(p.actor) if p.actor_id else None
+        by = presenters.actor_display_name(p.actor) if p.actor_id else None
         at = p.at
         previous = {"status": p.to_status, "by": by, "at": at}
     message = presenters.scan_message(
@@ -314,13 +314,7 @@ def scan_body(result: services.StatusResult) -> dict:
             "status": r.status,
             "steps": [c.to_status for c in result.changes],
             "message": message,
-            "registrant": {
-                "id": r.pk,
-                "name": r.name,
-                "company": r.company.name if r.company is not None else None,
-                "guest_type": r.guest_type,
-                "status": r.status,
-            },
+            "registrant": presenters.registrant_summary(r),
             "previous": previous,
         }
     ).data

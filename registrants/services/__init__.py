@@ -17,7 +17,7 @@ Rules the services keep (see docs/decisions/):
 """
 
 from .bulk import BulkRowResult, registrants_bulk_change_status
-from .common import ALL_KINDS, Actor, actor_display_name, seats_taken
+from .common import ALL_KINDS, Actor, seats_taken
 from .companies import (
     company_create,
     company_delete,
@@ -33,7 +33,7 @@ from .registration import (
     registrant_update,
     registrants_delete,
 )
-from .scanning import registrant_scan, registrant_summary
+from .scanning import registrant_scan
 from .transitions import StatusResult, invalid_transition, registrant_change_status
 
 __all__ = [
@@ -44,7 +44,6 @@ __all__ = [
     "ImportedRegistrant",
     "StatusResult",
     "invalid_transition",
-    "actor_display_name",
     "company_create",
     "company_delete",
     "company_get_or_create",
@@ -58,7 +57,6 @@ __all__ = [
     "registrant_delete",
     "registrant_register",
     "registrant_scan",
-    "registrant_summary",
     "registrant_update",
     "registrants_bulk_change_status",
     "registrants_delete",

@@ -19,14 +19,6 @@ Actor = AbstractBaseUser | None
 ALL_KINDS: frozenset[Kind] = frozenset(Kind)
 
 
-def actor_display_name(actor: Any) -> str:
-    """How a person is named on screens and in messages."""
-    if actor is None:
-        return "system"
-    full = actor.get_full_name() if hasattr(actor, "get_full_name") else ""
-    return full or actor.get_username()
-
-
 def _actor_or_none(actor: Actor) -> Any:
     return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 
 from .. import lifecycle, scanning
@@ -14,6 +12,7 @@ from ..models import (
     Registrant,
     Source,
 )
+from ..presenters import registrant_summary
 from .announce import _announce_status_change
 from .common import Actor
 from .transitions import StatusResult, _apply, _last_change_to, invalid_transition
@@ -71,14 +70,3 @@ def registrant_scan(
         changes = [_apply(registrant, step, actor=actor, source=source) for step in plan.steps]
         _announce_status_change(registrant, changes)
     return StatusResult(registrant, changed=True, changes=changes)
-
-
-def registrant_summary(registrant: Registrant) -> dict[str, Any]:
-    """Who a scan or a live message is about: enough for a staff screen."""
-    return {
-        "id": registrant.pk,
-        "name": registrant.name,
-        "company": registrant.company.name if registrant.company is not None else None,
-        "guest_type": registrant.guest_type,
-        "status": registrant.status,
-    }

@@ -193,6 +193,14 @@ def test_list_rows_chips_and_the_desks_last_scans_follow_changes_made_elsewhere(
     expect(ada_row.locator(".col-status")).to_have_text("Entered")
     expect(listing.locator("#count-entered")).to_have_text("6", timeout=3_000)
 
+    # A deletion elsewhere erases the person (live action "erased"): the
+    # row stays, re-read, marked erased, with its status kept.
+    assert api.delete(f"/api/v1/registrants/{ada.pk}/").status_code == 204
+    erased_row = listing.locator(f"#row-{ada.pk}")
+    expect(erased_row.locator(".col-name")).to_contain_text("Erased registrant", timeout=3_000)
+    expect(erased_row.locator(".col-name .tag")).to_have_text("erased")
+    expect(erased_row.locator(".col-status")).to_have_text("Entered")
+
 
 def test_the_pages_tiles_are_computed_exactly_as_the_server_computes_them(open_as, conference):
     """computeTiles (JavaScript) against presenters.tiles_from_counts over

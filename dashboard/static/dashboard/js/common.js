@@ -1,7 +1,17 @@
-/* Behaviour every page shares. No framework: htmx does the requests. */
+/* Behaviour every page shares. No framework: htmx does the requests.
+
+   Loaded (deferred) by the base template before every page's own scripts,
+   which use what it exports as window.Dashboard. */
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
+
+  // Run fn once the document is parsed (at once if it already is).
+  function ready(fn) {
+    if (document.readyState !== "loading") fn();
+    else document.addEventListener("DOMContentLoaded", fn);
+  }
+  window.Dashboard = { ready: ready };
 
   // Plain forms that destroy something ask first (htmx buttons use hx-confirm).
   document.addEventListener("submit", function (event) {

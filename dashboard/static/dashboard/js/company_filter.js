@@ -71,6 +71,5 @@
     });
   }
 
-  if (document.readyState !== "loading") enhance();
-  else document.addEventListener("DOMContentLoaded", enhance);
+  window.Dashboard.ready(enhance);
 })();

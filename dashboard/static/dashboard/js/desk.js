@@ -16,12 +16,7 @@
 (function () {
   "use strict";
 
-  function ready(fn) {
-    if (document.readyState !== "loading") fn();
-    else document.addEventListener("DOMContentLoaded", fn);
-  }
-
-  ready(function () {
+  window.Dashboard.ready(function () {
     const form = document.getElementById("desk-form");
     const input = document.getElementById("desk-input");
     const picked = document.getElementById("desk-registrant");
@@ -247,10 +242,8 @@
       const registrant = message.registrant || {};
       document.querySelectorAll('#recent-scans [data-registrant-id="' + registrant.id + '"] [data-recent-status]')
         .forEach(function (slot) {
-          if (message.action === "deleted") {
-            slot.textContent = "deleted";
-            slot.classList.add("muted");
-          } else if (registrant.status) {
+          // An erased registrant keeps its status, as the re-read list shows it.
+          if (registrant.status) {
             slot.replaceChildren(statusBadge(registrant.status, labels[registrant.status] || registrant.status));
           }
         });

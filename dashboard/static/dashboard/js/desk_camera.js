@@ -15,11 +15,6 @@
   const SCAN_EVERY_MS = 150;
   const SAME_CODE_PAUSE_MS = 3000;
 
-  function ready(fn) {
-    if (document.readyState !== "loading") fn();
-    else document.addEventListener("DOMContentLoaded", fn);
-  }
-
   function loadScript(url) {
     return new Promise(function (resolve, reject) {
       if (window.jsQR) return resolve();
@@ -31,7 +26,7 @@
     });
   }
 
-  ready(function () {
+  window.Dashboard.ready(function () {
     const toggle = document.getElementById("camera-toggle");
     const panel = document.getElementById("desk-camera");
     const form = document.getElementById("desk-form");

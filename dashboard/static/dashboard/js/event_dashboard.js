@@ -31,11 +31,6 @@
   const counts = { byStatus: null, capacity: 0, snapshotId: 0 };
   const applied = new Map(); // newest change id of a message -> its delta
 
-  function ready(fn) {
-    if (document.readyState !== "loading") fn();
-    else document.addEventListener("DOMContentLoaded", fn);
-  }
-
   function baseOptions(extra) {
     return Object.assign({
       responsive: true,
@@ -305,10 +300,10 @@
       company: registrant.company || "",
       url: cfg.registrant_url.replace("/0/", "/" + registrant.id + "/"),
       from_status: change.from_status,
-      from_label: change.from_status ? statusLabel(change.from_status) : "new",
+      from_label: change.from_status ? statusLabel(change.from_status) : cfg.no_status_label,
       to_status: change.to_status,
       to_label: statusLabel(change.to_status),
-      actor: change.actor || "system",
+      actor: change.actor || cfg.system_actor,
       source: cfg.sources[change.source] || change.source,
       note: change.note || "",
     };
@@ -401,7 +396,7 @@
     }
   }
 
-  ready(function () {
+  window.Dashboard.ready(function () {
     const data = document.getElementById("dashboard-numbers");
     cfg = window.LiveStream && window.LiveStream.config();
     if (!data || !cfg) return;

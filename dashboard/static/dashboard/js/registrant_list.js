@@ -156,10 +156,8 @@
     const registrant = message.registrant || {};
     const row = document.getElementById("row-" + registrant.id);
     if (row) {
-      if (message.action === "deleted") {
-        row.remove();
-        updateSelection();
-      } else if (message.kind !== "status" || row.dataset.status !== registrant.status) {
+      // An erased registrant keeps its row (marked erased): re-read like an edit.
+      if (message.kind !== "status" || row.dataset.status !== registrant.status) {
         rereadRow(registrant.id);
       }
     }
@@ -181,11 +179,8 @@
     };
   }
 
-  function ready() {
+  window.Dashboard.ready(function () {
     updateSelection();
     startLive();
-  }
-
-  if (document.readyState !== "loading") ready();
-  else document.addEventListener("DOMContentLoaded", ready);
+  });
 })();

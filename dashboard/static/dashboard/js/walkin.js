@@ -10,12 +10,7 @@
 (function () {
   "use strict";
 
-  function ready(fn) {
-    if (document.readyState !== "loading") fn();
-    else document.addEventListener("DOMContentLoaded", fn);
-  }
-
-  ready(function () {
+  window.Dashboard.ready(function () {
     const input = document.getElementById("desk-input");
     const opener = document.getElementById("walkin-open");
     if (!input || !opener) return;
