@@ -12,12 +12,7 @@ from django.db import transaction
 from .. import event_options, lifecycle
 from ..erasure import refuse_if_erased, registrant_erase, registrants_erase
 from ..errors import ApplicationError
-from ..models import (
-    Company,
-    GuestType,
-    Registrant,
-    Source,
-)
+from ..models import Company, GuestType, Registrant, Source
 from ..normalization import normalize_email
 from ..validation import require_plain_text
 from .announce import _announce_registrant, _announce_status_change

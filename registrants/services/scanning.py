@@ -10,10 +10,7 @@ from .. import lifecycle, scanning
 from ..erasure import refuse_if_erased
 from ..errors import ApplicationError
 from ..lifecycle import ScanMode
-from ..models import (
-    Registrant,
-    Source,
-)
+from ..models import Registrant, Source
 from .announce import _announce_status_change
 from .common import Actor
 from .transitions import StatusResult, _apply, _invalid_transition, _last_change_to
