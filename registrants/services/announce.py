@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from ..models import (
-    Registrant,
-    StatusChange,
-)
+from ..models import Registrant, StatusChange
 from ..signals import registrant_changed, status_changed, statuses_changed
 
 

@@ -13,12 +13,7 @@ from .. import lifecycle
 from ..erasure import erased_error
 from ..errors import ApplicationError
 from ..lifecycle import Kind, Status
-from ..models import (
-    Event,
-    Registrant,
-    Source,
-    StatusChange,
-)
+from ..models import Event, Registrant, Source, StatusChange
 from ..validation import require_plain_text
 from .announce import _announce_status_changes
 from .common import ALL_KINDS, Actor, _actor_or_none, _event_full, seats_taken

@@ -9,10 +9,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from .. import lifecycle
 from ..errors import ApplicationError
 from ..lifecycle import Kind
-from ..models import (
-    Event,
-    Registrant,
-)
+from ..models import Event, Registrant
 
 Actor = AbstractBaseUser | None
 

@@ -6,10 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ..errors import ApplicationError
-from ..models import (
-    Company,
-    Registrant,
-)
+from ..models import Company, Registrant
 from ..normalization import clean_company_name, normalize_company_name
 from ..validation import require_plain_text
 

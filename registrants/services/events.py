@@ -9,10 +9,7 @@ from django.db import transaction
 
 from .. import event_options
 from ..errors import ApplicationError
-from ..models import (
-    Event,
-    Registrant,
-)
+from ..models import Event, Registrant
 from ..validation import require_plain_text
 from .common import _lock_event, seats_taken
 

@@ -13,14 +13,7 @@ from django.utils import timezone
 
 from .. import event_options, lifecycle
 from ..errors import ApplicationError
-from ..models import (
-    Company,
-    Event,
-    Registrant,
-    Source,
-    StatusChange,
-    new_check_in_codes,
-)
+from ..models import Company, Event, Registrant, Source, StatusChange, new_check_in_codes
 from ..normalization import clean_company_name, normalize_company_name
 from ..sql.bulk import IMPORT_HISTORY_COLUMNS
 from .common import Actor, _actor_or_none, _lock_event, seats_taken

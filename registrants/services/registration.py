@@ -11,11 +11,7 @@ from .. import event_options, lifecycle
 from ..erasure import refuse_if_erased, registrant_erase, registrants_erase
 from ..errors import ApplicationError
 from ..fields import require_valid_fields
-from ..models import (
-    Company,
-    Registrant,
-    Source,
-)
+from ..models import Company, Registrant, Source
 from ..validation import require_plain_text
 from .announce import _announce_registrant, _announce_status_change
 from .common import Actor, _lock_event, _lock_registrant, _require_free_seat

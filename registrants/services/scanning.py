@@ -8,10 +8,7 @@ from .. import lifecycle, scanning
 from ..erasure import refuse_if_erased
 from ..errors import ApplicationError
 from ..lifecycle import ScanMode
-from ..models import (
-    Registrant,
-    Source,
-)
+from ..models import Registrant, Source
 from ..presenters import registrant_summary
 from .announce import _announce_status_change
 from .common import Actor

@@ -13,11 +13,7 @@ from .. import lifecycle
 from ..erasure import refuse_if_erased
 from ..errors import ApplicationError
 from ..lifecycle import Kind, Status
-from ..models import (
-    Registrant,
-    Source,
-    StatusChange,
-)
+from ..models import Registrant, Source, StatusChange
 from ..validation import require_plain_text
 from .announce import _announce_status_change
 from .common import (
