@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import EventAssignment
@@ -165,3 +166,20 @@ def test_a_staff_job_may_only_make_the_moves_of_staff():
     )
     assert (job.state, job.changed, job.refused) == (BulkJob.State.DONE, 0, 2)
     assert {row["code"] for row in job.listed} == {"permission_denied"}
+
+
+def test_a_runner_that_lost_the_job_to_a_takeover_rolls_its_chunk_back(organiser, monkeypatch):
+    event = EventFactory(capacity=100)
+    ids = [p.pk for p in _crowd(event, 5)]
+    real = services.registrants_bulk_change_status
+
+    def taken_over_meanwhile(**kwargs):
+        results = real(**kwargs)
+        # Another runner claimed the job while this chunk was being written.
+        BulkJob.objects.update(attempts=F("attempts") + 1)
+        return results
+
+    monkeypatch.setattr(services, "registrants_bulk_change_status", taken_over_meanwhile)
+    job = _create(event, organiser, ids)
+    assert (job.state, job.processed, job.changed) == (BulkJob.State.RUNNING, 0, 0)
+    assert not StatusChange.objects.filter(to_status=Status.CHECKED_IN).exists()
