@@ -23,6 +23,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 from django.dispatch import receiver
 
 from accounts.models import EventAssignment
+from accounts.signals import access_changed
 from registrants.models import Event
 from registrants.permissions import may_access_event
 
@@ -89,6 +90,12 @@ def _assignment_changed(sender, instance, **kwargs) -> None:
     # Added as well as removed: a first assignment limits a user who could
     # read every event to that one (decision 0110).
     notify_on_commit([instance.user_id])
+
+
+@receiver(access_changed, dispatch_uid="live.access_changed")
+def _access_changed(sender, user_ids, **kwargs) -> None:
+    # Writes that send no model signal (bulk_create, QuerySet.update).
+    notify_on_commit(user_ids)
 
 
 @receiver(pre_delete, sender=Group, dispatch_uid="live.group_deleted")

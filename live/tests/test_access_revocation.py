@@ -10,6 +10,8 @@ from channels.db import database_sync_to_async
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from accounts import staff as staff_services
+from accounts.admin import deactivate_users
 from accounts.models import EventAssignment
 from registrants import services
 from registrants.tests.factories import EventFactory, make_registrant, make_user
@@ -96,6 +98,33 @@ def test_removing_the_user_from_the_group_by_the_group_closes_the_stream():
     event = EventFactory()
     user = make_user("staff-e", "viewer")
     _open_then(event, user, lambda: Group.objects.get(name="viewer").user_set.remove(user))
+
+
+def test_the_staff_pages_giving_the_user_another_event_closes_the_stream():
+    # staff_update writes the assignments with bulk_create (no post_save).
+    event, other = EventFactory(), EventFactory()
+    user = make_user("staff-h", "checkin_staff")
+    _open_then(
+        event,
+        user,
+        lambda: staff_services.staff_update(user=user, role="checkin_staff", event_ids=[other.pk]),
+    )
+
+
+def test_the_admins_deactivate_action_closes_the_stream():
+    # The action deactivates with QuerySet.update() (no post_save).
+    event = EventFactory()
+    user = make_user("staff-i", "viewer")
+
+    class Admin:
+        def message_user(self, *args, **kwargs) -> None:
+            pass
+
+    _open_then(
+        event,
+        user,
+        lambda: deactivate_users(Admin(), None, type(user).objects.filter(pk=user.pk)),
+    )
 
 
 def test_changes_that_keep_the_access_keep_the_stream():
