@@ -135,13 +135,16 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code) -> None:
         _listeners.get(getattr(self, "event_id", -1), set()).discard(self)
+        failures = []
         for group in (getattr(self, "group", None), getattr(self, "user_group", None)):
             if group is None:
                 continue
             try:
                 await self.channel_layer.group_discard(group, self.channel_name)
             except Exception as exc:  # Redis may be the reason we are closing
-                logger.warning("live group_discard failed: %s", type(exc).__name__)
+                failures.append(type(exc).__name__)
+        if failures:
+            logger.warning("live group_discard failed: %s", ", ".join(failures))
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
         """A frame from the page. One that is not JSON text (binary, broken,
