@@ -124,6 +124,7 @@ def test_staff_of_another_event_can_neither_start_nor_read_a_job(org_web, event,
     assert _job_page(web, event, job).status_code == 403
     progress = web.get(reverse("dashboard:bulk_job_progress", args=[event.pk, job.pk]))
     assert progress.status_code == 403
+    assert progress.json()["error"]["code"] == "permission_denied"
     assert BulkJob.objects.count() == 1
 
 
@@ -133,7 +134,17 @@ def test_a_job_under_another_events_address_is_not_found(org_web, event, crowd, 
     other = EventFactory()
     assert _job_page(org_web, other, job).status_code == 404
     url = reverse("dashboard:bulk_job_progress", args=[other.pk, job.pk])
-    assert org_web.get(url).status_code == 404
+    response = org_web.get(url)
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_the_progress_of_a_logged_out_session_is_a_json_401(anon_web, org_web, event, crowd, held):
+    _confirm(org_web, event)
+    job = BulkJob.objects.get()
+    response = anon_web.get(reverse("dashboard:bulk_job_progress", args=[event.pk, job.pk]))
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "not_authenticated"
 
 
 def test_a_failed_job_says_how_far_it_got(org_web, event, crowd, held):

@@ -12,14 +12,16 @@ from __future__ import annotations
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.views.decorators.http import require_GET
 
 from registrants import bulk_jobs, selectors
+from registrants.api.errors import error_body
 from registrants.lifecycle import Status
 from registrants.models import BulkJob, Event
 from registrants.services import BulkRowResult
 
 from ..access import BULK_ACTIONS, P_VIEW_EVENT, P_VIEW_REGISTRANT, require_perms
-from .common import is_htmx, no_store
+from .common import is_htmx, json_refusal, no_store
 
 
 def start_job(
@@ -37,6 +39,7 @@ def start_job(
     return _answer(request, event, job, next_url=context["next"])
 
 
+@require_GET
 @require_perms(P_VIEW_EVENT, P_VIEW_REGISTRANT)
 def bulk_job_page(request, event_id: int, job_id: int):
     """The job's panel: progress (polling itself) while it runs, the result
@@ -49,10 +52,21 @@ def bulk_job_page(request, event_id: int, job_id: int):
     return _answer(request, event, job, next_url=next_url)
 
 
-@require_perms(P_VIEW_EVENT, P_VIEW_REGISTRANT)
+@require_GET
 def bulk_job_progress(request, event_id: int, job_id: int):
-    """The job's progress as JSON (state and counts)."""
-    job = get_object_or_404(BulkJob, pk=job_id, event_id=event_id)
+    """The job's progress as JSON (state and counts); refusals and 404 in
+    the API's error shape, as for the other endpoints scripts read."""
+    refusal = json_refusal(
+        request,
+        (P_VIEW_EVENT, P_VIEW_REGISTRANT),
+        "Your role may not read this job.",
+        event_id=event_id,
+    )
+    if refusal is not None:
+        return refusal
+    job = BulkJob.objects.filter(pk=job_id, event_id=event_id).first()
+    if job is None:
+        return JsonResponse(error_body("not_found", "No such job."), status=404)
     bulk_jobs.bulk_job_requeue_if_stale(job)
     return no_store(
         JsonResponse(
