@@ -155,3 +155,17 @@ def test_a_failed_job_says_how_far_it_got(org_web, event, crowd, held):
     )
     html = _job_page(org_web, event, job).content.decode()
     assert "The job stopped. 3 of 7 rows were handled: 3 changed" in html
+
+
+def test_with_the_job_queue_down_nothing_is_changed_or_kept(org_web, event, crowd, monkeypatch):
+    from kombu.exceptions import OperationalError
+
+    def down(job_id):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr("registrants.tasks.dispatch", down)
+    response = _confirm(org_web, event)
+    assert response.status_code == 503
+    assert "The job queue is unreachable, so nothing was changed" in response.content.decode()
+    assert not BulkJob.objects.exists()
+    assert set(Registrant.objects.values_list("status", flat=True)) == {Status.REGISTERED}

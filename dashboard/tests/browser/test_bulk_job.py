@@ -43,3 +43,23 @@ def test_a_large_bulk_check_in_shows_progress_then_the_result(
     expect(page.locator("[data-bulk-job]")).to_have_count(0)
     expect(page.locator("#count-registered")).to_have_text("0")
     shoot(page, "bulk-job-result")
+
+
+def test_with_the_job_queue_down_the_panel_says_so(open_as, conference, settings, monkeypatch):
+    from kombu.exceptions import OperationalError
+
+    def down(job_id):
+        raise OperationalError("connection refused")
+
+    settings.BULK_JOB_THRESHOLD = 2
+    monkeypatch.setattr("registrants.tasks.dispatch", down)
+    monkeypatch.setattr("dashboard.listing.PAGE_SIZE", 2)
+    event = conference["event"]
+    page = open_as("organiser", f"/events/{event.pk}/registrants/?status=registered")
+    page.get_by_label("Select all 3 matching, not only this page").check()
+    page.get_by_role("button", name="Check in selected").click()
+    page.get_by_role("button", name="Yes, check in 3").click()
+    expect(page.locator("#bulk-panel [role=alert]")).to_contain_text(
+        "The job queue is unreachable, so nothing was changed"
+    )
+    expect(page.locator("#count-registered")).to_have_text("3")
