@@ -143,7 +143,7 @@ def bulk_job_run(*, job_id: int) -> None:
         logger.info("bulk job %s was taken over by another runner", job.pk)
         return
     except Exception as exc:
-        logger.exception("bulk job %s failed", job.pk)
+        # Recorded on the job; the runner logs the traceback.
         _finish(
             job, State.FAILED, f"The job stopped ({type(exc).__name__}); run it again to finish."
         )
