@@ -11,6 +11,7 @@ from django.db import transaction
 from . import generation, tokens
 from .forms import ThrottledAdminAuthenticationForm
 from .models import ApiToken
+from .signals import access_changed
 
 User = get_user_model()
 admin.site.login_form = ThrottledAdminAuthenticationForm
@@ -39,8 +40,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
 @admin.action(description="Deactivate the selected users (their API tokens stop at once)")
 def deactivate_users(modeladmin, request, queryset):
     with transaction.atomic():
+        user_ids = list(queryset.values_list("pk", flat=True))
         count = queryset.update(is_active=False)
-        generation.bump()  # update() sends no signal
+        # update() sends no signal
+        generation.bump()
+        access_changed.send(sender=User, user_ids=user_ids)
     modeladmin.message_user(request, f"{count} user(s) deactivated.", messages.SUCCESS)
 
 

@@ -20,6 +20,7 @@ from django.db import transaction
 
 from . import generation
 from .models import ApiToken, EventAssignment
+from .signals import access_changed
 
 PASSWORD_BYTES = 12  # 16 URL-safe characters
 
@@ -76,6 +77,7 @@ def _set_events(user: Any, event_ids: Iterable[int]) -> None:
     )
     if wanted != have:
         generation.bump()
+        access_changed.send(sender=EventAssignment, user_ids=[user.pk])
 
 
 def staff_reset_password(*, user: Any) -> str:

@@ -7,6 +7,7 @@ from registrants import pages  # noqa: F401  (registers the "id" converter)
 from .views import (
     auth,
     bulk,
+    bulk_job,
     companies,
     desk,
     event_forms,
@@ -33,6 +34,16 @@ urlpatterns = [
         "events/<id:event_id>/registrants/bulk/",
         bulk.registrant_bulk,
         name="registrants_bulk",
+    ),
+    path(
+        "events/<id:event_id>/registrants/bulk/jobs/<id:job_id>/",
+        bulk_job.bulk_job_page,
+        name="bulk_job",
+    ),
+    path(
+        "events/<id:event_id>/registrants/bulk/jobs/<id:job_id>/progress.json",
+        bulk_job.bulk_job_progress,
+        name="bulk_job_progress",
     ),
     path(
         "events/<id:event_id>/registrants/counts.json",

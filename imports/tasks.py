@@ -8,14 +8,12 @@ again instead of losing it (RELIABILITY F4, F5).
 
 from __future__ import annotations
 
-import contextvars
 import logging
-import threading
 
 from celery.signals import worker_ready
-from django.conf import settings
 from django.db import connections
 
+from config import jobs
 from config.celery_app import app
 
 from . import services
@@ -41,42 +39,17 @@ def requeue_stale() -> list[int]:
 
 def runner() -> str:
     """ "celery" with a broker (REDIS_URL), else "thread"; tests may say "inline"."""
-    configured = getattr(settings, "IMPORT_RUNNER", "")
-    if configured:
-        return configured
-    return "celery" if getattr(settings, "CELERY_BROKER_URL", "").startswith("redis") else "thread"
+    return jobs.runner()
 
 
 def dispatch(job_id: int) -> None:
-    """Start the job: on a Celery worker, or in this process.
-
-    In the embedded default there is no worker. Eager Celery would run the
-    whole import inside the upload request and answer only when it is done,
-    so the job runs in a daemon thread instead: the upload answers 202 at
-    once and the page polls the progress. A process that exits mid-import
-    loses the thread, not the data (one transaction); the job is requeued
-    when it is next looked at.
-    """
-    how = runner()
-    if how == "celery":
-        run_import.delay(job_id)
-    elif how == "inline":
-        run_import.apply(args=(job_id,), throw=True)
-    else:
-        # The thread's log lines keep the upload's request id.
-        context = contextvars.copy_context()
-        threading.Thread(
-            target=context.run, args=(_run_in_thread, job_id), name=f"import-{job_id}", daemon=True
-        ).start()
+    """Start the job on a Celery worker, or in this process (config/jobs.py):
+    the upload answers 202 at once and the page polls the progress."""
+    jobs.start(run_import, job_id, run=_run, name="import")
 
 
-def _run_in_thread(job_id: int) -> None:
-    try:
-        services.import_job_run(job_id=job_id)
-    except Exception:
-        logger.exception("import job %s failed", job_id)
-    finally:
-        connections.close_all()  # this thread's connections only
+def _run(job_id: int) -> None:
+    services.import_job_run(job_id=job_id)
 
 
 @worker_ready.connect

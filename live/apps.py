@@ -6,4 +6,4 @@ class LiveConfig(AppConfig):
     verbose_name = "Live updates"
 
     def ready(self) -> None:
-        from . import publisher  # noqa: F401  (connects the domain signal receivers)
+        from . import access_watch, publisher  # noqa: F401  (connect the signal receivers)

@@ -4,7 +4,9 @@ Authenticated by the browser session (AuthMiddlewareStack); any role that
 may read the event may listen; anonymous connections are refused (close code
 4401), users without the right (or not assigned to the event) 4403, unknown events 4404. Cross-origin
 connections are refused before they get here (live/origin.py, in
-config/asgi.py).
+config/asgi.py). An open stream whose user loses access to the event (an
+assignment removed, the account deactivated, a role changed) is closed with
+4403 (live/access_watch.py).
 
 Each connection gets a snapshot of the numbers on connect and then every
 SNAPSHOT_SECONDS from a per-process ticker that counts once per event and
@@ -28,6 +30,7 @@ from registrants import selectors
 from registrants.models import Event
 from registrants.permissions import P_VIEW_EVENT, may_access_event
 
+from .access_watch import close_code_now, user_group
 from .messages import group_name
 
 logger = logging.getLogger(__name__)
@@ -104,7 +107,13 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.event_id = int(self.scope["url_route"]["kwargs"]["event_id"])
         self.group = group_name(self.event_id)
-        refusal = await _may_listen(self.scope.get("user"), self.event_id)
+        user = self.scope.get("user")
+        if user is not None and user.is_authenticated:
+            # Joined before the access check, so that a change committed
+            # between the check and the join cannot go unnoticed.
+            self.user_group = user_group(user.pk)
+            await self.channel_layer.group_add(self.user_group, self.channel_name)
+        refusal = await _may_listen(user, self.event_id)
         if refusal:
             await self.close(code=refusal)
             return
@@ -126,11 +135,16 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code) -> None:
         _listeners.get(getattr(self, "event_id", -1), set()).discard(self)
-        if hasattr(self, "group"):
+        failures = []
+        for group in (getattr(self, "group", None), getattr(self, "user_group", None)):
+            if group is None:
+                continue
             try:
-                await self.channel_layer.group_discard(self.group, self.channel_name)
+                await self.channel_layer.group_discard(group, self.channel_name)
             except Exception as exc:  # Redis may be the reason we are closing
-                logger.warning("live group_discard failed: %s", type(exc).__name__)
+                failures.append(type(exc).__name__)
+        if failures:
+            logger.warning("live group_discard failed: %s", ", ".join(failures))
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
         """A frame from the page. One that is not JSON text (binary, broken,
@@ -160,6 +174,15 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         them at door rate): sent to the browser one by one, as live_change."""
         for change in message.get("messages", ()):
             await self.live_change(change)
+
+    async def access_recheck(self, message: dict) -> None:
+        """The user's access changed somewhere (access_watch): close with
+        4403 if this event is no longer theirs."""
+        code = await close_code_now(self.scope["user"].pk, self.event_id)
+        if code:
+            logger.info("closing a live stream whose user lost access to the event")
+            _listeners.get(self.event_id, set()).discard(self)
+            await self.close(code=code)
 
     async def send_bounded(self, message: dict) -> None:
         """Send, but give up on a client that cannot take it within the timeout."""

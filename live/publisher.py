@@ -65,11 +65,17 @@ def _log_failure(context: dict[str, Any], future: Future) -> None:
 
 def publish(event_id: int, message: dict[str, Any]) -> Future | None:
     """Send `message` to every listener of the event. Never raises."""
+    return send_to_group(group_name(event_id), message, event_id=event_id)
+
+
+def send_to_group(
+    group: str, message: dict[str, Any], *, event_id: int | None = None
+) -> Future | None:
+    """Send `message` to a channel-layer group (see `publish`). Never raises."""
     try:
         layer = get_channel_layer()
         if layer is None:
             return None
-        group = group_name(event_id)
         if isinstance(layer, InMemoryChannelLayer):
             try:
                 running = asyncio.get_running_loop()

@@ -268,3 +268,56 @@ class ScanReceipt(models.Model):
 
     def __str__(self) -> str:
         return f"scan nonce {self.nonce}"
+
+
+class BulkJob(models.Model):
+    """A bulk status change too large for one request, run in the background
+    (registrants.bulk_jobs). The ids are the set the user confirmed, frozen
+    then, in the order the list showed them; `processed` ids are done."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="bulk_jobs")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=16, help_text="The list's action, e.g. check_in.")
+    to_status = models.CharField(max_length=16, choices=Status.choices)
+    # The kinds of move the actor's role allowed at the confirmation.
+    allowed_kinds = models.JSONField(default=list)
+    ids = models.JSONField(default=list)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    refused = models.PositiveIntegerField(default=0)
+    # The rows the result panel lists: refusals first, then others, capped.
+    listed = models.JSONField(default=list)
+    message = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["state", "heartbeat_at"], name="bulkjob_state_heartbeat")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["queued", "running", "done", "failed"]),
+                name="bulkjob_state_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"bulk {self.action} #{self.pk} of {self.total} ({self.state})"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)

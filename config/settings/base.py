@@ -166,6 +166,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BEAT_SCHEDULE = {
     "requeue-stale-imports": {"task": "imports.requeue_stale", "schedule": 60.0},
+    "requeue-stale-bulk-jobs": {"task": "registrants.requeue_stale_bulk_jobs", "schedule": 60.0},
 }
 # Uploads wait here for their job; every worker must see the same directory.
 IMPORT_UPLOAD_DIR = env.str("IMPORT_UPLOAD_DIR", default=str(BASE_DIR / "var" / "imports"))
@@ -335,3 +336,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Badges: the largest batch one PDF may hold (a PDF of 2,000 badges takes a
 # few seconds of one web process and a few MB).
 BADGE_BATCH_MAX = env.int("BADGE_BATCH_MAX", default=2000)
+
+# --- Bulk actions ------------------------------------------------------------
+# "All N matching" bulk actions over more rows than this run as background
+# jobs with a progress page (docs/decisions/0140-large-bulk-actions-as-jobs.md).
+BULK_JOB_THRESHOLD = env.int("BULK_JOB_THRESHOLD", default=1000)
+BULK_JOB_STALE_SECONDS = env.int("BULK_JOB_STALE_SECONDS", default=120)

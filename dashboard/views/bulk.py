@@ -3,7 +3,8 @@
 The selection is either ticked ids (at most forms.MAX_BULK) or "all N
 matching": the list's filters, re-evaluated on the server. Both ask for a
 confirmation naming N first; the change itself is one call to the
-set-based registrants_bulk_change_status (see docs/decisions/0120).
+set-based registrants_bulk_change_status (see docs/decisions/0120), or,
+above BULK_JOB_THRESHOLD rows, a background job with progress (0140).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from registrants import selectors, services
+from registrants import bulk_jobs, selectors, services
+from registrants.errors import ApplicationError
 from registrants.lifecycle import Status
 from registrants.models import Event, Source
 from registrants.pages import require_perms
@@ -22,6 +24,7 @@ from registrants.permissions import BULK_ACTIONS, P_VIEW_EVENT, P_VIEW_REGISTRAN
 
 from ..forms import BulkForm
 from ..listing import matching_ids
+from .bulk_job import start_job
 from .common import is_htmx
 from .registrants import _safe_next
 
@@ -89,6 +92,20 @@ def registrant_bulk(request, event_id: int):
         context["registrants"].sort(key=lambda r: ids.index(r.pk))
         context["unchanged"] = _count_in(ids, status=to_status)
         return _render(request, event, context)
+    if len(ids) > bulk_jobs.threshold():
+        # Too many for one request: a job with a progress panel (decision 0140).
+        try:
+            return start_job(
+                request,
+                event,
+                ids=ids,
+                action=action,
+                to_status=to_status,
+                kinds=kinds,
+                context=context,
+            )
+        except ApplicationError as exc:
+            return _render(request, event, {"error": exc.message}, status=503)
     results = services.registrants_bulk_change_status(
         registrant_ids=ids,
         to_status=to_status,

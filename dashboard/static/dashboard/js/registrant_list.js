@@ -56,6 +56,16 @@
     }
   });
 
+  // A large bulk action refused because the job queue is down (503) carries
+  // its explanation for the panel: show it rather than nothing.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    const target = event.detail.target;
+    if (event.detail.xhr.status === 503 && target && target.id === "bulk-panel") {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   // After a bulk action: the server sends HX-Trigger "registrants-changed";
   // the list re-reads the current URL (its filters, ordering and page).
   document.body.addEventListener("registrants-changed", function () {
