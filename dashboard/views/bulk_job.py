@@ -18,10 +18,11 @@ from registrants import bulk_jobs, selectors
 from registrants.api.errors import error_body
 from registrants.lifecycle import Status
 from registrants.models import BulkJob, Event
+from registrants.pages import no_store, require_perms
+from registrants.permissions import BULK_ACTIONS, P_VIEW_EVENT, P_VIEW_REGISTRANT
 from registrants.services import BulkRowResult
 
-from ..access import BULK_ACTIONS, P_VIEW_EVENT, P_VIEW_REGISTRANT, require_perms
-from .common import is_htmx, json_refusal, no_store
+from .common import is_htmx, json_refusal
 
 
 def start_job(
