@@ -358,6 +358,9 @@ class GuestTypeCountsSerializer(serializers.Serializer):
 class EventStatsSerializer(serializers.Serializer):
     event = serializers.IntegerField()
     generated_at = serializers.DateTimeField()
+    as_of = serializers.DateTimeField(
+        allow_null=True, help_text="The past moment described (`at`); null for now."
+    )
     capacity = serializers.IntegerField()
     total = serializers.IntegerField()
     attendees = serializers.IntegerField()
