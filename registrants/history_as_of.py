@@ -52,18 +52,19 @@ def _status_at_sql() -> str:
 
 def _groups_at(event_id: int, at: datetime.datetime) -> list[tuple[str, str, int | None, str, int]]:
     """(status at `at`, guest type, company id, company name, count) for the
-    registrants that existed at `at`, in one query. Rows come ordered by
-    company name, in the database's collation, as the live figures rank
-    companies."""
+    registrants that existed at `at`, in one query. Counted before the
+    company names are joined (sorting 100,000 rows by name in the
+    database's collation cost more than the rest); ordered by company name
+    in that collation, as the live figures rank companies."""
     registrants = Registrant._meta.db_table
     companies = Company._meta.db_table
     sql = (
-        f"SELECT t.to_status, r.guest_type, r.company_id, c.name, COUNT(*)"  # noqa: S608 (no user input in the SQL)
-        f" FROM ({_status_at_sql()}) t"
-        f" JOIN {registrants} r ON r.id = t.registrant_id"
-        f" LEFT JOIN {companies} c ON c.id = r.company_id"
-        f" GROUP BY t.to_status, r.guest_type, r.company_id, c.name"
-        f" ORDER BY c.name, r.company_id"
+        f"SELECT g.to_status, g.guest_type, g.company_id, c.name, g.n FROM ("  # noqa: S608 (no user input in the SQL)
+        f"  SELECT t.to_status, r.guest_type, r.company_id, COUNT(*) AS n"
+        f"  FROM ({_status_at_sql()}) t JOIN {registrants} r ON r.id = t.registrant_id"
+        f"  GROUP BY t.to_status, r.guest_type, r.company_id"
+        f") g LEFT JOIN {companies} c ON c.id = g.company_id"
+        f" ORDER BY c.name, g.company_id"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [event_id, connection.ops.adapt_datetimefield_value(at)])

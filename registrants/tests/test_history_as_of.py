@@ -228,3 +228,21 @@ def test_the_list_of_an_assigned_viewer_keeps_to_their_events(viewer):
     response = client.get("/api/v1/registrants/", {"status_at": "registered", "at": moment(70)})
     events = {Registrant.objects.get(pk=r["id"]).event_id for r in response.json()["results"]}
     assert events == {mine.pk}
+
+
+def test_companies_rank_as_the_live_stats_did(viewer_client):
+    """More companies than the top ten, tied counts, names that sort apart
+    by case: the ranking and the cut equal the live answer's."""
+    event = EventFactory()
+    names = ["apple", "Banana", "cherry", "Date", "éclair", "Fig", "grape", "Ha", "ice", "Jam"]
+    names += ["kiwi", "Lime", "mango"]
+    with clock(moment(0)):
+        for i, company in enumerate(names):
+            for j in range(1 + i % 2):
+                _register(event, f"P{i}x{j}", company)
+        live = get_stats(viewer_client, event)
+    with clock(moment(5)):
+        move(Registrant.objects.filter(event=event).first(), "cancelled")
+    past = get_stats(viewer_client, event, moment(0))
+    assert past["companies"] == live["companies"]
+    assert live["companies"]["others_companies"] == 3
