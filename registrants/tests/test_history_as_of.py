@@ -246,3 +246,31 @@ def test_companies_rank_as_the_live_stats_did(viewer_client):
     past = get_stats(viewer_client, event, moment(0))
     assert past["companies"] == live["companies"]
     assert live["companies"]["others_companies"] == 3
+
+
+def test_export_keeps_the_as_of_filter(org_client):
+    """The list page's "Export these N" carries status_at and at along."""
+    event = EventFactory()
+    people, moments = _night(event)
+    response = org_client.get(
+        f"/api/v1/events/{event.pk}/export/",
+        {"format": "csv", "status_at": "entered", "at": moments[3].isoformat()},
+    )
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content).decode()
+    assert "Ada" in body and "Cy" in body and "Bob" not in body and "Dee" not in body
+
+
+def test_unknown_status_at_is_a_400(viewer_client, event):
+    response = viewer_client.get("/api/v1/registrants/", {"status_at": "inside"})
+    assert set(assert_error(response, 400, "validation_error")["fields"]) == {"status_at"}
+
+
+def test_a_javascript_moment_is_read(viewer_client):
+    """The slider sends Date.toISOString(): milliseconds and Z."""
+    event = EventFactory()
+    _, moments = _night(event)
+    at = moments[3].strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    assert get_stats(viewer_client, event)["by_status"]["entered"] == 1
+    response = viewer_client.get(f"/api/v1/events/{event.pk}/stats/", {"at": at})
+    assert response.json()["by_status"]["entered"] == 2
