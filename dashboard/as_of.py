@@ -22,10 +22,11 @@ from .presenters import STATUS_COLOURS
 STEP_SECONDS = 5 * 60
 
 
-def as_of_config(event: Event) -> dict[str, Any]:
+def as_of_config(event: Event, by_status: dict[str, int]) -> dict[str, Any]:
     """The slider's bounds (the event's first history row to now, ISO 8601
-    in UTC), the URLs its script reads and links to, and the event's time
-    zone for showing the moment."""
+    in UTC), the URLs its script reads and links to, the event's time zone
+    for showing the moment, and the counts now (`by_status`, the page's
+    own): the card starts at now without asking the API again."""
     # The oldest row by id, through the (event, -id) index: one probe, where
     # the smallest `at` would read every row of the event.
     first = (
@@ -43,4 +44,14 @@ def as_of_config(event: Event) -> dict[str, Any]:
         "end": now.isoformat(),
         "step_seconds": STEP_SECONDS,
         "statuses": [[s.value, s.label, STATUS_COLOURS[s]] for s in Status],
+        "now": {
+            "by_status": by_status,
+            "attendees": sum(by_status.values()) - by_status[Status.CANCELLED],
+        },
     }
+
+
+def by_status_of(numbers: dict[str, Any]) -> dict[str, int]:
+    """The counts per status of presenters.dashboard_numbers (its status
+    chart lists them in lifecycle order)."""
+    return dict(zip(Status.values, numbers["charts"]["status"]["values"], strict=True))

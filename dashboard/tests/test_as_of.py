@@ -76,3 +76,19 @@ def test_dashboard_carries_the_slider_bounds(org_web):
     assert config["time_zone"] == "Europe/Paris"
     assert config["stats_url"] == f"/api/v1/events/{event.pk}/stats/"
     json.dumps(config)
+
+
+def test_dashboard_gives_the_card_the_counts_now(org_web):
+    event = EventFactory()
+    _night(event)
+    config = org_web.get(reverse("dashboard:event_dashboard", args=[event.pk])).context[
+        "as_of_config"
+    ]
+    assert config["now"]["by_status"] == {
+        "registered": 1,
+        "checked_in": 0,
+        "entered": 1,
+        "exited": 1,
+        "cancelled": 0,
+    }
+    assert config["now"]["attendees"] == 3

@@ -13,7 +13,7 @@ from registrants.models import Event
 from registrants.permissions import accessible_events
 
 from ..access import P_VIEW_EVENT, P_VIEW_HISTORY, P_VIEW_REGISTRANT, capabilities, require_perms
-from ..as_of import as_of_config
+from ..as_of import as_of_config, by_status_of
 from ..live_pages import DASHBOARD_LIVE_REFRESH_SECONDS, live_page_config
 from ..presenters import dashboard_numbers, percent
 from .common import json_refusal, no_store
@@ -63,7 +63,7 @@ def event_dashboard(request, event_id: int):
                     live_seconds=DASHBOARD_LIVE_REFRESH_SECONDS,
                 ),
                 "can": capabilities(request.user),
-                "as_of_config": as_of_config(event),
+                "as_of_config": as_of_config(event, by_status_of(numbers)),
             },
         )
     )

@@ -92,5 +92,5 @@
     load();
   });
   showMoment();
-  load();
+  show(cfg.now, null); // the page's own figures of now: no second read
 })();
