@@ -274,3 +274,11 @@ def test_a_javascript_moment_is_read(viewer_client):
     assert get_stats(viewer_client, event)["by_status"]["entered"] == 1
     response = viewer_client.get(f"/api/v1/events/{event.pk}/stats/", {"at": at})
     assert response.json()["by_status"]["entered"] == 2
+
+
+def test_as_of_is_written_in_utc(viewer_client, event):
+    """A moment of the year 791 in the deployment's zone would carry London's
+    local mean time, -00:01:15: no date-time the schema allows."""
+    stats = get_stats(viewer_client, event, datetime.datetime(791, 1, 7, 4, 11, tzinfo=UTC))
+    assert stats["as_of"] == "0791-01-07T04:11:00Z"
+    assert (stats["total"], stats["arrivals"]) == (0, [])
