@@ -140,6 +140,12 @@ def build_listing(*, event: Event, params: QueryDict, user, kinds: frozenset[Kin
             "search": params.get("search", ""),
             "guest_type": (cleaned.get("guest_type") or [""])[0],
             "company": company,
+            # The list as of a past moment (the dashboard's "as of" links):
+            # kept as sent, so the filter form carries it on.
+            "status_at": [Status(v).label for v in cleaned.get("status_at") or []],
+            "status_at_raw": params.getlist("status_at"),
+            "at": cleaned.get("at"),
+            "at_raw": params.get("at", ""),
         },
         companies=list(
             Company.objects.filter(registrants__event_id=event.pk).distinct().order_by("name")

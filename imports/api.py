@@ -171,6 +171,19 @@ _FILTER_PARAMETERS = [
     OpenApiParameter("search", str, description="Name, email or company contains this."),
     OpenApiParameter("created_after", datetime.datetime),
     OpenApiParameter("created_before", datetime.datetime),
+    OpenApiParameter(
+        "status_at",
+        str,
+        many=True,
+        enum=Status.values,
+        explode=True,
+        description="Who had one of these statuses at `at` (now without it), from the history.",
+    ),
+    OpenApiParameter(
+        "at",
+        datetime.datetime,
+        description="A past moment: with `status_at`, the statuses then; alone, who existed then.",
+    ),
 ]
 
 

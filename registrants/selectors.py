@@ -68,36 +68,47 @@ def _bucket_time(epoch: int) -> datetime.datetime:
     return datetime.datetime.fromtimestamp(int(epoch), tz=datetime.UTC)
 
 
-def _arrivals(event_id: int) -> list[dict[str, Any]]:
-    """First check-in of each registrant, counted per 15-minute bucket."""
+def _until(until: datetime.datetime | None) -> tuple[str, list[Any]]:
+    """The SQL condition (and its parameter) keeping history rows up to
+    `until`; none for the live numbers."""
+    if until is None:
+        return "", []
+    return " AND at <= %s", [connection.ops.adapt_datetimefield_value(until)]
+
+
+def _arrivals(event_id: int, until: datetime.datetime | None = None) -> list[dict[str, Any]]:
+    """First check-in of each registrant (up to `until`), per 15-minute bucket."""
     table = StatusChange._meta.db_table
     bucket = _bucket_sql().format(col="first_at")
+    up_to, params = _until(until)
     sql = (
         f"SELECT {bucket} AS bucket, COUNT(*) FROM ("  # noqa: S608 (no user input in the SQL)
         f"  SELECT registrant_id, MIN(at) AS first_at FROM {table}"
-        f"  WHERE event_id = %s AND to_status = %s GROUP BY registrant_id"
+        f"  WHERE event_id = %s AND to_status = %s{up_to} GROUP BY registrant_id"
         f") firsts GROUP BY bucket ORDER BY bucket"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [event_id, Status.CHECKED_IN.value])
+        cursor.execute(sql, [event_id, Status.CHECKED_IN.value, *params])
         rows = cursor.fetchall()
     return [{"start": _bucket_time(b), "count": c} for b, c in rows]
 
 
-def _occupancy(event_id: int) -> list[dict[str, Any]]:
-    """People inside at the end of each 15-minute bucket (entries minus exits)."""
+def _occupancy(event_id: int, until: datetime.datetime | None = None) -> list[dict[str, Any]]:
+    """People inside at the end of each 15-minute bucket (entries minus
+    exits), from the history up to `until`."""
     table = StatusChange._meta.db_table
     bucket = _bucket_sql().format(col="at")
+    up_to, params = _until(until)
     sql = (
         f"SELECT {bucket} AS bucket,"  # noqa: S608 (no user input in the SQL)
         f" SUM(CASE WHEN to_status = %s THEN 1 ELSE 0 END)"
         f" - SUM(CASE WHEN from_status = %s THEN 1 ELSE 0 END)"
-        f" FROM {table} WHERE event_id = %s AND (to_status = %s OR from_status = %s)"
+        f" FROM {table} WHERE event_id = %s AND (to_status = %s OR from_status = %s){up_to}"
         f" GROUP BY bucket ORDER BY bucket"
     )
     entered = Status.ENTERED.value
     with connection.cursor() as cursor:
-        cursor.execute(sql, [entered, entered, event_id, entered, entered])
+        cursor.execute(sql, [entered, entered, event_id, entered, entered, *params])
         rows = cursor.fetchall()
     inside, series = 0, []
     for b, delta in rows:

@@ -19,6 +19,7 @@ from registrants.permissions import (
     capabilities,
 )
 
+from ..as_of import as_of_config, by_status_of
 from ..live_pages import DASHBOARD_LIVE_REFRESH_SECONDS, live_page_config
 from ..presenters import dashboard_numbers, percent
 from .common import json_refusal
@@ -68,6 +69,7 @@ def event_dashboard(request, event_id: int):
                     live_seconds=DASHBOARD_LIVE_REFRESH_SECONDS,
                 ),
                 "can": capabilities(request.user),
+                "as_of_config": as_of_config(event, by_status_of(numbers)),
             },
         )
     )

@@ -9,6 +9,7 @@ from django_filters import rest_framework as filters
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
+from registrants import history_as_of
 from registrants.lifecycle import Status
 from registrants.models import GuestType, Registrant
 from registrants.search import registrant_search
@@ -87,10 +88,30 @@ class RegistrantFilter(filters.FilterSet):
     search = filters.CharFilter(method="filter_search", max_length=200)
     created_after = UTCDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = UTCDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    # The list as of a past moment, from the history (registrants/history_as_of.py).
+    status_at = MultipleChoiceCSVFilter(
+        choices=Status.choices,
+        method="filter_status_at",
+        help_text="Who had one of these statuses at `at` (now without it), from the history.",
+    )
+    at = UTCDateTimeFilter(
+        method="filter_at",
+        help_text="A past moment: with `status_at`, the statuses then; alone, who existed then.",
+    )
 
     class Meta:
         model = Registrant
         fields = ["event", "status", "guest_type", "company", "created_after", "created_before"]
+
+    def filter_status_at(self, queryset, name, value):
+        """Registrants whose status at `at` (now without it) was one of these."""
+        return history_as_of.with_status_at(queryset, value, self.form.cleaned_data.get("at"))
+
+    def filter_at(self, queryset, name, value):
+        """Alone: the registrants that existed at that moment."""
+        if self.form.cleaned_data.get("status_at"):
+            return queryset  # filter_status_at reads it
+        return history_as_of.existing_at(queryset, value)
 
     def filter_search(self, queryset, name, value):
         """Name, email or company, ignoring accents and case; never the

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -362,6 +364,13 @@ class GuestTypeCountsSerializer(serializers.Serializer):
 class EventStatsSerializer(serializers.Serializer):
     event = serializers.IntegerField()
     generated_at = serializers.DateTimeField()
+    # In UTC: in the deployment's zone an old moment takes its local mean
+    # time (London's -00:01:15), which is no RFC 3339 offset.
+    as_of = serializers.DateTimeField(
+        allow_null=True,
+        default_timezone=datetime.UTC,
+        help_text="The past moment described (`at`), in UTC; null for now.",
+    )
     capacity = serializers.IntegerField()
     total = serializers.IntegerField()
     attendees = serializers.IntegerField()

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import APIView
 
-from registrants import presenters, scanning, selectors, services
+from registrants import history_as_of, presenters, scanning, selectors, services
 from registrants.errors import ApplicationError, http_status_for
 from registrants.models import Registrant, Source
 from registrants.permissions import (
@@ -39,6 +39,7 @@ from registrants.permissions import (
 
 from . import idempotency
 from . import serializers as s
+from .as_of import AT_PARAMETER, parse_at
 from .errors import error_body
 from .filters import RegistrantFilter, StrictOrderingFilter
 from .pagination import RegistrantCursorPagination, SmallCursorPagination
@@ -93,12 +94,17 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         services.event_delete(event_id=event.pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(responses={200: s.EventStatsSerializer, **errors(401, 403, 404)})
+    @extend_schema(
+        parameters=[AT_PARAMETER],
+        responses={200: s.EventStatsSerializer, **errors(400, 401, 403, 404)},
+    )
     @action(detail=True, methods=["get"])
     def stats(self, request, pk=None):
-        """The dashboard numbers of the event."""
+        """The dashboard numbers of the event, now or as of a past moment (`at`)."""
         event = get_object_or_404(self.get_queryset(), pk=pk)
-        return Response(s.EventStatsSerializer(selectors.event_stats(event=event)).data)
+        at = parse_at(request.query_params)
+        stats = history_as_of.event_stats_as_of(event=event, at=at)
+        return Response(s.EventStatsSerializer(stats).data)
 
     def _render(self, pk: int):
         return s.EventSerializer(self.get_queryset().get(pk=pk)).data
