@@ -3,10 +3,12 @@
 # reaches no container registry, and its checks:
 #
 #   scripts/compose-smoke.sh            # prepares what it needs first
-#   scripts/compose-smoke.sh --prepared # scripts/docker-smoke.sh --prepare already ran
+#   scripts/compose-smoke.sh --prepare  # step 1 only (scripts/run-tests.sh, in the background)
+#   scripts/compose-smoke.sh --prepared # step 1 already done
 #
 # 1. Unless --prepared: scripts/docker-smoke.sh --prepare (Debian's
-#    docker.io, dockerd, the debootstrap base image, the wheelhouse).
+#    docker.io, dockerd, the debootstrap base image, the wheelhouse), then
+#    the PostgreSQL, Redis and nginx images (deploy/local/, kept).
 # 2. Builds with docker-compose (through scripts/compose-local.sh, which
 #    adds deploy/compose.local.yaml): the app image, and PostgreSQL, Redis
 #    and nginx from Debian's packages on the same base; every process on the
@@ -28,8 +30,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-prepared=false
+prepared=false prepare_only=false
 [ "${1:-}" = --prepared ] && prepared=true
+[ "${1:-}" = --prepare ] && prepare_only=true
 PY=${PY:-.venv/bin/python}
 export BASE=${BASE_IMAGE:-rd-base:bookworm}
 export COMPOSE_PROJECT_NAME=${COMPOSE_PROJECT_NAME:-rdcomposesmoke}
@@ -38,6 +41,10 @@ export LOCAL_WEB2_PORT=${LOCAL_WEB2_PORT:-18582} LOCAL_GATEWAY_PORT=${LOCAL_GATE
 SECRET_KEY=compose-smoke-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 export SECRET_KEY
 HEALTHY_WITHIN=${HEALTHY_WITHIN:-240}  # seconds, for the whole stack
+
+# One run at a time per project: a second would share its containers and ports.
+exec 9>"/tmp/compose-smoke-$COMPOSE_PROJECT_NAME.lock"
+flock -w 900 9 || { echo "another compose smoke holds the lock" >&2; exit 1; }
 
 compose() { scripts/compose-local.sh "$@"; }
 
@@ -70,10 +77,19 @@ fail() {
 if ! $prepared; then
     step "prepare"
     scripts/docker-smoke.sh --prepare
+    step "service images"
+    compose build -q postgres redis nginx >&2
+fi
+if $prepare_only; then
+    step "done"
+    echo "compose smoke --prepare: $(( $(date +%s) - started )) s in all" >&2
+    printf '  %s\n' "${timings[@]}" >&2
+    exit 0
 fi
 
 step "build"
-# One app service builds registrant-dashboard:latest; the other five use it.
+# One app service builds registrant-dashboard:latest; the other five use
+# it. The service images are kept from --prepare (or built now).
 compose build -q postgres redis nginx migrate >&2
 
 step "up"

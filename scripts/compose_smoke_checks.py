@@ -96,7 +96,9 @@ def log_in(client: httpx.Client, edge: str, username: str, password: str) -> dic
 
 def api(client: httpx.Client, token: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
     response = client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
-    expect(response.status_code in (200, 201), f"POST {path}: {response.status_code} {response.text}")
+    expect(
+        response.status_code in (200, 201), f"POST {path}: {response.status_code} {response.text}"
+    )
     return response.json()
 
 
