@@ -23,14 +23,17 @@
 # test costs, so each running once takes over a minute off CI.
 # Extra arguments go to every pytest run.
 #
-# Last, the container smoke (scripts/docker-smoke.sh): the image is built
-# and run against the test PostgreSQL and Redis. Its slow first-time steps
-# (Debian packages, a debootstrap base image, the wheelhouse: about 6 min on
-# a fresh machine, mostly downloads) run in the background from the start,
-# beside the tests; a machine that already has them skips them. The image
-# build and its checks then take 1-4 min. SKIP_CONTAINER_SMOKE=1 leaves the
-# stage out (a developer's quick run); CI runs it. A dockerd started here is
-# stopped at the end.
+# Last, the container smoke: the image is built and run against the test
+# PostgreSQL and Redis (scripts/docker-smoke.sh), then the whole compose
+# stack is brought up with its health checks, checked through nginx and
+# taken down (scripts/compose-smoke.sh). Their slow first-time steps (Debian
+# packages, a debootstrap base image, the wheelhouse, the PostgreSQL, Redis
+# and nginx images: about 7 min on a fresh machine, mostly downloads) run in
+# the background from the start, beside the tests; a machine that already
+# has them skips them. The stage then takes about 4-8 min (docs/deploy.md).
+# SKIP_CONTAINER_SMOKE=1 leaves the stage out (a developer's quick run),
+# SKIP_COMPOSE_SMOKE=1 only the compose stack; CI runs both. A dockerd
+# started here is stopped at the end.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,7 +47,7 @@ container_smoke=true
 dockerd_was_running=true
 if $container_smoke; then
     docker info >/dev/null 2>&1 || dockerd_was_running=false
-    scripts/docker-smoke.sh --prepare >"$ARTIFACTS/container-prepare.log" 2>&1 &
+    scripts/compose-smoke.sh --prepare >"$ARTIFACTS/container-prepare.log" 2>&1 &
     prepare_pid=$!
 fi
 stop_services() {
@@ -87,8 +90,13 @@ container_smoke() { # waits for the background preparation, then builds and chec
         tail -n 40 "$ARTIFACTS/container-prepare.log"
         return "$rc"
     fi
-    sed -n '/^docker smoke --prepare:/,$p' "$ARTIFACTS/container-prepare.log"
-    scripts/docker-smoke.sh --prepared
+    sed -n '/^docker smoke --prepare:/,/^  wheelhouse/p; /^compose smoke --prepare:/,$p' \
+        "$ARTIFACTS/container-prepare.log"
+    scripts/docker-smoke.sh --prepared || rc=$?
+    if [ "${SKIP_COMPOSE_SMOKE:-}" != 1 ]; then
+        scripts/compose-smoke.sh --prepared || rc=$?
+    fi
+    return "$rc"
 }
 if $container_smoke; then
     run "Container smoke" container_smoke
