@@ -3,6 +3,7 @@
 from django.urls import path, register_converter
 
 from .views import (
+    audit,
     auth,
     bulk,
     companies,
@@ -37,6 +38,7 @@ urlpatterns = [
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
     path("", events.event_list, name="events"),
+    path("audit/", audit.audit_log, name="audit"),
     path("events/new/", event_forms.event_new, name="event_new"),
     path("events/<id:event_id>/edit/", event_forms.event_edit, name="event_edit"),
     path("events/<id:event_id>/dashboard/", events.event_dashboard, name="event_dashboard"),
