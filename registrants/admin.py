@@ -526,7 +526,9 @@ class RegistrantAdmin(ServiceAdmin):
                 kwargs["company_id"] = data["company"].pk if data["company"] else None
             if not kwargs:
                 return
-            saved = _call(services.registrant_update, registrant_id=obj.pk, **kwargs)
+            saved = _call(
+                services.registrant_update, registrant_id=obj.pk, actor=request.user, **kwargs
+            )
         else:
             saved = _call(
                 services.registrant_register,

@@ -190,3 +190,21 @@ def test_a_superuser_reads_the_log(db):
     boss.is_superuser = True
     boss.save()
     assert client_for(boss).get("/api/v1/audit/").status_code == 200
+
+
+def test_an_admin_edit_is_recorded_with_its_user(organiser, ada):
+    from django.urls import reverse
+
+    from registrants.tests.test_admin import registrant_post
+
+    organiser.is_staff = True
+    organiser.save()
+    web = Client()
+    web.force_login(organiser)
+    response = web.post(
+        reverse("admin:registrants_registrant_change", args=[ada.pk]),
+        registrant_post(ada, name="Ada King"),
+    )
+    assert response.status_code == 302
+    entry = _only(Action.REGISTRANT_EDITED)
+    assert entry.details == {"fields": ["name"]} and entry.actor_id == organiser.pk
