@@ -208,3 +208,16 @@ def test_an_admin_edit_is_recorded_with_its_user(organiser, ada):
     assert response.status_code == 302
     entry = _only(Action.REGISTRANT_EDITED)
     assert entry.details == {"fields": ["name"]} and entry.actor_id == organiser.pk
+
+
+def test_printing_badges_and_the_checkin_sheet_is_recorded_as_an_export(organiser, event, ada):
+    web = Client()
+    web.force_login(organiser)
+    assert web.get(f"/events/{event.pk}/badges.pdf?status=registered").status_code == 200
+    assert web.get(f"/events/{event.pk}/checkin-sheet.pdf").status_code == 200
+    rows = AuditEntry.objects.filter(action=Action.LIST_EXPORTED).order_by("id")
+    assert [r.details for r in rows] == [
+        {"format": "badges_pdf", "count": 1, "filter": {"status": "registered"}},
+        {"format": "checkin_sheet_pdf"},
+    ]
+    assert {(r.actor_id, r.event_id) for r in rows} == {(organiser.pk, event.pk)}
