@@ -153,6 +153,7 @@ def test_organisers_read_the_log_newest_first_with_filters(org_client, event, ad
     erased = org_client.get("/api/v1/audit/?action=registrant_erased").json()["results"]
     assert [r["registrant_id"] for r in erased] == [other.pk]
     assert org_client.get(f"/api/v1/audit/?event={event.pk + 1}").json()["results"] == []
+    assert org_client.get("/api/v1/audit/?actor=1").json()["results"] == []  # system rows only
 
 
 def test_the_log_pages_with_a_cursor(org_client, event):
