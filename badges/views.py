@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
+from audit.models import Action
+from audit.services import filter_summary, record
 from registrants import selectors as registrant_selectors
 from registrants.api.filters import RegistrantFilter
 from registrants.lifecycle import Status
@@ -110,6 +112,13 @@ def event_badges_pdf(request, event_id: int):
             status=400,
         )
     pdf = render_badges(selectors.badges_for(queryset), layout)
+    # A batch of badges is a list of names: audited as an export.
+    record(
+        action=Action.LIST_EXPORTED,
+        actor=request.user,
+        event_id=event.pk,
+        details={"format": "badges_pdf", "count": count, "filter": filter_summary(params)},
+    )
     return _pdf(pdf, f"badges-event-{event.pk}.pdf")
 
 
@@ -124,6 +133,12 @@ def checkin_sheet(request, event_id: int):
         selectors.sheet_rows(event),
         title=f"{event.name} · {event.date:%d %b %Y}",
         printed_at=printed_at,
+    )
+    record(
+        action=Action.LIST_EXPORTED,
+        actor=request.user,
+        event_id=event.pk,
+        details={"format": "checkin_sheet_pdf"},
     )
     return _pdf(pdf, f"checkin-sheet-event-{event.pk}.pdf")
 

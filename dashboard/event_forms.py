@@ -10,7 +10,11 @@ from django import forms
 
 from registrants.api.serializers import MAX_CAPACITY
 from registrants.errors import ApplicationError
-from registrants.event_options import default_door_modes, default_time_zone
+from registrants.event_options import (
+    MAX_RETENTION_DAYS,
+    default_door_modes,
+    default_time_zone,
+)
 from registrants.lifecycle import ScanMode
 
 # Refusals of the services that belong to one field of the form.
@@ -43,6 +47,14 @@ class EventForm(forms.Form):
         required=False,
         label="Closed",
         help_text="A closed event takes no new registrations; check-in still works.",
+    )
+    retention_days = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=MAX_RETENTION_DAYS,
+        label="Erase registrants after (days)",
+        help_text="Days after the event's date when its registrants' personal data is erased "
+        "(the figures stay). Empty: keep them.",
     )
 
     def __init__(self, *args, **kwargs):

@@ -5,6 +5,7 @@ from django.urls import path
 from registrants import pages  # noqa: F401  (registers the "id" converter)
 
 from .views import (
+    audit,
     auth,
     bulk,
     bulk_job,
@@ -24,6 +25,7 @@ urlpatterns = [
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
     path("", events.event_list, name="events"),
+    path("audit/", audit.audit_log, name="audit"),
     path("events/new/", event_forms.event_new, name="event_new"),
     path("events/<id:event_id>/edit/", event_forms.event_edit, name="event_edit"),
     path("events/<id:event_id>/dashboard/", events.event_dashboard, name="event_dashboard"),

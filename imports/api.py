@@ -19,6 +19,8 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.models import Action
+from audit.services import filter_summary, record
 from registrants import selectors
 from registrants.api.filters import ORDERING_ALIASES, RegistrantFilter, StrictOrderingFilter
 from registrants.api.schema import errors
@@ -223,6 +225,18 @@ class ExportView(APIView):
         fmt, with_history = options.validated_data["format"], options.validated_data["history"]
         queryset = self._filtered(request, event)
         with_codes = request.user.has_perm(P_VIEW_CODE)
+        # Audited when asked for: a file, once sent, cannot be called back.
+        record(
+            action=Action.LIST_EXPORTED,
+            actor=request.user,
+            event_id=event.pk,
+            details={
+                "format": fmt,
+                "history": with_history,
+                "check_in_codes": with_codes,
+                "filter": filter_summary(request.query_params, skip=("format", "history")),
+            },
+        )
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         base = f"event-{event.pk}-registrants-{stamp}"
         django_request = request._request

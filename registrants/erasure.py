@@ -17,12 +17,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from . import audit_trail
 from .errors import ApplicationError
 from .models import Registrant, ScanReceipt, new_check_in_codes
 from .signals import registrant_changed
 
 ERASED_NAME = "Erased registrant"
 ERASED_EMAIL_DOMAIN = "erased.invalid"  # RFC 2606: never a real mailbox
+REASON_DELETED, REASON_RETENTION = "deleted", "retention"
 ERASE_CHUNK = 500  # registrants per transaction of a bulk deletion
 
 
@@ -46,10 +48,11 @@ def erased_error(registrant: Registrant) -> ApplicationError:
     )
 
 
-def registrant_erase(*, registrant_id: int) -> Registrant:
+def registrant_erase(*, registrant_id: int, actor: Any = None) -> Registrant:
     """Erase a registrant's personal data, keeping the row, status and history.
 
     Idempotent: an erased registrant is returned unchanged. Raises not_found.
+    The erasure is audited under `actor` (None: the system).
     """
     with transaction.atomic():
         try:
@@ -57,15 +60,18 @@ def registrant_erase(*, registrant_id: int) -> Registrant:
         except Registrant.DoesNotExist:
             raise ApplicationError("not_found", "No such registrant.") from None
         if registrant.erased_at is None:
-            _erase([registrant])
+            _erase([registrant], actor=actor, reason=REASON_DELETED)
     return registrant
 
 
-def registrants_erase(*, registrant_ids: Iterable[int]) -> int:
+def registrants_erase(
+    *, registrant_ids: Iterable[int], actor: Any = None, reason: str = "deleted"
+) -> int:
     """registrant_erase for many (the admin's bulk delete), ERASE_CHUNK per
     transaction with one pass over the stored answers each, instead of one
     per registrant. Ids that do not exist or are erased already are
-    skipped; returns how many were erased now."""
+    skipped; returns how many were erased now. Audited under `actor` with
+    `reason` ("deleted", or "retention" for the retention job)."""
     ids = list(dict.fromkeys(registrant_ids))
     erased = 0
     for start in range(0, len(ids), ERASE_CHUNK):
@@ -75,15 +81,16 @@ def registrants_erase(*, registrant_ids: Iterable[int]) -> int:
                 .filter(pk__in=ids[start : start + ERASE_CHUNK], erased_at__isnull=True)
                 .order_by("pk")  # lock order: two bulk deletes queue, never deadlock
             )
-            _erase(rows)
+            _erase(rows, actor=actor, reason=reason)
         erased += len(rows)
     return erased
 
 
-def _erase(registrants: list[Registrant]) -> None:
+def _erase(registrants: list[Registrant], *, actor: Any, reason: str) -> None:
     """Erase locked, not yet erased registrants, in the caller's transaction."""
     if not registrants:
         return
+    audit_trail.record_erasures(registrants, actor=actor, reason=reason)
     now, names = timezone.now(), {}
     for registrant, code in zip(registrants, new_check_in_codes(len(registrants)), strict=True):
         names[registrant.pk] = registrant.name

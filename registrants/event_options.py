@@ -1,5 +1,6 @@
 """An event's settings beyond name, date and capacity: its time zone, the
-scan modes its desk offers ("door modes") and whether it is closed.
+scan modes its desk offers ("door modes"), whether it is closed and how
+long its registrants are kept (retention_days).
 
 Closed means "no new registrations" (API, pages, import); scans, status
 changes and edits still work, because a closed event is usually one whose
@@ -73,3 +74,22 @@ def refuse_if_closed(event) -> None:
             f"{event.name} is closed: it takes no new registrations.",
             details={"event": event.pk},
         )
+
+
+# event_update's "leave the retention as it is" (None there means: keep the
+# registrants for ever).
+UNCHANGED: object = object()
+MAX_RETENTION_DAYS = 36500
+
+
+def validated_retention_days(days: int | None) -> int | None:
+    """`days` (None: keep for ever) or validation_error outside 0..36500."""
+    if days is None:
+        return None
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_RETENTION_DAYS:
+        raise ApplicationError(
+            "validation_error",
+            "Retention must be a number of days from 0 to 36500, or empty.",
+            fields={"retention_days": [f"Must be from 0 to {MAX_RETENTION_DAYS}, or null."]},
+        )
+    return days

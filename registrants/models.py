@@ -79,6 +79,9 @@ class Event(models.Model):
     door_modes = models.JSONField(default=default_door_modes)
     # A closed event takes no new registrations; scans still work.
     closed = models.BooleanField(default=False)
+    # Days after the event's date when its registrants are erased
+    # (registrants/retention.py); null keeps them.
+    retention_days = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

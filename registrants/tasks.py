@@ -1,7 +1,10 @@
-"""The bulk-job task, how it is sent, and the worker-start recovery hook.
+"""The domain's Celery tasks: the bulk job (how it is sent, and the
+worker-start recovery hook) and the retention erasure (run by beat,
+CELERY_BEAT_SCHEDULE in config/settings/base.py).
 
-As the import task: idempotent (bulk_job_run claims the job with a
-conditional UPDATE and goes on from the first chunk not done), so acks_late.
+The bulk task, as the import task, is idempotent (bulk_job_run claims the
+job with a conditional UPDATE and goes on from the first chunk not done),
+so acks_late.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from config import jobs
 from config.celery_app import app
 
 from . import bulk_jobs
+from .retention import erase_expired
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +35,12 @@ def run_bulk_job(job_id: int) -> None:
 def requeue_stale() -> list[int]:
     """Requeue bulk jobs whose worker died (for `celery beat`, optional)."""
     return bulk_jobs.bulk_jobs_requeue_stale()
+
+
+@app.task(name="registrants.erase_expired")
+def erase_expired_task() -> int:
+    """Erase the registrants of expired events; returns how many."""
+    return sum(item.erased for item in erase_expired())
 
 
 def _run(job_id: int) -> None:

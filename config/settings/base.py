@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "accounts",
+    "audit",
     "csp",
     "registrants",
     "dashboard",
@@ -167,6 +168,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BEAT_SCHEDULE = {
     "requeue-stale-imports": {"task": "imports.requeue_stale", "schedule": 60.0},
     "requeue-stale-bulk-jobs": {"task": "registrants.requeue_stale_bulk_jobs", "schedule": 60.0},
+    # Events' retention (registrants/retention.py): hourly is within an hour
+    # of the day's end in every time zone; a run with nothing due reads a
+    # handful of events.
+    "erase-expired-registrants": {"task": "registrants.erase_expired", "schedule": 3600.0},
 }
 # Uploads wait here for their job; every worker must see the same directory.
 IMPORT_UPLOAD_DIR = env.str("IMPORT_UPLOAD_DIR", default=str(BASE_DIR / "var" / "imports"))

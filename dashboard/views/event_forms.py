@@ -46,7 +46,8 @@ def event_new(request):
 
 @require_perms(P_VIEW_EVENT, P_CHANGE_EVENT)
 def event_edit(request, event_id: int):
-    """Edit an event's name, date, capacity, time zone, scan modes and closing."""
+    """Edit an event's name, date, capacity, time zone, scan modes, closing
+    and retention."""
     event = get_object_or_404(Event, pk=event_id)
     initial = {
         "name": event.name,
@@ -55,6 +56,7 @@ def event_edit(request, event_id: int):
         "time_zone": event.time_zone,
         "door_modes": event.door_modes,
         "closed": event.closed,
+        "retention_days": event.retention_days,
     }
     form = EventForm(request.POST or None, initial=initial)
     if request.method != "POST":

@@ -212,6 +212,7 @@ def registrant_edit(request, pk: int):
                 email=data["email"],
                 guest_type=data["guest_type"],
                 company_name=data["company"],
+                actor=request.user,
             )
         except ApplicationError as exc:
             form.add_service_errors(exc.fields, exc.message)
@@ -235,7 +236,7 @@ def registrant_delete(request, pk: int):
     registrant = _registrant_or_404(request, pk)
     event_id = registrant.event_id
     try:
-        services.registrant_delete(registrant_id=registrant.pk)
+        services.registrant_delete(registrant_id=registrant.pk, actor=request.user)
     except ApplicationError as exc:
         return render(
             request,

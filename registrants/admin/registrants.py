@@ -160,7 +160,9 @@ class RegistrantAdmin(ServiceAdmin):
                 kwargs["company_id"] = data["company"].pk if data["company"] else None
             if not kwargs:
                 return
-            saved = _call(services.registrant_update, registrant_id=obj.pk, **kwargs)
+            saved = _call(
+                services.registrant_update, registrant_id=obj.pk, actor=request.user, **kwargs
+            )
         else:
             saved = _call(
                 services.registrant_register,
@@ -190,10 +192,12 @@ class RegistrantAdmin(ServiceAdmin):
         return [str(obj) for obj in objs], {self.opts.verbose_name_plural: len(objs)}, set(), []
 
     def delete_model(self, request, obj):
-        _call(services.registrant_delete, registrant_id=obj.pk)
+        _call(services.registrant_delete, registrant_id=obj.pk, actor=request.user)
 
     def delete_queryset(self, request, queryset):
-        services.registrants_delete(registrant_ids=list(queryset.values_list("pk", flat=True)))
+        services.registrants_delete(
+            registrant_ids=list(queryset.values_list("pk", flat=True)), actor=request.user
+        )
 
     # -- status actions --
 

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from registrants import lifecycle
+from registrants.event_options import MAX_RETENTION_DAYS
 from registrants.fields import COMPANY_MAX, EMAIL_MAX, NAME_MAX
 from registrants.lifecycle import Kind, ScanMode, Status
 from registrants.models import Company, Event, GuestType, Registrant, StatusChange
@@ -55,6 +56,13 @@ class EventSerializer(serializers.ModelSerializer):
     closed = serializers.BooleanField(
         required=False, help_text="A closed event refuses new registrations (409 event_closed)."
     )
+    retention_days = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_RETENTION_DAYS,
+        allow_null=True,
+        required=False,
+        help_text="Erase the event's registrants this many days after its date; null keeps them.",
+    )
 
     class Meta:
         model = Event
@@ -66,6 +74,7 @@ class EventSerializer(serializers.ModelSerializer):
             "time_zone",
             "door_modes",
             "closed",
+            "retention_days",
             "seats_taken",
             "seats_left",
             "created_at",
@@ -86,6 +95,9 @@ class EventUpdateSerializer(serializers.Serializer):
         child=serializers.ChoiceField(choices=ScanMode.choices), required=False
     )
     closed = serializers.BooleanField(required=False)
+    retention_days = serializers.IntegerField(
+        min_value=0, max_value=MAX_RETENTION_DAYS, allow_null=True, required=False
+    )
 
     def to_internal_value(self, data):
         reject_read_only(

@@ -1,7 +1,7 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import privacy, views
 
 router = SimpleRouter(trailing_slash=True)
 router.register("events", views.EventViewSet, basename="event")
@@ -10,6 +10,12 @@ router.register("registrants", views.RegistrantViewSet, basename="registrant")
 
 urlpatterns = [
     path("scan/", views.ScanView.as_view(), name="scan"),
+    path("audit/", privacy.AuditLogView.as_view(), name="audit-log"),
+    re_path(
+        rf"^registrants/(?P<id>{views.ID_REGEX})/personal-data/$",
+        privacy.PersonalDataView.as_view(),
+        name="registrant-personal-data",
+    ),
     *router.urls,
     path("", include("gateway.api_urls")),
 ]

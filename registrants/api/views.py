@@ -242,7 +242,7 @@ class RegistrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             kwargs["company_id"] = v["company_id"]
         elif "company" in v:
             kwargs["company_name"] = v["company"] or ""
-        services.registrant_update(registrant_id=registrant.pk, **kwargs)
+        services.registrant_update(registrant_id=registrant.pk, actor=request.user, **kwargs)
         return Response(self._render(registrant.pk))
 
     @extend_schema(responses={204: None, **errors(401, 403, 404)})
@@ -250,7 +250,7 @@ class RegistrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         """Delete a registrant: the person's data is erased; the registration,
         its status and its history stay (a repeat is a no-op)."""
         registrant = self._registrant(pk)
-        services.registrant_delete(registrant_id=registrant.pk)
+        services.registrant_delete(registrant_id=registrant.pk, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(

@@ -22,6 +22,7 @@ def event_create(
     time_zone: str | None = None,
     door_modes: list[str] | None = None,
     closed: bool = False,
+    retention_days: int | None = None,
 ) -> Event:
     """Create an event. Raises validation_error for a capacity below 1, a
     name with control or text-direction characters, an unknown time zone or
@@ -40,6 +41,7 @@ def event_create(
         "door_modes": event_options.validated_door_modes(
             event_options.default_door_modes() if door_modes is None else door_modes
         ),
+        "retention_days": event_options.validated_retention_days(retention_days),
     }
     with transaction.atomic():
         return Event.objects.create(
@@ -56,6 +58,7 @@ def event_update(
     time_zone: str | None = None,
     door_modes: list[str] | None = None,
     closed: bool | None = None,
+    retention_days: Any = event_options.UNCHANGED,
 ) -> Event:
     """Edit an event (None leaves a field as it is). Lowering capacity below
     the seats taken raises capacity_below_seats_taken (409); an unknown time
@@ -68,6 +71,8 @@ def event_update(
         options["door_modes"] = event_options.validated_door_modes(door_modes)
     if closed is not None:
         options["closed"] = closed
+    if retention_days is not event_options.UNCHANGED:
+        options["retention_days"] = event_options.validated_retention_days(retention_days)
     with transaction.atomic():
         event = _lock_event(event_id)
         fields: list[str] = list(options)

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
-from .. import event_options, lifecycle
+from .. import audit_trail, event_options, lifecycle
 from ..erasure import refuse_if_erased, registrant_erase, registrants_erase
 from ..errors import ApplicationError
 from ..fields import require_valid_fields
@@ -120,6 +120,7 @@ def registrant_update(
     guest_type: str | None = None,
     company_name: str | None = _UNSET,
     company_id: int | None = _UNSET,
+    actor: Actor = None,
 ) -> Registrant:
     """Edit a registrant's details. Status and event are not editable here.
 
@@ -151,18 +152,19 @@ def registrant_update(
             registrant.company = company
             fields.append("company")
         if fields:
+            audit_trail.record_edit(registrant, fields, actor=actor)
             registrant.save(update_fields=[*fields, "updated_at"])
             _announce_registrant(registrant.event_id, registrant.pk, "updated", registrant.status)
     return registrant
 
 
-def registrant_delete(*, registrant_id: int) -> None:
+def registrant_delete(*, registrant_id: int, actor: Actor = None) -> None:
     """Delete a registrant: erase the person's data and keep the registration,
     its status and its history (registrants/erasure.py). Raises not_found."""
-    registrant_erase(registrant_id=registrant_id)
+    registrant_erase(registrant_id=registrant_id, actor=actor)
 
 
-def registrants_delete(*, registrant_ids: Iterable[int]) -> int:
+def registrants_delete(*, registrant_ids: Iterable[int], actor: Actor = None) -> int:
     """registrant_delete for many (the admin's bulk delete); unknown ids are
     skipped. Returns how many were erased now."""
-    return registrants_erase(registrant_ids=registrant_ids)
+    return registrants_erase(registrant_ids=registrant_ids, actor=actor)

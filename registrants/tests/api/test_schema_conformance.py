@@ -117,6 +117,9 @@ def test_every_answer_matches_its_schema(
     check(org_client.get(f"/api/v1/events/{e}/devices/"), "get", devices)
     conflicts = "/api/v1/events/{event_id}/scan-conflicts/"
     check(org_client.get(f"/api/v1/events/{e}/scan-conflicts/"), "get", conflicts)
+    personal = "/api/v1/registrants/{id}/personal-data/"
+    check(org_client.get(f"/api/v1/registrants/{r}/personal-data/"), "get", personal)
+    check(org_client.get("/api/v1/audit/"), "get", "/api/v1/audit/")  # after the export: a row
 
     # Writes, each answer checked, including a registrant created without a company.
     check(
