@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from audit.models import Action
 from audit.services import filter_summary, record
 from registrants import selectors as registrant_selectors
-from registrants.api.filters import RegistrantFilter
+from registrants.filters import RegistrantFilter
 from registrants.lifecycle import Status
 from registrants.models import Event
 from registrants.pages import no_store, render_page, require_perms

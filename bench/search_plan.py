@@ -81,7 +81,7 @@ def best_ms(fn, repeat: int) -> float:
 
 def _filtered(params: dict):
     from registrants import selectors
-    from registrants.api.filters import RegistrantFilter
+    from registrants.filters import RegistrantFilter
 
     return RegistrantFilter(data=params, queryset=selectors.registrant_list()).qs
 

@@ -15,7 +15,7 @@ from django.db.models import Count, Q
 from django.http import QueryDict
 
 from registrants import presenters, selectors
-from registrants.api.filters import ORDERING_ALIASES, RegistrantFilter, parse_ordering
+from registrants.filters import ORDERING_ALIASES, RegistrantFilter, parse_ordering
 from registrants.lifecycle import NOTE_REQUIRED, Kind, Status
 from registrants.models import Company, Event, GuestType, Registrant
 from registrants.permissions import registrant_targets

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from registrants.api.filters import OUT_OF_RANGE
+from registrants.filters import OUT_OF_RANGE
 from registrants.lifecycle import ScanMode
 
 from . import scan as rules

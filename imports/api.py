@@ -22,8 +22,9 @@ from rest_framework.views import APIView
 from audit.models import Action
 from audit.services import filter_summary, record
 from registrants import selectors
-from registrants.api.filters import ORDERING_ALIASES, RegistrantFilter, StrictOrderingFilter
+from registrants.api.filters import StrictOrderingFilter
 from registrants.api.schema import errors
+from registrants.filters import ORDERING_ALIASES, RegistrantFilter
 from registrants.lifecycle import Status
 from registrants.models import Event, GuestType
 from registrants.permissions import P_ADD_REGISTRANT, P_EXPORT, P_VIEW_CODE, P_VIEW_REGISTRANT

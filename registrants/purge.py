@@ -7,13 +7,14 @@ Only `manage.py purge_registrant` calls it; no page or endpoint does
 
 from __future__ import annotations
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from audit.models import Action
 from audit.services import record
 
 from .errors import ApplicationError
-from .models import Registrant, StatusChange
+from .models import Registrant
+from .sql.bulk import delete_purged_history
 
 
 def registrant_purge(*, registrant_id: int) -> int:
@@ -33,12 +34,7 @@ def registrant_purge(*, registrant_id: int) -> int:
             )
         # History is append-only for the application (AppendOnlyQuerySet
         # refuses delete()); the purge is the one path that removes rows.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"DELETE FROM {StatusChange._meta.db_table} WHERE registrant_id = %s",  # noqa: S608
-                [registrant.pk],
-            )
-            rows = cursor.rowcount
+        rows = delete_purged_history(registrant.pk)
         event_id = registrant.event_id
         Registrant.objects.filter(pk=registrant.pk).delete()
         record(

@@ -48,17 +48,9 @@ flock -w 900 9 || { echo "another compose smoke holds the lock" >&2; exit 1; }
 
 compose() { scripts/compose-local.sh "$@"; }
 
-started=$(date +%s)
-timings=()
-step_start=$started
-step() { # step NAME: close the previous step's timing, announce the next
-    local now
-    now=$(date +%s)
-    [ -n "${step_name:-}" ] && timings+=("$step_name: $((now - step_start)) s")
-    step_name=$1
-    step_start=$now
-    echo "== compose: $1" >&2
-}
+STEP_PREFIX="compose: "
+# shellcheck source=scripts/step-timings.sh
+. scripts/step-timings.sh  # the working directory is the repository root (above)
 
 up=false
 cleanup() {

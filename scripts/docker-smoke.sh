@@ -48,17 +48,8 @@ WORK=$(mktemp -d /tmp/docker-smoke.XXXXXX)
 SMOKE_DB=rd_smoke_$$
 SECRET_KEY=smoke-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
-started=$(date +%s)
-timings=()
-step_start=$started
-step() { # step NAME: close the previous step's timing, announce the next
-    local now
-    now=$(date +%s)
-    [ -n "${step_name:-}" ] && timings+=("$step_name: $((now - step_start)) s")
-    step_name=$1
-    step_start=$now
-    echo "== $1" >&2
-}
+# shellcheck source=scripts/step-timings.sh
+. scripts/step-timings.sh  # the working directory is the repository root (above)
 
 containers=()
 cleanup() {

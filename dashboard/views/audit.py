@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from audit.models import Action
 from audit.selectors import audit_entries
-from registrants.api.filters import MAX_ID
+from registrants.filters import MAX_ID
 from registrants.models import Event
 from registrants.pages import render_page, require_perms
 from registrants.permissions import ORGANISER_PERMISSION, P_VIEW_REGISTRANT

@@ -14,9 +14,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from registrants import selectors, services
-from registrants.api.filters import MAX_ID
 from registrants.company_duplicates import likely_duplicate_companies
 from registrants.errors import ApplicationError
+from registrants.filters import MAX_ID
 from registrants.models import Company, Registrant
 from registrants.pages import no_store, require_perms
 from registrants.permissions import P_CHANGE_COMPANY, P_DELETE_COMPANY, P_VIEW_COMPANY

@@ -17,10 +17,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from registrants import presenters, selectors, services
-from registrants.api.filters import RegistrantFilter
 from registrants.api.throttling import take_scan_slot
 from registrants.errors import ApplicationError, http_status_for
 from registrants.event_options import door_mode_choices
+from registrants.filters import RegistrantFilter
 from registrants.lifecycle import ScanMode, Status
 from registrants.models import Event, Registrant, Source
 from registrants.pages import no_store, require_perms

@@ -10,7 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
 
-from .filters import UTCDateTimeField
+from ..filters import UTCDateTimeField
 
 AT_PARAMETER = OpenApiParameter(
     name="at",

@@ -9,7 +9,7 @@ from django.utils import timezone
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 
-from .filters import fits_in_utc
+from ..filters import fits_in_utc
 
 MAX_PAGE_SIZE = 200
 

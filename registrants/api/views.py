@@ -37,11 +37,12 @@ from registrants.permissions import (
     role_kinds,
 )
 
+from ..filters import RegistrantFilter
 from . import idempotency
 from . import serializers as s
 from .as_of import AT_PARAMETER, parse_at
 from .errors import error_body
-from .filters import RegistrantFilter, StrictOrderingFilter
+from .filters import StrictOrderingFilter
 from .pagination import RegistrantCursorPagination, SmallCursorPagination
 from .schema import errors
 from .throttling import ScanRateThrottle

@@ -132,3 +132,12 @@ def delete_demo_history(event_id: int) -> None:
     the one place history rows may go: the whole event goes with them."""
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {HISTORY} WHERE event_id = %s", [event_id])
+
+
+def delete_purged_history(registrant_id: int) -> int:
+    """Every history row of one erased registrant, for the operators' hard
+    purge (registrants/purge.py): the other place history rows may go. The
+    rows deleted."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {HISTORY} WHERE registrant_id = %s", [registrant_id])
+        return cursor.rowcount
