@@ -53,11 +53,6 @@ def percent(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 1) if whole else 0.0
 
 
-def local_time(value: datetime.datetime, with_date: bool = False) -> str:
-    local = timezone.localtime(value)
-    return local.strftime("%d %b %H:%M") if with_date else local.strftime("%H:%M")
-
-
 def _filled(
     series: list[dict[str, Any]], key: str, carry: bool
 ) -> list[tuple[datetime.datetime, int]]:
@@ -81,7 +76,7 @@ def _filled(
 def _series(points: list[tuple[datetime.datetime, int]]) -> dict[str, list]:
     days = {timezone.localtime(start).date() for start, _ in points}
     return {
-        "labels": [local_time(start, with_date=len(days) > 1) for start, _ in points],
+        "labels": [presenters.local_time(start, with_date=len(days) > 1) for start, _ in points],
         "values": [value for _, value in points],
     }
 
@@ -91,7 +86,7 @@ def feed_item(change: StatusChange) -> dict[str, Any]:
     return {
         "id": change.pk,
         "at": change.at.isoformat(),
-        "time": local_time(change.at, with_date=True),
+        "time": presenters.local_time(change.at, with_date=True),
         "registrant": registrant.name,
         "company": registrant.company.name if registrant.company is not None else "",
         "url": reverse("dashboard:registrant", args=[registrant.pk]),

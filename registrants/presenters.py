@@ -31,11 +31,20 @@ def _zone(name: str) -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(name)
 
 
+def local_time(
+    at: datetime.datetime, time_zone: str | None = None, *, with_date: bool = False
+) -> str:
+    """The one formatting of a local time: an aware time as hours and minutes
+    ("18:42"), or with the day ("06 Dec 18:42"), in `time_zone` (an event's),
+    else the time zone active for this request (the deployment's default
+    unless a page activated its event's)."""
+    local = timezone.localtime(at, _zone(time_zone) if time_zone else None)
+    return f"{local:%d %b %H:%M}" if with_date else f"{local:%H:%M}"
+
+
 def local_hhmm(at: datetime.datetime, time_zone: str | None = None) -> str:
-    """An aware time as local hours and minutes ("18:42") in `time_zone`
-    (an event's), else the deployment's default."""
-    zone = _zone(time_zone) if time_zone else timezone.get_default_timezone()
-    return f"{timezone.localtime(at, zone):%H:%M}"
+    """local_time without the day: what scan answers say."""
+    return local_time(at, time_zone)
 
 
 def scan_message(
