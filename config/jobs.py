@@ -61,3 +61,34 @@ def _run_in_thread(run: Callable[[int], Any], job_id: int, name: str) -> None:
         logger.exception("%s job %s failed", name, job_id)
     finally:
         connections.close_all()  # this thread's connections only
+
+
+def redispatch(send: Callable[[int], Any], job_id: int, name: str) -> bool:
+    """Send an interrupted or waiting job again with `send`; False (logged)
+    when the broker is unreachable: requeueing is a retry anyway, made again
+    at the next look (a page, a worker starting, beat)."""
+    # kombu wraps the transport's connection errors (refused, reset, timed
+    # out) in OperationalError once its publish retries are spent.
+    from kombu.exceptions import OperationalError as BrokerError
+
+    try:
+        send(job_id)
+    except BrokerError as exc:
+        logger.warning("%s job %s not requeued: the broker is unreachable (%s)", name, job_id, exc)
+        return False
+    return True
+
+
+def requeue_stale(requeue: Callable[[], list[int]], name: str) -> None:
+    """For a worker_ready hook: requeue the `name` jobs a dead worker left
+    running (`requeue` returns their ids). A failure is logged, never
+    raised: the worker starts anyway, and the jobs are requeued when next
+    looked at."""
+    try:
+        requeued = requeue()
+    except Exception:
+        logger.exception("could not look for interrupted %s jobs", name)
+        return
+    if requeued:
+        logger.info("requeued interrupted %s jobs: %s", name, requeued)
+    connections.close_all()

@@ -18,6 +18,7 @@ import logging
 
 from kombu.exceptions import OperationalError as BrokerError
 
+from config import jobs
 from registrants.errors import ApplicationError
 
 from .models import ImportJob
@@ -55,9 +56,4 @@ def dispatch_new_job(job_id: int) -> None:
 
 def redispatch(job_id: int) -> bool:
     """Send an interrupted or waiting job again; False if the broker is down."""
-    try:
-        _send(job_id)
-    except BROKER_ERRORS as exc:
-        logger.warning("import job %s not requeued: the broker is unreachable (%s)", job_id, exc)
-        return False
-    return True
+    return jobs.redispatch(_send, job_id, "import")

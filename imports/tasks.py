@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 
 from celery.signals import worker_ready
-from django.db import connections
 
 from config import jobs
 from config.celery_app import app
@@ -55,11 +54,4 @@ def _run(job_id: int) -> None:
 @worker_ready.connect
 def _requeue_on_worker_start(sender=None, **kwargs) -> None:
     """A worker that starts picks up the jobs a dead worker left running."""
-    try:
-        requeued = services.import_jobs_requeue_stale()
-    except Exception:
-        logger.exception("could not look for interrupted imports")
-        return
-    if requeued:
-        logger.info("requeued interrupted imports: %s", requeued)
-    connections.close_all()
+    jobs.requeue_stale(services.import_jobs_requeue_stale, "import")

@@ -21,6 +21,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from config import jobs
+
 from . import services
 from .errors import ApplicationError
 from .lifecycle import Kind
@@ -226,11 +228,4 @@ def bulk_job_requeue_if_stale(job: BulkJob) -> bool:
 
 
 def _redispatch(job_id: int) -> bool:
-    from kombu.exceptions import OperationalError as BrokerError
-
-    try:
-        _dispatch(job_id)
-    except BrokerError as exc:
-        logger.warning("bulk job %s not requeued: the broker is unreachable (%s)", job_id, exc)
-        return False
-    return True
+    return jobs.redispatch(_dispatch, job_id, "bulk")

@@ -49,20 +49,31 @@ FROM upd u LEFT JOIN {companies} c ON c.id = u.company_id
 """
 
 
-@lru_cache(maxsize=8)
-def pg_scan_sql(mode: str) -> str:
-    """The lone scan's statement for `mode`, its plan
-    (lifecycle.scan_from_statuses) written in as literals."""
-    history = history_insert(
+def _planned_history(*, at: str, actor: str, join: str, returning: str) -> str:
+    """The history rows of the changed registrants (`upd u`), one per step
+    of their plan (`plan p`) matched by `join`: the lone and the group scan."""
+    return history_insert(
         scan_row(
             registrant="u.id",
             event="u.event_id",
             from_status="p.step_from",
             to_status="p.step_to",
-            at="%(now)s",
-            actor="%(actor)s",
+            at=at,
+            actor=actor,
         ),
-        "FROM upd u JOIN plan p ON p.from_status = u.old_status ORDER BY p.step_no",
+        f"FROM upd u JOIN plan p ON {join}",
+        returning=returning,
+    )
+
+
+@lru_cache(maxsize=8)
+def pg_scan_sql(mode: str) -> str:
+    """The lone scan's statement for `mode`, its plan
+    (lifecycle.scan_from_statuses) written in as literals."""
+    history = _planned_history(
+        at="%(now)s",
+        actor="%(actor)s",
+        join="p.from_status = u.old_status ORDER BY p.step_no",
         returning="id, from_status, to_status",
     )
     return _PG_SCAN.format(
@@ -128,17 +139,10 @@ def pg_group_sql() -> str:
     for mode in sorted(ScanMode.values):
         plan_rows += sql_plan_values(mode, with_mode=True)
         accepted.append(f"WHEN {sql_literal(mode)} THEN ARRAY[{accepted_statuses(mode)}]::text[]")
-    history = history_insert(
-        scan_row(
-            registrant="u.id",
-            event="u.event_id",
-            from_status="p.step_from",
-            to_status="p.step_to",
-            at="u.at",
-            actor="u.actor",
-        ),
-        "FROM upd u JOIN plan p ON p.mode = u.mode AND p.from_status = u.old_status"
-        " ORDER BY u.n, p.step_no",
+    history = _planned_history(
+        at="u.at",
+        actor="u.actor",
+        join="p.mode = u.mode AND p.from_status = u.old_status ORDER BY u.n, p.step_no",
         returning="id, registrant_id, from_status, to_status",
     )
     return _PG_GROUP.format(
