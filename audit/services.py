@@ -31,16 +31,9 @@ def record(
 ) -> AuditEntry:
     """Write one audit row; `actor` None (or anonymous) is the system.
     The request id is the one bound for the current request or task."""
-    user, name = _actor(actor)
-    return AuditEntry.objects.create(
-        action=action,
-        actor=user,
-        actor_name=name,
-        event_id=event_id,
-        registrant_id=registrant_id,
-        details=details or {},
-        request_id=logs.request_id.get() or "",
-    )
+    entry = _entries(action, actor, [(event_id, registrant_id)], details)[0]
+    entry.save(force_insert=True)
+    return entry
 
 
 def record_many(
@@ -51,9 +44,22 @@ def record_many(
     details: dict[str, Any] | None = None,
 ) -> int:
     """One row per (event id, registrant id), in one insert (a bulk erasure)."""
+    rows = _entries(action, actor, targets, details)
+    AuditEntry.objects.bulk_create(rows)
+    return len(rows)
+
+
+def _entries(
+    action: Action,
+    actor: Any,
+    targets: Iterable[tuple[int | None, int | None]],
+    details: dict[str, Any] | None,
+) -> list[AuditEntry]:
+    """Unsaved rows, one per (event id, registrant id), with the actor and
+    the request id bound for the current request or task."""
     user, name = _actor(actor)
-    rid = logs.request_id.get() or ""
-    rows = [
+    request_id = logs.request_id.get() or ""
+    return [
         AuditEntry(
             action=action,
             actor=user,
@@ -61,12 +67,10 @@ def record_many(
             event_id=event_id,
             registrant_id=registrant_id,
             details=details or {},
-            request_id=rid,
+            request_id=request_id,
         )
         for event_id, registrant_id in targets
     ]
-    AuditEntry.objects.bulk_create(rows)
-    return len(rows)
 
 
 # Query parameters whose value may hold a person's name or email: the log

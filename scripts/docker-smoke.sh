@@ -88,8 +88,11 @@ fi
 step "dockerd"
 if ! docker info >/dev/null 2>&1; then
     # No bridge network and no iptables rules: containers use the host's.
+    # 9>&-: dockerd outlives this script and must not inherit a caller's
+    # lock (compose-smoke.sh holds its flock on fd 9; an inherited copy
+    # kept it locked for ever and the next smoke waited on it).
     nohup dockerd --bridge=none --iptables=false --ip6tables=false \
-        >/var/log/dockerd-smoke.log 2>&1 &
+        >/var/log/dockerd-smoke.log 2>&1 9>&- &
     for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
     docker info >/dev/null 2>&1 || { tail -20 /var/log/dockerd-smoke.log >&2; exit 1; }
 fi
