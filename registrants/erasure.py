@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from . import audit_trail
 from .errors import ApplicationError
+from .locks import lock_registrant
 from .models import Registrant, ScanReceipt, new_check_in_codes
 from .signals import registrant_changed
 
@@ -55,10 +56,7 @@ def registrant_erase(*, registrant_id: int, actor: Any = None) -> Registrant:
     The erasure is audited under `actor` (None: the system).
     """
     with transaction.atomic():
-        try:
-            registrant = Registrant.objects.select_for_update().get(pk=registrant_id)
-        except Registrant.DoesNotExist:
-            raise ApplicationError("not_found", "No such registrant.") from None
+        registrant = lock_registrant(registrant_id)
         if registrant.erased_at is None:
             _erase([registrant], actor=actor, reason=REASON_DELETED)
     return registrant

@@ -13,6 +13,7 @@ from audit.models import Action
 from audit.services import record
 
 from .errors import ApplicationError
+from .locks import lock_registrant
 from .models import Registrant
 from .sql.bulk import delete_purged_history
 
@@ -23,10 +24,7 @@ def registrant_purge(*, registrant_id: int) -> int:
     registrant that was not erased first (erase, then purge). Audited as the
     system, by id."""
     with transaction.atomic():
-        try:
-            registrant = Registrant.objects.select_for_update().get(pk=registrant_id)
-        except Registrant.DoesNotExist:
-            raise ApplicationError("not_found", "No such registrant.") from None
+        registrant = lock_registrant(registrant_id)
         if registrant.erased_at is None:
             raise ApplicationError(
                 "conflict",

@@ -66,3 +66,17 @@ def _call(service, **kwargs):
         return service(**kwargs)
     except ApplicationError as error:
         raise ServiceRefused(error) from error
+
+
+class ReadOnlyAdminMixin:
+    """History is append-only: its admin (and its inline) add, change and
+    delete nothing."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.contrib import admin
 
 from ..models import StatusChange
+from .base import ReadOnlyAdminMixin
 
 
 @admin.register(StatusChange)
-class StatusChangeAdmin(admin.ModelAdmin):
+class StatusChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Append-only history: viewable, never added, edited or deleted here."""
 
     list_display = ["at", "registrant", "event", "from_status", "to_status", "actor", "source"]
@@ -18,12 +19,3 @@ class StatusChangeAdmin(admin.ModelAdmin):
     ordering = ["-id"]
     list_per_page = 100
     show_full_result_count = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

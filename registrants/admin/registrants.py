@@ -15,7 +15,7 @@ from ..lifecycle import Kind, Status
 from ..models import Company, Registrant, Source, StatusChange
 from ..permissions import P_CHANGE_ANY_STATUS, P_VIEW_CODE, role_kinds
 from ..presenters import action_label
-from .base import ServiceAdmin, _call
+from .base import ReadOnlyAdminMixin, ServiceAdmin, _call
 from .status_actions import _make_status_action, _names, status_action_specs
 
 
@@ -61,7 +61,7 @@ class LargestCompanyFilter(admin.SimpleListFilter):
         return queryset
 
 
-class StatusChangeInline(admin.TabularInline):
+class StatusChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
     """The history of one registrant, read-only: it is append-only."""
 
     model = StatusChange
@@ -78,15 +78,6 @@ class StatusChangeInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class RegistrantAdminForm(forms.ModelForm):

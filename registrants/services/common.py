@@ -44,10 +44,3 @@ def _event_full(event: Event, taken: int) -> ApplicationError:
         f"The event is full: {taken} of {event.capacity} seats are taken.",
         details={"capacity": event.capacity, "seats_taken": taken},
     )
-
-
-def _lock_registrant(registrant_id: int) -> Registrant:
-    try:
-        return Registrant.objects.select_for_update().get(pk=registrant_id)
-    except Registrant.DoesNotExist:
-        raise ApplicationError("not_found", "No such registrant.") from None

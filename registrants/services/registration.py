@@ -11,10 +11,11 @@ from .. import audit_trail, event_options, lifecycle
 from ..erasure import refuse_if_erased, registrant_erase, registrants_erase
 from ..errors import ApplicationError
 from ..fields import require_valid_fields
+from ..locks import lock_registrant
 from ..models import Company, Registrant, Source
 from ..validation import require_plain_text
 from .announce import _announce_registrant, _announce_status_change
-from .common import Actor, _lock_event, _lock_registrant, _require_free_seat
+from .common import Actor, _lock_event, _require_free_seat
 from .companies import company_get_or_create
 from .transitions import _record
 
@@ -131,7 +132,7 @@ def registrant_update(
         name=name, email=email, guest_type=guest_type, company_name=company_name
     )
     with transaction.atomic():
-        registrant = _lock_registrant(registrant_id)
+        registrant = lock_registrant(registrant_id)
         refuse_if_erased(registrant)
         company: Any = _UNSET
         if company_id is not _UNSET:

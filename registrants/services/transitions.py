@@ -13,6 +13,7 @@ from .. import lifecycle
 from ..erasure import refuse_if_erased
 from ..errors import ApplicationError
 from ..lifecycle import Kind, Status
+from ..locks import lock_registrant
 from ..models import Registrant, Source, StatusChange
 from ..validation import require_plain_text
 from .announce import _announce_status_change
@@ -21,7 +22,6 @@ from .common import (
     Actor,
     _actor_or_none,
     _lock_event,
-    _lock_registrant,
     _require_free_seat,
 )
 
@@ -120,7 +120,7 @@ def registrant_change_status(
     require_plain_text(note=note, multiline=("note",))
     to_status = Status(to_status)
     with transaction.atomic():
-        registrant = _lock_registrant(registrant_id)
+        registrant = lock_registrant(registrant_id)
         refuse_if_erased(registrant)
         if registrant.status == to_status:
             return StatusResult(
