@@ -21,7 +21,7 @@ from . import audit_trail
 from .errors import ApplicationError
 from .locks import lock_registrant
 from .models import Registrant, ScanReceipt, new_check_in_codes
-from .signals import registrant_changed
+from .signals import registrant_changed, registrants_erasing
 
 ERASED_NAME = "Erased registrant"
 ERASED_EMAIL_DOMAIN = "erased.invalid"  # RFC 2606: never a real mailbox
@@ -103,6 +103,7 @@ def _erase(registrants: list[Registrant], *, actor: Any, reason: str) -> None:
     )
     _scrub_receipts(names)
     _scrub_admin_log(list(names))
+    registrants_erasing.send(sender=Registrant, registrant_ids=list(names))
     announced = [(r.event_id, r.pk, r.status) for r in registrants]
 
     def announce() -> None:

@@ -18,6 +18,7 @@ from audit.services import record
 
 from .errors import ApplicationError
 from .models import Registrant, ScanReceipt, StatusChange
+from .signals import personal_data_requested
 
 FORMAT_VERSION = 1
 
@@ -46,7 +47,7 @@ def registrant_personal_data(*, registrant_id: int, actor: Any) -> dict[str, Any
             event_id=r.event_id,
             registrant_id=r.pk,
         )
-        return {
+        export = {
             "format_version": FORMAT_VERSION,
             "exported_at": timezone.now().isoformat(),
             "registrant": _profile(r),
@@ -54,6 +55,10 @@ def registrant_personal_data(*, registrant_id: int, actor: Any) -> dict[str, Any
             "scan_receipts": _receipts(r.pk),
             "audit_entries": _audit(r.pk),
         }
+        # Other apps' data about the person (answers, e-mails, deliveries).
+        for _receiver, sections in personal_data_requested.send(sender=Registrant, registrant=r):
+            export.update(sections or {})
+        return export
 
 
 def _profile(r: Registrant) -> dict[str, Any]:

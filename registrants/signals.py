@@ -16,3 +16,13 @@ registrant_changed = Signal()
 # transaction by a bulk action: one signal for them all instead of one
 # status_changed each (a 5,000-registrant check-in sent 5,000 live messages)
 statuses_changed = Signal()
+
+# Sent INSIDE the erasure's transaction (registrants/erasure.py), kwargs:
+# registrant_ids. Every app that keeps personal data about a registrant
+# (answers, e-mail logs, webhook deliveries) scrubs it in a receiver; an
+# exception rolls the whole erasure back, so no half-erased person remains.
+registrants_erasing = Signal()
+# Sent while a subject access export is built (registrants/personal_data.py),
+# kwargs: registrant (the Registrant). Each receiver returns a dict of
+# {section name: JSON-ready data} that is merged into the export.
+personal_data_requested = Signal()
