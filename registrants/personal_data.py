@@ -47,7 +47,7 @@ def registrant_personal_data(*, registrant_id: int, actor: Any) -> dict[str, Any
             event_id=r.event_id,
             registrant_id=r.pk,
         )
-        export = {
+        export: dict[str, Any] = {
             "format_version": FORMAT_VERSION,
             "exported_at": timezone.now().isoformat(),
             "registrant": _profile(r),
@@ -57,7 +57,8 @@ def registrant_personal_data(*, registrant_id: int, actor: Any) -> dict[str, Any
         }
         # Other apps' data about the person (answers, e-mails, deliveries).
         for _receiver, sections in personal_data_requested.send(sender=Registrant, registrant=r):
-            export.update(sections or {})
+            if isinstance(sections, dict):
+                export.update(sections)
         return export
 
 
