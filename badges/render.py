@@ -162,6 +162,23 @@ def qr_matrix(code: str) -> list[bytes]:
     return [pixels[row * width : (row + 1) * width] for row in range(height)]
 
 
+def qr_png(code: str, *, scale: int = 8) -> bytes:
+    """The QR symbol of `code` as a PNG, quiet zone included, `scale`
+    pixels a module: the ticket's image in e-mails and on its page."""
+    from PIL import Image
+
+    matrix = qr_matrix(code)
+    size = len(matrix) + 2 * QUIET_ZONE
+    image = Image.new("L", (size, size), 255)
+    image.paste(
+        Image.frombytes("L", (len(matrix[0]), len(matrix)), b"".join(matrix)),
+        (QUIET_ZONE, QUIET_ZONE),
+    )
+    buffer = io.BytesIO()
+    image.resize((size * scale, size * scale), Image.Resampling.NEAREST).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
 def _draw_qr(canvas: Canvas, code: str, x: float, y: float, size: float) -> None:
     """The code as a QR symbol, quiet zone included, `size` points square.
     Dark modules of a row are drawn as one rectangle per run."""

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "gateway",
     "imports",
     "badges",
+    "mail",
 ]
 
 MIDDLEWARE = [
@@ -172,6 +173,8 @@ CELERY_BEAT_SCHEDULE = {
     # of the day's end in every time zone; a run with nothing due reads a
     # handful of events.
     "erase-expired-registrants": {"task": "registrants.erase_expired", "schedule": 3600.0},
+    # Messages left queued (a lost hand-over or retry): mail/dispatch.py.
+    "mail-sweep": {"task": "mail.sweep", "schedule": 60.0},
 }
 # Uploads wait here for their job; every worker must see the same directory.
 IMPORT_UPLOAD_DIR = env.str("IMPORT_UPLOAD_DIR", default=str(BASE_DIR / "var" / "imports"))
@@ -347,3 +350,34 @@ BADGE_BATCH_MAX = env.int("BADGE_BATCH_MAX", default=2000)
 # jobs with a progress page (docs/decisions/0140-large-bulk-actions-as-jobs.md).
 BULK_JOB_THRESHOLD = env.int("BULK_JOB_THRESHOLD", default=1000)
 BULK_JOB_STALE_SECONDS = env.int("BULK_JOB_STALE_SECONDS", default=120)
+
+# --- E-mail (mail/) ------------------------------------------------------------
+# With EMAIL_HOST set, messages go out over SMTP (sent by Celery workers when
+# REDIS_URL is set); without it they are written to files under
+# EMAIL_FILE_PATH, one per message (the embedded default).
+EMAIL_HOST = env.str("EMAIL_HOST", default="")
+EMAIL_PORT = env.int("EMAIL_PORT", default=587)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "mail"))
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.filebased.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="tickets@localhost")
+# The public address the links in e-mails start with (the ticket page).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Attempts per message before it is failed; the wait before a retry doubles
+# from MAIL_RETRY_SECONDS (at most an hour).
+MAIL_MAX_ATTEMPTS = env.int("MAIL_MAX_ATTEMPTS", default=5)
+MAIL_RETRY_SECONDS = env.float("MAIL_RETRY_SECONDS", default=60.0)
+# A sender's hold on a message; a dead sender's message is sent again after it.
+MAIL_LEASE_SECONDS = env.int("MAIL_LEASE_SECONDS", default=300)
+# The sweep sends messages queued longer ago than this that nobody holds.
+MAIL_SWEEP_AFTER_SECONDS = env.int("MAIL_SWEEP_AFTER_SECONDS", default=60)
+# Reminders to more registrants than this are written by a background job.
+MAIL_REMINDER_JOB_THRESHOLD = env.int("MAIL_REMINDER_JOB_THRESHOLD", default=200)

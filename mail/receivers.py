@@ -1,0 +1,87 @@
+"""What other apps' events mean for mail: a registration or a cancellation
+queues its message (in the same transaction), an erasure scrubs the log,
+a subject access export lists the messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from registrants.models import Registrant, Source, StatusChange
+from registrants.signals import personal_data_requested, registrants_erasing
+
+from .models import Kind, MailSettings, Message, MessageStatus
+from .services import message_queue
+
+REGISTERED, CANCELLED = "registered", "cancelled"
+# A ticket goes out when someone becomes registered: new, promoted from the
+# waitlist, or reinstated.
+TICKET_FROM = {"", "waitlisted", CANCELLED}
+SCRUBBED = "(erased)"
+
+
+def kind_for(change: StatusChange) -> str | None:
+    """The message a history row calls for, before any event setting."""
+    if change.to_status == REGISTERED and change.from_status in TICKET_FROM:
+        # An import registers thousands at once: the reminder is its mail.
+        return None if change.source == Source.IMPORT else Kind.CONFIRMATION
+    if change.to_status == CANCELLED:
+        return Kind.CANCELLATION
+    return None
+
+
+@receiver(post_save, sender=StatusChange, dispatch_uid="mail.status_change")
+def queue_on_status_change(
+    sender: Any, instance: StatusChange, created: bool, **kwargs: Any
+) -> None:
+    """Sent by StatusChange.objects.create, inside the writer's transaction:
+    the message row commits or rolls back with the change. Bulk writers
+    (bulk_create, the SQL fast paths) send no signal, so bulk actions and
+    scans mail nobody."""
+    if not created:
+        return
+    kind = kind_for(instance)
+    if kind is None:
+        return
+    chosen = MailSettings.objects.filter(event_id=instance.event_id).first()
+    wanted = chosen is not None and (
+        chosen.confirmations if kind == Kind.CONFIRMATION else chosen.cancellations
+    )
+    if not wanted:
+        return
+    registrant = Registrant.objects.select_related("event").get(pk=instance.registrant_id)
+    message_queue(registrant=registrant, kind=kind)
+
+
+@receiver(registrants_erasing, dispatch_uid="mail.erase")
+def scrub_messages(sender: Any, registrant_ids: list[int], **kwargs: Any) -> None:
+    """Erase what the log says about the people (address, subject, bodies);
+    queued messages to them are never sent."""
+    rows = Message.objects.filter(registrant_id__in=registrant_ids)
+    rows.filter(status=MessageStatus.QUEUED).update(
+        status=MessageStatus.FAILED, last_error="The registrant was erased."
+    )
+    rows.update(recipient=SCRUBBED, subject=SCRUBBED, body_text="", body_html="")
+
+
+@receiver(personal_data_requested, dispatch_uid="mail.export")
+def export_messages(sender: Any, registrant: Registrant, **kwargs: Any) -> dict[str, Any]:
+    """The messages sent (or tried) to the registrant, with their words."""
+    rows = Message.objects.filter(registrant_id=registrant.pk).order_by("id")
+    return {
+        "messages": [
+            {
+                "kind": m.kind,
+                "recipient": m.recipient,
+                "subject": m.subject,
+                "body_text": m.body_text,
+                "status": m.status,
+                "attempts": m.attempts,
+                "queued_at": m.created_at.isoformat(),
+                "sent_at": m.sent_at.isoformat() if m.sent_at else None,
+            }
+            for m in rows
+        ]
+    }

@@ -1,0 +1,134 @@
+"""An organiser's reminder to the registrant list's current selection (the
+same filters as the list, its export and its badges).
+
+A small selection is queued at once, every message in one transaction; a
+larger one (over MAIL_REMINDER_JOB_THRESHOLD) becomes a ReminderJob that a
+worker (or the embedded default's thread) writes in chunks. Each chunk is
+its own transaction and a registrant gets one message per job (a unique
+constraint), so a job run twice or resumed after a dead worker mails
+nobody twice. The cancelled and the erased are never reminded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.http import QueryDict
+
+from config import jobs
+from registrants import selectors as registrant_selectors
+from registrants.errors import ApplicationError
+from registrants.filters import RegistrantFilter
+from registrants.lifecycle import Status
+from registrants.models import Event, Registrant
+
+from .compose import wording_for
+from .models import JobState, Kind, Message, ReminderJob
+from .services import message_queue
+
+CHUNK = 200
+IGNORED_PARAMETERS = ("event", "ordering", "cursor", "page", "layout", "csrfmiddlewaretoken")
+
+
+def _selection(event_id: int, params: QueryDict) -> QuerySet[Registrant]:
+    """The registrants the list's filters select; validation_error if a
+    filter is invalid."""
+    data = params.copy()
+    for key in IGNORED_PARAMETERS:
+        data.pop(key, None)
+    filterset = RegistrantFilter(
+        data=data, queryset=registrant_selectors.registrant_list().filter(event_id=event_id)
+    )
+    if not filterset.is_valid():
+        raise ApplicationError(
+            "validation_error",
+            "The list's filters are invalid.",
+            fields={k: [str(e) for e in v] for k, v in filterset.errors.items()},
+        )
+    return (
+        filterset.qs.filter(erased_at__isnull=True)
+        .exclude(status=Status.CANCELLED)
+        .order_by()
+        .select_related("event")
+    )
+
+
+def selection_count(*, event_id: int, params: QueryDict) -> int:
+    """How many registrants a reminder with these filters would reach."""
+    return _selection(event_id, params).count()
+
+
+def reminder_send(*, event: Event, params: QueryDict, actor: Any) -> tuple[int, ReminderJob | None]:
+    """Remind the selection: (how many were queued now, None), or (its size,
+    the job) when it is large. Raises validation_error."""
+    selection = _selection(event.pk, params)
+    total = selection.count()
+    if total > settings.MAIL_REMINDER_JOB_THRESHOLD:
+        with transaction.atomic():
+            job = ReminderJob.objects.create(
+                event=event, actor=actor, filters=dict(params.lists()), total=total
+            )
+            transaction.on_commit(lambda: start(job.pk))
+        return total, job
+    template = wording_for(event.pk, Kind.REMINDER)
+    with transaction.atomic():
+        for registrant in selection.order_by("pk"):
+            message_queue(registrant=registrant, kind=Kind.REMINDER, template=template)
+    return total, None
+
+
+def start(job_id: int) -> None:
+    """Run the job on a worker or in a thread (config/jobs.py)."""
+    from .tasks import run_reminder_job
+
+    jobs.start(
+        run_reminder_job, job_id, run=lambda pk: reminder_job_run(job_id=pk), name="reminder"
+    )
+
+
+def reminder_job_run(*, job_id: int) -> None:
+    """Write the job's messages, CHUNK registrants per transaction, skipping
+    those it already wrote; the job ends done (or failed, with why)."""
+    job = ReminderJob.objects.filter(pk=job_id).exclude(state=JobState.DONE).first()
+    if job is None:
+        return
+    ReminderJob.objects.filter(pk=job_id).update(state=JobState.RUNNING)
+    params = QueryDict(mutable=True)
+    for key, values in job.filters.items():
+        params.setlist(key, values)
+    try:
+        selection = _selection(job.event_id, params)
+    except ApplicationError as exc:
+        ReminderJob.objects.filter(pk=job_id).update(state=JobState.FAILED, message=exc.message)
+        return
+    template = wording_for(job.event_id, Kind.REMINDER)
+    last = 0
+    while True:
+        chunk = list(selection.filter(pk__gt=last).order_by("pk")[:CHUNK])
+        if not chunk:
+            break
+        last = chunk[-1].pk
+        done = set(
+            Message.objects.filter(
+                reminder_job_id=job_id, registrant_id__in=[r.pk for r in chunk]
+            ).values_list("registrant_id", flat=True)
+        )
+        try:
+            with transaction.atomic():
+                for registrant in chunk:
+                    if registrant.pk not in done:
+                        message_queue(
+                            registrant=registrant,
+                            kind=Kind.REMINDER,
+                            template=template,
+                            reminder_job_id=job_id,
+                        )
+        except IntegrityError:
+            continue  # another run of this job wrote the chunk meanwhile
+        queued = Message.objects.filter(reminder_job_id=job_id).count()
+        ReminderJob.objects.filter(pk=job_id).update(queued=queued)
+    queued = Message.objects.filter(reminder_job_id=job_id).count()
+    ReminderJob.objects.filter(pk=job_id).update(state=JobState.DONE, queued=queued)

@@ -1,0 +1,17 @@
+"""The registrant page's list of messages (dashboard/registrant_detail.html)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from mail.selectors import registrant_messages
+
+register = template.Library()
+
+
+@register.inclusion_tag("mail/partials/registrant_messages.html")
+def registrant_messages_card(registrant: Any) -> dict[str, Any]:
+    """The messages sent (or tried) to a registrant, newest first."""
+    return {"rows": list(registrant_messages(registrant.pk))}
