@@ -27,7 +27,7 @@ from registrants.models import Event, Registrant
 
 from .compose import wording_for
 from .models import JobState, Kind, Message, ReminderJob
-from .services import message_queue
+from .services import message_build, messages_queue
 
 CHUNK = 200
 IGNORED_PARAMETERS = ("event", "ordering", "cursor", "page", "layout", "csrfmiddlewaretoken")
@@ -74,9 +74,12 @@ def reminder_send(*, event: Event, params: QueryDict, actor: Any) -> tuple[int, 
             transaction.on_commit(lambda: start(job.pk))
         return total, job
     template = wording_for(event.pk, Kind.REMINDER)
-    with transaction.atomic():
-        for registrant in selection.order_by("pk"):
-            message_queue(registrant=registrant, kind=Kind.REMINDER, template=template)
+    messages_queue(
+        [
+            message_build(registrant=registrant, kind=Kind.REMINDER, template=template)
+            for registrant in selection.order_by("pk")
+        ]
+    )
     return total, None
 
 
@@ -117,15 +120,18 @@ def reminder_job_run(*, job_id: int) -> None:
             ).values_list("registrant_id", flat=True)
         )
         try:
-            with transaction.atomic():
-                for registrant in chunk:
-                    if registrant.pk not in done:
-                        message_queue(
-                            registrant=registrant,
-                            kind=Kind.REMINDER,
-                            template=template,
-                            reminder_job_id=job_id,
-                        )
+            messages_queue(
+                [
+                    message_build(
+                        registrant=registrant,
+                        kind=Kind.REMINDER,
+                        template=template,
+                        reminder_job_id=job_id,
+                    )
+                    for registrant in chunk
+                    if registrant.pk not in done
+                ]
+            )
         except IntegrityError:
             continue  # another run of this job wrote the chunk meanwhile
         queued = Message.objects.filter(reminder_job_id=job_id).count()

@@ -23,7 +23,7 @@ QR_IMAGE_HTML = (
 )
 
 
-def message_queue(
+def message_build(
     *,
     registrant: Registrant,
     kind: str,
@@ -32,8 +32,7 @@ def message_queue(
     confirm_url: str = "",
     reminder_job_id: int | None = None,
 ) -> Message:
-    """Write a `kind` message to `registrant` in the caller's transaction
-    (or its own) and send it after commit."""
+    """A `kind` message to `registrant`, composed and not yet saved."""
     composed = compose(
         registrant,
         kind,
@@ -41,11 +40,21 @@ def message_queue(
         offer_expires_at=offer_expires_at,
         confirm_url=confirm_url,
     )
-    message = Message(**_fields(registrant, kind, composed, reminder_job_id=reminder_job_id))
+    return Message(**_fields(registrant, kind, composed, reminder_job_id=reminder_job_id))
+
+
+def messages_queue(messages: list[Message]) -> list[Message]:
+    """Save built messages in the caller's transaction (or their own) and
+    hand them to their sender together after commit."""
     with transaction.atomic():
-        message.save()
-        dispatch_on_commit([message.pk])
-    return message
+        saved = Message.objects.bulk_create(messages)
+        dispatch_on_commit([m.pk for m in saved])
+    return saved
+
+
+def message_queue(**kwargs: Any) -> Message:
+    """message_build's message, queued (see messages_queue)."""
+    return messages_queue([message_build(**kwargs)])[0]
 
 
 def _fields(

@@ -37,7 +37,7 @@ def ticket_path(registrant: Registrant) -> str:
     return f"{reverse('mail:ticket')}?t={ticket_token(registrant)}"
 
 
-def registrant_for_token(token: str, *, for_update: bool = False) -> Registrant | None:
+def registrant_for_token(token: str) -> Registrant | None:
     """The registrant a token names, or None when the token is forged, the
     registrant is gone or erased, or their code changed since it was made."""
     try:
@@ -45,10 +45,11 @@ def registrant_for_token(token: str, *, for_update: bool = False) -> Registrant 
         registrant_id, digest = int(payload["r"]), str(payload["k"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return None
-    queryset = Registrant.objects.select_related("event", "company")
-    if for_update:
-        queryset = queryset.select_for_update(of=("self",))
-    registrant = queryset.filter(pk=registrant_id, erased_at__isnull=True).first()
+    registrant = (
+        Registrant.objects.select_related("event", "company")
+        .filter(pk=registrant_id, erased_at__isnull=True)
+        .first()
+    )
     if registrant is None:
         return None
     if not hmac.compare_digest(digest, _code_digest(registrant.check_in_code)):

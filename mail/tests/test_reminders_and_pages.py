@@ -100,12 +100,11 @@ def test_the_mail_page_saves_the_settings_and_refuses_a_bad_template(crowd, org_
 
 def test_organisers_see_a_registrants_messages_on_their_page(smtp, crowd, org_web, staff_web):
     event, people = crowd
-    reminders.reminder_send(
-        event=event, params=QueryDict("guest_type=speaker"), actor=None
-    )
+    reminders.reminder_send(event=event, params=QueryDict("guest_type=speaker"), actor=None)
     page = org_web.get(f"/registrants/{people['speaker1'].pk}/").content.decode()
     assert "data-registrant-messages" in page and "Reminder: Summit" in page
     assert 'data-status="sent"' in page
-    assert "data-registrant-messages" not in staff_web.get(
-        f"/registrants/{people['speaker1'].pk}/"
-    ).content.decode()
+    assert (
+        "data-registrant-messages"
+        not in staff_web.get(f"/registrants/{people['speaker1'].pk}/").content.decode()
+    )

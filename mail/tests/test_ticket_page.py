@@ -86,7 +86,9 @@ def test_cancelling_needs_the_confirmation_step_and_a_csrf_token(registrant):
     assert client.post("/ticket/cancel/", {"t": token}).status_code == 403
     registrant.refresh_from_db()
     assert registrant.status == Status.REGISTERED
-    answer = client.post("/ticket/cancel/", {"t": token, "csrfmiddlewaretoken": _csrf(client, token)})
+    answer = client.post(
+        "/ticket/cancel/", {"t": token, "csrfmiddlewaretoken": _csrf(client, token)}
+    )
     assert answer.status_code == 302
     registrant.refresh_from_db()
     assert registrant.status == Status.CANCELLED
