@@ -7,6 +7,7 @@ import datetime
 from typing import Any
 
 from django.db import transaction
+from django.utils.html import escape
 
 from registrants.errors import ApplicationError
 from registrants.models import Event, Registrant
@@ -17,6 +18,12 @@ from .dispatch import dispatch_on_commit
 from .models import Kind, MailSettings, MailTemplate, Message
 from .sending import QR_CONTENT_ID
 
+# The HTML part: the text's paragraphs in a plain, readable frame.
+HTML_FRAME = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{subject}</title>'
+    '</head><body style="font-family: sans-serif; line-height: 1.5; max-width: 40em">'
+    "{body}</body></html>"
+)
 QR_IMAGE_HTML = (
     f'<p><img src="cid:{QR_CONTENT_ID}" alt="The QR code of your ticket" '
     'width="232" height="232"></p>'
@@ -61,7 +68,10 @@ def _fields(
     registrant: Registrant, kind: str, composed: Composed, *, reminder_job_id: int | None
 ) -> dict[str, Any]:
     with_ticket = kind in WITH_TICKET
-    html = composed.html + (QR_IMAGE_HTML if with_ticket else "")
+    html = HTML_FRAME.format(
+        subject=escape(composed.subject),
+        body=composed.html + (QR_IMAGE_HTML if with_ticket else ""),
+    )
     return {
         "registrant": registrant,
         "event_id": registrant.event_id,

@@ -20,6 +20,7 @@ from registrants.lifecycle import Status
 from registrants.models import Event, Source
 from registrants.pages import no_store, render_page, require_perms
 from registrants.permissions import P_CHANGE_EVENT, P_VIEW_EVENT, P_VIEW_REGISTRANT
+from registrants.presenters import local_time
 
 from . import reminders, selectors, services
 from .models import Kind, ReminderJob
@@ -56,6 +57,9 @@ def ticket(request):
         "status_label": Status(registrant.status).label
         if registrant.status in Status.values
         else registrant.status,
+        "registered_at": local_time(
+            registrant.created_at, registrant.event.time_zone, with_date=True
+        ),
         "active": registrant.status != Status.CANCELLED,
         "cancellable": registrant.status in SELF_CANCELLABLE,
         "confirming": request.GET.get("cancel") == "1",

@@ -15,6 +15,7 @@ from mail.tickets import ticket_path, ticket_token
 from registrants import services as registrant_services
 from registrants.lifecycle import Status
 from registrants.models import Registrant, Source, StatusChange
+from registrants.presenters import local_time
 from registrants.tests.factories import EventFactory, make_registrant
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +23,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def registrant():
-    return make_registrant(EventFactory(name="Night of Code"), name="Ada Lovelace", company="Acme")
+    event = EventFactory(name="Night of Code", time_zone="Asia/Tokyo")
+    return make_registrant(event, name="Ada Lovelace", company="Acme")
 
 
 def test_the_link_shows_the_ticket_and_only_it(anon_web, registrant):
@@ -32,6 +34,7 @@ def test_the_link_shows_the_ticket_and_only_it(anon_web, registrant):
     html = page.content.decode()
     assert "Night of Code" in html and "Ada Lovelace" in html and "Acme" in html
     assert 'data-status="registered"' in html
+    assert local_time(registrant.created_at, "Asia/Tokyo", with_date=True) + " " in html
     assert "Someone Else" not in html and other.email not in html
     assert registrant.check_in_code not in html  # only as the QR image
     assert page["Cache-Control"] == "no-store"

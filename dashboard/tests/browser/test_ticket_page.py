@@ -29,7 +29,9 @@ def test_the_emailed_link_opens_the_ticket_whose_qr_scans_and_the_attendee_cance
     settings.SITE_URL = live_server.url
     event = EventFactory(name="Night of Code")
     MailSettings.objects.create(event=event, confirmations=True)
-    ada = services.registrant_register(event_id=event.pk, name="Ada Lovelace", email="ada@example.com")
+    ada = services.registrant_register(
+        event_id=event.pk, name="Ada Lovelace", email="ada@example.com"
+    )
 
     [mail_file] = list(tmp_path.iterdir())
     link = re.search(r"(http://\S+/ticket/\?t=\S+)", mail_file.read_text()).group(1)
