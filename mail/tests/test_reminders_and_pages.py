@@ -108,3 +108,13 @@ def test_organisers_see_a_registrants_messages_on_their_page(smtp, crowd, org_we
         "data-registrant-messages"
         not in staff_web.get(f"/registrants/{people['speaker1'].pk}/").content.decode()
     )
+
+
+def test_the_admin_lists_the_log_and_changes_nothing(smtp, crowd, admin_client):
+    event, people = crowd
+    reminders.reminder_send(event=event, params=QueryDict("guest_type=speaker"), actor=None)
+    message = Message.objects.first()
+    assert admin_client.get("/admin/mail/message/").status_code == 200
+    assert admin_client.get(f"/admin/mail/message/{message.pk}/change/").status_code == 200
+    admin_client.post(f"/admin/mail/message/{message.pk}/delete/", {"post": "yes"})
+    assert Message.objects.filter(pk=message.pk).exists()
