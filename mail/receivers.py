@@ -57,13 +57,14 @@ def queue_on_status_change(
 
 @receiver(registrants_erasing, dispatch_uid="mail.erase")
 def scrub_messages(sender: Any, registrant_ids: list[int], **kwargs: Any) -> None:
-    """Erase what the log says about the people (address, subject, bodies);
-    queued messages to them are never sent."""
+    """Erase what the log says about the people (address, subject, bodies,
+    and the server's last answer, which may quote the address); queued
+    messages to them are never sent."""
     rows = Message.objects.filter(registrant_id__in=registrant_ids)
+    rows.update(recipient=SCRUBBED, subject=SCRUBBED, body_text="", body_html="", last_error="")
     rows.filter(status=MessageStatus.QUEUED).update(
         status=MessageStatus.FAILED, last_error="The registrant was erased."
     )
-    rows.update(recipient=SCRUBBED, subject=SCRUBBED, body_text="", body_html="")
 
 
 @receiver(personal_data_requested, dispatch_uid="mail.export")

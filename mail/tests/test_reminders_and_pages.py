@@ -118,3 +118,11 @@ def test_the_admin_lists_the_log_and_changes_nothing(smtp, crowd, admin_client):
     assert admin_client.get(f"/admin/mail/message/{message.pk}/change/").status_code == 200
     admin_client.post(f"/admin/mail/message/{message.pk}/delete/", {"post": "yes"})
     assert Message.objects.filter(pk=message.pk).exists()
+
+
+def test_organisers_find_the_reminder_link_on_the_filtered_list(crowd, org_web, staff_web):
+    event, _people = crowd
+    url = f"/events/{event.pk}/registrants/?guest_type=speaker"
+    page = org_web.get(url).content.decode()
+    assert f'href="/events/{event.pk}/mail/reminder/?guest_type=speaker"' in page
+    assert "mail/reminder/" not in staff_web.get(url).content.decode()
