@@ -70,6 +70,12 @@ def attempt(message_id: int) -> Attempt:
     ).get(pk=message_id)
     if message.registrant.erased_at is not None:
         return _finish(message, MessageStatus.FAILED, "The registrant was erased.")
+    if message.attempts > settings.MAIL_MAX_ATTEMPTS:
+        # Every earlier sender stopped mid-send (its lease lapsed): give up
+        # rather than let the sweep hand it over for ever.
+        return _finish(
+            message, MessageStatus.FAILED, message.last_error or "Every sender stopped mid-send."
+        )
     try:
         email = build_email(message)
         with get_connection(fail_silently=False) as connection:

@@ -269,3 +269,19 @@ def test_without_a_broker_messages_are_written_to_files_by_a_thread(
     content = written.read_text()
     assert "Subject: Your ticket for Night of Code" in content
     assert "ada@example.com" in content
+
+
+def test_a_message_whose_senders_keep_dying_is_given_up_after_its_attempts(
+    smtp, mailing_event, monkeypatch, settings
+):
+    """Each sender died mid-send (its lease lapsed, attempts counted): the
+    sweep must not hand it over for ever."""
+    monkeypatch.setattr(dispatch, "dispatch", lambda ids: None)
+    registrant = register(mailing_event)
+    monkeypatch.undo()
+    message = Message.objects.get(registrant=registrant)
+    Message.objects.filter(pk=message.pk).update(attempts=settings.MAIL_MAX_ATTEMPTS)
+    result = sending.attempt(message.pk)
+    assert result.status == MessageStatus.FAILED
+    assert Message.objects.get(pk=message.pk).status == MessageStatus.FAILED
+    assert smtp.received == []
