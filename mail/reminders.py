@@ -11,12 +11,14 @@ nobody twice. The cancelled and the erased are never reminded.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import QueryDict
+from django.utils import timezone
 
 from config import jobs
 from registrants import selectors as registrant_selectors
@@ -83,13 +85,40 @@ def reminder_send(*, event: Event, params: QueryDict, actor: Any) -> tuple[int, 
     return total, None
 
 
-def start(job_id: int) -> None:
-    """Run the job on a worker or in a thread (config/jobs.py)."""
+def start(job_id: int) -> bool:
+    """Run the job on a worker or in a thread (config/jobs.py); False
+    (logged) when the broker is unreachable: the job stays queued and
+    requeue_stale starts it again (beat's sweep, or its page)."""
     from .tasks import run_reminder_job
 
-    jobs.start(
-        run_reminder_job, job_id, run=lambda pk: reminder_job_run(job_id=pk), name="reminder"
+    return jobs.redispatch(
+        lambda pk: jobs.start(
+            run_reminder_job, pk, run=lambda pk: reminder_job_run(job_id=pk), name="reminder"
+        ),
+        job_id,
+        "reminder",
     )
+
+
+def requeue_stale(event_id: int | None = None) -> list[int]:
+    """Start again the jobs not finished whose runner said nothing for
+    MAIL_LEASE_SECONDS (never handed over, or their runner died). A second
+    run of a job mails nobody twice."""
+    quiet_since = timezone.now() - timedelta(seconds=settings.MAIL_LEASE_SECONDS)
+    stale = ReminderJob.objects.filter(
+        state__in=[JobState.QUEUED, JobState.RUNNING], updated_at__lt=quiet_since
+    )
+    if event_id is not None:
+        stale = stale.filter(event_id=event_id)
+    ids = list(stale.values_list("id", flat=True)[:100])
+    for job_id in ids:
+        _touch(job_id)
+        start(job_id)
+    return ids
+
+
+def _touch(job_id: int, **fields: Any) -> None:
+    ReminderJob.objects.filter(pk=job_id).update(updated_at=timezone.now(), **fields)
 
 
 def reminder_job_run(*, job_id: int) -> None:
@@ -98,14 +127,14 @@ def reminder_job_run(*, job_id: int) -> None:
     job = ReminderJob.objects.filter(pk=job_id).exclude(state=JobState.DONE).first()
     if job is None:
         return
-    ReminderJob.objects.filter(pk=job_id).update(state=JobState.RUNNING)
+    _touch(job_id, state=JobState.RUNNING)
     params = QueryDict(mutable=True)
     for key, values in job.filters.items():
         params.setlist(key, values)
     try:
         selection = _selection(job.event_id, params)
     except ApplicationError as exc:
-        ReminderJob.objects.filter(pk=job_id).update(state=JobState.FAILED, message=exc.message)
+        _touch(job_id, state=JobState.FAILED, message=exc.message)
         return
     template = wording_for(job.event_id, Kind.REMINDER)
     last = 0
@@ -135,6 +164,6 @@ def reminder_job_run(*, job_id: int) -> None:
         except IntegrityError:
             continue  # another run of this job wrote the chunk meanwhile
         queued = Message.objects.filter(reminder_job_id=job_id).count()
-        ReminderJob.objects.filter(pk=job_id).update(queued=queued)
+        _touch(job_id, queued=queued)
     queued = Message.objects.filter(reminder_job_id=job_id).count()
-    ReminderJob.objects.filter(pk=job_id).update(state=JobState.DONE, queued=queued)
+    _touch(job_id, state=JobState.DONE, queued=queued)

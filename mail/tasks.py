@@ -30,7 +30,9 @@ def send_message(self, message_id: int) -> None:
 
 @app.task(name="mail.sweep", ignore_result=True)
 def sweep() -> list[int]:
-    """Send again what was left queued (for `celery beat`)."""
+    """Send again what was left queued, and start again the reminder jobs
+    left unfinished (for `celery beat`)."""
+    reminders.requeue_stale()
     return dispatch.sweep()
 
 

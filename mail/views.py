@@ -200,6 +200,9 @@ def event_reminder(request, event_id: int):
 @require_perms(*ORGANISER_PERMS)
 def reminder_job_page(request, event_id: int, job_id: int):
     """A large reminder's progress."""
+    # Looking at a job is one of its triggers: one never handed over (the
+    # broker was down) or whose runner died is started again.
+    reminders.requeue_stale(event_id=event_id)
     job = get_object_or_404(
         ReminderJob.objects.select_related("event"), pk=job_id, event_id=event_id
     )

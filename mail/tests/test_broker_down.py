@@ -55,3 +55,27 @@ def test_a_registration_while_the_broker_is_down_keeps_its_message_for_later(
     settings.MAIL_SWEEP_AFTER_SECONDS = 0
     assert dispatch.sweep() == [message.pk]
     assert published(broker) == 1
+
+
+def test_a_large_reminder_while_the_broker_is_down_starts_once_it_is_back(
+    broker, org_web, settings
+):
+    from mail.models import JobState, ReminderJob
+    from registrants.tests.factories import EventFactory, make_registrant
+
+    event = EventFactory()  # no confirmations: nothing else is published
+    for i in range(3):
+        make_registrant(event, email=f"p{i}@example.com")
+    settings.MAIL_REMINDER_JOB_THRESHOLD = 1
+    broker.stop()
+    answer = org_web.post(f"/events/{event.pk}/mail/reminder/", {})
+    job = ReminderJob.objects.get()
+    assert answer.status_code == 302
+    assert job.state == JobState.QUEUED
+
+    broker.start()
+    _forget_connections(send_message.app)
+    settings.MAIL_LEASE_SECONDS = 0
+    page = org_web.get(answer["Location"])
+    assert page.status_code == 200
+    assert published(broker) == 1  # the job's task, handed over when its page was looked at
