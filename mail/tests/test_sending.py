@@ -285,3 +285,16 @@ def test_a_message_whose_senders_keep_dying_is_given_up_after_its_attempts(
     assert result.status == MessageStatus.FAILED
     assert Message.objects.get(pk=message.pk).status == MessageStatus.FAILED
     assert smtp.received == []
+
+
+def test_send_queued_mail_sends_what_was_left_queued(smtp, mailing_event, monkeypatch, settings):
+    from django.core.management import call_command
+
+    monkeypatch.setattr(dispatch, "dispatch", lambda ids: None)
+    register(mailing_event)
+    monkeypatch.undo()
+    settings.MAIL_SWEEP_AFTER_SECONDS = 0
+    out = io.StringIO()
+    call_command("send_queued_mail", stdout=out)
+    assert out.getvalue().startswith("1 queued messages handed to their sender")
+    assert len(smtp.to("ada@example.com")) == 1
