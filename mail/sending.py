@@ -53,17 +53,7 @@ def backoff(attempts: int) -> float:
 def attempt(message_id: int) -> Attempt:
     """Try to send message `message_id` once, if it is queued and nobody
     else holds it; record the outcome on its row."""
-    now = timezone.now()
-    claimed = (
-        Message.objects.filter(pk=message_id, status=MessageStatus.QUEUED)
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .update(
-            lease_until=now + timedelta(seconds=settings.MAIL_LEASE_SECONDS),
-            attempts=F("attempts") + 1,
-            updated_at=now,
-        )
-    )
-    if not claimed:
+    if not _claim(message_id):
         return Attempt(status="", claimed=False)
     message = Message.objects.select_related(
         "registrant", "registrant__event", "registrant__company"
@@ -98,6 +88,21 @@ def attempt(message_id: int) -> Attempt:
         )
         return Attempt(status=MessageStatus.QUEUED, retry_in=wait)
     return _finish(message, MessageStatus.SENT, "")
+
+
+def _claim(message_id: int) -> bool:
+    """Take a queued message nobody holds, counting the attempt: one
+    conditional UPDATE, so of two senders exactly one gets it."""
+    now = timezone.now()
+    return bool(
+        Message.objects.filter(pk=message_id, status=MessageStatus.QUEUED)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .update(
+            lease_until=now + timedelta(seconds=settings.MAIL_LEASE_SECONDS),
+            attempts=F("attempts") + 1,
+            updated_at=now,
+        )
+    )
 
 
 def _finish(message: Message, status: str, error: str) -> Attempt:

@@ -8,8 +8,16 @@ import pytest
 from dashboard.tests.conftest import anon_web, org_web, staff_web, viewer_web  # noqa: F401
 from mail.models import MailSettings
 from registrants.tests.factories import EventFactory
+from testing.servers import use_a_file_for_the_sqlite_test_db
 
 from .smtp import SmtpServer
+
+
+def pytest_configure(config):
+    """On SQLite, a file database: senders in threads (the race tests) then
+    queue on its write lock, as in production, instead of failing on the
+    in-memory shared cache's table locks."""
+    use_a_file_for_the_sqlite_test_db()
 
 
 @pytest.fixture
