@@ -59,3 +59,14 @@ def test_the_subject_access_export_lists_the_messages(smtp, mailing_event, organ
     assert entry["recipient"] == "ada@example.com"
     assert entry["status"] == "sent"
     assert "Hello Ada Lovelace" in entry["body_text"]
+
+
+def test_the_operators_purge_removes_the_messages_too(smtp, mailing_event):
+    from registrants.purge import registrant_purge
+
+    registrant = registrant_services.registrant_register(
+        event_id=mailing_event.pk, name="Ada Lovelace", email="ada@example.com"
+    )
+    registrant_services.registrant_delete(registrant_id=registrant.pk)
+    registrant_purge(registrant_id=registrant.pk)
+    assert not Message.objects.filter(registrant_id=registrant.pk).exists()
