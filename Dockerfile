@@ -45,7 +45,7 @@ COPY --from=build /opt/venv /opt/venv
 # The code belongs to root and is read-only to the app user; only var/
 # (uploads waiting for their import, the demo login) is writable.
 COPY --from=build /app /app
-RUN mkdir -p /app/var/imports /app/var/demo && chown -R app:app /app/var
+RUN mkdir -p /app/var/imports /app/var/demo /app/var/mail && chown -R app:app /app/var
 WORKDIR /app
 USER app
 EXPOSE 8000 8001
