@@ -32,6 +32,7 @@ urlpatterns = [
     path("", include("gateway.urls")),
     path("", include("imports.urls")),
     path("", include("badges.urls")),
+    path("", include("signup.urls")),
 ]
 
 # Pages get the dashboard's templates; paths under /api/ keep the API's
