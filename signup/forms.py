@@ -19,7 +19,7 @@ from registrants.models import GuestType
 from .models import MAX_ANSWER, Question, RegistrationPage
 from .questions import answer_field
 
-TOKEN_SALT = "signup.form"
+FORM_SALT = "signup.form"  # a namespace for the signer, not a secret
 # A form older than this is refused (reload the page for a fresh one).
 FORM_MAX_AGE = 24 * 3600
 HONEYPOT = "website"
@@ -35,7 +35,7 @@ def now() -> float:
 def issue_token(event_id: int) -> str:
     """A signed token for a new form: the event, a fresh nonce, the time."""
     return signing.dumps(
-        {"e": event_id, "n": secrets.token_urlsafe(24), "t": int(now())}, salt=TOKEN_SALT
+        {"e": event_id, "n": secrets.token_urlsafe(24), "t": int(now())}, salt=FORM_SALT
     )
 
 
@@ -47,7 +47,7 @@ def read_token(token: str, event_id: int) -> str:
     """The nonce of a form token issued for this event, at least
     PUBLIC_REGISTRATION_MIN_SECONDS and at most FORM_MAX_AGE ago."""
     try:
-        data = signing.loads(token, salt=TOKEN_SALT)
+        data = signing.loads(token, salt=FORM_SALT)
     except signing.BadSignature:
         raise BotSuspected("The form is not one this site served; reload the page.") from None
     if not isinstance(data, dict) or data.get("e") != event_id or not data.get("n"):
@@ -83,7 +83,9 @@ class RegistrationForm(forms.Form):
         max_length=200,
         required=False,
         label="Company",
-        widget=forms.TextInput(attrs={"list": "company-suggestions", "autocomplete": "organization"}),
+        widget=forms.TextInput(
+            attrs={"list": "company-suggestions", "autocomplete": "organization"}
+        ),
     )
     # The honeypot: hidden from people (CSS and aria-hidden), filled by bots.
     website = forms.CharField(

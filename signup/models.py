@@ -92,7 +92,9 @@ class Answer(models.Model):
     class Meta:
         ordering = ["question__position", "question_id"]
         constraints = [
-            models.UniqueConstraint(fields=["registrant", "question"], name="answer_one_per_question"),
+            models.UniqueConstraint(
+                fields=["registrant", "question"], name="answer_one_per_question"
+            ),
         ]
         indexes = [models.Index(fields=["question", "value"], name="answer_question_value")]
 

@@ -63,7 +63,9 @@ def validated_question(
         problems["required"] = ["Must be true or false."]
     if problems:
         first = next(iter(problems))
-        raise ApplicationError("validation_error", f"{first}: {problems[first][0]}", fields=problems)
+        raise ApplicationError(
+            "validation_error", f"{first}: {problems[first][0]}", fields=problems
+        )
     return QuestionSpec(label=text, kind=str(kind), choices=options, required=bool(required))
 
 
@@ -110,7 +112,10 @@ def clean_answer(question: Question, raw: Any) -> tuple[str | None, str | None]:
         for option in question.choices:
             if option.casefold() == text.casefold():
                 return option, None
-        return None, f"“{text[:40]}” is not an option; choose one of: {', '.join(question.choices)}."
+        return (
+            None,
+            f"“{text[:40]}” is not an option; choose one of: {', '.join(question.choices)}.",
+        )
     if len(text) > MAX_ANSWER:
         return None, f"At most {MAX_ANSWER} characters."
     problem = text_problem(text)

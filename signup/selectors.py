@@ -93,15 +93,37 @@ def registrant_answers(registrant: Registrant) -> list[dict[str, Any]]:
         .order_by("question__position", "question_id")
     )
     return [
-        {"question": a.question_id, "label": a.question.label, "kind": a.question.kind, "value": a.value}
+        {
+            "question": a.question_id,
+            "label": a.question.label,
+            "kind": a.question.kind,
+            "value": a.value,
+        }
         for a in rows
     ]
 
 
-def answers_by_registrant(registrant_ids: list[int], question_ids: list[int]) -> dict[int, dict[int, str]]:
+def answers_by_registrant(
+    registrant_ids: list[int], question_ids: list[int]
+) -> dict[int, dict[int, str]]:
     """{registrant id: {question id: value}} for an export's chunk (one query)."""
     found: dict[int, dict[int, str]] = {}
     rows = Answer.objects.filter(registrant_id__in=registrant_ids, question_id__in=question_ids)
     for rid, qid, value in rows.values_list("registrant_id", "question_id", "value"):
         found.setdefault(rid, {})[qid] = value
     return found
+
+
+def answer_filter_options(event_id: int) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The registrant list's answer filter: (question label, [(filter value,
+    option label)]) for each choice and yes/no question, in question order."""
+    groups = []
+    for q in event_questions(event_id):
+        if q.kind == Question.Kind.YES_NO:
+            options = [("yes", "Yes"), ("no", "No")]
+        elif q.kind == Question.Kind.CHOICE:
+            options = [(o, o) for o in q.choices]
+        else:
+            continue
+        groups.append((q.label, [(f"{q.pk}:{value}", label) for value, label in options]))
+    return groups

@@ -34,11 +34,15 @@ SUGGESTIONS = 8
 
 
 def _render(request, event: Event, context: dict, status: int = 200) -> HttpResponse:
-    return no_store(render(request, "signup/register.html", {"event": event, **context}, status=status))
+    return no_store(
+        render(request, "signup/register.html", {"event": event, **context}, status=status)
+    )
 
 
 def _closed_page(request, event: Event, state: PageState, page, status: int) -> HttpResponse:
-    return _render(request, event, {"state": state.value, "message": state.message(event, page)}, status)
+    return _render(
+        request, event, {"state": state.value, "message": state.message(event, page)}, status
+    )
 
 
 def _form_page(request, event, page, questions, form=None, status: int = 200) -> HttpResponse:
@@ -73,8 +77,11 @@ def register(request, event_id: int):
         response = _render(
             request,
             event,
-            {"state": "limited", "message": "Too many registrations from your network; "
-             f"try again in {max(1, math.ceil(wait / 60))} minutes."},
+            {
+                "state": "limited",
+                "message": "Too many registrations from your network; "
+                f"try again in {max(1, math.ceil(wait / 60))} minutes.",
+            },
             429,
         )
         response["Retry-After"] = str(max(1, math.ceil(wait)))
@@ -108,7 +115,9 @@ def register(request, event_id: int):
         state = {"event_full": PageState.FULL, "event_closed": PageState.EVENT_CLOSED}.get(exc.code)
         if state is not None:
             return _closed_page(request, event, state, page, 409)
-        return _render(request, event, {"state": "refused", "message": exc.message}, http_status_for(exc.code))
+        return _render(
+            request, event, {"state": "refused", "message": exc.message}, http_status_for(exc.code)
+        )
     token = signing.dumps(registrant.pk, salt=THANKS_SALT)
     return redirect(reverse("signup:thanks", args=[event.pk, token]), permanent=False)
 
@@ -123,9 +132,7 @@ def thanks(request, event_id: int, token: str):
     registrant = get_object_or_404(
         Registrant.objects.select_related("event"), pk=registrant_id, event_id=event_id
     )
-    return _render(
-        request, registrant.event, {"state": "thanks", "registrant": registrant}
-    )
+    return _render(request, registrant.event, {"state": "thanks", "registrant": registrant})
 
 
 @require_GET

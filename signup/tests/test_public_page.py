@@ -70,7 +70,8 @@ def test_a_post_without_the_csrf_token_is_refused(open_event):
     fields = _form_fields(client, open_event)
     fields.pop("csrfmiddlewaretoken")
     response = client.post(
-        _url(open_event), {**fields, "name": "Ada Lovelace", "email": "ada@example.com", "guest_type": "attendee"}
+        _url(open_event),
+        {**fields, "name": "Ada Lovelace", "email": "ada@example.com", "guest_type": "attendee"},
     )
     assert response.status_code == 403
     assert not Registrant.objects.exists()
@@ -180,7 +181,8 @@ def test_filling_the_last_seat_between_form_and_submit_says_full(client, open_ev
     fields = _form_fields(client, open_event)
     make_registrant(open_event)
     response = client.post(
-        _url(open_event), {**fields, "name": "Ada Lovelace", "email": "ada@example.com", "guest_type": "attendee"}
+        _url(open_event),
+        {**fields, "name": "Ada Lovelace", "email": "ada@example.com", "guest_type": "attendee"},
     )
     assert response.status_code == 409
     assert "is full" in response.content.decode()

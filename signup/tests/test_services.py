@@ -30,11 +30,11 @@ def _register(event, nonce="n1", **overrides):
 
 
 def test_registration_from_the_page_stores_answers_and_history_source(open_event, diet, access):
-    registrant, created = _register(
-        open_event, answers={diet.pk: "vegan", access.pk: "Yes"}
-    )
+    registrant, created = _register(open_event, answers={diet.pk: "vegan", access.pk: "Yes"})
     assert created
-    assert dict(Answer.objects.filter(registrant=registrant).values_list("question_id", "value")) == {
+    assert dict(
+        Answer.objects.filter(registrant=registrant).values_list("question_id", "value")
+    ) == {
         diet.pk: "Vegan",
         access.pk: "yes",
     }
