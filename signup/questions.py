@@ -21,6 +21,20 @@ _YES_WORDS = frozenset({"yes", "y", "true", "1", "ja", "oui"})
 _NO_WORDS = frozenset({"no", "n", "false", "0", "nein", "non"})
 
 
+# Headers an export writes and an import reads for the registrant's own
+# columns (imports/parsing.py COLUMNS, imports/exports.py; a test keeps them
+# in step): a question labelled so could not be told apart in a file.
+RESERVED_KEYS = frozenset(
+    {
+        "id", "name", "full name", "attendee name",
+        "email", "e mail", "email address", "e mail address",
+        "company", "organisation", "organization", "company name",
+        "guest type", "type", "ticket type",
+        "status", "created at", "updated at", "check in code",
+    }
+)  # fmt: skip
+
+
 def label_key(label: str) -> str:
     """A label folded as import headers are (case-folded, "_" and "-" read as
     spaces, whitespace collapsed): "Dietary needs" == "dietary_needs"."""
@@ -56,6 +70,8 @@ def validated_question(
         problems["label"] = [f"At most {MAX_LABEL} characters."]
     elif (problem := text_problem(text)) is not None:
         problems["label"] = [problem]
+    elif label_key(text) in RESERVED_KEYS:
+        problems["label"] = [f"“{text}” names a registrant's own field; word it otherwise."]
     if kind not in Kind.values:
         problems["kind"] = [f"Choose one of: {', '.join(Kind.values)}."]
     options = _options(choices, problems) if kind == Kind.CHOICE else []
