@@ -42,11 +42,12 @@ class PageState(enum.Enum):
 
 def _local(moment: datetime.datetime, event: Event) -> str:
     """A moment in the venue's time zone, with the zone's name."""
-    local = timezone.localtime(moment, _zone(event))
+    local = timezone.localtime(moment, event_zone(event))
     return f"{formats.date_format(local, 'j F Y, H:i')} ({event.time_zone.replace('_', ' ')})"
 
 
-def _zone(event: Event) -> datetime.tzinfo:
+def event_zone(event: Event) -> datetime.tzinfo:
+    """The event's time zone (the deployment's if the name is unknown)."""
     try:
         return zoneinfo.ZoneInfo(event.time_zone)
     except (ValueError, zoneinfo.ZoneInfoNotFoundError):
