@@ -53,7 +53,9 @@ class RegistrationPageSerializer(serializers.Serializer):
 class QuestionSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     event = serializers.IntegerField(read_only=True, source="event_id")
-    label = serializers.CharField(max_length=MAX_LABEL)
+    # The stubs type Field.label and .required (the field's own options);
+    # here they are the question's, as the API names them.
+    label = serializers.CharField(max_length=MAX_LABEL)  # type: ignore[assignment]
     kind = serializers.ChoiceField(choices=Question.Kind.choices)
     choices = serializers.ListField(
         child=serializers.CharField(max_length=MAX_CHOICE),
@@ -61,13 +63,13 @@ class QuestionSerializer(serializers.Serializer):
         required=False,
         help_text="A choice question's options (2 to 50).",
     )
-    required = serializers.BooleanField(required=False)
+    required = serializers.BooleanField(required=False)  # type: ignore[assignment]
     position = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False)
 
 
 class AnswerSerializer(serializers.Serializer):
     question = serializers.IntegerField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     kind = serializers.ChoiceField(choices=Question.Kind.choices)
     value = serializers.CharField(max_length=MAX_ANSWER, help_text='Yes/no: "yes" or "no".')
 

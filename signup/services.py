@@ -75,7 +75,7 @@ def registration_page_update(
     with transaction.atomic():
         event = _event_or_404(event_id, lock=True)
         page, _ = RegistrationPage.objects.get_or_create(event=event)
-        given = {"enabled": enabled, "opens_at": opens_at, "closes_at": closes_at}
+        given: dict[str, Any] = {"enabled": enabled, "opens_at": opens_at, "closes_at": closes_at}
         if guest_types is not _UNSET:
             given["guest_types"] = _validated_guest_types(guest_types)
         changed = []

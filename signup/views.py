@@ -112,9 +112,11 @@ def register(request, event_id: int):
         if exc.code == "validation_error":
             form.add_service_error(exc.fields, exc.message)
             return _form_page(request, event, page, questions, form, 400)
-        state = {"event_full": PageState.FULL, "event_closed": PageState.EVENT_CLOSED}.get(exc.code)
-        if state is not None:
-            return _closed_page(request, event, state, page, 409)
+        refused = {"event_full": PageState.FULL, "event_closed": PageState.EVENT_CLOSED}.get(
+            exc.code
+        )
+        if refused is not None:
+            return _closed_page(request, event, refused, page, 409)
         return _render(
             request, event, {"state": "refused", "message": exc.message}, http_status_for(exc.code)
         )
