@@ -67,7 +67,7 @@ def _question_field(question: Question) -> forms.Field:
         return forms.ChoiceField(choices=CHOICE_BLANK + options, **common)
     if question.kind == Question.Kind.YES_NO:
         return forms.ChoiceField(
-            choices=YES_NO_CHOICES if question.required else CHOICE_BLANK + YES_NO_CHOICES,
+            choices=YES_NO_CHOICES if question.required else [("", "No answer"), *YES_NO_CHOICES],
             widget=forms.RadioSelect,
             **common,
         )
