@@ -187,6 +187,13 @@ _FILTER_PARAMETERS = [
         datetime.datetime,
         description="A past moment: with `status_at`, the statuses then; alone, who existed then.",
     ),
+    OpenApiParameter(
+        "answer",
+        str,
+        many=True,
+        explode=True,
+        description="`<question id>:<answer>` (repeatable; all must hold); case is ignored.",
+    ),
 ]
 
 

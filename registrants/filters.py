@@ -10,6 +10,7 @@ import re
 
 from django import forms
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema_field
 
 from registrants import history_as_of
 from registrants.lifecycle import Status
@@ -107,6 +108,14 @@ class AnswerFilterField(forms.Field):
         """Optional: no values is no filter."""
 
 
+# Repeated in the query (`answer=1:a&answer=2:b`): an exploded array.
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "pattern": "^[0-9]{1,18}:", "maxLength": 1019},
+        "description": "`<question id>:<answer>` (repeatable; all must hold); case is ignored.",
+    }
+)
 class AnswerFilter(filters.Filter):
     field_class = AnswerFilterField
 

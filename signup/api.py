@@ -168,9 +168,10 @@ class QuestionDetailView(APIView):
         responses={200: QuestionSerializer, **errors(400, 401, 403, 404, 409, 415)},
     )
     def patch(self, request, id: str):  # noqa: A002
-        question = self._question(request, id)
+        # The body first: a malformed one is a 400 whichever question it names.
         data = QuestionSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
+        question = self._question(request, id)
         question = services.question_update(
             question_id=question.pk, actor=request.user, **data.validated_data
         )
