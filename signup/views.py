@@ -147,6 +147,12 @@ def company_suggestions(request, event_id: int):
         PageState.FULL,
     ):
         raise Http404("This event has no open registration page.")
+    # Bounded per address: walking every prefix would list every company.
+    allowed, wait = take_scan_slot(f"addr:{client_address(request)}", "registration_lookup")
+    if not allowed:
+        response = JsonResponse({"companies": []}, status=429)
+        response["Retry-After"] = str(max(1, math.ceil(wait)))
+        return response
     key = normalize_company_name(request.GET.get("q", "")[:200])
     names: list[str] = []
     if len(key) >= 2:

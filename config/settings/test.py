@@ -11,7 +11,11 @@ from .base import REST_FRAMEWORK
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
-    "DEFAULT_THROTTLE_RATES": {"scan": "100000/min", "registration": "100000/min"},
+    "DEFAULT_THROTTLE_RATES": {
+        "scan": "100000/min",
+        "registration": "100000/min",
+        "registration_lookup": "100000/min",
+    },
 }
 # The public registration page's bot checks: their own tests set the real ones.
 PUBLIC_REGISTRATION_MIN_SECONDS = 0

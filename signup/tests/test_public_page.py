@@ -198,3 +198,18 @@ def test_company_suggestions_match_after_normalisation(client, open_event, query
     CompanyFactory(name="Microsoft")
     url = reverse("signup:company_suggestions", args=[open_event.pk])
     assert client.get(url, {"q": query}).json() == {"companies": ["Google Inc."]}
+
+
+def test_company_suggestions_are_rate_limited_per_address(client, open_event, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"registration": "100/h", "registration_lookup": "2/min"},
+    }
+    url = reverse("signup:company_suggestions", args=[open_event.pk])
+    assert [client.get(url, {"q": "go"}).status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_company_suggestions_need_an_open_page(client, db):
+    event = EventFactory()
+    url = reverse("signup:company_suggestions", args=[event.pk])
+    assert client.get(url, {"q": "goo"}).status_code == 404
