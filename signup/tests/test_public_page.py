@@ -213,3 +213,44 @@ def test_company_suggestions_need_an_open_page(client, db):
     event = EventFactory()
     url = reverse("signup:company_suggestions", args=[event.pk])
     assert client.get(url, {"q": "goo"}).status_code == 404
+
+
+def test_a_form_older_than_a_day_is_refused(client, open_event, monkeypatch):
+    start = 1_800_000_000.0
+    monkeypatch.setattr(signup_forms, "now", lambda: start)
+    fields = _form_fields(client, open_event)
+    monkeypatch.setattr(signup_forms, "now", lambda: start + signup_forms.FORM_MAX_AGE + 1)
+    data = {**fields, "name": "Ada Lovelace", "email": "ada@example.com", "guest_type": "attendee"}
+    response = client.post(_url(open_event), data)
+    assert response.status_code == 400
+    assert "expired" in response.content.decode()
+    assert not Registrant.objects.exists()
+
+
+def test_rotating_x_forwarded_for_does_not_reset_the_rate_limit(client, open_event, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"registration": "1/h", "registration_lookup": "100/min"},
+    }
+    statuses = []
+    for n, forwarded in enumerate(["10.0.0.1", "10.0.0.2"]):
+        fields = _form_fields(client, open_event)
+        data = {**fields, "name": "B", "email": f"b{n}@example.com", "guest_type": "attendee"}
+        response = client.post(_url(open_event), data, HTTP_X_FORWARDED_FOR=forwarded)
+        statuses.append(response.status_code)
+    assert statuses == [302, 429]
+    assert Registrant.objects.count() == 1
+
+
+def test_a_page_that_closed_after_the_form_was_served_says_so(client, open_event):
+    fields = _form_fields(client, open_event)
+    services.registration_page_update(
+        event_id=open_event.pk,
+        actor=None,
+        closes_at=timezone.now() - datetime.timedelta(minutes=1),
+    )
+    data = {**fields, "name": "Ada Lovelace", "email": "ada@example.com", "guest_type": "attendee"}
+    response = client.post(_url(open_event), data)
+    assert response.status_code == 409
+    assert "closed on" in response.content.decode()
+    assert not Registrant.objects.exists()
