@@ -19,6 +19,11 @@ class Action(models.TextChoices):
     LIST_EXPORTED = "list_exported", "List exported"
     PERSONAL_DATA_EXPORTED = "personal_data_exported", "Personal data exported"
     REGISTRANT_PURGED = "registrant_purged", "Registrant purged"
+    # The public registration page (signup app): its settings and questions.
+    REGISTRATION_PAGE_CHANGED = "registration_page_changed", "Registration page changed"
+    QUESTION_ADDED = "question_added", "Registration question added"
+    QUESTION_CHANGED = "question_changed", "Registration question changed"
+    QUESTION_REMOVED = "question_removed", "Registration question removed"
 
 
 class AuditEntry(models.Model):

@@ -15,6 +15,7 @@ from .views import (
     events,
     live,
     registrants,
+    registration_page,
     staff,
     walkins,
 )
@@ -28,6 +29,26 @@ urlpatterns = [
     path("audit/", audit.audit_log, name="audit"),
     path("events/new/", event_forms.event_new, name="event_new"),
     path("events/<id:event_id>/edit/", event_forms.event_edit, name="event_edit"),
+    path(
+        "events/<id:event_id>/registration/",
+        registration_page.registration_settings,
+        name="registration_page",
+    ),
+    path(
+        "events/<id:event_id>/registration/questions/",
+        registration_page.question_new,
+        name="question_new",
+    ),
+    path(
+        "events/<id:event_id>/registration/questions/<id:question_id>/",
+        registration_page.question_edit,
+        name="question_edit",
+    ),
+    path(
+        "events/<id:event_id>/registration/questions/<id:question_id>/delete/",
+        registration_page.question_delete,
+        name="question_delete",
+    ),
     path("events/<id:event_id>/dashboard/", events.event_dashboard, name="event_dashboard"),
     path("events/<id:event_id>/dashboard/numbers.json", events.event_numbers, name="event_numbers"),
     path("events/<id:event_id>/registrants/", registrants.registrant_list, name="registrants"),

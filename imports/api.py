@@ -29,7 +29,7 @@ from registrants.lifecycle import Status
 from registrants.models import Event, GuestType
 from registrants.permissions import P_ADD_REGISTRANT, P_EXPORT, P_VIEW_CODE, P_VIEW_REGISTRANT
 
-from . import exports, services
+from . import answer_columns, exports, services
 from .models import ImportJob
 from .serializers import ImportCreateSerializer, ImportJobSerializer
 
@@ -187,6 +187,13 @@ _FILTER_PARAMETERS = [
         datetime.datetime,
         description="A past moment: with `status_at`, the statuses then; alone, who existed then.",
     ),
+    OpenApiParameter(
+        "answer",
+        str,
+        many=True,
+        explode=True,
+        description="`<question id>:<answer>` (repeatable; all must hold); case is ignored.",
+    ),
 ]
 
 
@@ -241,8 +248,13 @@ class ExportView(APIView):
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         base = f"event-{event.pk}-registrants-{stamp}"
         django_request = request._request
+
+        def registrants_rows():
+            rows = exports.registrant_rows(queryset, with_codes=with_codes)
+            return answer_columns.with_answers(rows, event_id=event.pk)
+
         if fmt == "xlsx":
-            sheets = [("Registrants", exports.registrant_rows(queryset, with_codes=with_codes))]
+            sheets = [("Registrants", registrants_rows())]
             if with_history:
                 sheets.append(("History", exports.history_rows(queryset)))
             return exports.file_response(
@@ -254,14 +266,14 @@ class ExportView(APIView):
         if with_history:
             archive = exports.write_zip(
                 [
-                    ("registrants.csv", exports.registrant_rows(queryset, with_codes=with_codes)),
+                    ("registrants.csv", registrants_rows()),
                     ("history.csv", exports.history_rows(queryset)),
                 ]
             )
             return exports.file_response(
                 django_request, archive, filename=f"{base}.zip", content_type="application/zip"
             )
-        chunks = exports.csv_chunks(exports.registrant_rows(queryset, with_codes=with_codes))
+        chunks = exports.csv_chunks(registrants_rows())
         return exports.stream_response(
             django_request, chunks, filename=f"{base}.csv", content_type="text/csv; charset=utf-8"
         )

@@ -86,6 +86,9 @@ class Table:
     delimiter: str = ","
     decode_errors: str = "strict"
     ignored: list[str] = field(default_factory=list)  # headers we do not use
+    # Those headers by their key (_header_key) -> position, first one each:
+    # an event's questions claim theirs (imports/answer_import.py).
+    unknown: dict[str, int] = field(default_factory=dict)
 
     def rows(self) -> Iterator[RawRow]:
         """Data rows in file order, blank rows skipped (their numbers too).
@@ -342,6 +345,7 @@ def _map_header(table: Table, header: list[str]) -> None:
         if column is None:
             if text.strip():
                 table.ignored.append(text.strip())
+                table.unknown.setdefault(_header_key(text), position)
             continue
         if column in table.columns:
             first = header[table.columns[column]].strip()

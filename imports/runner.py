@@ -22,6 +22,7 @@ from registrants.errors import ApplicationError
 from registrants.services import ImportBatchResult, ImportedRegistrant
 
 from . import staging, upload_store
+from .answer_import import AnswerCheck
 from .jobs import (
     fail_capacity,
     fail_invalid,
@@ -101,15 +102,18 @@ class _Spill:
         self.file.close()
 
 
-def _check(job: ImportJob, path: Path, spill: _Spill | staging.Stage) -> tuple[int, int]:
-    """Check every row, spilling the valid ones. Returns (rows, invalid rows)."""
-    table, total = open_upload(path)
+def _check(
+    job: ImportJob, path: Path, spill: _Spill | staging.Stage
+) -> tuple[int, int, AnswerCheck]:
+    """Check every row, spilling the valid ones. Returns (rows, invalid rows,
+    the valid rows' answers)."""
+    table, total = open_upload(path, event_id=job.event_id)
     progress(job, total=total)
     check = RowCheck(job, table)
     for row in check.rows():
         if row is not None:
             spill.add(row)
-    return check.processed, check.invalid
+    return check.processed, check.invalid, check.answers
 
 
 def _run(job: ImportJob, path: Path) -> None:
@@ -119,7 +123,7 @@ def _run(job: ImportJob, path: Path) -> None:
     # SQLite: staged, so that the import holds the write lock only briefly.
     spill = staging.Stage(job) if connection.vendor == "sqlite" else _Spill()
     try:
-        total, invalid = _check(job, path, spill)
+        total, invalid, answers = _check(job, path, spill)
         all_or_nothing = job.mode == Mode.ALL_OR_NOTHING
         if invalid and all_or_nothing:
             fail_invalid(job, total=total, invalid=invalid)
@@ -129,17 +133,24 @@ def _run(job: ImportJob, path: Path) -> None:
             return
         spill.flush()  # before the import's transaction, whose rollback would take it
         progress(job, stage=Stage.IMPORTING)
-        _import(job, spill, total=total, invalid=invalid, all_or_nothing=all_or_nothing)
+        _import(job, spill, answers, total=total, invalid=invalid, all_or_nothing=all_or_nothing)
     finally:
         spill.close()
 
 
 def _import(
-    job: ImportJob, spill: _Spill | staging.Stage, *, total: int, invalid: int, all_or_nothing: bool
+    job: ImportJob,
+    spill: _Spill | staging.Stage,
+    answers: AnswerCheck,
+    *,
+    total: int,
+    invalid: int,
+    all_or_nothing: bool,
 ) -> None:
     try:
         with transaction.atomic():
             result = spill.import_into(job, all_or_nothing=all_or_nothing)
+            _write_answers(job, answers, result)
             finish_imported(job, result, total=total, invalid=invalid)
     except ApplicationError as exc:
         if exc.code != "event_full":
@@ -147,6 +158,13 @@ def _import(
         free = exc.details.get("seats_free", 0)
         refused = spill.row_numbers(skip=free)
         fail_capacity(job, exc, refused, valid=spill.count, total=total, invalid=invalid)
+
+
+def _write_answers(job: ImportJob, answers: AnswerCheck, result: ImportBatchResult) -> None:
+    """The answers of the rows just imported, in the import's transaction
+    (a redelivered job that finds its rows already there wrote them then)."""
+    if not result.already_imported:
+        answers.write(event_id=job.event_id, marker=job.marker, created=result.created)
 
 
 # --- One pass (PostgreSQL) ---------------------------------------------------------------------
@@ -157,7 +175,7 @@ class _Rollback(Exception):
 
 
 def _run_streamed(job: ImportJob, path: Path) -> None:
-    table, total = open_upload(path)
+    table, total = open_upload(path, event_id=job.event_id)
     progress(job, total=total, stage=Stage.IMPORTING)
     all_or_nothing = job.mode == Mode.ALL_OR_NOTHING
     stream = Stream(job, table, all_or_nothing=all_or_nothing).start()
@@ -183,6 +201,7 @@ def _import_streamed(job: ImportJob, stream: Stream, *, all_or_nothing: bool) ->
             stream.finish()
             if (stream.invalid and all_or_nothing) or not stream.valid:
                 raise _Rollback
+            _write_answers(job, stream.answers, result)
             finish_imported(job, result, total=stream.processed, invalid=stream.invalid)
             return
     except _Rollback:

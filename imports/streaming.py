@@ -22,6 +22,7 @@ from django.db import connections
 from registrants.services import ImportedRegistrant
 
 from . import limits
+from .answer_import import AnswerCheck, claim_question_columns
 from .jobs import PROGRESS_EVERY, progress, row_errors
 from .models import ImportJob, ImportRowError
 from .parsing import ImportFileError, csv_reader, open_table
@@ -59,10 +60,13 @@ def too_many_rows() -> ImportFileError:
     return ImportFileError.from_limit(limits.too_many_rows())
 
 
-def open_upload(path: Path) -> tuple[Any, int | None]:
+def open_upload(path: Path, *, event_id: int | None = None) -> tuple[Any, int | None]:
     """The job's file (this run's copy at `path`), opened, and its number of
-    rows if known (a file error when it has too many)."""
+    rows if known (a file error when it has too many). With `event_id`, the
+    columns named like the event's questions are read too."""
     table = open_table(path)
+    if event_id is not None:
+        claim_question_columns(table, event_id)
     total = _estimate_total(table)
     if total is not None and total > limits.max_rows():
         raise too_many_rows()
@@ -80,13 +84,21 @@ class RowCheck:
     when the pass ends.
     """
 
-    def __init__(self, job: ImportJob, table: Any, *, stop: threading.Event | None = None):
+    def __init__(
+        self,
+        job: ImportJob,
+        table: Any,
+        *,
+        stop: threading.Event | None = None,
+        answers: AnswerCheck | None = None,
+    ):
         self.job, self.table, self.stop = job, table, stop
         self.processed = self.invalid = self.valid = 0
         self.stopped = False
+        self.answers = answers if answers is not None else AnswerCheck(table)
 
     def rows(self) -> Iterator[ImportedRegistrant | None]:
-        job, stop = self.job, self.stop
+        job, stop, answers = self.job, self.stop, self.answers
         processed = invalid = 0
         most = limits.max_rows()
         pending: list[ImportRowError] = []
@@ -95,6 +107,12 @@ class RowCheck:
             if processed > most:
                 raise too_many_rows()
             row, problems = validate_row(raw)
+            if answers.questions:
+                given, wrong = answers.check(raw)
+                if wrong:
+                    row, problems = None, problems + wrong
+                elif row is not None:
+                    answers.keep(given)
             if row is None:
                 invalid += 1
                 pending.extend(row_errors(job, raw.number, problems))
@@ -132,6 +150,8 @@ class Stream:
         self.error: BaseException | None = None
         self.ended = False
         self.rejected = False  # all or nothing: an invalid row ended chunks()
+        # The valid rows' answers, kept by the check, written by the import.
+        self.answers = AnswerCheck(table)
         self.thread = threading.Thread(
             target=self._produce, name=f"import-{job.pk}-check", daemon=True
         )
@@ -200,7 +220,7 @@ class Stream:
         waiting.put(chunk)
 
     def _check(self) -> None:
-        check = RowCheck(self.job, self.table, stop=self.stop)
+        check = RowCheck(self.job, self.table, stop=self.stop, answers=self.answers)
         all_or_nothing = self.all_or_nothing
         rejected = False
         chunk: list[ImportedRegistrant] = []

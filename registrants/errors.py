@@ -35,6 +35,7 @@ HTTP_STATUS = {
     "invalid_transition": 409,
     "event_full": 409,
     "event_closed": 409,
+    "registration_closed": 409,  # the public registration page is not open (signup app)
     "cancelled": 409,
     "erased": 409,
     "conflict": 409,

@@ -6,9 +6,11 @@ The API's ordering backend is registrants/api/filters.py."""
 from __future__ import annotations
 
 import datetime
+import re
 
 from django import forms
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema_field
 
 from registrants import history_as_of
 from registrants.lifecycle import Status
@@ -81,6 +83,43 @@ class MultipleChoiceCSVFilter(filters.MultipleChoiceFilter):
         super().__init__(*args, **kwargs)
 
 
+ANSWER_FORMAT = "Use answer=<question id>:<answer>, e.g. answer=12:Vegan."
+_ANSWER = re.compile(r"([0-9]{1,18}):(.*)", re.DOTALL)
+MAX_ANSWER_FILTER = 1000
+
+
+class AnswerFilterField(forms.Field):
+    """`answer=12:Vegan` (repeatable): a list of (question id, answer)."""
+
+    widget = forms.MultipleHiddenInput  # reads every value of the parameter
+
+    def to_python(self, value):
+        pairs = []
+        for item in value or []:
+            found = _ANSWER.fullmatch(str(item))
+            if found is None or len(found.group(2)) > MAX_ANSWER_FILTER:
+                raise forms.ValidationError(ANSWER_FORMAT, code="invalid")
+            if int(found.group(1)) > MAX_ID or "\x00" in found.group(2):
+                raise forms.ValidationError(ANSWER_FORMAT, code="invalid")
+            pairs.append((int(found.group(1)), " ".join(found.group(2).split())))
+        return pairs
+
+    def validate(self, value):
+        """Optional: no values is no filter."""
+
+
+# Repeated in the query (`answer=1:a&answer=2:b`): an exploded array.
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "pattern": "^[0-9]{1,18}:", "maxLength": 1019},
+        "description": "`<question id>:<answer>` (repeatable; all must hold); case is ignored.",
+    }
+)
+class AnswerFilter(filters.Filter):
+    field_class = AnswerFilterField
+
+
 class RegistrantFilter(filters.FilterSet):
     event = BoundedIdFilter(field_name="event_id")
     status = MultipleChoiceCSVFilter(choices=Status.choices)
@@ -94,6 +133,12 @@ class RegistrantFilter(filters.FilterSet):
         choices=Status.choices,
         method="filter_status_at",
         help_text="Who had one of these statuses at `at` (now without it), from the history.",
+    )
+    # The registration page's questions (signup app): the answer equals the
+    # value, case ignored; yes/no answers are "yes" or "no". Several: all hold.
+    answer = AnswerFilter(
+        method="filter_answer",
+        help_text="`<question id>:<answer>` (repeatable; all must hold); case is ignored.",
     )
     at = UTCDateTimeFilter(
         method="filter_at",
@@ -113,6 +158,17 @@ class RegistrantFilter(filters.FilterSet):
         if self.form.cleaned_data.get("status_at"):
             return queryset  # filter_status_at reads it
         return history_as_of.existing_at(queryset, value)
+
+    def filter_answer(self, queryset, name, value):
+        """Registrants whose answer to each question equals the value. The
+        answers are the signup app's rows, reached by their reverse relation
+        (`answers`): the domain names them without importing that app. One
+        answer per registrant and question, so the joins add no duplicates."""
+        for question_id, text in value:
+            queryset = queryset.filter(
+                answers__question_id=question_id, answers__value__iexact=text
+            )
+        return queryset
 
     def filter_search(self, queryset, name, value):
         """Name, email or company, ignoring accents and case; never the

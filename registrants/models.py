@@ -67,6 +67,8 @@ class Source(models.TextChoices):
     SCAN = "scan", "Scan"
     IMPORT = "import", "Import"
     SYSTEM = "system", "System"
+    # The event's public registration page (signup app): no actor.
+    REGISTRATION = "registration", "Registration page"
 
 
 class Event(models.Model):

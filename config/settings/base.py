@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "imports",
     "badges",
     "mail",
+    "signup",
 ]
 
 MIDDLEWARE = [
@@ -254,6 +255,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=102
 
 # --- REST framework -----------------------------------------------------------
 SCAN_THROTTLE_RATE = env.str("SCAN_THROTTLE_RATE", default="1200/min")
+# Submissions of the public registration page per client address (signup app).
+PUBLIC_REGISTRATION_RATE = env.str("PUBLIC_REGISTRATION_RATE", default="20/h")
+# Company suggestions asked by the public pages per client address (typing).
+PUBLIC_REGISTRATION_LOOKUP_RATE = env.str("PUBLIC_REGISTRATION_LOOKUP_RATE", default="120/min")
+# A public form sent sooner than this after it was served is refused as a bot's.
+PUBLIC_REGISTRATION_MIN_SECONDS = env.int("PUBLIC_REGISTRATION_MIN_SECONDS", default=3)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header turns "not logged in" into 401.
@@ -267,7 +274,11 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "registrants.api.schema.ErrorAwareAutoSchema",
     "EXCEPTION_HANDLER": "registrants.api.errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"scan": SCAN_THROTTLE_RATE},
+    "DEFAULT_THROTTLE_RATES": {
+        "scan": SCAN_THROTTLE_RATE,
+        "registration": PUBLIC_REGISTRATION_RATE,
+        "registration_lookup": PUBLIC_REGISTRATION_LOOKUP_RATE,
+    },
     # Throttle by REMOTE_ADDR only: X-Forwarded-For is client-controlled
     # unless a trusted proxy sets it (NUM_PROXIES documents how many).
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),

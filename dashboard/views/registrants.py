@@ -31,6 +31,7 @@ from registrants.permissions import (
     require_event,
     role_kinds,
 )
+from signup.selectors import answer_filter_options, registrant_answers
 
 from ..forms import RegistrantEditForm, TransitionForm
 from ..listing import Row, build_listing, row_actions
@@ -77,6 +78,8 @@ def registrant_list(request, event_id: int):
         "listing": listing,
         "can": capabilities(request.user),
         "bulk_actions": bulk_actions_for(request.user),
+        "answer_filters": answer_filter_options(event.pk),
+        "answer_selected": request.GET.get("answer", ""),
     }
     if is_htmx(request):
         template = "dashboard/partials/registrant_results.html"
@@ -105,6 +108,8 @@ def _detail_context(request, registrant, **extra):
         "history": list(selectors.registrant_history(registrant_id=registrant.pk)),
         "actions": [(t.value, presenters.move_label(registrant.status, t)) for t in targets],
         "can": can,
+        # The registration page's questions and this person's answers.
+        "answers": registrant_answers(registrant),
     }
     if can["edit"] and registrant.erased_at is None and "form" not in extra:
         context["form"] = RegistrantEditForm(

@@ -121,6 +121,28 @@ def test_every_answer_matches_its_schema(
     check(org_client.get(f"/api/v1/registrants/{r}/personal-data/"), "get", personal)
     check(org_client.get("/api/v1/audit/"), "get", "/api/v1/audit/")  # after the export: a row
 
+    # The registration page (signup): settings with null times, questions, answers.
+    page = "/api/v1/events/{id}/registration-page/"
+    check(org_client.get(f"/api/v1/events/{e}/registration-page/"), "get", page)
+    check(
+        org_client.patch(f"/api/v1/events/{e}/registration-page/", {"enabled": True}), "patch", page
+    )
+    questions = "/api/v1/events/{id}/questions/"
+    question = org_client.post(
+        f"/api/v1/events/{e}/questions/", {"label": "Diet", "kind": "text"}, format="json"
+    )
+    check(question, "post", questions)
+    check(org_client.get(f"/api/v1/events/{e}/questions/"), "get", questions)
+    q = question.json()["id"]
+    check(org_client.get(f"/api/v1/questions/{q}/"), "get", "/api/v1/questions/{id}/")
+    check(
+        org_client.patch(f"/api/v1/questions/{q}/", {"required": True}, format="json"),
+        "patch",
+        "/api/v1/questions/{id}/",
+    )
+    answers = "/api/v1/registrants/{id}/answers/"
+    check(org_client.get(f"/api/v1/registrants/{r}/answers/"), "get", answers)
+
     # Writes, each answer checked, including a registrant created without a company.
     check(
         org_client.post(
