@@ -19,6 +19,8 @@ class Action(models.TextChoices):
     LIST_EXPORTED = "list_exported", "List exported"
     PERSONAL_DATA_EXPORTED = "personal_data_exported", "Personal data exported"
     REGISTRANT_PURGED = "registrant_purged", "Registrant purged"
+    # Where registrants' data is sent: adding, changing or removing a webhook.
+    WEBHOOK_CHANGED = "webhook_changed", "Webhook endpoint changed"
 
 
 class AuditEntry(models.Model):

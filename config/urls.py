@@ -16,6 +16,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("api/v1/", include("registrants.api.urls")),
     path("api/v1/", include("imports.api_urls")),
+    path("api/v1/", include("webhooks.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file (the
     # Content-Security-Policy refuses inline scripts); its page keeps one
@@ -32,6 +33,7 @@ urlpatterns = [
     path("", include("gateway.urls")),
     path("", include("imports.urls")),
     path("", include("badges.urls")),
+    path("", include("webhooks.urls")),
 ]
 
 # Pages get the dashboard's templates; paths under /api/ keep the API's
