@@ -119,6 +119,12 @@ class Delivery(models.Model):
         return f"delivery {self.pk} of change {self.status_change_id} ({self.state})"
 
     @property
+    def last_attempt(self) -> Attempt | None:
+        """The latest attempt (from the prefetched log when there is one)."""
+        attempts = list(self.attempt_log.all())
+        return attempts[-1] if attempts else None
+
+    @property
     def event_id_text(self) -> str:
         """The payload's id: the same for every attempt and replay of a change."""
         return f"evt_{self.status_change_id}"
