@@ -49,7 +49,9 @@ class EventEndpointsView(APIView):
     def post(self, request, id: str):  # noqa: A002
         data = EndpointCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        endpoint = services.endpoint_create(event_id=int(id), actor=request.user, **data.validated_data)
+        endpoint = services.endpoint_create(
+            event_id=int(id), actor=request.user, **data.validated_data
+        )
         return Response(EndpointSerializer(endpoint).data, status=status.HTTP_201_CREATED)
 
 

@@ -119,9 +119,7 @@ def attempt(delivery_id: int) -> Attempt | None:
     except ApplicationError as refused:
         response = sending.Response(None, "", 0, error=refused.message[:300])
     else:
-        response = sending.post(
-            target, body, headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS
-        )
+        response = sending.post(target, body, headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
     return record(delivery, response)
 
 

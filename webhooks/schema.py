@@ -20,8 +20,11 @@ class _Change(serializers.Serializer):
     )
     to_status = serializers.ChoiceField(choices=Status.choices)
     at = serializers.DateTimeField()
-    source = serializers.ChoiceField(choices=Source.choices)
-    actor = serializers.CharField(allow_null=True, help_text="The user's name; null for the system.")
+    # The payload's key; the stubs type Field.source as a string.
+    source = serializers.ChoiceField(choices=Source.choices)  # type: ignore[assignment]
+    actor = serializers.CharField(
+        allow_null=True, help_text="The user's name; null for the system."
+    )
     note = serializers.CharField(allow_blank=True)
 
 
@@ -56,7 +59,8 @@ class WebhookPayloadSerializer(serializers.Serializer):
     version = serializers.IntegerField(help_text=f"The payload's version, now {PAYLOAD_VERSION}.")
     created_at = serializers.DateTimeField()
     event = _EventRef()
-    data = _Data()
+    # The payload's key, not Serializer.data.
+    data = _Data()  # type: ignore[assignment]
 
 
 _DESCRIPTION = (

@@ -19,7 +19,5 @@ def deliveries_of(endpoint_id: int, *, limit: int = LOG_SIZE) -> list[Delivery]:
     return list(
         Delivery.objects.filter(endpoint_id=endpoint_id)
         .order_by("-id")
-        .prefetch_related(Prefetch("attempt_log", queryset=Attempt.objects.order_by("id")))[
-            :limit
-        ]
+        .prefetch_related(Prefetch("attempt_log", queryset=Attempt.objects.order_by("id")))[:limit]
     )

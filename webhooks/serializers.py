@@ -37,7 +37,9 @@ class EndpointSerializer(serializers.ModelSerializer):
 
 class EndpointCreateSerializer(serializers.Serializer):
     url = serializers.URLField(max_length=500)
-    description = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    description = serializers.CharField(
+        max_length=200, required=False, default="", allow_blank=True
+    )
     include_check_in_codes = serializers.BooleanField(required=False, default=False)
 
 

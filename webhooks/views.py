@@ -60,7 +60,9 @@ def webhooks_page(request, event_id: int):
             "endpoints": endpoints,
             "may_send_codes": request.user.has_perm(P_VIEW_CODE),
         },
-        status=http_status_for(problem.code) if problem and problem.code != "validation_error" else 200,
+        status=http_status_for(problem.code)
+        if problem and problem.code != "validation_error"
+        else 200,
     )
 
 

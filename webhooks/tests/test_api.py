@@ -63,7 +63,9 @@ def test_a_private_address_is_400_when_not_allowed(org_client, event, settings):
 
 
 def test_missing_event_is_404(org_client):
-    assert create(org_client, type("E", (), {"pk": 999999})(), "http://127.0.0.1/").status_code == 404
+    assert (
+        create(org_client, type("E", (), {"pk": 999999})(), "http://127.0.0.1/").status_code == 404
+    )
 
 
 @pytest.mark.parametrize("who", ["staff_client", "viewer_client", "anon_client"])

@@ -88,8 +88,11 @@ def test_an_import_leaves_one_delivery_per_registrant(organiser):
     event = EventFactory(capacity=100)
     endpoint = hook(event)
     job = import_services.import_job_create(
-        event_id=event.pk, upload=upload_file(csv_bytes(people(30))), actor=organiser,
-        mode="all_or_nothing", force=False,
+        event_id=event.pk,
+        upload=upload_file(csv_bytes(people(30))),
+        actor=organiser,
+        mode="all_or_nothing",
+        force=False,
     )
     import_services.import_job_run(job_id=job.pk)
     assert Registrant.objects.filter(event=event).count() == 30
@@ -112,8 +115,9 @@ def test_seeded_history_leaves_one_delivery_per_row(event):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("with_nonce", [False, True])
 def test_gateway_sql_scans_leave_one_delivery_per_history_row(staff, with_nonce):
-    from config.asgi import application
     from starlette.testclient import TestClient
+
+    from config.asgi import application
 
     event = EventFactory()
     endpoint = hook(event)

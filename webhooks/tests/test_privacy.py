@@ -27,12 +27,12 @@ def test_erasure_scrubs_bodies_and_answers_and_pending_ones_go_out_erased(
     assert Delivery.objects.filter(registrant=ada).exclude(body="").exists()
     registrant_erase(registrant_id=ada.pk, actor=organiser)
     assert not Delivery.objects.filter(registrant=ada).exclude(body="").exists()
-    assert not Attempt.objects.filter(delivery__registrant=ada).exclude(response_excerpt="").exists()
+    assert (
+        not Attempt.objects.filter(delivery__registrant=ada).exclude(response_excerpt="").exists()
+    )
     assert Delivery.objects.filter(registrant=bo).exclude(body="").exists()  # others untouched
     # Replayed after the erasure: built again from the erased registrant.
-    services.delivery_replay(
-        delivery_id=Delivery.objects.get(registrant=ada).pk, actor=organiser
-    )
+    services.delivery_replay(delivery_id=Delivery.objects.get(registrant=ada).pk, actor=organiser)
     dispatch.send_due()
     replayed = receiver.payloads()[-1]
     assert replayed["data"]["registrant"]["erased"] is True
@@ -59,6 +59,11 @@ def test_endpoint_changes_are_audited(event, receiver, organiser):
     services.endpoint_rotate_secret(endpoint_id=endpoint.pk, actor=organiser)
     services.endpoint_delete(endpoint_id=endpoint.pk, actor=organiser)
     rows = AuditEntry.objects.filter(action=Action.WEBHOOK_CHANGED).order_by("id")
-    assert [r.details["change"] for r in rows] == ["created", "updated", "secret_rotated", "deleted"]
+    assert [r.details["change"] for r in rows] == [
+        "created",
+        "updated",
+        "secret_rotated",
+        "deleted",
+    ]
     assert {r.event_id for r in rows} == {event.pk} and {r.actor_id for r in rows} == {organiser.pk}
     assert rows[1].details["fields"] == ["include_check_in_codes"]

@@ -227,3 +227,17 @@ def test_signatures_expire_and_bind_the_body():
     assert not signing.verify("whsec_k", header, body, now=1_000_000 + 301)  # a replay, later
     assert not signing.verify("whsec_k", header, b'{"id":"evt_2"}', now=1_000_000)
     assert not signing.verify("whsec_k", "t=abc,v1=00", body, now=1_000_000)
+
+
+def test_the_documented_verification_snippet_accepts_a_real_signature():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text()
+    snippet = text.split("**Verifying it**", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    exec(snippet, namespace)  # noqa: S102 - our own documentation, checked
+    body = b'{"id":"evt_7"}'
+    assert namespace["verify"]("whsec_k", signing.header_value("whsec_k", body), body)
+    assert not namespace["verify"]("whsec_k", signing.header_value("whsec_x", body), body)
+    old = signing.header_value("whsec_k", body, timestamp=1_000_000)
+    assert not namespace["verify"]("whsec_k", old, body)

@@ -23,9 +23,7 @@ def receiver():
     r.close()
 
 
-def test_add_an_endpoint_see_a_retried_delivery_and_replay_it(
-    open_as, conference, receiver, shoot
-):
+def test_add_an_endpoint_see_a_retried_delivery_and_replay_it(open_as, conference, receiver, shoot):
     event = conference["event"]
     page = open_as("organiser", f"/events/{event.pk}/webhooks/")
     page.get_by_label("URL").fill(receiver.url)
