@@ -18,6 +18,7 @@ from config import jobs
 logger = logging.getLogger(__name__)
 
 _wake = threading.Event()
+_stop = threading.Event()
 _started = threading.Lock()
 _thread: threading.Thread | None = None
 
@@ -30,9 +31,21 @@ def start_embedded() -> bool:
         return False
     with _started:
         if _thread is None or not _thread.is_alive():
+            _stop.clear()
             _thread = threading.Thread(target=_loop, name="webhooks", daemon=True)
             _thread.start()
     return True
+
+
+def stop_embedded() -> None:
+    """Stop the sending thread after its current round (tests)."""
+    global _thread
+    with _started:
+        if _thread is not None:
+            _stop.set()
+            _wake.set()
+            _thread.join(timeout=30)
+            _thread = None
 
 
 def kick() -> None:
@@ -44,9 +57,11 @@ def kick() -> None:
 def _loop() -> None:
     from .dispatch import send_due
 
-    while True:
+    while not _stop.is_set():
         _wake.wait(settings.WEBHOOK_POLL_SECONDS)
         _wake.clear()
+        if _stop.is_set():
+            break
         try:
             close_old_connections()
             while send_due():
@@ -54,3 +69,4 @@ def _loop() -> None:
         except Exception:
             logger.exception("sending webhooks failed; trying again at the next poll")
             connections.close_all()
+    connections.close_all()

@@ -67,3 +67,14 @@ def test_endpoint_changes_are_audited(event, receiver, organiser):
     ]
     assert {r.event_id for r in rows} == {event.pk} and {r.actor_id for r in rows} == {organiser.pk}
     assert rows[1].details["fields"] == ["include_check_in_codes"]
+
+
+def test_the_operators_purge_takes_the_deliveries_with_the_registrant(event, receiver, organiser):
+    from registrants.purge import registrant_purge
+
+    Endpoint.objects.create(event=event, url=receiver.url)
+    ada = make_registrant(event)
+    dispatch.send_due()
+    registrant_erase(registrant_id=ada.pk, actor=organiser)
+    registrant_purge(registrant_id=ada.pk)
+    assert not Delivery.objects.exists() and not Attempt.objects.exists()
