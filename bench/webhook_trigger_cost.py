@@ -79,6 +79,30 @@ def _scans(codes: list[str], event_id: int, actor: int, *, one_transaction: bool
     return (time.perf_counter() - started) / len(codes)
 
 
+def _explained(codes: list[str], event_id: int, actor: int) -> tuple[float, float]:
+    """(median execution ms, median trigger ms) of the scan statement under
+    EXPLAIN ANALYZE: PostgreSQL times the trigger itself, which the
+    machine's noise cannot blur the way it blurs a whole request."""
+    import json
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from registrants.sql.scans import pg_scan_sql
+
+    sql = "EXPLAIN (ANALYZE, FORMAT JSON) " + pg_scan_sql("desk")
+    total, trigger = [], []
+    with connection.cursor() as cursor:
+        for code in codes:
+            params = {"code": code, "event": event_id, "now": timezone.now(), "actor": actor}
+            cursor.execute(sql, params)
+            raw = cursor.fetchone()[0]
+            plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]
+            total.append(plan["Execution Time"])
+            trigger.append(sum(t["Time"] for t in plan.get("Triggers", [])))
+    return statistics.median(total), statistics.median(trigger)
+
+
 def _import(event_id: int, rows: int, marker: str) -> float:
     from registrants.services.imports import ImportedRegistrant, registrants_import_batch
 
@@ -100,7 +124,7 @@ def _run(args: argparse.Namespace) -> None:
     database.setup_django(env)
     from registrants.models import Event
 
-    total = 2 * args.scans * args.rounds * len(SIDES)
+    total = 2 * args.scans * args.rounds * len(SIDES) + 2 * args.scans
     s = seed(1, total)
     codes = iter(s.codes[0])
     bulk_event = Event.objects.create(name="imports", date="2026-01-01", capacity=10**7)
@@ -134,6 +158,14 @@ def _run(args: argparse.Namespace) -> None:
         print(
             f"{side:<24} {a * 1e6:>9.0f} us {a / base_scan:>8.3f} {c * 1e6:>8.0f} us"
             f" {c / base_batched:>8.3f} {b:>7.2f} s {b / base_import:>8.3f}"
+        )
+    for side in SIDES[1:]:
+        _set_side(side, s.event_id)
+        batch = [next(codes) for _ in range(args.scans)]
+        total_ms, trigger_ms = _explained(batch, s.event_id, s.user_ids[0])
+        print(
+            f"EXPLAIN ANALYZE, {side}: scan statement {total_ms * 1000:.0f} us,"
+            f" of which the trigger {trigger_ms * 1000:.1f} us (median of {args.scans})"
         )
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 

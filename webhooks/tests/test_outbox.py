@@ -136,3 +136,16 @@ def test_gateway_sql_scans_leave_one_delivery_per_history_row(staff, with_nonce)
     # registered -> checked_in -> entered: two rows each, plus the creation row.
     assert StatusChange.objects.filter(event=event).count() == 9
     one_per_change(event, endpoint)
+
+
+def test_api_scans_leave_one_delivery_per_history_row(staff_client):
+    event = EventFactory()
+    endpoint = hook(event)
+    r = make_registrant(event)
+    for mode in ("entry", "entry", "exit"):
+        answer = staff_client.post(
+            "/api/v1/scan/", {"code": r.check_in_code, "mode": mode, "event": event.pk}
+        )
+        assert answer.status_code == 200, answer.content
+    assert StatusChange.objects.filter(registrant=r).count() == 4
+    one_per_change(event, endpoint)
