@@ -24,6 +24,8 @@ class Action(models.TextChoices):
     QUESTION_ADDED = "question_added", "Registration question added"
     QUESTION_CHANGED = "question_changed", "Registration question changed"
     QUESTION_REMOVED = "question_removed", "Registration question removed"
+    # Where registrants' data is sent: adding, changing or removing a webhook.
+    WEBHOOK_CHANGED = "webhook_changed", "Webhook endpoint changed"
 
 
 class AuditEntry(models.Model):

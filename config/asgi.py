@@ -20,8 +20,11 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from gateway.app import create_app as create_gateway_app  # noqa: E402
 from live.origin import SameOriginValidator  # noqa: E402
 from live.routing import websocket_urlpatterns  # noqa: E402
+from webhooks.runner import start_embedded as start_webhook_sender  # noqa: E402
 
 gateway_app = create_gateway_app()
+# Without a broker this process sends the webhooks (a daemon thread).
+start_webhook_sender()
 
 
 async def http_app(scope, receive, send):

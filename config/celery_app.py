@@ -19,7 +19,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
 app = Celery("registrant_dashboard")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["imports", "registrants", "mail"])
+app.autodiscover_tasks(["imports", "registrants", "mail", "webhooks"])
 
 # The sender's request id travels in the message's headers to the worker's
 # log lines (config/logs.py).

@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/", include("registrants.api.urls")),
     path("api/v1/", include("imports.api_urls")),
     path("api/v1/", include("signup.api_urls")),
+    path("api/v1/", include("webhooks.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file (the
     # Content-Security-Policy refuses inline scripts); its page keeps one
@@ -35,6 +36,7 @@ urlpatterns = [
     path("", include("badges.urls")),
     path("", include("mail.urls")),
     path("", include("signup.urls")),
+    path("", include("webhooks.urls")),
 ]
 
 # Pages get the dashboard's templates; paths under /api/ keep the API's

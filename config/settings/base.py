@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "badges",
     "mail",
     "signup",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -176,6 +177,11 @@ CELERY_BEAT_SCHEDULE = {
     "erase-expired-registrants": {"task": "registrants.erase_expired", "schedule": 3600.0},
     # Messages left queued (a lost hand-over or retry): mail/dispatch.py.
     "mail-sweep": {"task": "mail.sweep", "schedule": 60.0},
+    # Webhook deliveries that are due (first attempts and retries): webhooks/dispatch.py.
+    "send-due-webhooks": {
+        "task": "webhooks.send_due",
+        "schedule": float(env.int("WEBHOOK_POLL_SECONDS", default=2)),
+    },
 }
 # Uploads wait here for their job; every worker must see the same directory.
 IMPORT_UPLOAD_DIR = env.str("IMPORT_UPLOAD_DIR", default=str(BASE_DIR / "var" / "imports"))
@@ -188,6 +194,22 @@ IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=50)
 IMPORT_MAX_CELL_CHARS = env.int("IMPORT_MAX_CELL_CHARS", default=10_000)
 IMPORT_XLSX_MAX_UNPACKED_MB = env.int("IMPORT_XLSX_MAX_UNPACKED_MB", default=200)
 IMPORT_XLSX_MAX_RATIO = env.int("IMPORT_XLSX_MAX_RATIO", default=100)
+
+# --- Webhooks (webhooks/, docs/api.md "Webhooks") ------------------------------
+# Endpoints on loopback, private or link-local addresses are refused (checked
+# again at each delivery) unless this is on: tests and on-premise receivers.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# Attempts per delivery; the waits between them double from the first.
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
+WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=6 * 3600.0)
+# Failed attempts in a row (any delivery) after which an endpoint is disabled.
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=20)
+# How often due deliveries are looked for (Celery beat, or the embedded thread).
+WEBHOOK_POLL_SECONDS = env.int("WEBHOOK_POLL_SECONDS", default=2)
+# Without a broker the web process sends them from a thread (webhooks/runner.py).
+WEBHOOK_EMBEDDED_SENDER = True
 
 # --- Door-scanner gateway (FastAPI, gateway/) -----------------------------------
 # Served under /gateway/ by config.asgi, or alone: `uvicorn gateway.main:app`.
@@ -307,9 +329,15 @@ SPECTACULAR_SETTINGS = {
         "ScanModeEnum": "registrants.lifecycle.ScanMode",
         "ImportModeEnum": "imports.models.ImportMode",
     },
+    # What webhook endpoints receive (webhooks/schema.py).
+    "WEBHOOKS": [
+        "webhooks.schema.registrant_registered",
+        "webhooks.schema.registrant_status_changed",
+    ],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "registrants.api.schema.nullable_references",
+        "webhooks.schema.webhooks_for_openapi_30",
     ],
 }
 

@@ -34,3 +34,8 @@ WHITENOISE_USE_FINDERS = True
 LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS = 10_000
 LOGIN_FAILURES_PER_ADDRESS = 10_000
 LOGIN_FAILURES_PER_ACCOUNT = 10_000
+
+# The tests' webhook receivers listen on loopback (the SSRF tests turn it off).
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+# Tests send deliveries themselves (webhooks.dispatch.send_due), or start the thread.
+WEBHOOK_EMBEDDED_SENDER = False

@@ -21,6 +21,7 @@ import pytest
 from gateway import services as gateway_services
 from gateway.models import ConflictReason, ScanConflict
 from registrants.tests.factories import CompanyFactory, EventFactory, make_registrant
+from webhooks import dispatch as webhook_dispatch
 
 from .conftest import client_for
 
@@ -216,6 +217,29 @@ def test_every_answer_matches_its_schema(
         "/api/v1/registrants/{id}/transitions/",
     )
     check(client_for(None).get("/api/v1/events/"), "get", "/api/v1/events/")
+
+    # Webhooks: an endpoint, a change, an attempt that failed (nothing listens on port 9).
+    hook = org_client.post(
+        f"/api/v1/events/{e}/webhooks/", {"url": "http://127.0.0.1:9/"}, format="json"
+    )
+    check(hook, "post", "/api/v1/events/{id}/webhooks/")
+    org_client.post(
+        f"/api/v1/registrants/{people['with'].pk}/transitions/", {"to_status": "entered"}
+    )
+    webhook_dispatch.send_due()
+    h = hook.json()["id"]
+    check(org_client.get(f"/api/v1/events/{e}/webhooks/"), "get", "/api/v1/events/{id}/webhooks/")
+    check(org_client.get(f"/api/v1/webhooks/{h}/"), "get", "/api/v1/webhooks/{id}/")
+    log = org_client.get(f"/api/v1/webhooks/{h}/deliveries/")
+    check(log, "get", "/api/v1/webhooks/{id}/deliveries/")
+    assert log.json()[0]["attempt_log"][0]["status_code"] is None
+    check(
+        org_client.patch(f"/api/v1/webhooks/{h}/", {"description": "CRM"}, format="json"),
+        "patch",
+        "/api/v1/webhooks/{id}/",
+    )
+    replay = f"/api/v1/webhook-deliveries/{log.json()[0]['id']}/replay/"
+    check(org_client.post(replay), "post", "/api/v1/webhook-deliveries/{id}/replay/")
 
     documented_gets = {
         (m, p) for p, item in conformance.paths.items() for m in item if m == "get"
