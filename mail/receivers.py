@@ -49,6 +49,9 @@ def queue_on_status_change(
     wanted = chosen is not None and (
         chosen.confirmations if kind == Kind.CONFIRMATION else chosen.cancellations
     )
+    # Someone who registered on the public page asked for their ticket: it
+    # is the one way it reaches them, whatever the setting (decision 0222).
+    wanted = wanted or (kind == Kind.CONFIRMATION and instance.source == Source.REGISTRATION)
     if not wanted:
         return
     registrant = Registrant.objects.select_related("event").get(pk=instance.registrant_id)

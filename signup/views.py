@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.login_throttle import client_address
+from mail.tickets import ticket_path
 from registrants.api.throttling import take_scan_slot
 from registrants.errors import ApplicationError, http_status_for
 from registrants.models import Company, Event, Registrant
@@ -134,7 +135,8 @@ def thanks(request, event_id: int, token: str):
     registrant = get_object_or_404(
         Registrant.objects.select_related("event"), pk=registrant_id, event_id=event_id
     )
-    return _render(request, registrant.event, {"state": "thanks", "registrant": registrant})
+    context = {"state": "thanks", "registrant": registrant, "ticket_url": ticket_path(registrant)}
+    return _render(request, registrant.event, context)
 
 
 @require_GET

@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from mail.models import Kind, Message
 from registrants.models import Registrant, Source, StatusChange
 from registrants.tests.factories import CompanyFactory, EventFactory, make_registrant
 from signup import forms as signup_forms
@@ -263,3 +264,19 @@ def test_a_page_that_closed_after_the_form_was_served_says_so(client, open_event
     assert response.status_code == 409
     assert "closed on" in response.content.decode()
     assert not Registrant.objects.exists()
+
+
+def test_a_self_registration_gets_its_ticket_by_e_mail_and_a_link_to_it(client, open_event):
+    """E-mail settings off (the default): the public page's registrant is
+    mailed the ticket all the same; an organiser's registrant is not."""
+    response = _post(client, open_event)
+    registrant = Registrant.objects.get(event=open_event)
+    message = Message.objects.get(registrant=registrant)
+    assert (message.kind, message.recipient) == (Kind.CONFIRMATION, "ada@example.com")
+    thanks = client.get(response["Location"]).content.decode()
+    ticket_url = re.search(r'href="([^"]+)" id="ticket-link"', thanks).group(1)
+    ticket = Client().get(ticket_url.replace("&amp;", "&"))
+    assert ticket.status_code == 200
+    assert "Ada Lovelace" in ticket.content.decode()
+    services_registrant = make_registrant(open_event, name="Added By Organiser")
+    assert not Message.objects.filter(registrant=services_registrant).exists()
