@@ -26,3 +26,6 @@ registrants_erasing = Signal()
 # kwargs: registrant (the Registrant). Each receiver returns a dict of
 # {section name: JSON-ready data} that is merged into the export.
 personal_data_requested = Signal()
+# Sent after commit when a freed seat is offered to a waitlisted registrant
+# (registrants/waitlist.py), kwargs: registrant_id, offer_id, expires_at.
+waitlist_offer_made = Signal()

@@ -172,6 +172,9 @@ CELERY_BEAT_SCHEDULE = {
     # of the day's end in every time zone; a run with nothing due reads a
     # handful of events.
     "erase-expired-registrants": {"task": "registrants.erase_expired", "schedule": 3600.0},
+    # Lapsed waitlist offers pass to the next person within a minute; the
+    # waitlist page and API also do it whenever they are used.
+    "process-waitlists": {"task": "registrants.process_waitlists", "schedule": 60.0},
 }
 # Uploads wait here for their job; every worker must see the same directory.
 IMPORT_UPLOAD_DIR = env.str("IMPORT_UPLOAD_DIR", default=str(BASE_DIR / "var" / "imports"))
