@@ -74,7 +74,6 @@ SEAT_HOLDING = frozenset(s for s in Status if s not in (Status.WAITLISTED, Statu
 NEEDS_SEAT: frozenset[Kind] = frozenset({Kind.REINSTATE, Kind.PROMOTE})
 
 
-
 def frees_seat(from_status: str, to_status: str) -> bool:
     """Whether the move may let the waitlist's next person in: it gives up a
     seat, or takes a waitlisted person (and any offer they hold) out of line."""

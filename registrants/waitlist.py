@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
@@ -95,7 +96,9 @@ def refill(event: Event, *, seats_held: int | None = None) -> Refill:
         expires = now + datetime.timedelta(hours=event.waitlist_offer_hours)
         offered = WaitlistOffer.objects.bulk_create(
             [
-                WaitlistOffer(registrant_id=pk, event_id=event.pk, created_at=now, expires_at=expires)
+                WaitlistOffer(
+                    registrant_id=pk, event_id=event.pk, created_at=now, expires_at=expires
+                )
                 for pk in nexts
             ]
         )
@@ -121,3 +124,23 @@ def position(registrant: Registrant) -> int | None:
     if registrant.status != Status.WAITLISTED:
         return None
     return waiting(registrant.event_id).filter(id__lt=registrant.pk).count() + 1
+
+
+def entries(event_id: int) -> list[dict[str, Any]]:
+    """The event's waitlisted registrants in order, each with their newest offer."""
+    people = list(waiting(event_id).select_related("company"))
+    offers: dict[int, WaitlistOffer] = {}
+    for offer in WaitlistOffer.objects.filter(registrant_id__in=[r.pk for r in people]):
+        offers[offer.registrant_id] = offer  # ordered by id: the newest wins
+    return [
+        {
+            "position": n,
+            "id": r.pk,
+            "name": r.name,
+            "company": r.company.name if r.company else None,
+            "guest_type": r.guest_type,
+            "created_at": r.created_at,
+            "offer": offers.get(r.pk),
+        }
+        for n, r in enumerate(people, start=1)
+    ]

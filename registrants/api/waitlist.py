@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -35,26 +34,6 @@ class WaitlistEntrySerializer(serializers.Serializer):
     offer = OfferSerializer(allow_null=True, help_text="Their newest offer, if any.")
 
 
-def waitlist_entries(event_id: int) -> list[dict]:
-    """The event's waitlisted registrants in order, each with their newest offer."""
-    people = list(waitlist.waiting(event_id).select_related("company"))
-    offers: dict[int, WaitlistOffer] = {}
-    for offer in WaitlistOffer.objects.filter(registrant_id__in=[r.pk for r in people]):
-        offers[offer.registrant_id] = offer  # ordered by id: the newest wins
-    return [
-        {
-            "position": n,
-            "id": r.pk,
-            "name": r.name,
-            "company": r.company.name if r.company else None,
-            "guest_type": r.guest_type,
-            "created_at": r.created_at,
-            "offer": offers.get(r.pk),
-        }
-        for n, r in enumerate(people, start=1)
-    ]
-
-
 @extend_schema(tags=["events"])
 class EventWaitlistView(APIView):
     """The event's waitlist in order. Reading it first passes lapsed offers
@@ -63,13 +42,13 @@ class EventWaitlistView(APIView):
     required_perms = {"GET": [P_VIEW_REGISTRANT]}
 
     @extend_schema(responses={200: WaitlistEntrySerializer(many=True), **errors(401, 403, 404)})
-    def get(self, request: Request, event_id: str) -> Response:
+    def get(self, request, event_id: str) -> Response:
         event = get_object_or_404(Event, pk=int(event_id))
         services.waitlist_touch(event_id=event.pk)
-        return Response(WaitlistEntrySerializer(waitlist_entries(event.pk), many=True).data)
+        return Response(WaitlistEntrySerializer(waitlist.entries(event.pk), many=True).data)
 
 
-def _registrant(view: APIView, request: Request, registrant_id: str) -> Registrant:
+def _registrant(view: APIView, request, registrant_id: str) -> Registrant:
     registrant = get_object_or_404(Registrant, pk=int(registrant_id))
     view.check_object_permissions(request, registrant)
     return registrant
@@ -82,7 +61,7 @@ class RegistrantOffersView(APIView):
     required_perms = {"GET": [P_VIEW_REGISTRANT]}
 
     @extend_schema(responses={200: OfferSerializer(many=True), **errors(401, 403, 404)})
-    def get(self, request: Request, id: str) -> Response:  # noqa: A002
+    def get(self, request, id: str) -> Response:  # noqa: A002
         registrant = _registrant(self, request, id)
         offers = WaitlistOffer.objects.filter(registrant_id=registrant.pk)
         return Response(OfferSerializer(offers, many=True).data)
@@ -100,7 +79,7 @@ class OfferAcceptView(APIView):
         request=None,
         responses={200: s.TransitionResultSerializer, **errors(401, 403, 404, 409)},
     )
-    def post(self, request: Request, id: str) -> Response:  # noqa: A002
+    def post(self, request, id: str) -> Response:  # noqa: A002
         registrant = _registrant(self, request, id)
         result = services.offer_accept(
             registrant_id=registrant.pk, actor=request.user, source=Source.API

@@ -68,17 +68,13 @@ def event_update(
     the seats taken raises capacity_below_seats_taken (409); an unknown time
     zone or door mode raises validation_error."""
     require_plain_text(name=name)
-    options: dict[str, Any] = {}
-    if time_zone is not None:
-        options["time_zone"] = event_options.validated_time_zone(time_zone)
-    if door_modes is not None:
-        options["door_modes"] = event_options.validated_door_modes(door_modes)
-    if closed is not None:
-        options["closed"] = closed
-    if waitlist_offer_hours is not None:
-        options["waitlist_offer_hours"] = event_options.validated_offer_hours(waitlist_offer_hours)
-    if retention_days is not event_options.UNCHANGED:
-        options["retention_days"] = event_options.validated_retention_days(retention_days)
+    options = _changed_options(
+        time_zone=time_zone,
+        door_modes=door_modes,
+        closed=closed,
+        retention_days=retention_days,
+        waitlist_offer_hours=waitlist_offer_hours,
+    )
     with transaction.atomic():
         event = _lock_event(event_id)
         fields: list[str] = list(options)
@@ -111,6 +107,29 @@ def event_update(
         if "capacity" in fields:
             waitlist.refill(event)  # raised: the new seats go to the waitlist first
         return event
+
+
+def _changed_options(
+    *,
+    time_zone: str | None,
+    door_modes: list[str] | None,
+    closed: bool | None,
+    retention_days: Any,
+    waitlist_offer_hours: int | None,
+) -> dict[str, Any]:
+    """The event options an update gives (None: unchanged), validated."""
+    options: dict[str, Any] = {}
+    if time_zone is not None:
+        options["time_zone"] = event_options.validated_time_zone(time_zone)
+    if door_modes is not None:
+        options["door_modes"] = event_options.validated_door_modes(door_modes)
+    if closed is not None:
+        options["closed"] = closed
+    if waitlist_offer_hours is not None:
+        options["waitlist_offer_hours"] = event_options.validated_offer_hours(waitlist_offer_hours)
+    if retention_days is not event_options.UNCHANGED:
+        options["retention_days"] = event_options.validated_retention_days(retention_days)
+    return options
 
 
 def event_delete(*, event_id: int) -> None:

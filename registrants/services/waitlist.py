@@ -118,8 +118,9 @@ def _withdraw_offers_of_erased(sender, registrant_ids, **kwargs) -> None:
     withdrawn and its seat offered to the next, in the erasure's transaction."""
     ids = list(registrant_ids)
     events = set(
-        WaitlistOffer.objects.filter(registrant_id__in=ids, state=WaitlistOffer.State.OPEN)
-        .values_list("event_id", flat=True)
+        WaitlistOffer.objects.filter(
+            registrant_id__in=ids, state=WaitlistOffer.State.OPEN
+        ).values_list("event_id", flat=True)
     )
     if events:
         waitlist.close_offers(ids, WaitlistOffer.State.WITHDRAWN)

@@ -32,9 +32,7 @@ WAITING = 30
 
 
 def _full_event() -> tuple[Event, list[int], list[int]]:
-    event = services.event_create(
-        name="Sold out", date=datetime.date(2026, 12, 1), capacity=SEATS
-    )
+    event = services.event_create(name="Sold out", date=datetime.date(2026, 12, 1), capacity=SEATS)
 
     def register(n: int, *, wait: bool) -> int:
         return services.registrant_register(
