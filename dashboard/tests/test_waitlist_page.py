@@ -94,3 +94,15 @@ def test_the_list_filters_on_waitlisted(org_web, line):
     html = org_web.get(url, {"status": "waitlisted"}).content.decode()
     assert all(w.name in html for w in waiting)
     assert not any(s.name in html for s in seated)
+
+
+def test_the_event_form_sets_the_offer_hours(org_web, line):
+    event, _, _ = line
+    url = reverse("dashboard:event_edit", args=[event.pk])
+    form = org_web.get(url).context["form"]
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data["date"] = event.date.isoformat()
+    response = org_web.post(url, {**data, "waitlist_offer_hours": 6})
+    assert response.status_code == 302
+    event.refresh_from_db()
+    assert event.waitlist_offer_hours == 6
