@@ -325,9 +325,7 @@ def test_a_batch_counts_each_item_against_the_scan_throttle(gateway, event, devi
     assert Registrant.objects.filter(event=event, status="checked_in").count() == 8
 
 
-def test_a_waitlisted_badge_in_a_batch_is_a_conflict_and_writes_nothing(
-    gateway, event, device_key
-):
+def test_a_waitlisted_badge_in_a_batch_is_a_conflict_and_writes_nothing(gateway, event, device_key):
     waiter = make_registrant(event, name="Waiting Wendy", status="waitlisted")
     guest = make_registrant(event, name="Seated Sam")
     items = [item(waiter.check_in_code, "entry", 1), item(guest.check_in_code, "entry", 2)]

@@ -144,3 +144,21 @@ def test_event_offer_hours_are_a_setting(org_client, full_event):
         f"/api/v1/events/{full_event.pk}/", {"waitlist_offer_hours": 0}, format="json"
     )
     assert_error(response, 400, "validation_error")
+
+
+def test_the_export_carries_and_filters_the_waitlisted(org_client, full_event):
+    waiter = _post(org_client, full_event, 1, waitlist=True).json()["id"]
+    response = org_client.get(
+        f"/api/v1/events/{full_event.pk}/export/?format=csv&status=waitlisted"
+    )
+    assert response.status_code == 200
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert len(lines) == 2 and lines[1].startswith(f"{waiter},")
+    assert ",waitlisted," in lines[1]
+
+
+def test_history_as_of_counts_the_waitlisted(viewer_client, full_event):
+    make_registrant(full_event, status="waitlisted")
+    later = (timezone.now() + datetime.timedelta(seconds=1)).isoformat()
+    stats = viewer_client.get(f"/api/v1/events/{full_event.pk}/stats/", {"at": later}).json()
+    assert stats["by_status"]["waitlisted"] == 1 and stats["attendees"] == 1
