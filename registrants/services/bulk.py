@@ -211,14 +211,15 @@ def _refuse_reinstatements_beyond_seats(
     """
     if not reinstating:
         return {}
-    # Promoted by hand: their own open offers stop holding seats.
-    waitlist.close_offers([r.pk for r in reinstating], WaitlistOffer.State.WITHDRAWN)
     events = {
         e.pk: e
         for e in Event.objects.select_for_update()
         .filter(pk__in={r.event_id for r in reinstating})
         .order_by("pk")
     }
+    # Promoted by hand: their own open offers stop holding seats (offer rows
+    # after the events' locks, the order refill takes them in).
+    waitlist.close_offers([r.pk for r in reinstating], WaitlistOffer.State.WITHDRAWN)
     taken = {pk: seats_held(event_id=pk) for pk in events}
     refused: dict[int, ApplicationError] = {}
     for registrant in reinstating:

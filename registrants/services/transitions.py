@@ -136,10 +136,12 @@ def registrant_change_status(
         if kind in lifecycle.NOTE_REQUIRED and not note.strip():
             raise _note_required(kind)
         if kind in lifecycle.NEEDS_SEAT:
+            # The event before any offer row: the order refill takes them in.
+            event = _lock_event(registrant.event_id)
             if kind == Kind.PROMOTE:
                 # Promoted by hand: their own open offer stops holding a seat.
                 waitlist.close_offers([registrant.pk], WaitlistOffer.State.WITHDRAWN)
-            _require_free_seat(_lock_event(registrant.event_id))
+            _require_free_seat(event)
         freed = lifecycle.frees_seat(registrant.status, to_status)
         change = _apply(registrant, to_status, actor=actor, source=source, note=note)
         if freed:

@@ -73,7 +73,7 @@ def offer_accept(
 ) -> StatusResult:
     """Take the seat an open offer holds: waitlisted -> registered (a
     promotion), with a history row saying so. The attendee's ticket page and
-    POST /registrants/{id}/offer/accept/ call it.
+    POST /registrants/{id}/offers/accept/ call it.
 
     Raises not_found, erased (409), no_offer (409: none open, or it expired;
     an expired one is closed and its seat offered to the next).
@@ -81,16 +81,17 @@ def offer_accept(
     with transaction.atomic():
         registrant = lock_registrant(registrant_id)
         refuse_if_erased(registrant)
+        # Registrant, then event, then offer rows: the order every writer
+        # takes them in (refill updates offers holding the event's lock).
+        event = _lock_event(registrant.event_id)
         offer = (
             WaitlistOffer.objects.select_for_update()
             .filter(registrant_id=registrant.pk, state=WaitlistOffer.State.OPEN)
             .first()
         )
-        expired = offer is not None and offer.expires_at <= timezone.now()
         if offer is None or registrant.status != Status.WAITLISTED:
             raise _no_offer(registrant, "has no open waitlist offer")
-        event = _lock_event(registrant.event_id)
-        if expired:
+        if offer.expires_at <= timezone.now():
             # Committed before the refusal: the seat goes to the next now.
             waitlist.refill(event)
         else:
@@ -117,11 +118,14 @@ def _withdraw_offers_of_erased(sender, registrant_ids, **kwargs) -> None:
     """An erased person can no longer be reached: their open offer is
     withdrawn and its seat offered to the next, in the erasure's transaction."""
     ids = list(registrant_ids)
-    events = set(
+    event_ids = set(
         WaitlistOffer.objects.filter(
             registrant_id__in=ids, state=WaitlistOffer.State.OPEN
         ).values_list("event_id", flat=True)
     )
-    if events:
-        waitlist.close_offers(ids, WaitlistOffer.State.WITHDRAWN)
-        _refill_events(events)
+    # Events locked before their offer rows are written, as refill does.
+    for event in Event.objects.select_for_update().filter(pk__in=event_ids).order_by("pk"):
+        WaitlistOffer.objects.filter(
+            event_id=event.pk, registrant_id__in=ids, state=WaitlistOffer.State.OPEN
+        ).update(state=WaitlistOffer.State.WITHDRAWN, closed_at=timezone.now())
+        waitlist.refill(event)

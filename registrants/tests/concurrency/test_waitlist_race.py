@@ -13,6 +13,7 @@ import datetime
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from registrants import services, waitlist
 from registrants.models import Event, Registrant, WaitlistOffer
@@ -117,3 +118,27 @@ def test_twin_without_the_event_lock_offers_more_seats_than_are_free(monkeypatch
     # constraint (a crash); the others overbook.
     assert tally(outcomes)["ok"] >= 1
     assert _held(event) > SEATS or crashes(outcomes)
+
+
+@pytest.mark.postgres
+def test_acceptances_racing_the_sweep_over_lapsed_offers_never_deadlock():
+    """Every lock is taken registrant, event, then offer rows: acceptances
+    of lapsed and live offers, sweeps and cancellations all at once finish
+    without a deadlock, and the seats stay exact."""
+    event, seated, waiting = _full_event()
+    for pk in seated[:8]:
+        services.registrant_change_status(registrant_id=pk, to_status="cancelled")
+    lapsed = waiting[:4]
+    WaitlistOffer.objects.filter(registrant_id__in=lapsed).update(
+        expires_at=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    work = [lambda pk=pk: services.offer_accept(registrant_id=pk) for pk in waiting[:8]]
+    work += [services.waitlist_process_due for _ in range(4)]
+    work += [_cancel(pk) for pk in seated[8:12]]
+    outcomes = race(work)
+    assert crashes(outcomes) == []
+    assert tally(outcomes[:4]) == {"no_offer": 4}  # lapsed: the seat went on
+    assert all(o.ok for o in outcomes[4:])
+    assert Registrant.objects.filter(pk__in=waiting[4:8], status="registered").count() == 4
+    assert _held(event) == SEATS
+    check_scenario(event)
