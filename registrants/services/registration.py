@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
-from .. import audit_trail, event_options, lifecycle
+from .. import audit_trail, event_options, lifecycle, waitlist
 from ..erasure import refuse_if_erased, registrant_erase, registrants_erase
 from ..errors import ApplicationError
 from ..fields import require_valid_fields
@@ -75,6 +75,9 @@ def registrant_register(
             source=source,
             note=note,
         )
+        if status == lifecycle.WAITLIST_STATUS:
+            # Joining touches the line: lapsed offers pass on now.
+            waitlist.refill(event)
         _announce_registrant(event.pk, registrant.pk, "created", registrant.status)
         _announce_status_change(registrant, [change])
     return registrant

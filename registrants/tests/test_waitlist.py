@@ -214,3 +214,13 @@ def test_stats_count_the_waitlisted_apart_from_attendees():
     assert stats["by_status"]["waitlisted"] == 3
     assert stats["attendees"] == 2
     assert stats["seats_left"] == 0
+
+
+def test_joining_the_waitlist_passes_a_lapsed_offer_to_the_next():
+    event, seated, waiters = _full_event(waiting=2)
+    services.registrant_change_status(registrant_id=seated[0].pk, to_status="cancelled")
+    _expire(waiters[0])
+    late = _join(event, 9)
+    assert late.status == Status.WAITLISTED  # the lapsed offer still held the seat
+    assert WaitlistOffer.objects.get(registrant=waiters[0]).state == "expired"
+    assert _open_offers(event) == [waiters[1].pk]
