@@ -13,7 +13,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils import timezone
 
-from registrants.lifecycle import Status
+from registrants.lifecycle import SEAT_HOLDING, Status
 from registrants.models import Event, StatusChange
 
 from .presenters import STATUS_COLOURS
@@ -46,7 +46,7 @@ def as_of_config(event: Event, by_status: dict[str, int]) -> dict[str, Any]:
         "statuses": [[s.value, s.label, STATUS_COLOURS[s]] for s in Status],
         "now": {
             "by_status": by_status,
-            "attendees": sum(by_status.values()) - by_status[Status.CANCELLED],
+            "attendees": sum(by_status[s] for s in SEAT_HOLDING),
         },
     }
 

@@ -11,6 +11,7 @@ from django import forms
 from registrants.api.serializers import MAX_CAPACITY
 from registrants.errors import ApplicationError
 from registrants.event_options import (
+    MAX_OFFER_HOURS,
     MAX_RETENTION_DAYS,
     default_door_modes,
     default_time_zone,
@@ -55,6 +56,14 @@ class EventForm(forms.Form):
         label="Erase registrants after (days)",
         help_text="Days after the event's date when its registrants' personal data is erased "
         "(the figures stay). Empty: keep them.",
+    )
+    waitlist_offer_hours = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_OFFER_HOURS,
+        label="Waitlist offer open for (hours)",
+        help_text="How long a waitlisted person has to take a freed seat before it goes to the "
+        "next. Empty: unchanged (48 for a new event).",
     )
 
     def __init__(self, *args, **kwargs):

@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 
-from registrants.lifecycle import Status
+from registrants.lifecycle import SEAT_HOLDING, Status
 from registrants.models import Event, GuestType, Source
 from registrants.presenters import SYSTEM_ACTOR
 
@@ -35,6 +35,8 @@ def live_page_config(event: Event, **extra: Any) -> dict[str, Any]:
         "url": stream_path(event.pk),
         "event": event.pk,
         "statuses": [[s.value, s.label] for s in Status],
+        # The statuses that count as attendees (hold a seat), for the tiles.
+        "seat_holding": [s.value for s in Status if s in SEAT_HOLDING],
         "sources": dict(Source.choices),
         "guest_types": dict(GuestType.choices),
         # What a pushed feed row says for no from-status and for no actor.

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from registrants import presenters, selectors
-from registrants.lifecycle import Status
+from registrants.lifecycle import SEAT_HOLDING, Status
 from registrants.models import Event, GuestType, Source, StatusChange
 
 # The feed reads "new → Registered" for a registrant's first row.
@@ -27,6 +27,7 @@ MAX_FILLED_BUCKETS = 7 * 24 * 4
 # One colour per status, the same on chips, tiles and charts. Each is dark
 # enough for white text and for a 3:1 contrast against the white page.
 STATUS_COLOURS = {
+    Status.WAITLISTED: "#7c3aed",
     Status.REGISTERED: "#475569",
     Status.CHECKED_IN: "#1d4ed8",
     Status.ENTERED: "#15803d",
@@ -108,7 +109,7 @@ def tiles_from_counts(by_status: dict[str, int], capacity: int) -> list[dict[str
     two over many inputs, so change both together.
     """
     total = sum(by_status[s] for s in Status)
-    attendees = total - by_status[Status.CANCELLED]
+    attendees = sum(by_status[s] for s in SEAT_HOLDING)
     on_site = by_status[Status.ENTERED]
     seats_left = max(0, capacity - attendees)
     tiles = [

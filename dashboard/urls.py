@@ -17,6 +17,7 @@ from .views import (
     registrants,
     registration_page,
     staff,
+    waitlist,
     walkins,
 )
 
@@ -52,6 +53,7 @@ urlpatterns = [
     path("events/<id:event_id>/dashboard/", events.event_dashboard, name="event_dashboard"),
     path("events/<id:event_id>/dashboard/numbers.json", events.event_numbers, name="event_numbers"),
     path("events/<id:event_id>/registrants/", registrants.registrant_list, name="registrants"),
+    path("events/<id:event_id>/waitlist/", waitlist.event_waitlist, name="waitlist"),
     path("events/<id:event_id>/registrants/new/", walkins.registrant_new, name="registrant_new"),
     path(
         "events/<id:event_id>/registrants/bulk/",

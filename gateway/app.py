@@ -137,7 +137,7 @@ def create_app() -> FastAPI:
         summary="Apply up to 500 offline scans, in scanned_at order",
         description=(
             "Each item is answered on its own: applied, repeat, conflict with a reason "
-            "(cancelled, unknown_code, invalid_transition, wrong_event), or refused "
+            "(cancelled, waitlisted, unknown_code, invalid_transition, wrong_event), or refused "
             "(nonce_reused). Conflicts are kept for organisers (GET "
             "/api/v1/events/{id}/scan-conflicts/, the event's conflicts page), never forced "
             "in, up to GATEWAY_MAX_OPEN_CONFLICTS open per scanner and event (then "

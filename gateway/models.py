@@ -66,6 +66,7 @@ class DeviceToken(models.Model):
 
 class ConflictReason(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled meanwhile"
+    WAITLISTED = "waitlisted", "On the waitlist"
     UNKNOWN_CODE = "unknown_code", "Unknown code"
     INVALID_TRANSITION = "invalid_transition", "Transition not allowed"
     WRONG_EVENT = "wrong_event", "Code of another event"

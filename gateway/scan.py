@@ -102,7 +102,7 @@ class Previous:
 class Outcome:
     """What happened to one scanned code."""
 
-    kind: str  # changed | repeat | not_found | wrong_event | cancelled | invalid_transition
+    kind: str  # changed | repeat | not_found | wrong_event | cancelled | waitlisted | invalid_transition
     row: Row | None = None
     mode: str = ScanMode.DESK
     changes: list[Change] = field(default_factory=list)
@@ -164,6 +164,12 @@ def answer(outcome: Outcome) -> tuple[int, dict[str, Any]]:
             f"{row.name}'s registration is cancelled.",
             details={"registrant": row.summary()},
         )
+    if kind == "waitlisted":
+        return 409, error_body(
+            "waitlisted",
+            f"{row.name} is on the waitlist: no seat yet.",
+            details={"registrant": row.summary()},
+        )
     if kind == "invalid_transition":
         target = lifecycle.SCAN_TARGET[ScanMode(outcome.mode)]
         error = invalid_transition(SimpleNamespace(status=row.status), target)  # type: ignore[arg-type]
@@ -221,6 +227,7 @@ REASONS = {
     "not_found": "unknown_code",
     "wrong_event": "wrong_event",
     "cancelled": "cancelled",
+    "waitlisted": "waitlisted",
     "invalid_transition": "invalid_transition",
 }
 

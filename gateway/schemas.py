@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-StatusName = Literal["registered", "checked_in", "entered", "exited", "cancelled"]
+StatusName = Literal["waitlisted", "registered", "checked_in", "entered", "exited", "cancelled"]
 ModeName = Literal["desk", "entry", "exit"]
 MAX_BATCH = 500
 
@@ -67,7 +67,14 @@ class BatchItemResult(BaseModel):
     nonce: str
     result: Literal["applied", "repeat", "conflict", "refused"] | None = None
     reason: (
-        Literal["cancelled", "unknown_code", "invalid_transition", "wrong_event", "nonce_reused"]
+        Literal[
+            "cancelled",
+            "waitlisted",
+            "unknown_code",
+            "invalid_transition",
+            "wrong_event",
+            "nonce_reused",
+        ]
         | None
     ) = None
     status: StatusName | None = None

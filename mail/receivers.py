@@ -4,16 +4,23 @@ a subject access export lists the messages."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from registrants.models import Registrant, Source, StatusChange
-from registrants.signals import personal_data_requested, registrants_erasing
+from registrants.signals import (
+    personal_data_requested,
+    registrants_erasing,
+    waitlist_offer_made,
+)
 
+from .compose import absolute
 from .models import Kind, MailSettings, Message, MessageStatus
-from .services import message_queue
+from .services import message_queue, waitlist_offer_queue
+from .tickets import ticket_path
 
 REGISTERED, CANCELLED = "registered", "cancelled"
 # A ticket goes out when someone becomes registered: new, promoted from the
@@ -49,13 +56,32 @@ def queue_on_status_change(
     wanted = chosen is not None and (
         chosen.confirmations if kind == Kind.CONFIRMATION else chosen.cancellations
     )
-    # Someone who registered on the public page asked for their ticket: it
-    # is the one way it reaches them, whatever the setting (decision 0222).
-    wanted = wanted or (kind == Kind.CONFIRMATION and instance.source == Source.REGISTRATION)
+    # Someone who registered on the public page asked for their ticket, and
+    # someone promoted from the waitlist was e-mailed the offer: the ticket
+    # reaches them whatever the setting (decision 0222).
+    wanted = wanted or (
+        kind == Kind.CONFIRMATION
+        and (instance.source == Source.REGISTRATION or instance.from_status == "waitlisted")
+    )
     if not wanted:
         return
     registrant = Registrant.objects.select_related("event").get(pk=instance.registrant_id)
     message_queue(registrant=registrant, kind=kind)
+
+
+@receiver(waitlist_offer_made, dispatch_uid="mail.waitlist_offer")
+def queue_waitlist_offer(
+    sender: Any, registrant_id: int, expires_at: datetime.datetime, **kwargs: Any
+) -> None:
+    """Tell the person their seat is waiting: always sent, whatever the
+    event's settings, since an offer nobody hears of only lapses. The link
+    is their ticket page, where they take the seat."""
+    registrant = Registrant.objects.get(pk=registrant_id)
+    waitlist_offer_queue(
+        registrant_id=registrant_id,
+        expires_at=expires_at,
+        confirm_url=absolute(ticket_path(registrant)),
+    )
 
 
 @receiver(registrants_erasing, dispatch_uid="mail.erase")

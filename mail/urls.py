@@ -14,6 +14,7 @@ urlpatterns = [
     path("ticket/ticket.pdf", views.ticket_pdf, name="ticket_pdf"),
     path("ticket/qr.png", views.ticket_qr, name="ticket_qr"),
     path("ticket/cancel/", views.ticket_cancel, name="ticket_cancel"),
+    path("ticket/accept/", views.ticket_accept, name="ticket_accept"),
     path("events/<id:event_id>/mail/", views.event_mail, name="event_mail"),
     path("events/<id:event_id>/mail/reminder/", views.event_reminder, name="event_reminder"),
     path(

@@ -10,14 +10,16 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from badges import selectors as badge_selectors
 from badges.render import qr_png, render_badges
 from registrants import services as registrant_services
+from registrants import waitlist
 from registrants.errors import ApplicationError
 from registrants.lifecycle import Status
-from registrants.models import Event, Source
+from registrants.models import Event, Source, WaitlistOffer
 from registrants.pages import no_store, render_page, require_perms
 from registrants.permissions import P_CHANGE_EVENT, P_VIEW_EVENT, P_VIEW_REGISTRANT
 from registrants.presenters import local_time
@@ -27,7 +29,7 @@ from .models import Kind, ReminderJob
 from .tickets import registrant_for_token
 
 # The attendee may give up a seat they have not used yet.
-SELF_CANCELLABLE = {Status.REGISTERED, "waitlisted"}
+SELF_CANCELLABLE = {Status.REGISTERED, Status.WAITLISTED}
 SELF_CANCEL_NOTE = "Cancelled by the registrant on their ticket page."
 ORGANISER_PERMS = (P_VIEW_EVENT, P_VIEW_REGISTRANT, P_CHANGE_EVENT)
 
@@ -63,8 +65,43 @@ def ticket(request):
         "active": registrant.status != Status.CANCELLED,
         "cancellable": registrant.status in SELF_CANCELLABLE,
         "confirming": request.GET.get("cancel") == "1",
+        **_waitlist_context(registrant),
     }
     return _private(render(request, "mail/ticket.html", context))
+
+
+def _waitlist_context(registrant) -> dict:
+    """A waitlisted person's place in line, and the seat offered to them."""
+    if registrant.status != Status.WAITLISTED:
+        return {"waitlisted": False}
+    registrant_services.waitlist_touch(event_id=registrant.event_id)  # lapsed offers move on
+    offer = registrant.waitlist_offers.filter(
+        state=WaitlistOffer.State.OPEN, expires_at__gt=timezone.now()
+    ).first()
+    return {
+        "waitlisted": True,
+        "position": waitlist.position(registrant),
+        "offer_until": local_time(offer.expires_at, registrant.event.time_zone, with_date=True)
+        if offer
+        else None,
+    }
+
+
+@require_http_methods(["POST"])
+def ticket_accept(request):
+    """Take the seat a waitlist offer holds, from the ticket page: the
+    promotion is written by the waitlist's service, by nobody (actor none)."""
+    token = request.POST.get("t", "")
+    registrant = registrant_for_token(token)
+    if registrant is None:
+        return _dead_link(request)
+    try:
+        registrant_services.offer_accept(registrant_id=registrant.pk, source=Source.SYSTEM)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "The seat is yours: this page is now your ticket.")
+    return redirect(f"{reverse('mail:ticket')}?t={token}")
 
 
 @require_GET

@@ -38,6 +38,8 @@ HTTP_STATUS = {
     "registration_closed": 409,  # the public registration page is not open (signup app)
     "cancelled": 409,
     "erased": 409,
+    "no_offer": 409,
+    "waitlisted": 409,
     "conflict": 409,
     "capacity_below_seats_taken": 409,
     "event_has_registrants": 409,

@@ -93,3 +93,17 @@ def validated_retention_days(days: int | None) -> int | None:
             fields={"retention_days": [f"Must be from 0 to {MAX_RETENTION_DAYS}, or null."]},
         )
     return days
+
+
+MAX_OFFER_HOURS = 24 * 60  # sixty days: longer than any waitlist is useful
+
+
+def validated_offer_hours(hours: int) -> int:
+    """Hours a waitlist offer stays open (1..1440), or validation_error."""
+    if isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= MAX_OFFER_HOURS:
+        raise ApplicationError(
+            "validation_error",
+            f"A waitlist offer must stay open from 1 to {MAX_OFFER_HOURS} hours.",
+            fields={"waitlist_offer_hours": [f"Must be from 1 to {MAX_OFFER_HOURS}."]},
+        )
+    return hours

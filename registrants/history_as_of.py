@@ -97,7 +97,7 @@ def event_stats_as_of(
         else:
             per_company.setdefault(company_id, [company_name, 0])[1] += n
     total = sum(by_status.values())
-    attendees = total - by_status[Status.CANCELLED]
+    attendees = sum(by_status[s] for s in SEAT_HOLDING)
     named = sorted(per_company.items(), key=lambda item: -item[1][1])
     top = named[:top_companies]
     return {

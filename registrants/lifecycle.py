@@ -15,6 +15,7 @@ from django.db import models
 
 
 class Status(models.TextChoices):
+    WAITLISTED = "waitlisted", "Waitlisted"
     REGISTERED = "registered", "Registered"
     CHECKED_IN = "checked_in", "Checked in"
     ENTERED = "entered", "Entered"
@@ -29,6 +30,7 @@ class Kind(StrEnum):
     UNDO = "undo"  # fixing a mistaken check-in
     CANCEL = "cancel"
     REINSTATE = "reinstate"  # needs a free seat
+    PROMOTE = "promote"  # off the waitlist; needs a free seat
     # Fixing a mistaken scan after the fact (let in by mistake, cancelled
     # while inside): organisers only, and always with a note saying why.
     CORRECTION = "correction"
@@ -41,9 +43,13 @@ class ScanMode(models.TextChoices):
 
 
 INITIAL_STATUS = Status.REGISTERED
+# Where a registration starts when the event is full and it asks to wait.
+WAITLIST_STATUS = Status.WAITLISTED
 
 # (from, to) -> kind. A pair that is absent is refused.
 TRANSITIONS: dict[tuple[Status, Status], Kind] = {
+    (Status.WAITLISTED, Status.REGISTERED): Kind.PROMOTE,
+    (Status.WAITLISTED, Status.CANCELLED): Kind.CANCEL,
     (Status.REGISTERED, Status.CHECKED_IN): Kind.FORWARD,
     (Status.REGISTERED, Status.CANCELLED): Kind.CANCEL,
     (Status.CHECKED_IN, Status.REGISTERED): Kind.UNDO,
@@ -61,8 +67,19 @@ TRANSITIONS: dict[tuple[Status, Status], Kind] = {
 # Kinds of move that are refused without a note (validation_error on "note").
 NOTE_REQUIRED: frozenset[Kind] = frozenset({Kind.CORRECTION})
 
-# Statuses that hold a seat: every status but cancelled.
-SEAT_HOLDING = frozenset(s for s in Status if s != Status.CANCELLED)
+# Statuses that hold a seat: every status but waitlisted and cancelled.
+SEAT_HOLDING = frozenset(s for s in Status if s not in (Status.WAITLISTED, Status.CANCELLED))
+
+# Moves that take a seat someone else may be waiting for: refused without one.
+NEEDS_SEAT: frozenset[Kind] = frozenset({Kind.REINSTATE, Kind.PROMOTE})
+
+
+def frees_seat(from_status: str, to_status: str) -> bool:
+    """Whether the move may let the waitlist's next person in: it gives up a
+    seat, or takes a waitlisted person (and any offer they hold) out of line."""
+    leaves = from_status in SEAT_HOLDING or from_status == Status.WAITLISTED
+    return leaves and to_status not in SEAT_HOLDING
+
 
 # The status each scan mode brings a registrant to.
 SCAN_TARGET: dict[ScanMode, Status] = {
@@ -129,7 +146,8 @@ class ScanPlan:
 
     Exactly one of: `steps` (the statuses to write, in order), `repeat` (the
     person is already where the scan would bring them, or past it), or
-    `refusal` (an error code: "cancelled" or "invalid_transition").
+    `refusal` (an error code: "cancelled", "waitlisted" or
+    "invalid_transition").
     """
 
     steps: tuple[Status, ...] = ()
@@ -143,6 +161,9 @@ def plan_scan(mode: str, current: str) -> ScanPlan:
     current_status, target = Status(current), SCAN_TARGET[scan_mode]
     if current_status == Status.CANCELLED:
         return ScanPlan(refusal="cancelled")
+    if current_status == Status.WAITLISTED:
+        # No seat yet: the door and the desk turn them away, writing nothing.
+        return ScanPlan(refusal="waitlisted")
     if current_status == target:
         return ScanPlan(repeat=True)
     path = forward_path(current_status, target)

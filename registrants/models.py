@@ -84,6 +84,11 @@ class Event(models.Model):
     # Days after the event's date when its registrants are erased
     # (registrants/retention.py); null keeps them.
     retention_days = models.PositiveIntegerField(null=True, blank=True)
+    # How long a waitlisted person has to accept a freed seat before it
+    # goes to the next (registrants/waitlist.py).
+    waitlist_offer_hours = models.PositiveIntegerField(
+        default=48, help_text="Hours a waitlist offer stays open; at least 1."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -91,6 +96,9 @@ class Event(models.Model):
         ordering = ["-date", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(capacity__gte=1), name="event_capacity_at_least_1"),
+            models.CheckConstraint(
+                condition=Q(waitlist_offer_hours__gte=1), name="event_offer_hours_at_least_1"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -326,3 +334,46 @@ class BulkJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.state in (self.State.DONE, self.State.FAILED)
+
+
+class WaitlistOffer(models.Model):
+    """A freed seat offered to a waitlisted registrant (registrants/waitlist.py).
+
+    While open and not past `expires_at` it holds the seat, so two seats
+    freed at once go to two people. Rows are kept when they close: the
+    registrant's page and the API show every offer made.
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        ACCEPTED = "accepted", "Accepted"
+        EXPIRED = "expired", "Expired"
+        WITHDRAWN = "withdrawn", "Withdrawn"  # cancelled, erased, or promoted by hand
+
+    registrant = models.ForeignKey(
+        Registrant, on_delete=models.CASCADE, related_name="waitlist_offers"
+    )
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+", db_index=False)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["event", "state"], name="waitlistoffer_event_state")]
+        constraints = [
+            # The database's own guard: never two open offers for one person.
+            models.UniqueConstraint(
+                fields=["registrant"],
+                condition=Q(state="open"),
+                name="waitlistoffer_one_open_per_registrant",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["open", "accepted", "expired", "withdrawn"]),
+                name="waitlistoffer_state_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"offer {self.pk} to registrant {self.registrant_id} ({self.state})"

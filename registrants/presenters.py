@@ -116,6 +116,8 @@ def move_label(from_status: str, to_status: str) -> str:
         return "Undo check-in"
     if kind == Kind.REINSTATE:
         return "Reinstate"
+    if kind == Kind.PROMOTE:
+        return "Promote from the waitlist"
     if kind == Kind.CANCEL:
         return "Cancel registration"
     if to_status == Status.CHECKED_IN:
@@ -138,6 +140,7 @@ _ACTION_LABELS: dict[tuple[Status, Kind], str] = {
     (Status.REGISTERED, Kind.UNDO): "Undo check-in → registered",
     (Status.CANCELLED, Kind.CANCEL): "Cancel",
     (Status.REGISTERED, Kind.REINSTATE): "Reinstate",
+    (Status.REGISTERED, Kind.PROMOTE): "Promote from the waitlist",
 }
 
 

@@ -125,7 +125,7 @@ def event_stats(*, event: Event, top_companies: int = TOP_COMPANIES) -> dict[str
         **{s.value: Count("id", filter=Q(status=s)) for s in Status},
     )
     total = status_counts.pop("total")
-    attendees = total - status_counts[Status.CANCELLED]
+    attendees = sum(status_counts[s] for s in SEAT_HOLDING)
     seats_left = max(0, event.capacity - attendees)
 
     attending = registrants.filter(status__in=SEAT_HOLDING)

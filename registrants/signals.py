@@ -26,3 +26,8 @@ registrants_erasing = Signal()
 # kwargs: registrant (the Registrant). Each receiver returns a dict of
 # {section name: JSON-ready data} that is merged into the export.
 personal_data_requested = Signal()
+# Sent INSIDE the transaction that offers a freed seat to a waitlisted
+# registrant (registrants/waitlist.py), kwargs: registrant_id, offer_id,
+# expires_at. Receivers write what must commit with the offer (the e-mail's
+# log row); an exception rolls the offer back.
+waitlist_offer_made = Signal()

@@ -1,5 +1,5 @@
 """The domain's Celery tasks: the bulk job (how it is sent, and the
-worker-start recovery hook) and the retention erasure (run by beat,
+worker-start recovery hook), the waitlist sweep and the retention erasure (run by beat,
 CELERY_BEAT_SCHEDULE in config/settings/base.py).
 
 The bulk task, as the import task, is idempotent (bulk_job_run claims the
@@ -16,7 +16,7 @@ from celery.signals import worker_ready
 from config import jobs
 from config.celery_app import app
 
-from . import bulk_jobs
+from . import bulk_jobs, services
 from .retention import erase_expired
 
 logger = logging.getLogger(__name__)
@@ -40,6 +40,13 @@ def requeue_stale() -> list[int]:
 def erase_expired_task() -> int:
     """Erase the registrants of expired events; returns how many."""
     return sum(item.erased for item in erase_expired())
+
+
+@app.task(name="registrants.process_waitlists", ignore_result=True)
+def process_waitlists_task() -> int:
+    """Expire lapsed waitlist offers and offer the freed seats; returns how
+    many offers were made."""
+    return services.waitlist_process_due()
 
 
 def _run(job_id: int) -> None:

@@ -11,13 +11,13 @@ from typing import Any
 from django.utils import formats, timezone
 
 from registrants.models import Event, Registrant
-from registrants.services import seats_taken
+from registrants.services import seats_held
 
 from .models import Answer, Question, RegistrationPage
 
 
 class PageState(enum.Enum):
-    """What the public page shows; OPEN is the only state with a form."""
+    """What the public page shows; OPEN and FULL (the waitlist) have a form."""
 
     DISABLED = "disabled"
     NOT_OPEN = "not_open"
@@ -35,7 +35,8 @@ class PageState(enum.Enum):
         return {
             PageState.DISABLED: f"{event.name} takes no registrations on this site.",
             PageState.EVENT_CLOSED: f"{event.name} is closed: it takes no new registrations.",
-            PageState.FULL: f"{event.name} is full: there are no seats left.",
+            PageState.FULL: f"{event.name} is full. Register to join the waitlist: "
+            "if a seat frees up, you are e-mailed an offer to take it.",
             PageState.OPEN: f"Registration for {event.name} is open.",
         }[self]
 
@@ -71,7 +72,7 @@ def page_state(
         return PageState.CLOSED
     if event.closed:
         return PageState.EVENT_CLOSED
-    if count_seats and seats_taken(event_id=event.pk) >= event.capacity:
+    if count_seats and seats_held(event_id=event.pk) >= event.capacity:
         return PageState.FULL
     return PageState.OPEN
 

@@ -206,7 +206,7 @@ def public_register(
     Checked after the event's lock, which every registration of the event
     takes, so two copies sent at once cannot both register. History source
     "registration", no actor. Raises not_found, registration_closed (409:
-    disabled, not open yet or closed), event_closed, event_full,
+    disabled, not open yet or closed), event_closed,
     validation_error.
     """
     with transaction.atomic():
@@ -229,7 +229,8 @@ def public_register(
                 fields={"guest_type": [f"Choose one of: {', '.join(allowed)}."]},
             )
         values = require_answers(Question.objects.filter(event=event), answers)
-        # registrant_register refuses a closed or full event (409).
+        # registrant_register refuses a closed event (409); a full one puts
+        # the person on the waitlist, in order (registrants/waitlist.py).
         registrant = registrant_register(
             event_id=event.pk,
             name=name,
@@ -238,6 +239,7 @@ def public_register(
             company_name=company_name or None,
             actor=None,
             source=Source.REGISTRATION,
+            join_waitlist=True,
         )
         Answer.objects.bulk_create(
             Answer(registrant=registrant, question_id=qid, value=value)

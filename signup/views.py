@@ -19,8 +19,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.login_throttle import client_address
 from mail.tickets import ticket_path
+from registrants import waitlist
 from registrants.api.throttling import take_scan_slot
 from registrants.errors import ApplicationError, http_status_for
+from registrants.lifecycle import Status
 from registrants.models import Company, Event, Registrant
 from registrants.normalization import normalize_company_name
 from registrants.pages import no_store
@@ -46,7 +48,14 @@ def _closed_page(request, event: Event, state: PageState, page, status: int) -> 
     )
 
 
-def _form_page(request, event, page, questions, form=None, status: int = 200) -> HttpResponse:
+def _waitlist_notice(event: Event, state: PageState, page) -> str:
+    """What a full event's form says above it: registering joins the line."""
+    return state.message(event, page) if state is PageState.FULL else ""
+
+
+def _form_page(
+    request, event, page, questions, form=None, status: int = 200, notice: str = ""
+) -> HttpResponse:
     if form is None:
         form = RegistrationForm(
             page=page, questions=questions, initial={"form_token": issue_token(event.pk)}
@@ -56,7 +65,10 @@ def _form_page(request, event, page, questions, form=None, status: int = 200) ->
         form.data = form.data.copy()
         form.data["form_token"] = issue_token(event.pk)
     return _render(
-        request, event, {"state": "open", "form": form, "honeypot": form[HONEYPOT]}, status
+        request,
+        event,
+        {"state": "open", "form": form, "honeypot": form[HONEYPOT], "notice": notice},
+        status,
     )
 
 
@@ -70,9 +82,11 @@ def register(request, event_id: int):
         raise Http404("This event has no registration page.")
     questions = event_questions(event.pk)
     if request.method == "GET":
-        if state is not PageState.OPEN:
+        if state not in (PageState.OPEN, PageState.FULL):
             return _closed_page(request, event, state, page, 200)
-        return _form_page(request, event, page, questions)
+        return _form_page(
+            request, event, page, questions, notice=_waitlist_notice(event, state, page)
+        )
     allowed, wait = take_scan_slot(f"addr:{client_address(request)}", "registration")
     if not allowed:
         response = _render(
@@ -135,7 +149,13 @@ def thanks(request, event_id: int, token: str):
     registrant = get_object_or_404(
         Registrant.objects.select_related("event"), pk=registrant_id, event_id=event_id
     )
-    context = {"state": "thanks", "registrant": registrant, "ticket_url": ticket_path(registrant)}
+    context = {
+        "state": "thanks",
+        "registrant": registrant,
+        "ticket_url": ticket_path(registrant),
+        "waitlisted": registrant.status == Status.WAITLISTED,
+        "position": waitlist.position(registrant),
+    }
     return _render(request, registrant.event, context)
 
 

@@ -182,6 +182,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "webhooks.send_due",
         "schedule": float(env.int("WEBHOOK_POLL_SECONDS", default=2)),
     },
+    # Lapsed waitlist offers pass to the next person within a minute; the
+    # waitlist page and API also do it whenever they are used.
+    "process-waitlists": {"task": "registrants.process_waitlists", "schedule": 60.0},
 }
 # Uploads wait here for their job; every worker must see the same directory.
 IMPORT_UPLOAD_DIR = env.str("IMPORT_UPLOAD_DIR", default=str(BASE_DIR / "var" / "imports"))

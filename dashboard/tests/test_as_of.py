@@ -85,6 +85,7 @@ def test_dashboard_gives_the_card_the_counts_now(org_web):
         "as_of_config"
     ]
     assert config["now"]["by_status"] == {
+        "waitlisted": 0,
         "registered": 1,
         "checked_in": 0,
         "entered": 1,

@@ -69,7 +69,7 @@ def test_numbers_json_has_tiles_with_percentages_charts_and_feed(org_web, crowd,
     assert tiles["attendees"]["value"] == 4
     assert tiles["on_site"]["value"] == 1
     assert tiles["seats_left"]["value"] == event.capacity - 4
-    assert data["charts"]["status"]["values"] == [0, 2, 1, 1, 1]
+    assert data["charts"]["status"]["values"] == [0, 0, 2, 1, 1, 1]
     assert "Analytical Engines" in data["charts"]["companies"]["labels"]
     assert data["charts"]["arrivals"]["values"] and sum(data["charts"]["arrivals"]["values"]) == 4
     newest = data["feed"][0]

@@ -37,7 +37,7 @@ def test_live_pages_embed_the_stream_labels_and_time_zone_and_show_the_indicator
     config = embedded(html, "live-config")
     assert config["url"] == f"/ws/events/{event.pk}/"
     assert config["time_zone"] == settings.TIME_ZONE
-    assert config["statuses"][0] == ["registered", "Registered"]
+    assert config["statuses"][:2] == [["waitlisted", "Waitlisted"], ["registered", "Registered"]]
     assert config["sources"]["scan"] == "Scan"
     assert config["registrant_url"] == "/registrants/0/"
     assert config["down_seconds"] < config["live_seconds"]
@@ -73,7 +73,15 @@ def test_the_dashboard_tiles_come_from_the_counts_alone(event, crowd, organiser)
     tiles = {
         t["key"]: t
         for t in tiles_from_counts(
-            {"registered": 1, "checked_in": 0, "entered": 1, "exited": 0, "cancelled": 14}, 10
+            {
+                "waitlisted": 4,
+                "registered": 1,
+                "checked_in": 0,
+                "entered": 1,
+                "exited": 0,
+                "cancelled": 10,
+            },
+            10,
         )
     }
     assert tiles["registered"]["percent"] == 6.2  # 6.25 rounds half to even, as Python does
@@ -144,11 +152,25 @@ def test_counts_are_for_roles_that_read_the_list(web_for, crowd, role, expected)
 def test_counts_follow_every_filter_but_status(org_web, event, crowd):
     url = reverse("dashboard:registrant_counts", args=[event.pk])
     everyone = org_web.get(url).json()["counts"]
-    assert everyone == {"registered": 1, "checked_in": 1, "entered": 1, "exited": 1, "cancelled": 1}
+    assert everyone == {
+        "waitlisted": 0,
+        "registered": 1,
+        "checked_in": 1,
+        "entered": 1,
+        "exited": 1,
+        "cancelled": 1,
+    }
     # The status filter does not narrow the chips (each says what it would add).
     assert org_web.get(url + "?status=entered&page=3").json()["counts"] == everyone
     bell = org_web.get(url + "?search=bell").json()["counts"]
-    assert bell == {"registered": 0, "checked_in": 0, "entered": 0, "exited": 0, "cancelled": 1}
+    assert bell == {
+        "waitlisted": 0,
+        "registered": 0,
+        "checked_in": 0,
+        "entered": 0,
+        "exited": 0,
+        "cancelled": 1,
+    }
 
 
 def test_counts_of_an_unknown_event_are_404(org_web):

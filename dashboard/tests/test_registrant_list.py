@@ -64,6 +64,7 @@ def test_chips_count_every_status_under_the_other_filters(org_web, crowd, event)
     chips = {c["value"]: (c["count"], c["checked"]) for c in response.context["listing"].chips}
     # "o" matches Ada Lovelace, Grace Hopper, Alan Turing (Bletchley), Linus Torvalds, Ken Thompson
     assert chips == {
+        "waitlisted": (0, False),
         "registered": (1, False),
         "checked_in": (1, False),
         "entered": (1, True),

@@ -120,7 +120,11 @@ def _from_error(exc: ApplicationError, mode: str) -> dict[str, Any]:
             "mode": mode,
             "registrant": None,
         }
-    headlines = {"cancelled": "Cancelled registration", "wrong_event": "Other event"}
+    headlines = {
+        "cancelled": "Cancelled registration",
+        "waitlisted": "On the waitlist",
+        "wrong_event": "Other event",
+    }
     headline = headlines.get(exc.code, "Refused")
     return {
         "outcome": "refused",

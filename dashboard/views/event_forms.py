@@ -57,6 +57,7 @@ def event_edit(request, event_id: int):
         "door_modes": event.door_modes,
         "closed": event.closed,
         "retention_days": event.retention_days,
+        "waitlist_offer_hours": event.waitlist_offer_hours,
     }
     form = EventForm(request.POST or None, initial=initial)
     if request.method != "POST":

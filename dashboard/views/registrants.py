@@ -15,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from registrants import presenters, selectors, services
+from registrants import presenters, selectors, services, waitlist
 from registrants.errors import ApplicationError, http_status_for
 from registrants.models import Event, Source
 from registrants.pages import no_store, require_perms
@@ -110,6 +110,8 @@ def _detail_context(request, registrant, **extra):
         "can": can,
         # The registration page's questions and this person's answers.
         "answers": registrant_answers(registrant),
+        "waitlist_position": waitlist.position(registrant),
+        "offers": list(registrant.waitlist_offers.all()),
     }
     if can["edit"] and registrant.erased_at is None and "form" not in extra:
         context["form"] = RegistrantEditForm(

@@ -323,3 +323,17 @@ def test_a_batch_counts_each_item_against_the_scan_throttle(gateway, event, devi
     )
     assert second.status_code == 429 and second.json()["error"]["code"] == "throttled"
     assert Registrant.objects.filter(event=event, status="checked_in").count() == 8
+
+
+def test_a_waitlisted_badge_in_a_batch_is_a_conflict_and_writes_nothing(gateway, event, device_key):
+    waiter = make_registrant(event, name="Waiting Wendy", status="waitlisted")
+    guest = make_registrant(event, name="Seated Sam")
+    items = [item(waiter.check_in_code, "entry", 1), item(guest.check_in_code, "entry", 2)]
+    r = gateway.post("/gateway/v1/scan/batch", json={"items": items}, headers=bearer(device_key))
+    assert r.status_code == 200, r.text
+    results = r.json()["results"]
+    assert (results[0]["result"], results[0]["reason"]) == ("conflict", "waitlisted")
+    assert results[1]["result"] == "applied"
+    assert ScanConflict.objects.get().reason == "waitlisted"
+    assert StatusChange.objects.filter(registrant=waiter).count() == 1
+    assert_invariants()

@@ -120,6 +120,17 @@ def test_each_mode_from_each_status(scan, staff, status, mode):
         assert row[2] == staff.pk and row[3] == "scan"
 
 
+@pytest.mark.parametrize("mode", [m.value for m in ScanMode])
+def test_a_waitlisted_badge_is_refused_on_both_paths_and_writes_nothing(scan, staff, mode):
+    results = both(scan, staff, "waitlisted", mode, nonce=uuid.uuid4().hex)
+    assert_same(results)
+    answers, rows = results["gateway"]
+    status, body = answers[0]
+    assert status == 409 and body["error"]["code"] == "waitlisted"
+    assert body["error"]["details"]["registrant"]["status"] == "waitlisted"
+    assert rows == []
+
+
 @pytest.mark.parametrize("mode", ["desk", "entry", "exit"])
 def test_repeat_says_who_and_when(scan, staff, mode):
     start = {"desk": "registered", "entry": "checked_in", "exit": "entered"}[mode]

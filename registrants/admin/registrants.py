@@ -89,7 +89,7 @@ class RegistrantAdminForm(forms.ModelForm):
         cleaned = super().clean() or self.cleaned_data  # the stub allows None
         event = cleaned.get("event")
         if self.instance.pk is None and event is not None:
-            taken = services.seats_taken(event_id=event.pk)
+            taken = services.seats_held(event_id=event.pk)
             if taken >= event.capacity:
                 self.add_error(
                     "event",

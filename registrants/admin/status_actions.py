@@ -24,6 +24,7 @@ KIND_PERMISSION: dict[Kind, str] = {
     Kind.UNDO: "change_any_status",
     Kind.CANCEL: "change_any_status",
     Kind.REINSTATE: "change_any_status",
+    Kind.PROMOTE: "change_any_status",
 }
 
 

@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from registrants import lifecycle
-from registrants.event_options import MAX_RETENTION_DAYS
+from registrants.event_options import MAX_OFFER_HOURS, MAX_RETENTION_DAYS
 from registrants.fields import COMPANY_MAX, EMAIL_MAX, NAME_MAX
 from registrants.lifecycle import Kind, ScanMode, Status
 from registrants.models import Company, Event, GuestType, Registrant, StatusChange
@@ -75,12 +75,14 @@ class EventSerializer(serializers.ModelSerializer):
             "door_modes",
             "closed",
             "retention_days",
+            "waitlist_offer_hours",
             "seats_taken",
             "seats_left",
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
+        extra_kwargs = {"waitlist_offer_hours": {"min_value": 1, "max_value": MAX_OFFER_HOURS}}
 
     def get_seats_left(self, obj) -> int:
         return max(0, obj.capacity - getattr(obj, "seats_taken", 0))
@@ -97,6 +99,9 @@ class EventUpdateSerializer(serializers.Serializer):
     closed = serializers.BooleanField(required=False)
     retention_days = serializers.IntegerField(
         min_value=0, max_value=MAX_RETENTION_DAYS, allow_null=True, required=False
+    )
+    waitlist_offer_hours = serializers.IntegerField(
+        min_value=1, max_value=MAX_OFFER_HOURS, required=False
     )
 
     def to_internal_value(self, data):
@@ -190,6 +195,9 @@ class RegistrantCreateSerializer(serializers.Serializer):
     )
     company_id = id_field(required=False, allow_null=True)
     guest_type = serializers.ChoiceField(choices=GuestType.choices, default=GuestType.ATTENDEE)
+    waitlist = serializers.BooleanField(
+        default=False, help_text="When the event is full, join its waitlist instead of a 409."
+    )
 
     def to_internal_value(self, data):
         reject_read_only(
@@ -355,22 +363,14 @@ class OccupancyBucketSerializer(serializers.Serializer):
     inside = serializers.IntegerField()
 
 
-class StatusCountsSerializer(serializers.Serializer):
-    registered = serializers.IntegerField()
-    checked_in = serializers.IntegerField()
-    entered = serializers.IntegerField()
-    exited = serializers.IntegerField()
-    cancelled = serializers.IntegerField()
+def _counts(name: str, keys: list[str]) -> type[serializers.Serializer]:
+    """A serializer of one count per key: the statuses and guest types,
+    straight from their enums so the schema follows the lifecycle."""
+    return type(name, (serializers.Serializer,), {k: serializers.IntegerField() for k in keys})
 
 
-class GuestTypeCountsSerializer(serializers.Serializer):
-    attendee = serializers.IntegerField()
-    speaker = serializers.IntegerField()
-    sponsor = serializers.IntegerField()
-    exhibitor = serializers.IntegerField()
-    staff = serializers.IntegerField()
-    press = serializers.IntegerField()
-    vip = serializers.IntegerField()
+StatusCountsSerializer = _counts("StatusCountsSerializer", Status.values)
+GuestTypeCountsSerializer = _counts("GuestTypeCountsSerializer", GuestType.values)
 
 
 class EventStatsSerializer(serializers.Serializer):

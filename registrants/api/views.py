@@ -226,6 +226,7 @@ class RegistrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             company_id=v.get("company_id"),
             actor=request.user,
             source=Source.API,
+            join_waitlist=v["waitlist"],
         )
         return Response(self._render(registrant.pk), status=status.HTTP_201_CREATED)
 

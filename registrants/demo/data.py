@@ -34,7 +34,10 @@ ARRIVALS_SPAN = datetime.timedelta(hours=3)
 
 # The share of each final status in tonight's event.
 SEED_STATUS_MIX: dict[Status, float] = {
-    Status.REGISTERED: 0.25,
+    # Joined the waitlist while the event was full; the sweep offers them
+    # the seats it has now (registrants/waitlist.py).
+    Status.WAITLISTED: 0.02,
+    Status.REGISTERED: 0.23,
     Status.CHECKED_IN: 0.15,
     Status.ENTERED: 0.40,
     Status.EXITED: 0.12,
@@ -308,6 +311,8 @@ def _squeezed(rows, doors: datetime.datetime, until: datetime.datetime | None):
 
 def _chain(rng, status, registered_at, doors):
     creation_source = Source.IMPORT if rng.random() < 0.7 else Source.API
+    if status == Status.WAITLISTED:
+        return _checked([("", Status.WAITLISTED, registered_at, Source.API)])
     rows = [("", lifecycle.INITIAL_STATUS, registered_at, creation_source)]
     if status == Status.CANCELLED:
         cancelled_at = registered_at + (doors - registered_at) * rng.uniform(0.2, 0.95)

@@ -3,7 +3,7 @@
 One module per subdomain; callers use `services.x` from here:
 events, companies, registration (register, update, delete), transitions
 (one registrant's status change), scanning (registrant_scan), bulk (one
-change for many), imports (the bulk import's inserts), announce (the live
+change for many), waitlist (offers of freed seats, their acceptance), imports (the bulk import's inserts), announce (the live
 signals, sent after commit) and common (the seat count and row locks).
 
 Rules the services keep (see docs/decisions/):
@@ -17,7 +17,7 @@ Rules the services keep (see docs/decisions/):
 """
 
 from .bulk import BulkRowResult, registrants_bulk_change_status
-from .common import ALL_KINDS, Actor, seats_taken
+from .common import ALL_KINDS, Actor, seats_held, seats_taken
 from .companies import (
     company_create,
     company_delete,
@@ -35,6 +35,7 @@ from .registration import (
 )
 from .scanning import registrant_scan
 from .transitions import StatusResult, invalid_transition, registrant_change_status
+from .waitlist import offer_accept, seats_freed, waitlist_process_due, waitlist_touch
 
 __all__ = [
     "ALL_KINDS",
@@ -61,5 +62,10 @@ __all__ = [
     "registrants_bulk_change_status",
     "registrants_delete",
     "registrants_import_batch",
+    "offer_accept",
+    "seats_freed",
+    "seats_held",
     "seats_taken",
+    "waitlist_process_due",
+    "waitlist_touch",
 ]

@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from .. import lifecycle
+from .. import lifecycle, waitlist
 from ..erasure import erased_error
 from ..errors import ApplicationError
 from ..lifecycle import Kind, Status
-from ..models import Event, Registrant, Source, StatusChange
+from ..models import Event, Registrant, Source, StatusChange, WaitlistOffer
 from ..validation import require_plain_text
 from .announce import _announce_status_changes
-from .common import ALL_KINDS, Actor, _actor_or_none, _event_full, seats_taken
+from .common import ALL_KINDS, Actor, _actor_or_none, _event_full, seats_held
 from .transitions import _permission_denied, invalid_transition
 
 
@@ -148,11 +148,16 @@ def _bulk_change_chunk(
                 movers.append(registrant)
         refused.update(
             _refuse_reinstatements_beyond_seats(
-                [r for r in movers if lifecycle.kind_of(r.status, to_status) == Kind.REINSTATE]
+                [
+                    r
+                    for r in movers
+                    if lifecycle.kind_of(r.status, to_status) in lifecycle.NEEDS_SEAT
+                ]
             )
         )
         movers = [r for r in movers if r.pk not in refused]
         if movers:
+            froms = {r.pk: r.status for r in movers}
             now = timezone.now()
             # History first, as _apply does: a failed insert leaves the
             # statuses alone, and the rollback takes the whole chunk.
@@ -171,6 +176,7 @@ def _bulk_change_chunk(
             _announce_status_changes(
                 [(r, [change]) for r, change in zip(movers, changes, strict=True)]
             )
+            _refill_freed(movers, froms)
     moved = {r.pk for r in movers}
     results = []
     for rid in ids:
@@ -182,6 +188,14 @@ def _bulk_change_chunk(
         else:
             results.append(BulkRowResult(rid, ok=True, changed=rid in moved, status=to_status))
     return results
+
+
+def _refill_freed(movers: list[Registrant], froms: dict[int, str]) -> None:
+    """Offer the seats this chunk freed to the waitlists, events in id order
+    after the chunk's registrant locks (as every service takes them)."""
+    event_ids = {r.event_id for r in movers if lifecycle.frees_seat(froms[r.pk], r.status)}
+    for event in Event.objects.select_for_update().filter(pk__in=event_ids).order_by("pk"):
+        waitlist.refill(event)
 
 
 def _refuse_reinstatements_beyond_seats(
@@ -203,7 +217,10 @@ def _refuse_reinstatements_beyond_seats(
         .filter(pk__in={r.event_id for r in reinstating})
         .order_by("pk")
     }
-    taken = {pk: seats_taken(event_id=pk) for pk in events}
+    # Promoted by hand: their own open offers stop holding seats (offer rows
+    # after the events' locks, the order refill takes them in).
+    waitlist.close_offers([r.pk for r in reinstating], WaitlistOffer.State.WITHDRAWN)
+    taken = {pk: seats_held(event_id=pk) for pk in events}
     refused: dict[int, ApplicationError] = {}
     for registrant in reinstating:
         event = events[registrant.event_id]

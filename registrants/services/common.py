@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 
-from .. import lifecycle
+from .. import lifecycle, waitlist
 from ..errors import ApplicationError
 from ..lifecycle import Kind
 from ..models import Event, Registrant
@@ -25,6 +25,13 @@ def seats_taken(*, event_id: int) -> int:
     return Registrant.objects.filter(event_id=event_id, status__in=lifecycle.SEAT_HOLDING).count()
 
 
+def seats_held(*, event_id: int) -> int:
+    """The seats no newcomer may take: the seat-holding registrants plus the
+    waitlist's open offers (registrants/waitlist.py). Every capacity check
+    counts this, and nothing else."""
+    return seats_taken(event_id=event_id) + waitlist.open_offers(event_id)
+
+
 def _lock_event(event_id: int) -> Event:
     try:
         return Event.objects.select_for_update().get(pk=event_id)
@@ -33,7 +40,7 @@ def _lock_event(event_id: int) -> Event:
 
 
 def _require_free_seat(event: Event) -> None:
-    taken = seats_taken(event_id=event.pk)
+    taken = seats_held(event_id=event.pk)
     if taken >= event.capacity:
         raise _event_full(event, taken)
 

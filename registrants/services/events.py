@@ -7,11 +7,11 @@ from typing import Any
 
 from django.db import transaction
 
-from .. import event_options
+from .. import event_options, waitlist
 from ..errors import ApplicationError
 from ..models import Event, Registrant
 from ..validation import require_plain_text
-from .common import _lock_event, seats_taken
+from .common import _lock_event, seats_held
 
 
 def event_create(
@@ -23,6 +23,7 @@ def event_create(
     door_modes: list[str] | None = None,
     closed: bool = False,
     retention_days: int | None = None,
+    waitlist_offer_hours: int | None = None,
 ) -> Event:
     """Create an event. Raises validation_error for a capacity below 1, a
     name with control or text-direction characters, an unknown time zone or
@@ -43,6 +44,8 @@ def event_create(
         ),
         "retention_days": event_options.validated_retention_days(retention_days),
     }
+    if waitlist_offer_hours is not None:
+        options["waitlist_offer_hours"] = event_options.validated_offer_hours(waitlist_offer_hours)
     with transaction.atomic():
         return Event.objects.create(
             name=name, date=date, capacity=capacity, closed=closed, **options
@@ -59,20 +62,19 @@ def event_update(
     door_modes: list[str] | None = None,
     closed: bool | None = None,
     retention_days: Any = event_options.UNCHANGED,
+    waitlist_offer_hours: int | None = None,
 ) -> Event:
     """Edit an event (None leaves a field as it is). Lowering capacity below
     the seats taken raises capacity_below_seats_taken (409); an unknown time
     zone or door mode raises validation_error."""
     require_plain_text(name=name)
-    options: dict[str, Any] = {}
-    if time_zone is not None:
-        options["time_zone"] = event_options.validated_time_zone(time_zone)
-    if door_modes is not None:
-        options["door_modes"] = event_options.validated_door_modes(door_modes)
-    if closed is not None:
-        options["closed"] = closed
-    if retention_days is not event_options.UNCHANGED:
-        options["retention_days"] = event_options.validated_retention_days(retention_days)
+    options = _changed_options(
+        time_zone=time_zone,
+        door_modes=door_modes,
+        closed=closed,
+        retention_days=retention_days,
+        waitlist_offer_hours=waitlist_offer_hours,
+    )
     with transaction.atomic():
         event = _lock_event(event_id)
         fields: list[str] = list(options)
@@ -91,7 +93,7 @@ def event_update(
                     "Capacity must be at least 1.",
                     fields={"capacity": ["Ensure this value is greater than or equal to 1."]},
                 )
-            taken = seats_taken(event_id=event.pk)
+            taken = seats_held(event_id=event.pk)
             if capacity < taken:
                 raise ApplicationError(
                     "capacity_below_seats_taken",
@@ -102,7 +104,32 @@ def event_update(
             fields.append("capacity")
         if fields:
             event.save(update_fields=[*fields, "updated_at"])
+        if "capacity" in fields:
+            waitlist.refill(event)  # raised: the new seats go to the waitlist first
         return event
+
+
+def _changed_options(
+    *,
+    time_zone: str | None,
+    door_modes: list[str] | None,
+    closed: bool | None,
+    retention_days: Any,
+    waitlist_offer_hours: int | None,
+) -> dict[str, Any]:
+    """The event options an update gives (None: unchanged), validated."""
+    options: dict[str, Any] = {}
+    if time_zone is not None:
+        options["time_zone"] = event_options.validated_time_zone(time_zone)
+    if door_modes is not None:
+        options["door_modes"] = event_options.validated_door_modes(door_modes)
+    if closed is not None:
+        options["closed"] = closed
+    if waitlist_offer_hours is not None:
+        options["waitlist_offer_hours"] = event_options.validated_offer_hours(waitlist_offer_hours)
+    if retention_days is not event_options.UNCHANGED:
+        options["retention_days"] = event_options.validated_retention_days(retention_days)
+    return options
 
 
 def event_delete(*, event_id: int) -> None:

@@ -16,7 +16,7 @@ from ..errors import ApplicationError
 from ..models import Company, Event, Registrant, Source, StatusChange, new_check_in_codes
 from ..normalization import clean_company_name, normalize_company_name
 from ..sql.bulk import IMPORT_HISTORY_COLUMNS
-from .common import Actor, _actor_or_none, _lock_event, seats_taken
+from .common import Actor, _actor_or_none, _lock_event, seats_held
 
 
 class ImportedRegistrant(NamedTuple):
@@ -50,7 +50,7 @@ def import_start(*, event_id: int, marker: str) -> tuple[Event, int, int, int]:
     previous = StatusChange.objects.filter(
         event_id=event.pk, source=Source.IMPORT, from_status="", note=marker
     ).count()
-    taken = seats_taken(event_id=event.pk)
+    taken = seats_held(event_id=event.pk)
     return event, previous, taken, max(0, event.capacity - taken)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
-from .. import audit_trail, event_options, lifecycle
+from .. import audit_trail, event_options, lifecycle, waitlist
 from ..erasure import refuse_if_erased, registrant_erase, registrants_erase
 from ..errors import ApplicationError
 from ..fields import require_valid_fields
@@ -31,9 +31,13 @@ def registrant_register(
     actor: Actor = None,
     source: str = Source.API,
     note: str = "",
+    join_waitlist: bool = False,
 ) -> Registrant:
     """Register someone for an event, with the creation history row.
 
+    When the event is full (waitlist offers hold their seats too), a
+    registration with `join_waitlist` joins the waitlist (status
+    waitlisted, at the end of the line); without it, event_full.
     Raises not_found (no such event), event_closed (409), event_full (409),
     validation_error.
     """
@@ -46,7 +50,13 @@ def registrant_register(
     with transaction.atomic():
         event = _lock_event(event_id)
         event_options.refuse_if_closed(event)
-        _require_free_seat(event)
+        status = lifecycle.INITIAL_STATUS
+        try:
+            _require_free_seat(event)
+        except ApplicationError as full:
+            if not join_waitlist or full.code != "event_full":
+                raise
+            status = lifecycle.WAITLIST_STATUS
         # Inside the transaction: a refused registration leaves no new company.
         company = _resolve_company(company_name=company_name, company_id=company_id)
         registrant = Registrant.objects.create(
@@ -55,16 +65,19 @@ def registrant_register(
             email=email,
             guest_type=guest_type,
             company=company,
-            status=lifecycle.INITIAL_STATUS,
+            status=status,
         )
         change = _record(
             registrant,
             from_status="",
-            to_status=lifecycle.INITIAL_STATUS,
+            to_status=status,
             actor=actor,
             source=source,
             note=note,
         )
+        if status == lifecycle.WAITLIST_STATUS:
+            # Joining touches the line: lapsed offers pass on now.
+            waitlist.refill(event)
         _announce_registrant(event.pk, registrant.pk, "created", registrant.status)
         _announce_status_change(registrant, [change])
     return registrant

@@ -27,7 +27,7 @@ def registrant_scan(
 
     A scan belongs to the event `event_id`. Raises not_found (unknown code),
     wrong_event (409, a badge of another event: nothing changes), erased
-    (409), cancelled (409), invalid_transition (409, e.g. an exit scan of
+    (409), cancelled (409), waitlisted (409), invalid_transition (409, e.g. an exit scan of
     someone never let in). A repeat is changed=False.
     """
     scan_mode = ScanMode(mode)
@@ -52,6 +52,12 @@ def registrant_scan(
             raise ApplicationError(
                 "cancelled",
                 f"{registrant.name}'s registration is cancelled.",
+                details={"registrant": registrant_summary(registrant)},
+            )
+        if plan.refusal == "waitlisted":
+            raise ApplicationError(
+                "waitlisted",
+                f"{registrant.name} is on the waitlist: no seat yet.",
                 details={"registrant": registrant_summary(registrant)},
             )
         if plan.refusal:

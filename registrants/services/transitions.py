@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from .. import lifecycle
+from .. import lifecycle, waitlist
 from ..erasure import refuse_if_erased
 from ..errors import ApplicationError
 from ..lifecycle import Kind, Status
 from ..locks import lock_registrant
-from ..models import Registrant, Source, StatusChange
+from ..models import Registrant, Source, StatusChange, WaitlistOffer
 from ..validation import require_plain_text
 from .announce import _announce_status_change
 from .common import (
@@ -109,7 +109,9 @@ def registrant_change_status(
     Raises not_found, erased (409), invalid_transition (409), permission_denied (403) when
     the move's kind is not in `allowed_kinds` (the caller's role),
     validation_error (400) for a correction without a note, and event_full
-    (409) for a reinstate without a free seat.
+    (409) for a reinstate or a promotion without a free seat. A move that
+    frees a seat offers it to the waitlist's next person, in the same
+    transaction (registrants/waitlist.py).
     """
     if to_status not in Status.values:
         raise ApplicationError(
@@ -133,9 +135,17 @@ def registrant_change_status(
             raise _permission_denied(kind, registrant, to_status)
         if kind in lifecycle.NOTE_REQUIRED and not note.strip():
             raise _note_required(kind)
-        if kind == Kind.REINSTATE:
-            _require_free_seat(_lock_event(registrant.event_id))
+        if kind in lifecycle.NEEDS_SEAT:
+            # The event before any offer row: the order refill takes them in.
+            event = _lock_event(registrant.event_id)
+            if kind == Kind.PROMOTE:
+                # Promoted by hand: their own open offer stops holding a seat.
+                waitlist.close_offers([registrant.pk], WaitlistOffer.State.WITHDRAWN)
+            _require_free_seat(event)
+        freed = lifecycle.frees_seat(registrant.status, to_status)
         change = _apply(registrant, to_status, actor=actor, source=source, note=note)
+        if freed:
+            waitlist.refill(_lock_event(registrant.event_id))
         _announce_status_change(registrant, [change])
     return StatusResult(registrant, changed=True, changes=[change])
 

@@ -20,6 +20,9 @@ DESIGN_MOVES = frozenset(
         ("entered", "cancelled"),
         ("exited", "cancelled"),
         ("cancelled", "registered"),
+        # The waitlist: promotion (needs a free seat) or giving up.
+        ("waitlisted", "registered"),
+        ("waitlisted", "cancelled"),
     }
 )
 

@@ -3,7 +3,9 @@ every one has its creation history row, as in real life."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+from unittest import mock
 
 import factory
 from django.contrib.auth import get_user_model
@@ -49,15 +51,25 @@ def make_registrant(
 
     event = event or EventFactory()
     make_registrant.counter += 1
-    registrant = services.registrant_register(
-        event_id=event.pk,
-        name=name,
-        email=email or f"person{make_registrant.counter}@example.com",
-        company_name=company,
-        guest_type=guest_type,
-        actor=actor,
+    # A waitlisted registrant joins while the event is full: the seat count
+    # says so for this one registration, whatever the event holds.
+    full = (
+        mock.patch.object(services.common, "seats_held", lambda **kw: event.capacity)
+        if status == Status.WAITLISTED
+        else contextlib.nullcontext()
     )
+    with full:
+        registrant = services.registrant_register(
+            event_id=event.pk,
+            name=name,
+            email=email or f"person{make_registrant.counter}@example.com",
+            company_name=company,
+            guest_type=guest_type,
+            actor=actor,
+            join_waitlist=status == Status.WAITLISTED,
+        )
     paths = {
+        Status.WAITLISTED: [],
         None: [],
         Status.REGISTERED: [],
         Status.CHECKED_IN: [Status.CHECKED_IN],

@@ -177,15 +177,20 @@ def test_a_closed_page_says_it_closed(client, open_event):
     assert "closed on" in html and "form_token" not in html
 
 
-def test_a_full_event_says_it_is_full(client, open_event):
+def test_a_full_event_offers_its_waitlist(client, open_event):
     open_event.capacity = 1
     open_event.save(update_fields=["capacity"])
     make_registrant(open_event)
     html = client.get(_url(open_event)).content.decode()
-    assert "is full" in html and "form_token" not in html
+    assert "is full" in html and "join the waitlist" in html and "form_token" in html
+    response = _post(client, open_event)
+    assert response.status_code == 302
+    assert Registrant.objects.filter(event=open_event, status="waitlisted").count() == 1
+    thanks = client.get(response["Location"]).content.decode()
+    assert "data-waitlisted" in thanks and "number 1 in line" in thanks
 
 
-def test_filling_the_last_seat_between_form_and_submit_says_full(client, open_event):
+def test_filling_the_last_seat_between_form_and_submit_joins_the_waitlist(client, open_event):
     open_event.capacity = 1
     open_event.save(update_fields=["capacity"])
     fields = _form_fields(client, open_event)
@@ -194,8 +199,9 @@ def test_filling_the_last_seat_between_form_and_submit_says_full(client, open_ev
         _url(open_event),
         {**fields, "name": "Ada Lovelace", "email": "ada@example.com", "guest_type": "attendee"},
     )
-    assert response.status_code == 409
-    assert "is full" in response.content.decode()
+    assert response.status_code == 302
+    assert Registrant.objects.filter(event=open_event, status="waitlisted").count() == 1
+    assert Registrant.objects.filter(event=open_event).exclude(status="waitlisted").count() == 1
 
 
 def test_an_event_without_a_page_is_not_found(client, db):

@@ -94,14 +94,13 @@ def test_a_disabled_page_takes_no_registration(db):
     assert err.value.code == "registration_closed"
 
 
-def test_a_full_event_refuses_with_event_full(open_event):
+def test_a_full_event_puts_the_registration_on_its_waitlist(open_event):
     open_event.capacity = 1
     open_event.save(update_fields=["capacity"])
     make_registrant(open_event)
-    with pytest.raises(ApplicationError) as err:
-        _register(open_event)
-    assert err.value.code == "event_full"
-    assert not Submission.objects.exists()
+    registrant, created = _register(open_event)
+    assert created and registrant.status == "waitlisted"
+    assert Submission.objects.get().registrant == registrant
 
 
 def test_a_window_that_closes_before_it_opens_is_refused(open_event):

@@ -212,10 +212,26 @@ def test_the_pages_tiles_are_computed_exactly_as_the_server_computes_them(open_a
     cases = [
         ({s: 0 for s in statuses}, 0),
         ({s: 0 for s in statuses}, 100),
-        ({"registered": 1, "checked_in": 0, "entered": 0, "exited": 0, "cancelled": 15}, 16),
-        ({"registered": 3, "checked_in": 0, "entered": 0, "exited": 0, "cancelled": 13}, 80),
-        ({"registered": 1, "checked_in": 2, "entered": 3, "exited": 4, "cancelled": 90}, 5),
-        ({"registered": 7, "checked_in": 7, "entered": 7, "exited": 7, "cancelled": 7}, 3),
+        *(
+            (
+                {
+                    "waitlisted": w,
+                    "registered": r,
+                    "checked_in": c,
+                    "entered": e,
+                    "exited": x,
+                    "cancelled": k,
+                },
+                cap,
+            )
+            for w, r, c, e, x, k, cap in [
+                (0, 1, 0, 0, 0, 15, 16),
+                (0, 3, 0, 0, 0, 13, 80),
+                (0, 1, 2, 3, 4, 90, 5),
+                (0, 7, 7, 7, 7, 7, 3),
+                (9, 2, 0, 1, 0, 4, 3),  # the waitlisted are no attendees
+            ]
+        ),
     ]
     for _ in range(400):
         counts = {

@@ -84,6 +84,6 @@ def test_stats_equal_fresh_sql(viewer_client, data, django_assert_max_num_querie
 def test_stats_of_empty_event(org_client, event):
     stats = org_client.get(f"/api/v1/events/{event.pk}/stats/").json()
     assert stats["by_status"] == {
-        s: 0 for s in ("registered", "checked_in", "entered", "exited", "cancelled")
+        s: 0 for s in ("waitlisted", "registered", "checked_in", "entered", "exited", "cancelled")
     }
     assert stats["arrivals"] == [] and stats["occupancy"] == []

@@ -177,7 +177,7 @@
   function computeTiles(byStatus, capacity) {
     const statuses = cfg.statuses.map(function (pair) { return pair[0]; });
     const total = statuses.reduce(function (sum, s) { return sum + (byStatus[s] || 0); }, 0);
-    const attendees = total - (byStatus.cancelled || 0);
+    const attendees = cfg.seat_holding.reduce(function (sum, s) { return sum + (byStatus[s] || 0); }, 0);
     const onSite = byStatus.entered || 0;
     const seatsLeft = Math.max(0, capacity - attendees);
     const tiles = statuses.map(function (s) {
