@@ -324,3 +324,10 @@ class BulkJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.state in (self.State.DONE, self.State.FAILED)
+
+
+# The event counters' tables (kept by database triggers, registrants/counters).
+from .counter_models import BucketCount as BucketCount  # noqa: E402
+from .counter_models import CompanyCount as CompanyCount  # noqa: E402
+from .counter_models import GuestTypeCount as GuestTypeCount  # noqa: E402
+from .counter_models import StatusCount as StatusCount  # noqa: E402
