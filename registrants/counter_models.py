@@ -4,7 +4,9 @@ transaction as every change of a registrant or a history row
 
 A number is the SUM of its rows over `slot`: on PostgreSQL each writing
 transaction adds to the rows of one slot of its own (an advisory lock per
-slot), so sixteen scanners never queue on one hot row. Nothing in Python
+slot), so sixteen scanners never queue on one hot row, and no writer ever
+waits for a counter row another transaction holds (which could close a
+cycle with the registrant and event row locks: a deadlock). Nothing in Python
 writes these tables; `manage.py recount_counters` rebuilds them from the rows.
 """
 
@@ -14,13 +16,21 @@ from django.db import models
 
 
 # Each table's unique key starts with the event: no index of the event alone.
+# No constraint in the database either: its check would take a KEY SHARE lock
+# on the event row at each new counter row, and wait behind a registration
+# holding the event's lock (FOR UPDATE). Django still deletes an event's
+# counts with it, and so does the SQLite trigger on the event table.
 
 
 class StatusCount(models.Model):
     """Registrants of the event in `status`."""
 
     event = models.ForeignKey(
-        "registrants.Event", on_delete=models.CASCADE, related_name="+", db_index=False
+        "registrants.Event",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     status = models.CharField(max_length=16)
     slot = models.SmallIntegerField(default=0)
@@ -36,7 +46,11 @@ class GuestTypeCount(models.Model):
     """Registrants of the event holding a seat (lifecycle.SEAT_HOLDING), by guest type."""
 
     event = models.ForeignKey(
-        "registrants.Event", on_delete=models.CASCADE, related_name="+", db_index=False
+        "registrants.Event",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     guest_type = models.CharField(max_length=16)
     slot = models.SmallIntegerField(default=0)
@@ -52,25 +66,29 @@ class GuestTypeCount(models.Model):
 
 class CompanyCount(models.Model):
     """Registrants of the event holding a seat, by company (0: no company).
-
-    Not spread over slots: the top ten are read in index order of `n`, and
-    only a registration, a cancel, a reinstate or a company change moves a
-    company's count (scans do not)."""
+    Only a registration, a cancel, a reinstate, a deletion or a company
+    change moves it (scans do not), so few rows leave slot 0."""
 
     event = models.ForeignKey(
-        "registrants.Event", on_delete=models.CASCADE, related_name="+", db_index=False
+        "registrants.Event",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     # A plain id, not a foreign key: 0 stands for "no company" (a unique
     # key with NULL would not be unique), and a merged-away company's row
     # simply drops to 0.
     company_id = models.BigIntegerField()
+    slot = models.SmallIntegerField(default=0)
     n = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["event", "company_id"], name="companycount_key"),
+            models.UniqueConstraint(
+                fields=["event", "company_id", "slot"], name="companycount_key"
+            ),
         ]
-        indexes = [models.Index(fields=["event", "n"], name="companycount_event_n")]
 
 
 class BucketCount(models.Model):
@@ -78,7 +96,11 @@ class BucketCount(models.Model):
     (kind "a"), entries (to entered, "i") and exits (from entered, "x")."""
 
     event = models.ForeignKey(
-        "registrants.Event", on_delete=models.CASCADE, related_name="+", db_index=False
+        "registrants.Event",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     kind = models.CharField(max_length=1)
     bucket = models.BigIntegerField(help_text="The bucket's start, epoch seconds.")

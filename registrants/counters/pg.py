@@ -5,7 +5,8 @@ COPY of 100,000 registrants adds a handful of grouped upserts, not 100,000.
 Each transaction writes to the counter rows of one slot, taken with an
 advisory lock on its first change (registrants_counter_slot): sixteen
 scanners each hold a slot of their own and never wait for one another's
-commit. Upserts run in key order so two writers never lock rows crosswise.
+commit, and no transaction waits for a counter row. Only when every slot is
+taken does a writer wait (for the slot lock, until its holder commits).
 """
 
 from __future__ import annotations
@@ -79,8 +80,8 @@ def _registrant_apply(rows: str) -> str:
         GROUP BY event_id, guest_type HAVING SUM(n) <> 0 ORDER BY event_id, guest_type
         ON CONFLICT ON CONSTRAINT guesttypecount_key DO UPDATE SET n = c.n + EXCLUDED.n
     )
-    INSERT INTO {COMPANY_COUNTS} AS c (event_id, company_id, n)
-    SELECT event_id, company_id, SUM(n) FROM d WHERE status IN ({seat})
+    INSERT INTO {COMPANY_COUNTS} AS c (event_id, company_id, slot, n)
+    SELECT event_id, company_id, my_slot, SUM(n) FROM d WHERE status IN ({seat})
     GROUP BY event_id, company_id HAVING SUM(n) <> 0 ORDER BY event_id, company_id
     ON CONFLICT ON CONSTRAINT companycount_key DO UPDATE SET n = c.n + EXCLUDED.n;
     """

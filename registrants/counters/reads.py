@@ -28,29 +28,27 @@ _LAST_CHANGE = (
     f"SELECT 'l', '', COALESCE(MAX(id), 0), 0 FROM {StatusChange._meta.db_table} WHERE event_id = %s"
 )
 
-# The companies with the `top` largest counts, and every company tied with
-# the last of them (the caller orders ties by name), then the count and sum
-# of all named companies with a seat, then the seats without a company.
-_COMPANIES = f"""
-SELECT 'c', co.name, cc.company_id, cc.n FROM {COMPANY_COUNTS} cc
-JOIN {Company._meta.db_table} co ON co.id = cc.company_id
-WHERE cc.event_id = %s AND cc.company_id <> 0 AND cc.n > 0 AND cc.n >= COALESCE((
-    SELECT n FROM {COMPANY_COUNTS} WHERE event_id = %s AND company_id <> 0 AND n > 0
-    ORDER BY n DESC LIMIT 1 OFFSET %s), 1)
-UNION ALL
-SELECT 'k', '', COUNT(*), COALESCE(SUM(n), 0) FROM {COMPANY_COUNTS}
-WHERE event_id = %s AND company_id <> 0 AND n > 0
-UNION ALL
-SELECT 'n', '', 0, n FROM {COMPANY_COUNTS} WHERE event_id = %s AND company_id = 0
-"""
+# The seat holders per named company (`t`); then the companies with the
+# `top` largest counts and every company tied with the last of them (the
+# caller orders ties by name), the count and sum of all of them, and the
+# seats without a company.
 _NUMBERS = f"""
+WITH t AS (
+    SELECT company_id, SUM(n) AS n FROM {COMPANY_COUNTS}
+    WHERE event_id = %s AND company_id <> 0 GROUP BY company_id HAVING SUM(n) > 0
+)
 {_STATUS}
 UNION ALL
 SELECT 'g', guest_type, 0, SUM(n) FROM {GUEST_TYPE_COUNTS} WHERE event_id = %s GROUP BY guest_type
 UNION ALL
 SELECT 'b', kind, bucket, SUM(n) FROM {BUCKET_COUNTS} WHERE event_id = %s GROUP BY kind, bucket
 UNION ALL
-{_COMPANIES}
+SELECT 'c', co.name, t.company_id, t.n FROM t JOIN {Company._meta.db_table} co ON co.id = t.company_id
+WHERE t.n >= COALESCE((SELECT n FROM t ORDER BY n DESC LIMIT 1 OFFSET %s), 1)
+UNION ALL
+SELECT 'k', '', COUNT(*), COALESCE(SUM(n), 0) FROM t
+UNION ALL
+SELECT 'n', '', 0, SUM(n) FROM {COMPANY_COUNTS} WHERE event_id = %s AND company_id = 0
 """
 
 
@@ -91,7 +89,7 @@ def _bucket_time(epoch: int) -> datetime.datetime:
 def event_numbers(event_id: int, *, top_companies: int) -> dict[str, Any]:
     """by_status, guest types and companies of the seat holders, arrivals
     and occupancy per bucket (the shapes of selectors.event_stats)."""
-    rows = _fetch(_NUMBERS, [event_id] * 5 + [max(0, top_companies - 1)] + [event_id] * 2)
+    rows = _fetch(_NUMBERS, [event_id] * 4 + [max(0, top_companies - 1), event_id])
     buckets: dict[int, dict[str, int]] = {}
     for kind, key, number, n in rows:
         if kind == "b":

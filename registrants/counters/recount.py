@@ -85,7 +85,8 @@ def current(event_id: int | None = None) -> Counts:
          f" WHERE 1 = 1{where} GROUP BY event_id, status"),
         (GUEST_TYPE_COUNTS, f"SELECT event_id, guest_type, SUM(n) FROM {GUEST_TYPE_COUNTS}"
          f" WHERE 1 = 1{where} GROUP BY event_id, guest_type"),
-        (COMPANY_COUNTS, f"SELECT event_id, company_id, n FROM {COMPANY_COUNTS} WHERE 1 = 1{where}"),
+        (COMPANY_COUNTS, f"SELECT event_id, company_id, SUM(n) FROM {COMPANY_COUNTS}"
+         f" WHERE 1 = 1{where} GROUP BY event_id, company_id"),
         (BUCKET_COUNTS, f"SELECT event_id, kind, bucket, SUM(n) FROM {BUCKET_COUNTS}"
          f" WHERE 1 = 1{where} GROUP BY event_id, kind, bucket"),
     ]  # fmt: skip

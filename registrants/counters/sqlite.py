@@ -41,9 +41,9 @@ def _add_registrant(row: str, sign: int) -> str:
     INSERT INTO {GUEST_TYPE_COUNTS} (event_id, guest_type, slot, n)
     SELECT {row}.event_id, {row}.guest_type, 0, {sign} WHERE {row}.status IN ({seat})
     ON CONFLICT (event_id, guest_type, slot) DO UPDATE SET n = n + excluded.n;
-    INSERT INTO {COMPANY_COUNTS} (event_id, company_id, n)
-    SELECT {row}.event_id, COALESCE({row}.company_id, 0), {sign} WHERE {row}.status IN ({seat})
-    ON CONFLICT (event_id, company_id) DO UPDATE SET n = n + excluded.n;
+    INSERT INTO {COMPANY_COUNTS} (event_id, company_id, slot, n)
+    SELECT {row}.event_id, COALESCE({row}.company_id, 0), 0, {sign} WHERE {row}.status IN ({seat})
+    ON CONFLICT (event_id, company_id, slot) DO UPDATE SET n = n + excluded.n;
     """
 
 

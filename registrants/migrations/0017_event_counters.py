@@ -44,6 +44,7 @@ class Migration(migrations.Migration):
                 (
                     "event",
                     models.ForeignKey(
+                        db_constraint=False,
                         db_index=False,
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="+",
@@ -69,10 +70,12 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("company_id", models.BigIntegerField()),
+                ("slot", models.SmallIntegerField(default=0)),
                 ("n", models.BigIntegerField(default=0)),
                 (
                     "event",
                     models.ForeignKey(
+                        db_constraint=False,
                         db_index=False,
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="+",
@@ -81,9 +84,10 @@ class Migration(migrations.Migration):
                 ),
             ],
             options={
-                "indexes": [models.Index(fields=["event", "n"], name="companycount_event_n")],
                 "constraints": [
-                    models.UniqueConstraint(fields=("event", "company_id"), name="companycount_key")
+                    models.UniqueConstraint(
+                        fields=("event", "company_id", "slot"), name="companycount_key"
+                    )
                 ],
             },
         ),
@@ -102,6 +106,7 @@ class Migration(migrations.Migration):
                 (
                     "event",
                     models.ForeignKey(
+                        db_constraint=False,
                         db_index=False,
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="+",
@@ -132,6 +137,7 @@ class Migration(migrations.Migration):
                 (
                     "event",
                     models.ForeignKey(
+                        db_constraint=False,
                         db_index=False,
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="+",
