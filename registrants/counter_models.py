@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from django.db import models
 
-
 # Each table's unique key starts with the event: no index of the event alone.
 # No constraint in the database either: its check would take a KEY SHARE lock
 # on the event row at each new counter row, and wait behind a registration
@@ -41,6 +40,9 @@ class StatusCount(models.Model):
             models.UniqueConstraint(fields=["event", "status", "slot"], name="statuscount_key"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.status} [{self.slot}]: {self.n}"
+
 
 class GuestTypeCount(models.Model):
     """Registrants of the event holding a seat (lifecycle.SEAT_HOLDING), by guest type."""
@@ -62,6 +64,9 @@ class GuestTypeCount(models.Model):
                 fields=["event", "guest_type", "slot"], name="guesttypecount_key"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.guest_type} [{self.slot}]: {self.n}"
 
 
 class CompanyCount(models.Model):
@@ -90,6 +95,9 @@ class CompanyCount(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.event_id} company {self.company_id} [{self.slot}]: {self.n}"
+
 
 class BucketCount(models.Model):
     """Per 15-minute bucket of the history's `at`: first check-ins
@@ -113,3 +121,6 @@ class BucketCount(models.Model):
                 fields=["event", "kind", "bucket", "slot"], name="bucketcount_key"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.kind} {self.bucket} [{self.slot}]: {self.n}"

@@ -15,8 +15,8 @@ from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .lifecycle import SEAT_HOLDING, Status
 from .counters import reads as counter_reads
+from .lifecycle import SEAT_HOLDING, Status
 from .models import Company, Event, GuestType, Registrant, StatusChange, StatusCount
 
 BUCKET_SECONDS = 15 * 60

@@ -1,3 +1,4 @@
+# ruff: noqa: S608  (table names come from the models, statuses from the lifecycle)
 """PostgreSQL: statement-level triggers with transition tables.
 
 One trigger call per statement, however many rows it wrote: an import's

@@ -24,9 +24,7 @@ from .tables import (
 )
 
 _STATUS = f"SELECT 's', status, 0, SUM(n) FROM {STATUS_COUNTS} WHERE event_id = %s GROUP BY status"
-_LAST_CHANGE = (
-    f"SELECT 'l', '', COALESCE(MAX(id), 0), 0 FROM {StatusChange._meta.db_table} WHERE event_id = %s"
-)
+_LAST_CHANGE = f"SELECT 'l', '', COALESCE(MAX(id), 0), 0 FROM {StatusChange._meta.db_table} WHERE event_id = %s"
 
 # The seat holders per named company (`t`); then the companies with the
 # `top` largest counts and every company tied with the last of them (the
@@ -102,13 +100,14 @@ def event_numbers(event_id: int, *, top_companies: int) -> dict[str, Any]:
             occupancy.append({"start": _bucket_time(bucket), "inside": inside})
     named = sorted(((-n, name, cid) for kind, name, cid, n in rows if kind == "c"))
     top = [{"id": cid, "name": name, "count": -n} for n, name, cid in named[:top_companies]]
+    top_total = sum(-n for n, _, _ in named[:top_companies])
     companies, seated = next(((c, n) for kind, _, c, n in rows if kind == "k"), (0, 0))
     return {
         "by_status": _by_status(rows),
         "by_guest_type": {key: n for kind, key, _, n in rows if kind == "g"},
         "companies": {
             "top": top,
-            "others": seated - sum(t["count"] for t in top),
+            "others": seated - top_total,
             "others_companies": max(0, companies - len(top)),
             "no_company": next((n for kind, _, _, n in rows if kind == "n"), 0),
         },

@@ -5,7 +5,8 @@ migration's backfill and the soak test use them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.db import connection, transaction
 
@@ -33,7 +34,9 @@ Counts = dict[tuple, int]
 
 def _bucket(column: str) -> str:
     if connection.vendor == "postgresql":
-        return f"(floor(extract(epoch from {column}) / {BUCKET_SECONDS}) * {BUCKET_SECONDS})::bigint"
+        return (
+            f"(floor(extract(epoch from {column}) / {BUCKET_SECONDS}) * {BUCKET_SECONDS})::bigint"
+        )
     # %% (a parameter list is always given): strftime's own %s
     return f"((CAST(strftime('%%s', {column}) AS INTEGER) / {BUCKET_SECONDS}) * {BUCKET_SECONDS})"
 
@@ -128,20 +131,22 @@ def recount(event_id: int | None = None) -> int:
         held, recounted = current(event_id), expected(event_id)
         changed = sum(1 for k in held.keys() | recounted.keys() if held.get(k) != recounted.get(k))
         for model in (StatusCount, GuestTypeCount, CompanyCount, BucketCount):
-            rows = model.objects.all() if event_id is None else model.objects.filter(event_id=event_id)
+            rows = (
+                model.objects.all() if event_id is None else model.objects.filter(event_id=event_id)
+            )
             rows.delete()
         _insert(recounted.items())
     return changed
 
 
 def _insert(counts: Iterable[tuple[tuple, int]]) -> None:
-    build = {
+    build: dict[str, Callable[..., Any]] = {
         STATUS_COUNTS: lambda e, status: StatusCount(event_id=e, status=status),
         GUEST_TYPE_COUNTS: lambda e, guest_type: GuestTypeCount(event_id=e, guest_type=guest_type),
         COMPANY_COUNTS: lambda e, company: CompanyCount(event_id=e, company_id=company),
         BUCKET_COUNTS: lambda e, kind, bucket: BucketCount(event_id=e, kind=kind, bucket=bucket),
     }
-    by_model: dict[type, list] = {}
+    by_model: dict[Any, list] = {}
     for (table, *key), n in counts:
         row = build[table](*key)
         row.n = n

@@ -1,3 +1,4 @@
+# ruff: noqa: S608  (table names come from the models, statuses from the lifecycle)
 """SQLite: row-level triggers (SQLite has no others). One writer at a time,
 so every count lives in slot 0."""
 
@@ -19,7 +20,6 @@ from .tables import (
     STATUS_COUNTS,
     seat_holding_sql,
 )
-
 
 # A delete counts only while its event exists. Django's flush (the tests)
 # deletes every table's rows in no fixed order; with the event's own

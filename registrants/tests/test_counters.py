@@ -40,9 +40,10 @@ def _assert_exact(event: Event) -> None:
     assert recount.differences(event.pk) == {}
     stats = selectors.event_stats(event=event)
     assert stats["by_status"] == fresh_status_counts(event.pk)
-    assert services.seats_taken(event_id=event.pk) == Registrant.objects.filter(
-        event=event, status__in=SEAT_HOLDING
-    ).count()
+    assert (
+        services.seats_taken(event_id=event.pk)
+        == Registrant.objects.filter(event=event, status__in=SEAT_HOLDING).count()
+    )
 
 
 def test_the_numbers_read_no_registrant_row_and_no_history_series(event):
@@ -73,9 +74,10 @@ def test_stats_from_the_counters(event):
     assert stats["attendees"] == holders.count()
     assert stats["on_site"] == holders.filter(status=Status.ENTERED).count()
     assert stats["seats_left"] == event.capacity - holders.count()
-    assert stats["by_guest_type"][GuestType.SPEAKER] == holders.filter(
-        guest_type=GuestType.SPEAKER
-    ).count()
+    assert (
+        stats["by_guest_type"][GuestType.SPEAKER]
+        == holders.filter(guest_type=GuestType.SPEAKER).count()
+    )
     companies = stats["companies"]
     named = holders.exclude(company=None)
     assert len(companies["top"]) == 1

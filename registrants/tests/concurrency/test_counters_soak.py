@@ -110,12 +110,17 @@ class Soak:
             registrant_purge(registrant_id=person.pk)
 
     def run(self) -> None:
-        weighted = [self.sql_scan] * 6 + [self.group_scan] * 2 + [self.transition] * 3 + [
-            self.bulk, self.import_some, self.register, self.edit, self.erase_and_purge
-        ]
+        weighted = (
+            [self.sql_scan] * 6
+            + [self.group_scan] * 2
+            + [self.transition] * 3
+            + [self.bulk, self.import_some, self.register, self.edit, self.erase_and_purge]
+        )
         work = [self.rng.choice(weighted) for _ in range(OPERATIONS)]
         outcomes = race(work, threads=1)
-        failed = [f"{w.__name__}: {o.crash}" for w, o in zip(work, outcomes, strict=True) if o.crash]
+        failed = [
+            f"{w.__name__}: {o.crash}" for w, o in zip(work, outcomes, strict=True) if o.crash
+        ]
         assert not failed, "\n".join(failed)
 
 
