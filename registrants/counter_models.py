@@ -13,6 +13,7 @@ writes these tables; `manage.py recount_counters` rebuilds them from the rows.
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 
 # Each table's unique key starts with the event: no index of the event alone.
 # No constraint in the database either: its check would take a KEY SHARE lock
@@ -72,7 +73,8 @@ class GuestTypeCount(models.Model):
 class CompanyCount(models.Model):
     """Registrants of the event holding a seat, by company (0: no company).
     Only a registration, a cancel, a reinstate, a deletion or a company
-    change moves it (scans do not), so few rows leave slot 0."""
+    change moves it (scans do not). On PostgreSQL slot 0 is the companies'
+    own, taken when free: rows in other slots stay few."""
 
     event = models.ForeignKey(
         "registrants.Event",
@@ -92,6 +94,20 @@ class CompanyCount(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["event", "company_id", "slot"], name="companycount_key"
+            ),
+        ]
+        indexes = [
+            # The top companies, in order of slot 0's counts (reads.py).
+            models.Index(
+                fields=["event", "n", "company_id"],
+                name="companycount_slot0_n",
+                condition=Q(slot=0),
+            ),
+            # The few companies with counts in other slots.
+            models.Index(
+                fields=["event", "company_id"],
+                name="companycount_other_slots",
+                condition=~Q(slot=0),
             ),
         ]
 

@@ -32,12 +32,14 @@ SLOTS = 16
 # The advisory lock space of the slots (pg_advisory_xact_lock(int, int)).
 LOCK_SPACE = 0x52440190
 
+# Slot 0 is the companies' own (see COMPANY_SLOT_FUNCTION); the others go
+# to writers in turn.
 SLOT_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION registrants_counter_slot() RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
     held text := current_setting('registrants.counter_slot', true);
-    preferred integer := pg_backend_pid() % {SLOTS};
+    preferred integer := 1 + pg_backend_pid() % {SLOTS};
     candidate integer;
 BEGIN
     IF held IS NOT NULL AND held <> '' THEN
@@ -46,7 +48,7 @@ BEGIN
     -- A free slot if there is one (a pooled connection mostly finds its
     -- own); when all are taken, wait for this connection's.
     FOR step IN 0..{SLOTS - 1} LOOP
-        candidate := (preferred + step) % {SLOTS};
+        candidate := 1 + (preferred + step) % {SLOTS};
         IF pg_try_advisory_xact_lock({LOCK_SPACE}, candidate) THEN
             PERFORM set_config('registrants.counter_slot', candidate::text, true);
             RETURN candidate;
@@ -57,6 +59,29 @@ BEGIN
     RETURN preferred;
 END $$;
 """
+
+
+# A company's count goes to slot 0 whenever no other writer holds it (it is
+# only tried, never waited for), else to the writer's own slot: the top
+# companies are then read from slot 0 in index order of `n`, corrected by the
+# few companies with rows in other slots (reads.py).
+COMPANY_SLOT_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION registrants_company_slot(own integer) RETURNS integer
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF pg_try_advisory_xact_lock({LOCK_SPACE}, 0) THEN
+        RETURN 0;
+    END IF;
+    RETURN own;
+END $$;
+"""
+
+# Counter rows change many times a second at the doors: vacuum them often.
+TABLE_SETTINGS = [
+    f"ALTER TABLE {table} SET (fillfactor = 50, autovacuum_vacuum_scale_factor = 0,"
+    " autovacuum_vacuum_threshold = 1000, autovacuum_vacuum_cost_delay = 0)"
+    for table in (STATUS_COUNTS, GUEST_TYPE_COUNTS, COMPANY_COUNTS, BUCKET_COUNTS)
+]
 
 
 def _bucket(column: str) -> str:
@@ -82,7 +107,8 @@ def _registrant_apply(rows: str) -> str:
         ON CONFLICT ON CONSTRAINT guesttypecount_key DO UPDATE SET n = c.n + EXCLUDED.n
     )
     INSERT INTO {COMPANY_COUNTS} AS c (event_id, company_id, slot, n)
-    SELECT event_id, company_id, my_slot, SUM(n) FROM d WHERE status IN ({seat})
+    SELECT event_id, company_id, registrants_company_slot(my_slot), SUM(n) FROM d
+    WHERE status IN ({seat})
     GROUP BY event_id, company_id HAVING SUM(n) <> 0 ORDER BY event_id, company_id
     ON CONFLICT ON CONSTRAINT companycount_key DO UPDATE SET n = c.n + EXCLUDED.n;
     """
@@ -225,13 +251,16 @@ UNINSTALL = [
     "DROP FUNCTION IF EXISTS registrants_count_registrants()",
     "DROP FUNCTION IF EXISTS registrants_count_history()",
     "DROP FUNCTION IF EXISTS registrants_counter_slot()",
+    "DROP FUNCTION IF EXISTS registrants_company_slot(integer)",
 ]
 
 
 def install_sql() -> list[str]:
     """The statements that (re)create the functions and the triggers."""
     return [
+        *TABLE_SETTINGS,
         SLOT_FUNCTION,
+        COMPANY_SLOT_FUNCTION,
         registrant_function(),
         history_function(),
         *(f"DROP TRIGGER IF EXISTS {name} ON {table}" for name, table, *_ in _TRIGGERS),

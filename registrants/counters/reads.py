@@ -26,14 +26,26 @@ from .tables import (
 _STATUS = f"SELECT 's', status, 0, SUM(n) FROM {STATUS_COUNTS} WHERE event_id = %s GROUP BY status"
 _LAST_CHANGE = f"SELECT 'l', '', COALESCE(MAX(id), 0), 0 FROM {StatusChange._meta.db_table} WHERE event_id = %s"
 
-# The seat holders per named company (`t`); then the companies with the
-# `top` largest counts and every company tied with the last of them (the
-# caller orders ties by name), the count and sum of all of them, and the
-# seats without a company.
+# Named companies with a count outside slot 0 (`other`, few); the exact
+# counts (`t`) of those and of slot 0's largest: the top `top` + len(other)
+# by slot 0's count (with ties) hold every company of the true top `top`,
+# since only companies of `other` differ from their slot 0 count.
 _NUMBERS = f"""
-WITH t AS (
+WITH other AS (
+    SELECT DISTINCT company_id FROM {COMPANY_COUNTS}
+    WHERE event_id = %s AND slot <> 0 AND company_id <> 0
+),
+candidates AS (
+    SELECT company_id FROM {COMPANY_COUNTS}
+    WHERE event_id = %s AND slot = 0 AND company_id <> 0 AND n >= COALESCE((
+        SELECT n FROM {COMPANY_COUNTS} WHERE event_id = %s AND slot = 0 AND company_id <> 0
+        ORDER BY n DESC LIMIT 1 OFFSET %s + (SELECT COUNT(*) FROM other)), 1)
+    UNION SELECT company_id FROM other
+),
+t AS (
     SELECT company_id, SUM(n) AS n FROM {COMPANY_COUNTS}
-    WHERE event_id = %s AND company_id <> 0 GROUP BY company_id HAVING SUM(n) > 0
+    WHERE event_id = %s AND company_id IN (SELECT company_id FROM candidates)
+    GROUP BY company_id HAVING SUM(n) > 0
 )
 {_STATUS}
 UNION ALL
@@ -42,9 +54,11 @@ UNION ALL
 SELECT 'b', kind, bucket, SUM(n) FROM {BUCKET_COUNTS} WHERE event_id = %s GROUP BY kind, bucket
 UNION ALL
 SELECT 'c', co.name, t.company_id, t.n FROM t JOIN {Company._meta.db_table} co ON co.id = t.company_id
-WHERE t.n >= COALESCE((SELECT n FROM t ORDER BY n DESC LIMIT 1 OFFSET %s), 1)
 UNION ALL
-SELECT 'k', '', COUNT(*), COALESCE(SUM(n), 0) FROM t
+SELECT 'k', '', (
+    SELECT COUNT(*) FROM {COMPANY_COUNTS} WHERE event_id = %s AND slot = 0 AND company_id <> 0
+    AND n > 0 AND company_id NOT IN (SELECT company_id FROM other)
+) + (SELECT COUNT(*) FROM t WHERE company_id IN (SELECT company_id FROM other)), 0
 UNION ALL
 SELECT 'n', '', 0, SUM(n) FROM {COMPANY_COUNTS} WHERE event_id = %s AND company_id = 0
 """
@@ -87,7 +101,8 @@ def _bucket_time(epoch: int) -> datetime.datetime:
 def event_numbers(event_id: int, *, top_companies: int) -> dict[str, Any]:
     """by_status, guest types and companies of the seat holders, arrivals
     and occupancy per bucket (the shapes of selectors.event_stats)."""
-    rows = _fetch(_NUMBERS, [event_id] * 4 + [max(0, top_companies - 1), event_id])
+    params = [event_id] * 3 + [max(0, top_companies - 1)] + [event_id] * 6
+    rows = _fetch(_NUMBERS, params)
     buckets: dict[int, dict[str, int]] = {}
     for kind, key, number, n in rows:
         if kind == "b":
@@ -101,15 +116,18 @@ def event_numbers(event_id: int, *, top_companies: int) -> dict[str, Any]:
     named = sorted(((-n, name, cid) for kind, name, cid, n in rows if kind == "c"))
     top = [{"id": cid, "name": name, "count": -n} for n, name, cid in named[:top_companies]]
     top_total = sum(-n for n, _, _ in named[:top_companies])
-    companies, seated = next(((c, n) for kind, _, c, n in rows if kind == "k"), (0, 0))
+    companies = next((c for kind, _, c, _ in rows if kind == "k"), 0)
+    by_status = _by_status(rows)
+    no_company = next((n for kind, _, _, n in rows if kind == "n"), 0)
+    named_seats = sum(by_status.get(s.value, 0) for s in SEAT_HOLDING) - no_company
     return {
-        "by_status": _by_status(rows),
+        "by_status": by_status,
         "by_guest_type": {key: n for kind, key, _, n in rows if kind == "g"},
         "companies": {
             "top": top,
-            "others": seated - top_total,
+            "others": named_seats - top_total,
             "others_companies": max(0, companies - len(top)),
-            "no_company": next((n for kind, _, _, n in rows if kind == "n"), 0),
+            "no_company": no_company,
         },
         "arrivals": [
             {"start": _bucket_time(b), "count": counts[ARRIVALS]}

@@ -84,6 +84,18 @@ class Migration(migrations.Migration):
                 ),
             ],
             options={
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("slot", 0)),
+                        fields=["event", "n", "company_id"],
+                        name="companycount_slot0_n",
+                    ),
+                    models.Index(
+                        condition=models.Q(("slot", 0), _negated=True),
+                        fields=["event", "company_id"],
+                        name="companycount_other_slots",
+                    ),
+                ],
                 "constraints": [
                     models.UniqueConstraint(
                         fields=("event", "company_id", "slot"), name="companycount_key"

@@ -12,12 +12,13 @@ from __future__ import annotations
 import datetime
 import json
 import random
+from collections import Counter
 
 import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from registrants import lifecycle, services
+from registrants import lifecycle, selectors, services
 from registrants.counters import recount
 from registrants.erasure import registrant_erase
 from registrants.lifecycle import ScanMode, Status
@@ -124,6 +125,19 @@ class Soak:
         assert not failed, "\n".join(failed)
 
 
+def _assert_companies_exact(event: Event) -> None:
+    """The top companies as the stats read them (slot 0 in index order,
+    corrected by the other slots) equal a count of the rows."""
+    holders = Registrant.objects.filter(event=event, status__in=lifecycle.SEAT_HOLDING)
+    counts = Counter(holders.exclude(company=None).values_list("company__name", flat=True))
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    companies = selectors.event_stats(event=event, top_companies=2)["companies"]
+    assert [(c["name"], c["count"]) for c in companies["top"]] == ranked[:2]
+    assert companies["others"] == sum(n for _, n in ranked[2:])
+    assert companies["others_companies"] == len(ranked[2:])
+    assert companies["no_company"] == holders.filter(company=None).count()
+
+
 def test_counters_equal_a_recount_after_random_concurrent_writes():
     event = services.event_create(
         name="Soak", date=datetime.date(2026, 12, 1), capacity=PEOPLE + 2000
@@ -140,5 +154,6 @@ def test_counters_equal_a_recount_after_random_concurrent_writes():
 
     assert recount.differences() == {}
     assert history_violations([event.pk]) == []
+    _assert_companies_exact(event)
     changed = Registrant.objects.filter(event=event).exclude(status=Status.REGISTERED)
     assert changed.count() > PEOPLE // 4  # the soak did move people
