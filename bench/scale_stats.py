@@ -24,7 +24,6 @@ import random
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -135,15 +134,35 @@ def print_table(times: dict[str, dict[str, list[float]]], note: str) -> dict[str
     return summary
 
 
+def _scan(dsn: str, seed: int, codes: list[str], rate: float, stop, done) -> None:
+    """One scanner process: event 1's badges in and out until `stop`."""
+    import psycopg
+
+    from registrants.sql.scans import pg_scan_sql
+
+    rng = random.Random(seed)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        while not stop.is_set():
+            mode = rng.choice(["entry", "entry", "exit"])
+            params = {"code": rng.choice(codes), "event": 1, "actor": None,
+                      "now": datetime.datetime.now(datetime.UTC)}  # fmt: skip
+            conn.execute(pg_scan_sql(mode), params)
+            done[seed] += 1
+            if rate:
+                time.sleep(1 / rate)
+
+
 class Scanners:
-    """`count` threads scanning event 1's badges in and out through the
-    gateway's SQL statement, each on its own connection (autocommit)."""
+    """`count` processes (not threads: the measuring thread must not wait
+    for their interpreter lock) scanning event 1's badges in and out
+    through the gateway's SQL statement, each on its own connection."""
 
     def __init__(self, dsn: str, count: int, rate: float) -> None:
         self.dsn, self.count, self.rate = dsn, count, rate
-        self.stop, self.done, self.threads = threading.Event(), [0] * count, []
 
     def __enter__(self) -> Scanners:
+        import multiprocessing
+
         import psycopg
 
         with psycopg.connect(self.dsn) as conn:
@@ -151,32 +170,22 @@ class Scanners:
                 "SELECT check_in_code FROM registrants_registrant WHERE event_id = 1"
                 " AND status <> 'cancelled' AND erased_at IS NULL ORDER BY random() LIMIT 50000"
             )]  # fmt: skip
-        for i in range(self.count):
-            thread = threading.Thread(target=self._scan, args=(i, codes), daemon=True)
-            thread.start()
-            self.threads.append(thread)
+        context = multiprocessing.get_context("fork")
+        self.stop, self.done = context.Event(), context.Array("l", self.count)
+        self.processes = [
+            context.Process(target=_scan, daemon=True,
+                            args=(self.dsn, i, codes, self.rate, self.stop, self.done))
+            for i in range(self.count)
+        ]  # fmt: skip
+        for process in self.processes:
+            process.start()
         self.started = time.perf_counter()
         return self
 
-    def _scan(self, i: int, codes: list[str]) -> None:
-        import psycopg
-
-        from registrants.sql.scans import pg_scan_sql
-
-        rng = random.Random(i)
-        with psycopg.connect(self.dsn, autocommit=True) as conn:
-            while not self.stop.is_set():
-                mode = rng.choice(["entry", "entry", "exit"])
-                conn.execute(pg_scan_sql(mode), {"code": rng.choice(codes), "event": 1,
-                             "now": datetime.datetime.now(datetime.UTC), "actor": None})  # fmt: skip
-                self.done[i] += 1
-                if self.rate:
-                    time.sleep(1 / self.rate)
-
     def __exit__(self, *exc: object) -> None:
         self.stop.set()
-        for thread in self.threads:
-            thread.join(30)
+        for process in self.processes:
+            process.join(30)
         self.seconds = time.perf_counter() - self.started
 
     def note(self) -> str:
