@@ -43,9 +43,12 @@ candidates AS (
     UNION SELECT company_id FROM other
 ),
 t AS (
-    SELECT company_id, SUM(n) AS n FROM {COMPANY_COUNTS}
-    WHERE event_id = %s AND company_id IN (SELECT company_id FROM candidates)
-    GROUP BY company_id HAVING SUM(n) > 0
+    -- One index lookup per candidate: the planner cannot tell how few they are.
+    SELECT c.company_id,
+           (SELECT SUM(x.n) FROM {COMPANY_COUNTS} x
+            WHERE x.event_id = %s AND x.company_id = c.company_id) AS n,
+           (SELECT co.name FROM {Company._meta.db_table} co WHERE co.id = c.company_id) AS name
+    FROM candidates c
 )
 {_STATUS}
 UNION ALL
@@ -53,12 +56,12 @@ SELECT 'g', guest_type, 0, SUM(n) FROM {GUEST_TYPE_COUNTS} WHERE event_id = %s G
 UNION ALL
 SELECT 'b', kind, bucket, SUM(n) FROM {BUCKET_COUNTS} WHERE event_id = %s GROUP BY kind, bucket
 UNION ALL
-SELECT 'c', co.name, t.company_id, t.n FROM t JOIN {Company._meta.db_table} co ON co.id = t.company_id
+SELECT 'c', name, company_id, n FROM t WHERE n > 0
 UNION ALL
 SELECT 'k', '', (
     SELECT COUNT(*) FROM {COMPANY_COUNTS} WHERE event_id = %s AND slot = 0 AND company_id <> 0
     AND n > 0 AND company_id NOT IN (SELECT company_id FROM other)
-) + (SELECT COUNT(*) FROM t WHERE company_id IN (SELECT company_id FROM other)), 0
+) + (SELECT COUNT(*) FROM t WHERE n > 0 AND company_id IN (SELECT company_id FROM other)), 0
 UNION ALL
 SELECT 'n', '', 0, SUM(n) FROM {COMPANY_COUNTS} WHERE event_id = %s AND company_id = 0
 """
