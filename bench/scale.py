@@ -3,6 +3,10 @@
     .venv/bin/python bench/scale.py                  # makes the data set first if needed
     .venv/bin/python bench/scale.py --repeat 50
 
+The event's numbers (stats, dashboard numbers, live counts, the seat count)
+are measured by bench/scale_stats.py against the naive reads, while
+--scanners threads scan (only with --database, a copy: they write).
+
 Uses the data set of bench/scale_data.py (made on its first run, reused
 after; its durable PostgreSQL cluster is started if stopped) and measures,
 in this process through Django's test client as a logged-in organiser (no
@@ -32,7 +36,7 @@ from urllib.parse import urlencode
 if not __package__:  # run as a file: import bench.* from the repository root
     sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from bench import scale_data
+from bench import scale_data, scale_stats
 from bench.harness.stats import percentile
 
 
@@ -42,6 +46,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--deep-page", type=int, default=1000, help="the list page to reach")
     p.add_argument("--cluster", type=Path, default=scale_data.parse_args([]).cluster)
     p.add_argument("--port", type=int, default=scale_data.parse_args([]).port)
+    p.add_argument(
+        "--database",
+        default=scale_data.DATABASE,
+        help="a copy of the data set (the scanners write: never the shared rd_scale)",
+    )
+    p.add_argument("--scanners", type=int, default=16, help="scanning threads during the numbers")
+    p.add_argument("--scan-rate", type=float, default=0, help="scans/s per scanner; 0: flat out")
+    p.add_argument("--naive-repeat", type=int, default=3, help="runs of each naive read")
     return p.parse_args(argv)
 
 
@@ -67,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     made = scale_data.main(["--cluster", str(args.cluster), "--port", str(args.port)])
     if made:
         return made
-    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{args.port}/{scale_data.DATABASE}"
+    dsn = f"postgres://postgres@127.0.0.1:{args.port}/{args.database}"
+    os.environ["DATABASE_URL"] = dsn
     os.environ.pop("REDIS_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     import django
@@ -80,7 +93,6 @@ def main(argv: list[str] | None = None) -> int:
     from django.contrib.auth.models import Group
     from django.test import Client
 
-    from registrants import services
     from registrants.models import Registrant
     from registrants.roles import ORGANISER
 
@@ -99,9 +111,11 @@ def main(argv: list[str] | None = None) -> int:
 
     someone = Registrant.objects.filter(event_id=1, status="exited").order_by("id")[5000]
     deep_cursor = follow(get, args.deep_page)
+    scanners = 0 if args.database == scale_data.DATABASE else args.scanners
+    numbers = scale_stats.measure_postgres(get, dsn=dsn, scanners=scanners,
+                                           scan_rate=args.scan_rate, repeat=args.repeat,
+                                           naive_repeat=args.naive_repeat)  # fmt: skip
     reads = {
-        "stats (API)": lambda: get("/api/v1/events/1/stats/"),
-        "dashboard numbers": lambda: get("/events/1/dashboard/numbers.json"),
         "list: status, page 1": lambda: get("/api/v1/registrants/", event=1, status="entered"),
         f"list: status, page {args.deep_page}": lambda: get(deep_cursor),
         "list: search 'garcia', page 1": lambda: get(
@@ -113,7 +127,6 @@ def main(argv: list[str] | None = None) -> int:
         "desk name search": lambda: get("/events/1/desk/search/", q=someone.name),
         "registrant page": lambda: get(f"/registrants/{someone.pk}/"),
         "registrant history (API)": lambda: get(f"/api/v1/registrants/{someone.pk}/history/"),
-        "seat count (registration)": lambda: services.seats_taken(event_id=1),
     }
     results = {}
     print(f"{'read':<34} {'p50 ms':>9} {'p99 ms':>9} {'max ms':>9}")
@@ -121,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         results[name] = summary(timed(call, args.repeat))
         r = results[name]
         print(f"{name:<34} {r['p50']:>9} {r['p99']:>9} {r['max']:>9}", flush=True)
-    print("RESULT " + json.dumps({"load": os.getloadavg(), "reads": results}))
+    print("RESULT " + json.dumps({"load": os.getloadavg(), "reads": results, "numbers": numbers}))
     return 0
 
 

@@ -377,3 +377,10 @@ class WaitlistOffer(models.Model):
 
     def __str__(self) -> str:
         return f"offer {self.pk} to registrant {self.registrant_id} ({self.state})"
+
+
+# The event counters' tables (kept by database triggers, registrants/counters).
+from .counter_models import BucketCount as BucketCount  # noqa: E402
+from .counter_models import CompanyCount as CompanyCount  # noqa: E402
+from .counter_models import GuestTypeCount as GuestTypeCount  # noqa: E402
+from .counter_models import StatusCount as StatusCount  # noqa: E402

@@ -1,7 +1,8 @@
 """Every read the API and the pages share: lists and the dashboard numbers.
 
-Numbers are computed in the database (aggregates with filters), never by
-looping over rows; the query count of event_stats is pinned by a test.
+The live numbers come from the event's counters (registrants/counters), kept
+by the database in the writers' transactions; the series of a past moment
+(_arrivals, _occupancy, for history_as_of) are aggregates over the history.
 """
 
 from __future__ import annotations
@@ -10,22 +11,27 @@ import datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Value
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from .counters import reads as counter_reads
 from .lifecycle import SEAT_HOLDING, Status
-from .models import Company, Event, GuestType, Registrant, StatusChange
+from .models import Company, Event, GuestType, Registrant, StatusChange, StatusCount
 
 BUCKET_SECONDS = 15 * 60
 TOP_COMPANIES = 10
 
 
 def event_list() -> QuerySet[Event]:
-    """Events with their seats taken, newest date first."""
-    return Event.objects.annotate(
-        seats_taken=Count("registrants", filter=Q(registrants__status__in=SEAT_HOLDING))
-    ).order_by("-date", "id")
+    """Events with their seats taken (from the counters), newest date first."""
+    taken = (
+        StatusCount.objects.filter(event_id=OuterRef("pk"), status__in=SEAT_HOLDING)
+        .values("event_id")
+        .annotate(n=Sum("n"))
+        .values("n")
+    )
+    return Event.objects.annotate(seats_taken=Coalesce(Subquery(taken), 0)).order_by("-date", "id")
 
 
 def company_list() -> QuerySet[Company]:
@@ -118,30 +124,14 @@ def _occupancy(event_id: int, until: datetime.datetime | None = None) -> list[di
 
 
 def event_stats(*, event: Event, top_companies: int = TOP_COMPANIES) -> dict[str, Any]:
-    """The dashboard numbers of one event (docs/api.md, GET /events/{id}/stats/)."""
-    registrants = Registrant.objects.filter(event_id=event.pk)
-    status_counts = registrants.aggregate(
-        total=Count("id"),
-        **{s.value: Count("id", filter=Q(status=s)) for s in Status},
-    )
-    total = status_counts.pop("total")
+    """The dashboard numbers of one event (docs/api.md, GET /events/{id}/stats/),
+    from the event's counters (registrants/counters): their cost does not
+    grow with the event."""
+    numbers = counter_reads.event_numbers(event.pk, top_companies=top_companies)
+    status_counts = numbers["by_status"]
+    total = sum(status_counts.values())
     attendees = sum(status_counts[s] for s in SEAT_HOLDING)
-    seats_left = max(0, event.capacity - attendees)
-
-    attending = registrants.filter(status__in=SEAT_HOLDING)
-    guest_counts = dict(
-        attending.values_list("guest_type").annotate(n=Count("id")).values_list("guest_type", "n")
-    )
-    company_rows = list(
-        attending.values("company_id", "company__name")
-        .annotate(n=Count("id"))
-        .order_by("-n", "company__name")
-    )
-    named = [r for r in company_rows if r["company_id"] is not None]
-    without_company = sum(r["n"] for r in company_rows if r["company_id"] is None)
-    top = named[:top_companies]
-    others = sum(r["n"] for r in named[top_companies:])
-
+    guest_counts = numbers["by_guest_type"]
     return {
         "event": event.pk,
         "generated_at": timezone.now(),
@@ -149,38 +139,24 @@ def event_stats(*, event: Event, top_companies: int = TOP_COMPANIES) -> dict[str
         "total": total,
         "attendees": attendees,
         "on_site": status_counts[Status.ENTERED],
-        "seats_left": seats_left,
+        "seats_left": max(0, event.capacity - attendees),
         "by_status": status_counts,
         "by_guest_type": {g: guest_counts.get(g, 0) for g in GuestType.values},
-        "companies": {
-            "top": [
-                {"id": r["company_id"], "name": r["company__name"], "count": r["n"]} for r in top
-            ],
-            "others": others,
-            "others_companies": max(0, len(named) - len(top)),
-            "no_company": without_company,
-        },
-        "arrivals": _arrivals(event.pk),
-        "occupancy": _occupancy(event.pk),
+        "companies": numbers["companies"],
+        "arrivals": numbers["arrivals"],
+        "occupancy": numbers["occupancy"],
     }
 
 
 def event_counts(*, event_id: int) -> dict[str, Any]:
-    """The live tiles' numbers in one query: counts per status, and the newest
-    history row id they include (live clients skip deltas at or below it)."""
-    status_counts = Registrant.objects.filter(event_id=event_id).aggregate(
-        **{s.value: Count("id", filter=Q(status=s)) for s in Status}
-    )
-    last_change = (
-        StatusChange.objects.filter(event_id=event_id)
-        .order_by("-id")
-        .values_list("id", flat=True)
-        .first()
-    )
+    """The live tiles' numbers: counts per status, and the newest history
+    row id they include (live clients skip deltas at or below it), read
+    together from the counters."""
+    status_counts, last_change = counter_reads.counts_and_last_change(event_id)
     capacity = Event.objects.filter(pk=event_id).values_list("capacity", flat=True).first()
     return {
         "event": event_id,
         "capacity": capacity,
         "by_status": status_counts,
-        "last_change_id": last_change or 0,
+        "last_change_id": last_change,
     }

@@ -19,7 +19,8 @@ from typing import Any
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from .lifecycle import SEAT_HOLDING, Status
+from . import capacity
+from .lifecycle import Status
 from .models import Event, Registrant, WaitlistOffer
 from .signals import waitlist_offer_made
 
@@ -33,8 +34,8 @@ def open_offers(event_id: int) -> int:
 
 
 def seat_holders(event_id: int) -> int:
-    """Registrants of the event in a seat-holding status."""
-    return Registrant.objects.filter(event_id=event_id, status__in=SEAT_HOLDING).count()
+    """Registrants of the event in a seat-holding status (from the counters)."""
+    return capacity.seats_taken(event_id=event_id)
 
 
 def waiting(event_id: int) -> QuerySet[Registrant]:

@@ -1,0 +1,142 @@
+"""Running counts of each event, kept by database triggers in the same
+transaction as every change of a registrant or a history row
+(registrants/counters, docs/decisions/0190).
+
+A number is the SUM of its rows over `slot`: on PostgreSQL each writing
+transaction adds to the rows of one slot of its own (an advisory lock per
+slot), so sixteen scanners never queue on one hot row, and no writer ever
+waits for a counter row another transaction holds (which could close a
+cycle with the registrant and event row locks: a deadlock). Nothing in Python
+writes these tables; `manage.py recount_counters` rebuilds them from the rows.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+# Each table's unique key starts with the event: no index of the event alone.
+# No constraint in the database either: its check would take a KEY SHARE lock
+# on the event row at each new counter row, and wait behind a registration
+# holding the event's lock (FOR UPDATE). Django still deletes an event's
+# counts with it, and so does the SQLite trigger on the event table.
+
+
+class StatusCount(models.Model):
+    """Registrants of the event in `status`."""
+
+    event = models.ForeignKey(
+        "registrants.Event",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    status = models.CharField(max_length=16)
+    slot = models.SmallIntegerField(default=0)
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "status", "slot"], name="statuscount_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.status} [{self.slot}]: {self.n}"
+
+
+class GuestTypeCount(models.Model):
+    """Registrants of the event holding a seat (lifecycle.SEAT_HOLDING), by guest type."""
+
+    event = models.ForeignKey(
+        "registrants.Event",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    guest_type = models.CharField(max_length=16)
+    slot = models.SmallIntegerField(default=0)
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "guest_type", "slot"], name="guesttypecount_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.guest_type} [{self.slot}]: {self.n}"
+
+
+class CompanyCount(models.Model):
+    """Registrants of the event holding a seat, by company (0: no company).
+    Only a registration, a cancel, a reinstate, a deletion or a company
+    change moves it (scans do not). On PostgreSQL slot 0 is the companies'
+    own, taken when free: rows in other slots stay few."""
+
+    event = models.ForeignKey(
+        "registrants.Event",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    # A plain id, not a foreign key: 0 stands for "no company" (a unique
+    # key with NULL would not be unique), and a merged-away company's row
+    # simply drops to 0.
+    company_id = models.BigIntegerField()
+    slot = models.SmallIntegerField(default=0)
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "company_id", "slot"], name="companycount_key"
+            ),
+        ]
+        indexes = [
+            # The top companies, in order of slot 0's counts (reads.py).
+            models.Index(
+                fields=["event", "n", "company_id"],
+                name="companycount_slot0_n",
+                condition=Q(slot=0),
+            ),
+            # The few companies with counts in other slots.
+            models.Index(
+                fields=["event", "company_id"],
+                name="companycount_other_slots",
+                condition=~Q(slot=0),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} company {self.company_id} [{self.slot}]: {self.n}"
+
+
+class BucketCount(models.Model):
+    """Per 15-minute bucket of the history's `at`: first check-ins
+    (kind "a"), entries (to entered, "i") and exits (from entered, "x")."""
+
+    event = models.ForeignKey(
+        "registrants.Event",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    kind = models.CharField(max_length=1)
+    bucket = models.BigIntegerField(help_text="The bucket's start, epoch seconds.")
+    slot = models.SmallIntegerField(default=0)
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "kind", "bucket", "slot"], name="bucketcount_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.kind} {self.bucket} [{self.slot}]: {self.n}"
