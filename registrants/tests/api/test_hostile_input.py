@@ -9,6 +9,7 @@ import base64
 import re
 
 import pytest
+from django.apps import apps
 
 from registrants.api.parsers import MAX_JSON_DEPTH, too_deep
 from registrants.models import Company, Event, Registrant, StatusChange
@@ -146,12 +147,27 @@ def _operations(client) -> list[tuple[str, str, dict]]:
     return sorted(ops, key=lambda o: o[0] == "delete")
 
 
+def _other_apps_rows(data) -> dict[str, int]:
+    """A row for each other app's {id} path (a registration question, a
+    webhook endpoint), so that a hostile body meets the parser, not a 404.
+    By model name: the domain's tests do not import those apps."""
+    event = data["event"]
+    question = apps.get_model("signup", "Question").objects.create(
+        event=event, label="Dietary needs", label_key="dietary needs", kind="text"
+    )
+    endpoint = apps.get_model("webhooks", "Endpoint").objects.create(
+        event=event, url="https://hooks.example.com/in"
+    )
+    return {"questions": question.pk, "webhooks": endpoint.pk}
+
+
 def _fill(path: str, data) -> str:
     ids = {
         "registrants": data["regs"]["registered"].pk,
         "companies": data["company"].pk,
         "events": data["event"].pk,
         "imports": 1,
+        **data.get("other_apps", {}),
     }
     resource = path.split("/")[3]
     path = re.sub(r"\{(event_id)\}", str(data["event"].pk), path)
@@ -189,6 +205,7 @@ def _assert_no_server_error(response, what):
 @pytest.mark.parametrize("role", ["org_client", "viewer_client"])
 def test_sweep_every_operation_with_deep_json_and_overflowing_queries(request, data, role):
     client = request.getfixturevalue(role)
+    data["other_apps"] = _other_apps_rows(data)
     operations = _operations(client)
     assert len(operations) >= 20
     hostile_queries = 0
