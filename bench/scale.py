@@ -2,17 +2,17 @@
 
     .venv/bin/python bench/scale.py                  # makes the data set first if needed
     .venv/bin/python bench/scale.py --repeat 50
+    .venv/bin/python bench/scale.py --database rd_scale_lists --plans bench/plans
 
 Uses the data set of bench/scale_data.py (made on its first run, reused
 after; its durable PostgreSQL cluster is started if stopped) and measures,
 in this process through Django's test client as a logged-in organiser (no
 HTTP server, so the figures are the application's and the database's own),
 each read --repeat times after one unmeasured warm-up: the event's stats,
-the dashboard's numbers, the registrant list's first page with a status
-filter and with a search, page 1,000 of the status-filtered list (reached
-by following the cursor), the desk's name search, a registrant's page and
-its history, and the seat count a registration takes. Prints p50, p99 and
-max per read and one RESULT JSON line.
+the dashboard's numbers and the seat count a registration takes; then
+bench/scale_lists.py's reads (the lists, their search, pages 1 and
+--deep-page, the desk's search, the registrant page), each beside its naive
+version. Prints p50, p99 and max per read and one RESULT JSON line.
 
 The data set's big event is event 1. Nothing is written but the bench's
 organiser account.
@@ -32,7 +32,7 @@ from urllib.parse import urlencode
 if not __package__:  # run as a file: import bench.* from the repository root
     sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from bench import scale_data
+from bench import scale_data, scale_lists
 from bench.harness.stats import percentile
 
 
@@ -42,6 +42,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--deep-page", type=int, default=1000, help="the list page to reach")
     p.add_argument("--cluster", type=Path, default=scale_data.parse_args([]).cluster)
     p.add_argument("--port", type=int, default=scale_data.parse_args([]).port)
+    p.add_argument("--database", default=scale_data.DATABASE, help="a migrated copy of rd_scale")
+    p.add_argument("--plans", type=Path, help="write the list reads' plans into this folder")
     return p.parse_args(argv)
 
 
@@ -67,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     made = scale_data.main(["--cluster", str(args.cluster), "--port", str(args.port)])
     if made:
         return made
-    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{args.port}/{scale_data.DATABASE}"
+    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{args.port}/{args.database}"
     os.environ.pop("REDIS_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     import django
@@ -81,7 +83,6 @@ def main(argv: list[str] | None = None) -> int:
     from django.test import Client
 
     from registrants import services
-    from registrants.models import Registrant
     from registrants.roles import ORGANISER
 
     user, _ = get_user_model().objects.get_or_create(username="bench-organiser")
@@ -97,22 +98,9 @@ def main(argv: list[str] | None = None) -> int:
             return response.json()
         return None
 
-    someone = Registrant.objects.filter(event_id=1, status="exited").order_by("id")[5000]
-    deep_cursor = follow(get, args.deep_page)
     reads = {
         "stats (API)": lambda: get("/api/v1/events/1/stats/"),
         "dashboard numbers": lambda: get("/events/1/dashboard/numbers.json"),
-        "list: status, page 1": lambda: get("/api/v1/registrants/", event=1, status="entered"),
-        f"list: status, page {args.deep_page}": lambda: get(deep_cursor),
-        "list: search 'garcia', page 1": lambda: get(
-            "/api/v1/registrants/", event=1, search="garcia"
-        ),
-        "list: status + search, page 1": lambda: get(
-            "/api/v1/registrants/", event=1, status="entered", search="zoe lovelace"
-        ),
-        "desk name search": lambda: get("/events/1/desk/search/", q=someone.name),
-        "registrant page": lambda: get(f"/registrants/{someone.pk}/"),
-        "registrant history (API)": lambda: get(f"/api/v1/registrants/{someone.pk}/history/"),
         "seat count (registration)": lambda: services.seats_taken(event_id=1),
     }
     results = {}
@@ -121,18 +109,12 @@ def main(argv: list[str] | None = None) -> int:
         results[name] = summary(timed(call, args.repeat))
         r = results[name]
         print(f"{name:<34} {r['p50']:>9} {r['p99']:>9} {r['max']:>9}", flush=True)
+    results["lists"] = scale_lists.measure(
+        get=get, timed=timed, summary=summary, repeat=args.repeat, deep_page=args.deep_page,
+        plans=args.plans,
+    )  # fmt: skip
     print("RESULT " + json.dumps({"load": os.getloadavg(), "reads": results}))
     return 0
-
-
-def follow(get, page: int) -> str:
-    """The URL of the status-filtered list's page `page`, by its cursors."""
-    body = get("/api/v1/registrants/", event=1, status="entered")
-    for _ in range(page - 2):
-        if not body or not body.get("next"):
-            raise SystemExit(f"the list has fewer than {page} pages")
-        body = get(body["next"].split("testserver", 1)[-1])
-    return body["next"].split("testserver", 1)[-1] if body else ""
 
 
 if __name__ == "__main__":

@@ -1,0 +1,199 @@
+"""The registrant list, its search, the desk's search and the registrant page
+at a million registrants, each beside its naive version in the same run.
+
+Called by bench/scale.py (`measure`) after its own reads:
+
+    .venv/bin/python bench/scale.py --database rd_scale_lists [--plans bench/plans]
+
+"new" is a whole request through Django's test client (the API's list, the
+dashboard's list page, the desk's search, the registrant page); "naive" is
+the previous code's queries alone, run through the ORM without a request
+(DRF's cursor over `event_id = 1` ordered by -id; the page's offset
+Paginator with its exact count and chip counts): the ratio naive/new
+understates what changed. With --plans, EXPLAIN (ANALYZE, BUFFERS) of the
+new and the naive query of each list read is written to that folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+EVENT = 1
+SIZE = 50
+Get = Callable[..., Any]
+
+
+def _naive_api(status: str | None = None, search: str | None = None, before_id: int | None = None):
+    """The previous API list query: `event_id = 1` (equality), -id, 51 rows."""
+    from registrants import selectors
+    from registrants.search import registrant_search
+
+    qs = selectors.registrant_list().filter(event_id=EVENT)
+    if status:
+        qs = qs.filter(status=status)
+    if search:
+        qs = qs.filter(registrant_search(search))
+    if before_id:
+        qs = qs.filter(id__lt=before_id)
+    return qs.order_by("-id")[: SIZE + 1]
+
+
+def _new_api(status: str | None = None, search: str | None = None, before_id: int | None = None):
+    """The new API list query (registrants/keyset.py), for its plan."""
+    from registrants import keyset, selectors
+    from registrants.filters import in_event
+    from registrants.search import registrant_search
+
+    qs = in_event(selectors.registrant_list(), EVENT)
+    if status:
+        qs = qs.filter(status=status)
+    if search:
+        qs = qs.filter(registrant_search(search))
+    position = keyset.Position(None, before_id) if before_id else None
+    return keyset.page_queryset(
+        qs, order=keyset.Order(), size=SIZE, position=position, event_id=EVENT
+    )
+
+
+def _naive_page(page: int, search: str = "") -> Callable[[], Any]:
+    """The previous list page: offset Paginator by name (its count), chip counts."""
+    from django.core.paginator import Paginator
+    from django.http import QueryDict
+
+    from dashboard.listing import chip_counts
+    from registrants import selectors
+    from registrants.models import Event
+    from registrants.search import registrant_search
+
+    event = Event.objects.get(pk=EVENT)
+    qs = selectors.registrant_list().filter(event_id=EVENT)
+    if search:
+        qs = qs.filter(registrant_search(search))
+    params = QueryDict(urlencode({"search": search} if search else {}))
+
+    def run():
+        paginator = Paginator(qs.order_by("name", "id"), SIZE)
+        list(paginator.get_page(page).object_list)
+        chip_counts(event=event, params=params)
+
+    return run
+
+
+def _api_cursor(get: Get, page: int, **params) -> tuple[str, int]:
+    """The API list's page `page` (by its next links) and the id it starts after."""
+    from registrants import keyset
+
+    body = get("/api/v1/registrants/", event=EVENT, **params)
+    for _ in range(page - 2):
+        body = get(body["next"].split("testserver", 1)[-1])
+    url = body["next"].split("testserver", 1)[-1]
+    cursor = url.split("cursor=", 1)[1].split("&", 1)[0]
+    return url, keyset.decode(cursor, keyset.Order()).id
+
+
+def _page_cursor(page: int) -> str:
+    """The list page's cursor of page `page` (by name), found once by offset."""
+    from registrants import keyset
+    from registrants.models import Registrant
+
+    row = Registrant.objects.filter(event_id=EVENT).order_by("name", "id")[(page - 1) * SIZE - 1]
+    return keyset.encode(keyset.Position(row.name, row.pk))
+
+
+def _plans(folder: Path, queries: dict[str, tuple[Any, Any]]) -> None:
+    from django.db import connection
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, pair in queries.items():
+        lines = []
+        for label, qs in zip(("new", "naive"), pair, strict=True):
+            sql, params = qs.query.sql_with_params()
+            with connection.cursor() as cursor:
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+            lines += [f"== {label}", cursor.mogrify(sql, params)[:2000], plan, ""]
+        (folder / f"{name}.txt").write_text("\n".join(lines))
+
+
+def measure(*, get: Get, timed, summary, repeat: int, deep_page: int, plans: Path | None):
+    """Print and return the list reads, new beside naive."""
+    from registrants.models import Registrant
+
+    someone = Registrant.objects.filter(event_id=EVENT, status="exited").order_by("id")[5000]
+    status_url, status_before = _api_cursor(get, deep_page, status="entered")
+    search_url, search_before = _api_cursor(get, deep_page, search="garcia")
+    deep_cursor = _page_cursor(deep_page)
+    both = {"status": "entered", "search": "zoe lovelace"}
+    reads: dict[str, tuple[Callable[[], Any], Callable[[], Any] | None]] = {
+        "API list: status, page 1": (
+            lambda: get("/api/v1/registrants/", event=EVENT, status="entered"),
+            lambda: list(_naive_api("entered")),
+        ),
+        f"API list: status, page {deep_page}": (
+            lambda: get(status_url),
+            lambda: list(_naive_api("entered", before_id=status_before)),
+        ),
+        "API list: search 'garcia', page 1": (
+            lambda: get("/api/v1/registrants/", event=EVENT, search="garcia"),
+            lambda: list(_naive_api(search="garcia")),
+        ),
+        f"API list: search 'garcia', page {deep_page}": (
+            lambda: get(search_url),
+            lambda: list(_naive_api(search="garcia", before_id=search_before)),
+        ),
+        "API list: status + search, page 1": (
+            lambda: get("/api/v1/registrants/", event=EVENT, **both),
+            lambda: list(_naive_api(**both)),
+        ),
+        "list page, page 1": (lambda: get(f"/events/{EVENT}/registrants/"), _naive_page(1)),
+        f"list page, page {deep_page}": (
+            lambda: get(f"/events/{EVENT}/registrants/", cursor=deep_cursor),
+            _naive_page(deep_page),
+        ),
+        "list page: search 'garcia'": (
+            lambda: get(f"/events/{EVENT}/registrants/", search="garcia"),
+            _naive_page(1, "garcia"),
+        ),
+        "desk name search": (
+            lambda: get(f"/events/{EVENT}/desk/search/", code=someone.name),
+            None,
+        ),
+        "registrant page": (lambda: get(f"/registrants/{someone.pk}/"), None),
+        "registrant history (API)": (
+            lambda: get(f"/api/v1/registrants/{someone.pk}/history/"),
+            None,
+        ),
+    }
+    print(f"\n{'list read':<40} {'p50 ms':>8} {'p99 ms':>8} {'naive p50':>10} {'x':>6}")
+    results: dict[str, Any] = {}
+    for name, (new, naive) in reads.items():
+        r = summary(timed(new, repeat))
+        n = summary(timed(naive, max(3, repeat // 4))) if naive else None
+        results[name] = {"new": r, "naive": n}
+        ratio = f"{n['p50'] / r['p50']:.1f}" if n and r["p50"] else "-"
+        naive_p50 = n["p50"] if n else "-"
+        print(f"{name:<40} {r['p50']:>8} {r['p99']:>8} {naive_p50:>10} {ratio:>6}", flush=True)
+    if plans is not None:
+        _plans(
+            plans,
+            {
+                "list_status_page1": (_new_api("entered"), _naive_api("entered")),
+                "list_status_deep": (
+                    _new_api("entered", before_id=status_before),
+                    _naive_api("entered", before_id=status_before),
+                ),
+                "list_search_garcia_page1": (
+                    _new_api(search="garcia"),
+                    _naive_api(search="garcia"),
+                ),
+                "list_search_garcia_deep": (
+                    _new_api(search="garcia", before_id=search_before),
+                    _naive_api(search="garcia", before_id=search_before),
+                ),
+                "list_status_search_page1": (_new_api(**both), _naive_api(**both)),
+            },
+        )
+    return results
