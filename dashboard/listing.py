@@ -27,6 +27,7 @@ PAGE_SIZE = 50
 # company names too).
 MAX_COMPANY_OPTIONS = 200
 DEFAULT_ORDERING = "name"
+SEARCH_ORDERING = ""  # newest first
 COLUMNS = [
     ("name", "Name"),
     ("email", "Email"),
@@ -69,15 +70,29 @@ def _event_filter(event: Event, data: QueryDict) -> RegistrantFilter:
     return RegistrantFilter(data=data, queryset=in_event(selectors.registrant_list(), event.pk))
 
 
-def _ordering(raw: str | None, errors: list[str]) -> str:
+def _default_ordering(params: QueryDict) -> str:
+    """By name; a search's matches newest first ("": keyset.Order()), which
+    an index serves whatever the term (registrants/keyset.py)."""
+    return SEARCH_ORDERING if (params.get("search") or "").strip() else DEFAULT_ORDERING
+
+
+def _order(ordering: str) -> keyset.Order:
+    """ "name", "-name"...; "" is newest first."""
+    if not ordering:
+        return keyset.Order()
+    return keyset.Order(ordering.lstrip("-"), ordering.startswith("-"))
+
+
+def _ordering(params: QueryDict, errors: list[str]) -> str:
+    raw, default = params.get("ordering"), _default_ordering(params)
     if not raw:
-        return DEFAULT_ORDERING
+        return default
     parsed = parse_ordering(raw)
     if parsed is not None:
         name, desc = parsed
         return f"-{name}" if desc else name
-    errors.append(f'Cannot sort by "{raw}"; sorted by name instead.')
-    return DEFAULT_ORDERING
+    errors.append(f'Cannot sort by "{raw}"; sorted by the list\'s default instead.')
+    return default
 
 
 def build_listing(*, event: Event, params: QueryDict, user, kinds: frozenset[Kind]) -> Listing:
@@ -86,14 +101,15 @@ def build_listing(*, event: Event, params: QueryDict, user, kinds: frozenset[Kin
     if not filterset.is_valid():
         for name, problems in filterset.errors.items():
             errors += [f"{name}: {problem} This filter was ignored." for problem in problems]
-    ordering = _ordering(params.get("ordering"), errors)
-    order = keyset.Order(ordering.lstrip("-"), ordering.startswith("-"))
+    ordering = _ordering(params, errors)
+    order = _order(ordering)
     page = keyset.page(
         filterset.qs,
         order=order,
         size=PAGE_SIZE,
         position=_position(params.get("cursor"), order, errors),
         event_id=event.pk,
+        search=bool((params.get("search") or "").strip()),
     )
     registrants = page.rows
     duplicates = _duplicate_emails(event, [r.email for r in registrants])
@@ -143,7 +159,7 @@ def build_listing(*, event: Event, params: QueryDict, user, kinds: frozenset[Kin
         chips=chips,
         ordering=ordering,
         columns=columns,
-        ordering_param="" if ordering == DEFAULT_ORDERING else ordering,
+        ordering_param="" if ordering == _default_ordering(params) else ordering,
         selected={
             "search": params.get("search", ""),
             "guest_type": (cleaned.get("guest_type") or [""])[0],
@@ -199,7 +215,9 @@ def matching_ids(*, event: Event, params: QueryDict) -> tuple[list[int], list[st
     if not filterset.is_valid():
         problems = [f"{name}: {p}" for name, ps in filterset.errors.items() for p in ps]
         return [], problems
-    ordering = _ordering(params.get("ordering"), [])
+    ordering = _ordering(params, [])
+    if not ordering:
+        return list(filterset.qs.order_by("-id").values_list("pk", flat=True)), []
     order_field = ("-" if ordering.startswith("-") else "") + ORDERING_ALIASES[ordering.lstrip("-")]
     return list(filterset.qs.order_by(order_field, "id").values_list("pk", flat=True)), []
 

@@ -135,10 +135,20 @@ def page_queryset(
     size: int,
     position: Position | None = None,
     event_id: int | None = None,
+    search: bool = False,
 ) -> QuerySet:
     """The query of a page: `size` + 1 rows (the last one says whether there
-    are more), walking away from `position` (backwards for a `before` one)."""
+    are more), walking away from `position` (backwards for a `before` one).
+
+    With a search, a column's order leaves the event out: no index then
+    gives the order, so the database finds the matches (trigram indexes)
+    and sorts them, at a cost that grows with the matches; walking the
+    (event, name) index instead reads the whole event before a late match
+    (14 s for "viktor" by name at 1,000,000 registrants). Newest first keeps
+    it: the planner then weighs walking (event, id) against the matches."""
     backwards = position is not None and position.before
+    if search and order.name is not None:
+        event_id = None
     walk = [(field, desc != backwards) for field, desc in order.keys]
     if position is not None:
         queryset = queryset.filter(_after(walk, position))
@@ -155,6 +165,7 @@ def page(
     size: int,
     position: Position | None = None,
     event_id: int | None = None,
+    search: bool = False,
 ) -> Page:
     """`size` rows of `queryset` after (or, for a `before` position, just
     before) `position`, in `order`, with the positions of the pages on
@@ -162,7 +173,9 @@ def page(
     hold that one event through `filters.in_event`."""
     backwards = position is not None and position.before
     rows = list(
-        page_queryset(queryset, order=order, size=size, position=position, event_id=event_id)
+        page_queryset(
+            queryset, order=order, size=size, position=position, event_id=event_id, search=search
+        )
     )
     more = len(rows) > size
     rows = rows[:size]

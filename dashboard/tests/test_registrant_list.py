@@ -117,10 +117,21 @@ def test_paging_fifty_per_page_with_links_that_keep_filters(org_web, event):
     html = first.content.decode()
     assert f'href="?search=person&amp;cursor={listing.next_cursor}"' in html
     second = org_web.get(_url(event, f"?search=person&cursor={listing.next_cursor}"))
-    assert _names(second) == [f"Person {i}" for i in range(50, 55)]
+    # A search lists its matches newest first (registrants/keyset.py).
+    assert _names(second) == [f"Person {i:02d}" for i in range(4, -1, -1)]
     assert second.context["listing"].next_cursor == ""
     back = second.context["listing"].previous_cursor
     assert _names(org_web.get(_url(event, f"?search=person&cursor={back}"))) == _names(first)
+
+
+def test_a_search_is_newest_first_unless_sorted_by_a_column(org_web, event):
+    for name in ("Bea Zed", "Ann Zed", "Cid Quay"):
+        make_registrant(event, name=name)
+    assert _names(org_web.get(_url(event))) == ["Ann Zed", "Bea Zed", "Cid Quay"]
+    assert _names(org_web.get(_url(event, "?search=zed"))) == ["Ann Zed", "Bea Zed"]
+    by_name = org_web.get(_url(event, "?search=zed&ordering=-name"))
+    assert _names(by_name) == ["Bea Zed", "Ann Zed"]
+    assert by_name.context["listing"].ordering_param == "-name"
 
 
 def test_the_list_is_counted_only_on_request(org_web, crowd, event):

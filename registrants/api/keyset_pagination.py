@@ -62,7 +62,12 @@ class RegistrantKeysetPagination(RegistrantCursorPagination):
         except keyset.BadCursor:
             raise ValidationError({self.cursor_query_param: [CURSOR_ERROR]}) from None
         self.keyset_page = keyset.page(
-            queryset, order=order, size=size, position=position, event_id=one_event(params)
+            queryset,
+            order=order,
+            size=size,
+            position=position,
+            event_id=one_event(params),
+            search=bool(params.get("search", "").strip()),
         )
         return self.keyset_page.rows
 
