@@ -9,8 +9,10 @@ Called by bench/scale.py (`measure`) after its own reads:
 dashboard's list page, the desk's search, the registrant page); "naive" is
 the previous code's queries alone, run through the ORM without a request
 (DRF's cursor over `event_id = 1` ordered by -id; the page's offset
-Paginator with its exact count and chip counts): the ratio naive/new
-understates what changed. With --plans, EXPLAIN (ANALYZE, BUFFERS) of the
+Paginator with its exact count and chip counts; the desk's first 8 matches
+by name): the ratio naive/new understates what changed. "query" is the new
+API query alone, to compare with "naive" like for like. The naive queries
+run on the same schema (the new (event, id) index included). With --plans, EXPLAIN (ANALYZE, BUFFERS) of the
 new and the naive query of each list read is written to that folder.
 """
 
@@ -82,6 +84,15 @@ def _naive_page(page: int, search: str = "") -> Callable[[], Any]:
     return run
 
 
+def _naive_desk(term: str) -> Callable[[], Any]:
+    """The previous desk search: the first 8 matches by name."""
+    from registrants import selectors
+    from registrants.search import registrant_search
+
+    qs = selectors.registrant_list().filter(event_id=EVENT, erased_at__isnull=True)
+    return lambda: list(qs.filter(registrant_search(term)).order_by("name", "id")[:8])
+
+
 def _api_cursor(get: Get, page: int, **params) -> tuple[str, int]:
     """The API list's page `page` (by its next links) and the id it starts after."""
     from registrants import keyset
@@ -127,55 +138,77 @@ def measure(*, get: Get, timed, summary, repeat: int, deep_page: int, plans: Pat
     search_url, search_before = _api_cursor(get, deep_page, search="garcia")
     deep_cursor = _page_cursor(deep_page)
     both = {"status": "entered", "search": "zoe lovelace"}
-    reads: dict[str, tuple[Callable[[], Any], Callable[[], Any] | None]] = {
+    Maybe = Callable[[], Any] | None
+    reads: dict[str, tuple[Callable[[], Any], Maybe, Maybe]] = {
         "API list: status, page 1": (
             lambda: get("/api/v1/registrants/", event=EVENT, status="entered"),
             lambda: list(_naive_api("entered")),
+            lambda: list(_new_api("entered")),
         ),
         f"API list: status, page {deep_page}": (
             lambda: get(status_url),
             lambda: list(_naive_api("entered", before_id=status_before)),
+            lambda: list(_new_api("entered", before_id=status_before)),
         ),
         "API list: search 'garcia', page 1": (
             lambda: get("/api/v1/registrants/", event=EVENT, search="garcia"),
             lambda: list(_naive_api(search="garcia")),
+            lambda: list(_new_api(search="garcia")),
         ),
         f"API list: search 'garcia', page {deep_page}": (
             lambda: get(search_url),
             lambda: list(_naive_api(search="garcia", before_id=search_before)),
+            lambda: list(_new_api(search="garcia", before_id=search_before)),
         ),
         "API list: status + search, page 1": (
             lambda: get("/api/v1/registrants/", event=EVENT, **both),
             lambda: list(_naive_api(**both)),
+            lambda: list(_new_api(**both)),
         ),
-        "list page, page 1": (lambda: get(f"/events/{EVENT}/registrants/"), _naive_page(1)),
+        "list page, page 1": (
+            lambda: get(f"/events/{EVENT}/registrants/"),
+            _naive_page(1),
+            None,
+        ),
         f"list page, page {deep_page}": (
             lambda: get(f"/events/{EVENT}/registrants/", cursor=deep_cursor),
             _naive_page(deep_page),
+            None,
         ),
         "list page: search 'garcia'": (
             lambda: get(f"/events/{EVENT}/registrants/", search="garcia"),
             _naive_page(1, "garcia"),
-        ),
-        "desk name search": (
-            lambda: get(f"/events/{EVENT}/desk/search/", code=someone.name),
             None,
         ),
-        "registrant page": (lambda: get(f"/registrants/{someone.pk}/"), None),
+        "desk search: a full name": (
+            lambda: get(f"/events/{EVENT}/desk/search/", code=someone.name),
+            _naive_desk(someone.name),
+            None,
+        ),
+        "desk search: 'viktor'": (
+            lambda: get(f"/events/{EVENT}/desk/search/", code="viktor"),
+            _naive_desk("viktor"),
+            None,
+        ),
+        "registrant page": (lambda: get(f"/registrants/{someone.pk}/"), None, None),
         "registrant history (API)": (
             lambda: get(f"/api/v1/registrants/{someone.pk}/history/"),
             None,
+            None,
         ),
     }
-    print(f"\n{'list read':<40} {'p50 ms':>8} {'p99 ms':>8} {'naive p50':>10} {'x':>6}")
+    print(f"\n{'list read':<40} {'p50 ms':>8} {'p99 ms':>8} {'naive p50':>10} {'x':>6}"
+          f" {'query p50':>10}")  # fmt: skip
     results: dict[str, Any] = {}
-    for name, (new, naive) in reads.items():
+    for name, (new, naive, query) in reads.items():
         r = summary(timed(new, repeat))
         n = summary(timed(naive, max(3, repeat // 4))) if naive else None
-        results[name] = {"new": r, "naive": n}
+        q = summary(timed(query, repeat)) if query else None
+        results[name] = {"new": r, "naive": n, "new_query": q}
         ratio = f"{n['p50'] / r['p50']:.1f}" if n and r["p50"] else "-"
-        naive_p50 = n["p50"] if n else "-"
-        print(f"{name:<40} {r['p50']:>8} {r['p99']:>8} {naive_p50:>10} {ratio:>6}", flush=True)
+        cells = [n["p50"] if n else "-", ratio, q["p50"] if q else "-"]
+        print(f"{name:<40} {r['p50']:>8} {r['p99']:>8} {cells[0]:>10} {cells[1]:>6} {cells[2]:>10}",
+              flush=True)  # fmt: skip
     if plans is not None:
         _plans(
             plans,
