@@ -4,6 +4,7 @@ at a million registrants, each beside its naive version in the same run.
 Called by bench/scale.py (`measure`) after its own reads:
 
     .venv/bin/python bench/scale.py --database rd_scale_lists [--plans bench/plans]
+    .venv/bin/python bench/scale_lists.py --database rd_scale_lists   # these reads alone
 
 "new" is a whole request through Django's test client (the API's list, the
 dashboard's list page, the desk's search, the registrant page); "naive" is
@@ -84,25 +85,45 @@ def _naive_page(page: int, search: str = "") -> Callable[[], Any]:
     return run
 
 
-def _naive_desk(term: str) -> Callable[[], Any]:
+def _naive_desk_query(term: str):
     """The previous desk search: the first 8 matches by name."""
     from registrants import selectors
     from registrants.search import registrant_search
 
     qs = selectors.registrant_list().filter(event_id=EVENT, erased_at__isnull=True)
-    return lambda: list(qs.filter(registrant_search(term)).order_by("name", "id")[:8])
+    return qs.filter(registrant_search(term)).order_by("name", "id")[:8]
 
 
-def _api_cursor(get: Get, page: int, **params) -> tuple[str, int]:
-    """The API list's page `page` (by its next links) and the id it starts after."""
-    from registrants import keyset
+def _naive_desk(term: str) -> Callable[[], Any]:
+    return lambda: list(_naive_desk_query(term))
 
-    body = get("/api/v1/registrants/", event=EVENT, **params)
-    for _ in range(page - 2):
-        body = get(body["next"].split("testserver", 1)[-1])
-    url = body["next"].split("testserver", 1)[-1]
-    cursor = url.split("cursor=", 1)[1].split("&", 1)[0]
-    return url, keyset.decode(cursor, keyset.Order()).id
+
+def _new_desk(term: str):
+    """The desk's query now (dashboard/views/desk.py), for its plan."""
+    from registrants import keyset, selectors
+    from registrants.filters import in_event
+    from registrants.search import registrant_search
+
+    qs = in_event(selectors.registrant_list(), EVENT).filter(erased_at__isnull=True)
+    qs = qs.filter(registrant_search(term))
+    return keyset.page_queryset(qs, order=keyset.Order(), size=8, event_id=EVENT)
+
+
+def _api_cursor(page: int, **params) -> tuple[str, int]:
+    """The API list's page `page` (newest first) and the id it starts after,
+    found once by offset (following 999 links costs minutes on a busy box;
+    the tests walk the links)."""
+    from registrants import keyset, selectors
+    from registrants.search import registrant_search
+
+    qs = selectors.registrant_list().filter(event_id=EVENT)
+    if params.get("status"):
+        qs = qs.filter(status=params["status"])
+    if params.get("search"):
+        qs = qs.filter(registrant_search(params["search"]))
+    row = qs.order_by("-id").values_list("id", flat=True)[(page - 1) * SIZE - 1]
+    cursor = keyset.encode(keyset.Position(None, row))
+    return "/api/v1/registrants/?" + urlencode({"event": EVENT, **params, "cursor": cursor}), row
 
 
 def _page_cursor(page: int) -> str:
@@ -134,8 +155,8 @@ def measure(*, get: Get, timed, summary, repeat: int, deep_page: int, plans: Pat
     from registrants.models import Registrant
 
     someone = Registrant.objects.filter(event_id=EVENT, status="exited").order_by("id")[5000]
-    status_url, status_before = _api_cursor(get, deep_page, status="entered")
-    search_url, search_before = _api_cursor(get, deep_page, search="garcia")
+    status_url, status_before = _api_cursor(deep_page, status="entered")
+    search_url, search_before = _api_cursor(deep_page, search="garcia")
     deep_cursor = _page_cursor(deep_page)
     both = {"status": "entered", "search": "zoe lovelace"}
     Maybe = Callable[[], Any] | None
@@ -227,6 +248,56 @@ def measure(*, get: Get, timed, summary, repeat: int, deep_page: int, plans: Pat
                     _naive_api(search="garcia", before_id=search_before),
                 ),
                 "list_status_search_page1": (_new_api(**both), _naive_api(**both)),
+                "desk_search_viktor": (_new_desk("viktor"), _naive_desk_query("viktor")),
             },
         )
     return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    """These reads alone, set up as bench/scale.py sets up its own."""
+    import json
+    import os
+
+    from bench import scale
+
+    args = scale.parse_args(argv)
+    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{args.port}/{args.database}"
+    os.environ.pop("REDIS_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    import django
+
+    django.setup()
+    import logging
+
+    logging.disable(logging.INFO)
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.test import Client
+
+    from registrants.roles import ORGANISER
+
+    user, _ = get_user_model().objects.get_or_create(username="bench-organiser")
+    user.groups.add(Group.objects.get(name=ORGANISER))
+    client = Client()
+    client.force_login(user)
+
+    def get(path: str, **params) -> Any:
+        response = client.get(path + ("?" + urlencode(params) if params else ""))
+        if response.status_code != 200:
+            raise SystemExit(f"{path} {params}: {response.status_code} {response.content[:300]!r}")
+        is_json = response.headers.get("Content-Type", "").startswith("application/json")
+        return response.json() if is_json else None
+
+    results = measure(get=get, timed=scale.timed, summary=scale.summary, repeat=args.repeat,
+                      deep_page=args.deep_page, plans=args.plans)  # fmt: skip
+    print("RESULT " + json.dumps({"load": os.getloadavg(), "lists": results}))
+    return 0
+
+
+if __name__ == "__main__":
+    if not __package__:  # run as a file: import bench.* from the repository root
+        import sys
+
+        sys.path[0] = str(Path(__file__).resolve().parents[1])
+    raise SystemExit(main())
