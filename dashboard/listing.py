@@ -22,6 +22,17 @@ from registrants.permissions import registrant_targets
 from .presenters import STATUS_COLOURS
 
 PAGE_SIZE = 50
+# The filters besides the status: with one of them, the list is counted only
+# on request.
+NARROWING = (
+    "search",
+    "guest_type",
+    "company",
+    "created_after",
+    "created_before",
+    "status_at",
+    "at",
+)
 # More companies than this in an event, and the company menu holds only the
 # chosen one: 20,000 options made a 3-second page (the search matches
 # company names too).
@@ -58,7 +69,7 @@ class Listing:
     guest_types: list[tuple[str, str]]
     errors: list[str]
     # Exact only on request (`count=1`): counting every match costs as much
-    # as reading them all (docs/api.md, "Counts"). None: not counted.
+    # as reading them all (docs/api.md, "Pages and counts"). None: not counted.
     total: int | None
     next_cursor: str = ""
     previous_cursor: str = ""
@@ -122,8 +133,8 @@ def build_listing(*, event: Event, params: QueryDict, user, kinds: frozenset[Kin
         for r in registrants
     ]
 
-    counted = params.get("count") == "1"
-    counts = chip_counts(event=event, params=params) if counted else {}
+    counts = _counts(event, params)
+    counted = bool(counts)
     cleaned = filterset.form.cleaned_data if hasattr(filterset.form, "cleaned_data") else {}
     chosen_statuses = set(cleaned.get("status") or [])
     chips = [
@@ -220,6 +231,17 @@ def matching_ids(*, event: Event, params: QueryDict) -> tuple[list[int], list[st
         return list(filterset.qs.order_by("-id").values_list("pk", flat=True)), []
     order_field = ("-" if ordering.startswith("-") else "") + ORDERING_ALIASES[ordering.lstrip("-")]
     return list(filterset.qs.order_by(order_field, "id").values_list("pk", flat=True)), []
+
+
+def _counts(event: Event, params: QueryDict) -> dict[str, int]:
+    """The chips' counts: the event's own per-status numbers when nothing but
+    the status narrows the list (the dashboard's numbers, one read whatever
+    the event's size), the matches' only on request (`count=1`); else none."""
+    if params.get("count") == "1":
+        return chip_counts(event=event, params=params)
+    if any(params.get(name) for name in NARROWING):
+        return {}
+    return selectors.event_counts(event_id=event.pk)["by_status"]
 
 
 def chip_counts(*, event: Event, params: QueryDict) -> dict[str, int]:
