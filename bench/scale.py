@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/scale.py                  # makes the data set first if needed
     .venv/bin/python bench/scale.py --repeat 50
+    .venv/bin/python bench/scale.py --database rd_scale_lists --plans bench/plans
 
 The event's numbers (stats, dashboard numbers, live counts, the seat count)
 are measured by bench/scale_stats.py against the naive reads, while
@@ -12,11 +13,10 @@ after; its durable PostgreSQL cluster is started if stopped) and measures,
 in this process through Django's test client as a logged-in organiser (no
 HTTP server, so the figures are the application's and the database's own),
 each read --repeat times after one unmeasured warm-up: the event's stats,
-the dashboard's numbers, the registrant list's first page with a status
-filter and with a search, page 1,000 of the status-filtered list (reached
-by following the cursor), the desk's name search, a registrant's page and
-its history, and the seat count a registration takes. Prints p50, p99 and
-max per read and one RESULT JSON line.
+the dashboard's numbers and the seat count a registration takes; then
+bench/scale_lists.py's reads (the lists, their search, pages 1 and
+--deep-page, the desk's search, the registrant page), each beside its naive
+version. Prints p50, p99 and max per read and one RESULT JSON line.
 
 The data set's big event is event 1. Nothing is written but the bench's
 organiser account.
@@ -36,7 +36,7 @@ from urllib.parse import urlencode
 if not __package__:  # run as a file: import bench.* from the repository root
     sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from bench import scale_data, scale_stats
+from bench import scale_data, scale_lists, scale_stats
 from bench.harness.stats import percentile
 
 
@@ -54,6 +54,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--scanners", type=int, default=16, help="scanning threads during the numbers")
     p.add_argument("--scan-rate", type=float, default=0, help="scans/s per scanner; 0: flat out")
     p.add_argument("--naive-repeat", type=int, default=3, help="runs of each naive read")
+    p.add_argument("--plans", type=Path, help="write the list reads' plans into this folder")
     return p.parse_args(argv)
 
 
@@ -110,22 +111,12 @@ def main(argv: list[str] | None = None) -> int:
         return None
 
     someone = Registrant.objects.filter(event_id=1, status="exited").order_by("id")[5000]
-    deep_cursor = follow(get, args.deep_page)
     scanners = 0 if args.database == scale_data.DATABASE else args.scanners
     numbers = scale_stats.measure_postgres(get, dsn=dsn, scanners=scanners,
                                            scan_rate=args.scan_rate, repeat=args.repeat,
                                            naive_repeat=args.naive_repeat)  # fmt: skip
     reads = {
-        "list: status, page 1": lambda: get("/api/v1/registrants/", event=1, status="entered"),
-        f"list: status, page {args.deep_page}": lambda: get(deep_cursor),
-        "list: search 'garcia', page 1": lambda: get(
-            "/api/v1/registrants/", event=1, search="garcia"
-        ),
-        "list: status + search, page 1": lambda: get(
-            "/api/v1/registrants/", event=1, status="entered", search="zoe lovelace"
-        ),
-        "desk name search": lambda: get("/events/1/desk/search/", q=someone.name),
-        "registrant page": lambda: get(f"/registrants/{someone.pk}/"),
+        # The list, desk and registrant-page reads are bench/scale_lists.py's.
         "registrant history (API)": lambda: get(f"/api/v1/registrants/{someone.pk}/history/"),
     }
     results = {}
@@ -134,18 +125,12 @@ def main(argv: list[str] | None = None) -> int:
         results[name] = summary(timed(call, args.repeat))
         r = results[name]
         print(f"{name:<34} {r['p50']:>9} {r['p99']:>9} {r['max']:>9}", flush=True)
+    results["lists"] = scale_lists.measure(
+        get=get, timed=timed, summary=summary, repeat=args.repeat, deep_page=args.deep_page,
+        plans=args.plans,
+    )  # fmt: skip
     print("RESULT " + json.dumps({"load": os.getloadavg(), "reads": results, "numbers": numbers}))
     return 0
-
-
-def follow(get, page: int) -> str:
-    """The URL of the status-filtered list's page `page`, by its cursors."""
-    body = get("/api/v1/registrants/", event=1, status="entered")
-    for _ in range(page - 2):
-        if not body or not body.get("next"):
-            raise SystemExit(f"the list has fewer than {page} pages")
-        body = get(body["next"].split("testserver", 1)[-1])
-    return body["next"].split("testserver", 1)[-1] if body else ""
 
 
 if __name__ == "__main__":

@@ -10,12 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q
 from django.http import QueryDict
 
-from registrants import presenters, selectors
-from registrants.filters import ORDERING_ALIASES, RegistrantFilter, parse_ordering
+from registrants import keyset, presenters, selectors
+from registrants.filters import ORDERING_ALIASES, RegistrantFilter, in_event, parse_ordering
 from registrants.lifecycle import NOTE_REQUIRED, Kind, Status
 from registrants.models import Company, Event, GuestType, Registrant
 from registrants.permissions import registrant_targets
@@ -23,7 +22,23 @@ from registrants.permissions import registrant_targets
 from .presenters import STATUS_COLOURS
 
 PAGE_SIZE = 50
+# The filters besides the status: with one of them, the list is counted only
+# on request.
+NARROWING = (
+    "search",
+    "guest_type",
+    "company",
+    "created_after",
+    "created_before",
+    "status_at",
+    "at",
+)
+# More companies than this in an event, and the company menu holds only the
+# chosen one: 20,000 options made a 3-second page (the search matches
+# company names too).
+MAX_COMPANY_OPTIONS = 200
 DEFAULT_ORDERING = "name"
+SEARCH_ORDERING = ""  # newest first
 COLUMNS = [
     ("name", "Name"),
     ("email", "Email"),
@@ -44,7 +59,6 @@ class Row:
 @dataclass
 class Listing:
     event: Event
-    page: Page
     rows: list[Row]
     chips: list[dict[str, Any]]
     ordering: str
@@ -54,26 +68,42 @@ class Listing:
     companies: list[Company]
     guest_types: list[tuple[str, str]]
     errors: list[str]
-    total: int
+    # Exact only on request (`count=1`): counting every match costs as much
+    # as reading them all (docs/api.md, "Pages and counts"). None: not counted.
+    total: int | None
+    next_cursor: str = ""
+    previous_cursor: str = ""
 
 
 def _event_filter(event: Event, data: QueryDict) -> RegistrantFilter:
     data = data.copy()
     data.pop("event", None)
-    return RegistrantFilter(
-        data=data, queryset=selectors.registrant_list().filter(event_id=event.pk)
-    )
+    return RegistrantFilter(data=data, queryset=in_event(selectors.registrant_list(), event.pk))
 
 
-def _ordering(raw: str | None, errors: list[str]) -> str:
+def _default_ordering(params: QueryDict) -> str:
+    """By name; a search's matches newest first ("": keyset.Order()), which
+    an index serves whatever the term (registrants/keyset.py)."""
+    return SEARCH_ORDERING if (params.get("search") or "").strip() else DEFAULT_ORDERING
+
+
+def _order(ordering: str) -> keyset.Order:
+    """ "name", "-name"...; "" is newest first."""
+    if not ordering:
+        return keyset.Order()
+    return keyset.Order(ordering.lstrip("-"), ordering.startswith("-"))
+
+
+def _ordering(params: QueryDict, errors: list[str]) -> str:
+    raw, default = params.get("ordering"), _default_ordering(params)
     if not raw:
-        return DEFAULT_ORDERING
+        return default
     parsed = parse_ordering(raw)
     if parsed is not None:
         name, desc = parsed
         return f"-{name}" if desc else name
-    errors.append(f'Cannot sort by "{raw}"; sorted by name instead.')
-    return DEFAULT_ORDERING
+    errors.append(f'Cannot sort by "{raw}"; sorted by the list\'s default instead.')
+    return default
 
 
 def build_listing(*, event: Event, params: QueryDict, user, kinds: frozenset[Kind]) -> Listing:
@@ -82,13 +112,17 @@ def build_listing(*, event: Event, params: QueryDict, user, kinds: frozenset[Kin
     if not filterset.is_valid():
         for name, problems in filterset.errors.items():
             errors += [f"{name}: {problem} This filter was ignored." for problem in problems]
-    ordering = _ordering(params.get("ordering"), errors)
-    order_field = ("-" if ordering.startswith("-") else "") + ORDERING_ALIASES[ordering.lstrip("-")]
-    queryset = filterset.qs.order_by(order_field, "id")
-
-    paginator = Paginator(queryset, PAGE_SIZE)
-    page = paginator.get_page(params.get("page"))
-    registrants = list(page.object_list)
+    ordering = _ordering(params, errors)
+    order = _order(ordering)
+    page = keyset.page(
+        filterset.qs,
+        order=order,
+        size=PAGE_SIZE,
+        position=_position(params.get("cursor"), order, errors),
+        event_id=event.pk,
+        search=bool((params.get("search") or "").strip()),
+    )
+    registrants = page.rows
     duplicates = _duplicate_emails(event, [r.email for r in registrants])
     rows = [
         Row(
@@ -99,14 +133,15 @@ def build_listing(*, event: Event, params: QueryDict, user, kinds: frozenset[Kin
         for r in registrants
     ]
 
-    counts = chip_counts(event=event, params=params)
+    counts = _counts(event, params)
+    counted = bool(counts)
     cleaned = filterset.form.cleaned_data if hasattr(filterset.form, "cleaned_data") else {}
     chosen_statuses = set(cleaned.get("status") or [])
     chips = [
         {
             "value": s.value,
             "label": s.label,
-            "count": counts[s.value],
+            "count": counts.get(s.value),
             "checked": s.value in chosen_statuses,
             "colour": STATUS_COLOURS[s],
         }
@@ -128,14 +163,14 @@ def build_listing(*, event: Event, params: QueryDict, user, kinds: frozenset[Kin
             }
         )
     company = cleaned.get("company")
+    chosen = chosen_statuses or set(Status.values)
     return Listing(
         event=event,
-        page=page,
         rows=rows,
         chips=chips,
         ordering=ordering,
         columns=columns,
-        ordering_param="" if ordering == DEFAULT_ORDERING else ordering,
+        ordering_param="" if ordering == _default_ordering(params) else ordering,
         selected={
             "search": params.get("search", ""),
             "guest_type": (cleaned.get("guest_type") or [""])[0],
@@ -147,13 +182,40 @@ def build_listing(*, event: Event, params: QueryDict, user, kinds: frozenset[Kin
             "at": cleaned.get("at"),
             "at_raw": params.get("at", ""),
         },
-        companies=list(
-            Company.objects.filter(registrants__event_id=event.pk).distinct().order_by("name")
-        ),
+        companies=company_options(event, company),
         guest_types=list(GuestType.choices),
         errors=errors,
-        total=paginator.count,
+        total=sum(counts[s] for s in chosen) if counted else None,
+        next_cursor=keyset.encode(page.next) if page.next else "",
+        previous_cursor=keyset.encode(page.previous) if page.previous else "",
     )
+
+
+def company_options(event: Event, chosen: int | None) -> list[Company]:
+    """The company menu: the event's companies by name, or only the chosen
+    one when the event has more than MAX_COMPANY_OPTIONS (the first ones by
+    id, read off the (event, company) index, tell)."""
+    ids = list(
+        Registrant.objects.filter(event_id=event.pk, company_id__isnull=False)
+        .order_by("company_id")
+        .values_list("company_id", flat=True)
+        .distinct()[: MAX_COMPANY_OPTIONS + 1]
+    )
+    if len(ids) > MAX_COMPANY_OPTIONS:
+        ids = [chosen] if chosen else []
+    return list(Company.objects.filter(pk__in=ids).order_by("name"))
+
+
+def _position(raw: str | None, order: keyset.Order, errors: list[str]) -> keyset.Position | None:
+    """The page's position; a cursor this list did not hand out is reported
+    and the list starts from its first page."""
+    if not raw:
+        return None
+    try:
+        return keyset.decode(raw, order)
+    except keyset.BadCursor:
+        errors.append("That page link is not valid for this list; showing its first page.")
+        return None
 
 
 def matching_ids(*, event: Event, params: QueryDict) -> tuple[list[int], list[str]]:
@@ -164,9 +226,22 @@ def matching_ids(*, event: Event, params: QueryDict) -> tuple[list[int], list[st
     if not filterset.is_valid():
         problems = [f"{name}: {p}" for name, ps in filterset.errors.items() for p in ps]
         return [], problems
-    ordering = _ordering(params.get("ordering"), [])
+    ordering = _ordering(params, [])
+    if not ordering:
+        return list(filterset.qs.order_by("-id").values_list("pk", flat=True)), []
     order_field = ("-" if ordering.startswith("-") else "") + ORDERING_ALIASES[ordering.lstrip("-")]
     return list(filterset.qs.order_by(order_field, "id").values_list("pk", flat=True)), []
+
+
+def _counts(event: Event, params: QueryDict) -> dict[str, int]:
+    """The chips' counts: the event's own per-status numbers when nothing but
+    the status narrows the list (the dashboard's numbers, one read whatever
+    the event's size), the matches' only on request (`count=1`); else none."""
+    if params.get("count") == "1":
+        return chip_counts(event=event, params=params)
+    if any(params.get(name) for name in NARROWING):
+        return {}
+    return selectors.event_counts(event_id=event.pk)["by_status"]
 
 
 def chip_counts(*, event: Event, params: QueryDict) -> dict[str, int]:
@@ -174,7 +249,7 @@ def chip_counts(*, event: Event, params: QueryDict) -> dict[str, int]:
     chip says what it would add. The live list re-reads these after changes."""
     without_status = params.copy()
     without_status.pop("status", None)
-    without_status.pop("page", None)
+    without_status.pop("cursor", None)
     return _event_filter(event, without_status).qs.aggregate(
         **{s.value: Count("id", filter=Q(status=s)) for s in Status}
     )

@@ -174,6 +174,8 @@ class Registrant(models.Model):
         # then stay HOT updates on PostgreSQL, writing none of these indexes
         # (migration 0008, docs/decisions/0002). A test guards it.
         indexes = [
+            # The list's default order, newest first, per event (registrants/keyset.py).
+            models.Index(fields=["event", "id"], name="registrant_event_id"),
             models.Index(fields=["event", "guest_type"], name="registrant_event_guest_type"),
             models.Index(fields=["event", "company"], name="registrant_event_company"),
             models.Index(fields=["event", "created_at"], name="registrant_event_created"),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from html import unescape
+
 import pytest
 from django.urls import reverse
 
@@ -60,7 +63,7 @@ def test_search_never_matches_check_in_codes(org_web, crowd, event):
 
 
 def test_chips_count_every_status_under_the_other_filters(org_web, crowd, event):
-    response = org_web.get(_url(event, "?status=entered&search=o"))
+    response = org_web.get(_url(event, "?status=entered&search=o&count=1"))
     chips = {c["value"]: (c["count"], c["checked"]) for c in response.context["listing"].chips}
     # "o" matches Ada Lovelace, Grace Hopper, Alan Turing (Bletchley), Linus Torvalds, Ken Thompson
     assert chips == {
@@ -110,14 +113,50 @@ def test_paging_fifty_per_page_with_links_that_keep_filters(org_web, event):
         make_registrant(event, name=f"Person {i:02d}")
     first = org_web.get(_url(event, "?search=person"))
     assert len(_names(first)) == 50
+    listing = first.context["listing"]
+    assert listing.previous_cursor == ""
     html = first.content.decode()
-    assert 'href="?search=person&amp;page=2"' in html
-    second = org_web.get(_url(event, "?search=person&page=2"))
-    assert _names(second) == [f"Person {i}" for i in range(50, 55)]
+    assert f'href="?search=person&amp;cursor={listing.next_cursor}"' in html
+    second = org_web.get(_url(event, f"?search=person&cursor={listing.next_cursor}"))
+    # A search lists its matches newest first (registrants/keyset.py).
+    assert _names(second) == [f"Person {i:02d}" for i in range(4, -1, -1)]
+    assert second.context["listing"].next_cursor == ""
+    back = second.context["listing"].previous_cursor
+    assert _names(org_web.get(_url(event, f"?search=person&cursor={back}"))) == _names(first)
+
+
+def test_a_search_is_newest_first_unless_sorted_by_a_column(org_web, event):
+    for name in ("Bea Zed", "Ann Zed", "Cid Quay"):
+        make_registrant(event, name=name)
+    assert _names(org_web.get(_url(event))) == ["Ann Zed", "Bea Zed", "Cid Quay"]
+    assert _names(org_web.get(_url(event, "?search=zed"))) == ["Ann Zed", "Bea Zed"]
+    by_name = org_web.get(_url(event, "?search=zed&ordering=-name"))
+    assert _names(by_name) == ["Bea Zed", "Ann Zed"]
+    assert by_name.context["listing"].ordering_param == "-name"
+
+
+def test_the_list_is_counted_only_on_request(org_web, crowd, event):
+    plain = org_web.get(_url(event, "?search=o"))
+    assert plain.context["listing"].total is None
+    assert [c["count"] for c in plain.context["listing"].chips] == [None] * 5
+    assert 'href="?search=o&amp;count=1"' in plain.content.decode()
+    # Only the status narrows the list: the event's own numbers, always shown.
+    by_status = org_web.get(_url(event, "?status=entered,exited")).context["listing"]
+    assert by_status.total == 2 and by_status.chips[0]["count"] == 1
+    counted = org_web.get(_url(event, "?search=o&status=entered,exited&count=1"))
+    assert counted.context["listing"].total == 2
+    assert "2 registrants match" in counted.content.decode()
+
+
+def test_a_forged_page_link_is_reported_and_the_first_page_shown(org_web, crowd, event):
+    response = org_web.get(_url(event, "?cursor=not-a-cursor"))
+    assert response.status_code == 200
+    assert "not valid" in " ".join(response.context["listing"].errors)
+    assert len(_names(response)) == 5
 
 
 def test_htmx_request_gets_the_results_fragment_with_chip_counts(org_web, crowd, event):
-    response = org_web.get(_url(event, "?status=entered"), HTTP_HX_REQUEST="true")
+    response = org_web.get(_url(event, "?status=entered&count=1"), HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert "<html" not in html
     assert 'id="count-entered" hx-swap-oob="true">1<' in html
@@ -256,3 +295,33 @@ def test_malformed_orderings_are_reported_and_sorted_by_name(org_web, crowd, eve
     listing = response.context["listing"]
     assert listing.ordering == "name" and listing.ordering_param == ""
     assert any("Cannot sort" in e for e in listing.errors)
+
+
+def test_following_next_links_meets_every_row_once_while_rows_are_added(
+    org_web, event, monkeypatch
+):
+    monkeypatch.setattr("dashboard.listing.PAGE_SIZE", 4)
+    before = {make_registrant(event, name=f"Person {i % 3}").pk for i in range(13)}
+    url, seen, added = _url(event, "?search=person"), [], 0
+    while url:
+        response = org_web.get(url)
+        seen += [row.registrant.pk for row in response.context["listing"].rows]
+        # Ties of rows already shown: an offset would show one row twice.
+        for _ in range(2):
+            make_registrant(event, name=f"Person {added % 2}")
+            added += 1
+        link = re.search(r'rel="next" href="([^"]+)"', response.content.decode())
+        url = _url(event, unescape(link.group(1))) if link else ""
+    assert len(seen) == len(set(seen)) and before <= set(seen)
+
+
+def test_many_companies_leave_only_the_chosen_one_in_the_menu(org_web, crowd, event, monkeypatch):
+    monkeypatch.setattr("dashboard.listing.MAX_COMPANY_OPTIONS", 2)
+    assert org_web.get(_url(event)).context["listing"].companies == []
+    navy = crowd["grace"].company
+    chosen = org_web.get(_url(event, f"?company={navy.pk}")).context["listing"]
+    assert chosen.companies == [navy] and _names_of(chosen) == ["Grace Hopper"]
+
+
+def _names_of(listing) -> list[str]:
+    return [row.registrant.name for row in listing.rows]

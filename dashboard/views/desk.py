@@ -16,11 +16,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from registrants import presenters, selectors, services
+from registrants import keyset, presenters, selectors, services
 from registrants.api.throttling import take_scan_slot
 from registrants.errors import ApplicationError, http_status_for
 from registrants.event_options import door_mode_choices
-from registrants.filters import RegistrantFilter
+from registrants.filters import RegistrantFilter, in_event
 from registrants.lifecycle import ScanMode, Status
 from registrants.models import Event, Registrant, Source
 from registrants.pages import no_store, require_perms
@@ -166,9 +166,15 @@ def desk_search(request, event_id: int):
         filterset = RegistrantFilter(
             data={"search": query[:200]},
             # Never the erased: they cannot be checked in.
-            queryset=selectors.registrant_list().filter(event_id=event.pk, erased_at__isnull=True),
+            queryset=in_event(selectors.registrant_list(), event.pk).filter(erased_at__isnull=True),
         )
-        matches = list(filterset.qs.order_by("name", "id")[:MAX_MATCHES])
+        # The newest matches, then by name: "first 8 by name" made the
+        # database walk the event in name order until 8 matched (17 s for
+        # "viktor" at 1,000,000 registrants) or sort every match.
+        newest = keyset.page_queryset(
+            filterset.qs, order=keyset.Order(), size=MAX_MATCHES, event_id=event.pk
+        )
+        matches = sorted(list(newest)[:MAX_MATCHES], key=lambda r: (r.name, r.pk))
     return no_store(
         render(
             request,

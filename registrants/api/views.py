@@ -43,7 +43,8 @@ from . import serializers as s
 from .as_of import AT_PARAMETER, parse_at
 from .errors import error_body
 from .filters import StrictOrderingFilter
-from .pagination import RegistrantCursorPagination, SmallCursorPagination
+from .keyset_pagination import RegistrantKeysetPagination
+from .pagination import SmallCursorPagination
 from .schema import errors
 from .throttling import ScanRateThrottle
 
@@ -180,7 +181,7 @@ class RegistrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     """Registrants: list with filters, search and ordering; details; history."""
 
     serializer_class = s.RegistrantSerializer
-    pagination_class = RegistrantCursorPagination
+    pagination_class = RegistrantKeysetPagination
     filterset_class = RegistrantFilter
     filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
     lookup_value_regex = ID_REGEX

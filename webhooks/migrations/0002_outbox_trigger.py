@@ -77,6 +77,6 @@ def remove_trigger(apps, schema_editor):
 class Migration(migrations.Migration):
     # After the registrants migrations that may rebuild the history table on
     # SQLite (which drops its triggers): the counters are the last.
-    dependencies = [("webhooks", "0001_initial"), ("registrants", "0019_event_counters")]
+    dependencies = [("webhooks", "0001_initial"), ("registrants", "0020_registrant_event_id")]
 
     operations = [migrations.RunPython(install_trigger, remove_trigger)]

@@ -21,7 +21,9 @@
     const everyMatch = matching && matching.checked;
     const count = document.getElementById("selected-count");
     if (count) {
-      count.textContent = everyMatch ? "All " + matching.dataset.total + " matching selected" : chosen + " selected";
+      // The total is there only when the list was counted (its "Count them" link).
+      const total = matching && matching.dataset.total ? matching.dataset.total + " " : "";
+      count.textContent = everyMatch ? "All " + total + "matching selected" : chosen + " selected";
     }
     document.querySelectorAll("[data-bulk-button]").forEach(function (button) {
       button.disabled = chosen === 0 && !everyMatch;

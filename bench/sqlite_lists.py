@@ -1,0 +1,165 @@
+"""The registrant list on the embedded default (SQLite) at 100,000 registrants.
+
+    .venv/bin/python bench/sqlite_lists.py [--registrants 100000] [--repeat 20]
+
+1. creates a fresh SQLite file in a temporary directory, migrates it, and
+   fills one event with --registrants registrants (the names of
+   bench/scale_data.py: 1 in 30 is a García, most have an accent somewhere;
+   2,000 companies; a second event of 10,000), then ANALYZE;
+2. measures through Django's test client as an organiser, each read
+   --repeat times after one warm-up: the API list's first page with a
+   search (a common term, a rare full name, a status and a search), the
+   dashboard's list page with a search, the desk's search; and beside each
+   API read the previous query (`event_id = 1` ordered by -id) alone;
+3. prints p50/p99 per read, the load average, and one RESULT JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+if not __package__:  # run as a file: import bench.* from the repository root
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
+
+from bench.harness.stats import percentile
+from bench.scale_data import FIRST, LAST
+
+STATUSES = ["registered"] * 3 + ["checked_in", "cancelled"] + ["entered"] * 10 + ["exited"] * 5
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--registrants", type=int, default=100_000)
+    p.add_argument("--repeat", type=int, default=20)
+    return p.parse_args(argv)
+
+
+def fill(n: int) -> tuple[int, str]:
+    """The big event's id and one registrant's name in it."""
+    from django.db import connection
+
+    from registrants.models import Event
+
+    big = Event.objects.create(name="Big", date=dt.date(2026, 11, 26), capacity=n)
+    other = Event.objects.create(name="Other", date=dt.date(2026, 11, 27), capacity=20_000)
+    now = dt.datetime(2026, 10, 1, tzinfo=dt.UTC).isoformat()
+    companies = [(f"Company {i} {LAST[i % len(LAST)]}", f"company {i}", now) for i in range(2000)]
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "INSERT INTO registrants_company (name, normalized_name, created_at) VALUES (%s, %s, %s)",
+            companies,
+        )
+        first_company = cursor.execute("SELECT min(id) FROM registrants_company").fetchone()[0]
+        rows = []
+        for g in range(1, n + 10_001):
+            event = big.pk if g <= n else other.pk
+            name = f"{FIRST[g % len(FIRST)]} {LAST[(g // len(FIRST)) % len(LAST)]} {g}"
+            company = None if g % 10 == 0 else first_company + (g * 7) % 2000
+            rows.append((event, company, name, f"guest{g}@example.org", "attendee",
+                         STATUSES[g % len(STATUSES)], f"code-{g:08d}", now, now))  # fmt: skip
+        cursor.executemany(
+            "INSERT INTO registrants_registrant (event_id, company_id, name, email, guest_type,"
+            " status, check_in_code, created_at, updated_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+            rows,
+        )
+        cursor.execute("ANALYZE")
+    return big.pk, rows[n // 3][2]
+
+
+def timed(call, repeat: int) -> dict:
+    call()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    return {"p50": round(statistics.median(times), 1), "p99": round(percentile(times, 0.99), 1)}
+
+
+def naive(event_id: int, search: str, status: str | None = None):
+    """The previous API query: `event_id = e`, -id, 51 rows."""
+    from registrants import selectors
+    from registrants.search import registrant_search
+
+    qs = selectors.registrant_list().filter(event_id=event_id).filter(registrant_search(search))
+    if status:
+        qs = qs.filter(status=status)
+    return lambda: list(qs.order_by("-id")[:51])
+
+
+def run(args: argparse.Namespace, workdir: Path) -> dict:
+    os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
+    os.environ.pop("REDIS_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    import django
+
+    django.setup()
+    import logging
+
+    logging.disable(logging.INFO)
+    from django.core.management import call_command
+    from django.test import Client
+
+    from registrants.tests.factories import make_user
+
+    call_command("migrate", interactive=False, verbosity=0)
+    started = time.perf_counter()
+    event, someone = fill(args.registrants)
+    print(f"filled {args.registrants:,} + 10,000 in {time.perf_counter() - started:.1f} s")
+    client = Client()
+    client.force_login(make_user("bench-organiser", "organiser"))
+
+    def get(path: str, **params):
+        def call():
+            response = client.get(path + "?" + urlencode(params))
+            assert response.status_code == 200, response.content[:300]
+
+        return call
+
+    api = "/api/v1/registrants/"
+    reads = {
+        "API list: search 'garcia'": (get(api, event=event, search="garcia"),
+                                      naive(event, "garcia")),
+        "API list: search a full name": (get(api, event=event, search=someone),
+                                         naive(event, someone)),
+        "API list: status + 'zoe lovelace'": (
+            get(api, event=event, status="entered", search="zoe lovelace"),
+            naive(event, "zoe lovelace", "entered")),
+        "list page: search 'garcia'": (get(f"/events/{event}/registrants/", search="garcia"),
+                                       None),
+        "list page: search a full name": (get(f"/events/{event}/registrants/", search=someone),
+                                          None),
+        "desk search: a full name": (get(f"/events/{event}/desk/search/", code=someone), None),
+    }  # fmt: skip
+    results = {}
+    print(f"{'read':<36} {'p50 ms':>8} {'p99 ms':>8} {'naive p50':>10}")
+    for name, (new, old) in reads.items():
+        r = timed(new, args.repeat)
+        n = timed(old, max(3, args.repeat // 4)) if old else None
+        results[name] = {"new": r, "naive": n}
+        print(f"{name:<36} {r['p50']:>8} {r['p99']:>8} {n['p50'] if n else '-':>10}", flush=True)
+    return results
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="rd-sqlite-lists-") as tmp:
+        results = run(args, Path(tmp))
+    load = os.getloadavg()
+    print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
+    print("RESULT " + json.dumps({"registrants": args.registrants, "load": load, "reads": results}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
