@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from config import logs
 from registrants.errors import ApplicationError
 
 from . import db, live, scope
@@ -32,6 +33,8 @@ async def scan_endpoint(request: RawRequest) -> Answer:
         data = scope.with_device_event(principal, await read_json(request))
         code, mode, nonce, event = validate_scan(data)
         principal = scope.scoped(principal, event)
+        logs.user_id.set(principal.user_id)  # for the request's log line
+        logs.event_id.set(event)
     except Refusal as refusal:
         return refusal_response(refusal)
     except BadRequest as bad:
