@@ -292,6 +292,15 @@ class RedisStore:
         count, _ = await pipe.execute()
         return int(count)
 
+    async def count_key(self, key: str, ttl: int) -> int:
+        """Add one to the counter `key` (expiring `ttl` seconds after its
+        first count); the count after. One round trip (gateway.api_scan)."""
+        pipe = self._client().pipeline(transaction=False)
+        pipe.incr(key)
+        pipe.expire(key, ttl, nx=True)
+        count, _ = await pipe.execute()
+        return int(count)
+
     async def remember(self, token_hash: str, principal: dict) -> None:
         started = time.monotonic()
         await self._client().set(PRINCIPAL + token_hash, json.dumps(principal), ex=cache_seconds())
