@@ -84,3 +84,32 @@ def test_the_throttle_counts_per_user_on_both_paths(gateway, staff, settings):
     assert drf.post("/api/v1/scan/", scan_body(registrants[3]), format="json").status_code == 429
     registrants[3].refresh_from_db()
     assert registrants[3].status == "registered"
+
+
+def test_batched_window_counts_are_exact(redis_server):
+    """Concurrent requests each learn the count after their own addition,
+    as one INCR each would tell them, though they share round trips."""
+    import asyncio
+
+    import redis.asyncio as aioredis
+
+    from gateway.window_counts import WindowCounts
+
+    async def run():
+        client = aioredis.Redis.from_url(redis_server.url)
+        counts = WindowCounts(lambda: client)
+        try:
+            results = await asyncio.gather(
+                *(counts.add_one("k:a" if n % 3 else "k:b", 60) for n in range(300))
+            )
+            ttl = await client.ttl("k:a")
+        finally:
+            await client.aclose()
+        return results, ttl
+
+    results, ttl = asyncio.run(run())
+    a = [c for n, c in enumerate(results) if n % 3]
+    b = [c for n, c in enumerate(results) if not n % 3]
+    assert sorted(a) == list(range(1, 201))
+    assert sorted(b) == list(range(1, 101))
+    assert 0 < ttl <= 60
