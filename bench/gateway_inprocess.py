@@ -2,7 +2,7 @@
 """The gateway's own CPU per scan: its ASGI app driven in-process.
 
     .venv/bin/python bench/gateway_inprocess.py [--scans 20000] [--clients 16]
-        [--repeat 3] [--database-url URL] [--profile FILE]
+        [--repeat 3] [--database-url URL] [--profile FILE] [--path /api/v1/scan/]
 
 What bench/scan_throughput.py --paths measures includes the HTTP server
 (uvicorn) and shares two cores with wrk, PostgreSQL and Redis: its CPU per
@@ -53,11 +53,17 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--database-url", default=database.DEFAULT_SERVER_URL)
     p.add_argument("--redis-url", default=database.DEFAULT_REDIS_URL)
     p.add_argument("--throttle-rate", default="1000000/min")
+    p.add_argument("--path", default=PATHS[0], choices=PATHS,
+                   help="/api/v1/scan/ drives config.asgi's application, where the gateway's "
+                   "endpoint answers the API's scans (gateway/api_scan.py)")  # fmt: skip
     p.add_argument("--profile", default="", help="write the last repeat's cProfile stats here")
     return p.parse_args()
 
 
-def scope_for(token: str, body: bytes) -> dict:
+PATHS = ("/gateway/v1/scan", "/api/v1/scan/")
+
+
+def scope_for(token: str, body: bytes, path: str = PATHS[0]) -> dict:
     return {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},
@@ -67,8 +73,8 @@ def scope_for(token: str, body: bytes) -> dict:
         "scheme": "http",
         "method": "POST",
         "root_path": "",
-        "path": "/gateway/v1/scan",
-        "raw_path": b"/gateway/v1/scan",
+        "path": path,
+        "raw_path": path.encode(),
         "query_string": b"",
         "headers": [
             (b"host", b"127.0.0.1:8001"),
@@ -80,7 +86,9 @@ def scope_for(token: str, body: bytes) -> dict:
     }
 
 
-async def client(app, token: str, codes, count: int, failures: list, event_id: int) -> None:
+async def client(
+    app, token: str, codes, count: int, failures: list, event_id: int, path: str
+) -> None:
     """One scanner: `count` scans of fresh codes, one after another."""
     for _ in range(count):
         body = b'{"code":"%s","mode":"desk","event":%d}' % (next(codes).encode(), event_id)
@@ -92,20 +100,20 @@ async def client(app, token: str, codes, count: int, failures: list, event_id: i
         async def send(message, sent=sent):
             sent.append(message)
 
-        await app(scope_for(token, body), receive, send)
+        await app(scope_for(token, body, path), receive, send)
         if sent[0]["status"] != 200 or b'"changed":true' not in sent[1]["body"]:
             failures.append((sent[0]["status"], sent[1]["body"][:200]))
 
 
 async def run(
-    app, tokens: list[str], codes: list, scans: int, event_id: int
+    app, tokens: list[str], codes: list, scans: int, event_id: int, path: str = PATHS[0]
 ) -> tuple[float, float, list]:
     failures: list = []
     per_client = scans // len(tokens)
     cpu, wall = time.process_time(), time.perf_counter()
     await asyncio.gather(
         *(
-            client(app, token, codes[i], per_client, failures, event_id)
+            client(app, token, codes[i], per_client, failures, event_id, path)
             for i, token in enumerate(tokens)
         )
     )
@@ -124,15 +132,18 @@ def main() -> int:
         seed = seed_scans(args.clients, needed * args.clients)
         import uvloop
 
-        from gateway.app import create_app
+        if args.path == "/api/v1/scan/":
+            from config.asgi import application as app
+        else:
+            from gateway.app import create_app
 
-        app = create_app()
+            app = create_app()
         codes = [iter(c) for c in seed.codes]
         bad = 0
 
         async def all_repeats() -> None:
             nonlocal bad
-            await run(app, seed.tokens, codes, args.scans // 4, seed.event_id)  # warm-up
+            await run(app, seed.tokens, codes, args.scans // 4, seed.event_id, args.path)  # warm
             for n in range(1, args.repeat + 1):
                 profiler = None
                 if args.profile and n == args.repeat:
@@ -140,7 +151,9 @@ def main() -> int:
 
                     profiler = cProfile.Profile()
                     profiler.enable()
-                cpu, wall, failures = await run(app, seed.tokens, codes, args.scans, seed.event_id)
+                cpu, wall, failures = await run(
+                    app, seed.tokens, codes, args.scans, seed.event_id, args.path
+                )
                 if profiler is not None:
                     profiler.disable()
                     profiler.dump_stats(args.profile)

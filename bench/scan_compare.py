@@ -5,10 +5,12 @@ Run through bench/scan_throughput.py:
     .venv/bin/python bench/scan_throughput.py --paths /api/v1/scan/,/gateway/v1/scan
     .venv/bin/python bench/scan_throughput.py --batch
 
---paths: one fresh database, two servers with production settings
-(gunicorn sync workers serving config.wsgi for /api/; `uvicorn
-gateway.main:app` for /gateway/), --workers gunicorn workers and
---gateway-workers uvicorn workers, both on PostgreSQL and Redis. The paths
+--paths: one fresh database, one server per path with production settings
+(`uvicorn config.asgi`, the web process as the product runs it, for /api/;
+`uvicorn gateway.main:app` for /gateway/; `wsgi:/api/v1/scan/` names
+gunicorn sync workers serving config.wsgi, where the API scan is the DRF
+view), --web-workers, --gateway-workers and --workers (gunicorn) workers,
+all on PostgreSQL and Redis. The paths
 take turns in --rounds rounds, each driving --clients clients (one thread
 and token each) for --seconds/rounds seconds with codes nobody scanned yet;
 every counted scan is a real desk check-in. Prints scans/s, p50 and p99 per path, the ratio, and the CPU share
@@ -39,16 +41,38 @@ from bench.harness.cpu import BENCH_DATABASE
 from bench.harness.load import driver
 from bench.harness.servers import GunicornServer, UvicornServer
 
+# The servers a --paths entry may name before its path (`wsgi:/api/v1/scan/`).
+# Without one: /gateway/ paths on `uvicorn gateway.main:app`, the others on
+# `uvicorn config.asgi` (the web process as the product runs it).
+SERVERS = ("asgi", "wsgi", "gateway")
+
+
+def server_of(label: str) -> str:
+    """The server a --paths entry runs on (SERVERS)."""
+    if ":" in label:
+        server = label.split(":", 1)[0]
+        if server not in SERVERS:
+            raise SystemExit(f"--paths: unknown server {server!r} (one of {', '.join(SERVERS)})")
+        return server
+    return "gateway" if label.startswith("/gateway/") else "asgi"
+
 
 def start_servers(args, paths, env, servers: list) -> dict[str, str]:
-    """One server per path: gunicorn (sync) for Django, uvicorn for the gateway."""
+    """One server per path: gunicorn sync workers serving config.wsgi (wsgi),
+    uvicorn serving config.asgi (asgi) or gateway.main (gateway)."""
     bases = {}
     for path in paths:
-        if path.startswith("/gateway/"):
-            server: UvicornServer = UvicornServer(
+        server: UvicornServer
+        kind = server_of(path)
+        if kind == "gateway":
+            server = UvicornServer(
                 env=env, app="gateway.main:app", workers=args.gateway_workers,
                 ready_path="/gateway/openapi.json", own_session=True,
             )  # fmt: skip
+        elif kind == "asgi":
+            server = UvicornServer(
+                env=env, workers=args.web_workers, ready_path="/api/v1/events/", own_session=True
+            )
         else:
             server = GunicornServer(
                 env=env, workers=args.workers, ready_path="/api/v1/events/", own_session=True
@@ -94,26 +118,28 @@ def main(args) -> int:
 def report(args, paths: list[str], figures: dict, db_url: str, how: str) -> int:
     """Print the figures per path, their ratio and the invariants; the exit status."""
     print(
-        f"\nscan paths, alternating, {how}, {args.rounds} rounds, "
-        f"{args.workers} gunicorn workers (DRF), {args.gateway_workers} uvicorn (gateway)"
+        f"\nscan paths, alternating, {how}, {args.rounds} rounds, {args.web_workers} uvicorn "
+        f"workers (config.asgi), {args.gateway_workers} uvicorn (gateway.main), "
+        f"{args.workers} gunicorn (config.wsgi)"
     )
     for path in paths:
         f = figures[path]
         print(
-            f"  {path:22s} {f['scans_per_s']:8.1f} scans/s  p50 {f['p50_ms']:7.2f} ms  "
+            f"  {path:27s} {f['scans_per_s']:8.1f} scans/s  p50 {f['p50_ms']:7.2f} ms  "
             f"p99 {f['p99_ms']:7.2f} ms  errors {f['errors']}  "
             f"other processes {f['other_cpu_pct']} % CPU"
         )
         if f.get("server_cpu_ms_per_scan") is not None:
             print(
-                f"  {'':22s} CPU per scan: server {f['server_cpu_ms_per_scan']:.3f} ms, "
+                f"  {'':27s} CPU per scan: server {f['server_cpu_ms_per_scan']:.3f} ms, "
                 f"PostgreSQL + Redis {f['db_cpu_ms_per_scan']:.3f} ms"
             )
         if f.get("ran_dry"):
             print(f"  {path}: {f['ran_dry']} requests found no fresh code: raise --wrk-max-rate")
-    if len(paths) == 2:
-        a, b = (figures[p]["scans_per_s"] for p in paths)
-        print(f"  ratio {paths[1]} / {paths[0]}: {b / a:.2f}x" if a else "  ratio: n/a")
+    first = figures[paths[0]]["scans_per_s"]
+    for path in paths[1:]:
+        ratio = figures[path]["scans_per_s"] / first if first else None
+        print(f"  ratio {path} / {paths[0]}: {ratio:.2f}x" if ratio else "  ratio: n/a")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     problems = check_database(db_url)
     print(
@@ -121,7 +147,11 @@ def report(args, paths: list[str], figures: dict, db_url: str, how: str) -> int:
         if not problems
         else "invariants: VIOLATED\n  " + "\n  ".join(problems[:10])
     )
-    workers = {"gunicorn": args.workers, "uvicorn": args.gateway_workers}
+    workers = {
+        "config.asgi": args.web_workers,
+        "gateway.main": args.gateway_workers,
+        "gunicorn": args.workers,
+    }
     print(
         "RESULT "
         + json.dumps(

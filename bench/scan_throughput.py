@@ -52,6 +52,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--warmup", type=float, default=3.0, help="unmeasured lead-in")
     add("--clients", type=int, default=16, help="concurrent clients (threads)")
     add("--workers", type=int, default=2, help="gunicorn sync workers")
+    add("--web-workers", type=int, default=1,
+        help="uvicorn workers serving config.asgi for /api/ paths with --paths "
+        "(docs/decisions/0200)")  # fmt: skip
     add("--gateway-workers", type=int, default=1,
         help="uvicorn workers for gateway paths (--paths, --batch): one event loop "
         "per core that PostgreSQL does not need; on two shared cores, 1 "
@@ -62,7 +65,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--path", default="/api/v1/scan/", help="scan endpoint to POST to")
     add("--paths", default="",
         help="compare endpoints in one run, alternating (bench/scan_compare.py), e.g. "
-        "/api/v1/scan/,/gateway/v1/scan; gateway paths are served by uvicorn gateway.main:app")  # fmt: skip
+        "wsgi:/api/v1/scan/,/api/v1/scan/,/gateway/v1/scan: /api/ on uvicorn config.asgi, "
+        "/gateway/ on uvicorn gateway.main:app, wsgi:PATH on gunicorn config.wsgi")  # fmt: skip
     add("--rounds", type=int, default=4, help="alternating rounds with --paths")
     add("--driver", choices=["auto", "wrk", "python"], default="auto",
         help="load generator with --paths: wrk (C, bench/wrk_scan.lua; auto picks it when "

@@ -72,17 +72,23 @@ class GatewayApp(FastAPI):
             if scope["method"] == "POST":
                 endpoint = self.hot_routes.get(scope["path"])
                 if endpoint is not None:
-                    try:
-                        response = await endpoint(RawRequest(scope, receive))
-                    except ClientDisconnect:
-                        return  # gone before its body arrived: nobody to answer
-                    except Exception as exc:
-                        response = server_error_response(exc)
-                    await response(scope, receive, send)
+                    await answer(endpoint, scope, receive, send)
                     return
             await super().__call__(scope, receive, send)
         finally:
             logs.unbind(tokens)
+
+
+async def answer(endpoint, scope, receive, send) -> None:
+    """Run one of the hot endpoints (gateway.api_scan too) and send its answer; a client gone
+    before its body arrived gets none."""
+    try:
+        response = await endpoint(RawRequest(scope, receive))
+    except ClientDisconnect:
+        return
+    except Exception as exc:
+        response = server_error_response(exc)
+    await response(scope, receive, send)
 
 
 def fastapi_route(endpoint):

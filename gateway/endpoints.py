@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
 
+from config import logs
 from registrants.errors import ApplicationError
 
 from . import db, live, scope
@@ -21,17 +23,27 @@ from .plumbing import (
     read_json,
     refusal_response,
 )
+from .scan import Principal
 from .validation import validate_batch, validate_scan
 
 logger = logging.getLogger(__name__)
 
 
-async def scan_endpoint(request: RawRequest) -> Answer:
+async def scan_endpoint(
+    request: RawRequest, *, also: Callable[[Principal], Awaitable[None]] | None = None
+) -> Answer:
+    """One scan. `also` checks more of an authenticated principal before the
+    body is read (the API's per-user throttle: gateway.api_scan); it raises
+    a Refusal."""
     try:
         principal = await authenticate(request.authorization)
+        if also is not None:
+            await also(principal)
         data = scope.with_device_event(principal, await read_json(request))
         code, mode, nonce, event = validate_scan(data)
         principal = scope.scoped(principal, event)
+        logs.user_id.set(principal.user_id)  # for the request's log line
+        logs.event_id.set(event)
     except Refusal as refusal:
         return refusal_response(refusal)
     except BadRequest as bad:

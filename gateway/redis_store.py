@@ -22,6 +22,7 @@ from .cache_keys import (
     current_principal,
     revoked_marker_seconds,
 )
+from .window_counts import WindowCounts
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +102,7 @@ class RedisStore:
         self._cleared_at = -math.inf  # when clear_near last ran
         self._queued: list[tuple[str, str, int, int, asyncio.Future]] = []  # reads to send
         self._sender: asyncio.Task | None = None
+        self._window_counts = WindowCounts(self._client)
 
     def _client(self):
         import redis.asyncio as aioredis
@@ -291,6 +293,12 @@ class RedisStore:
         pipe.expire(THROTTLE + token_hash + ":" + window, ttl, nx=True)
         count, _ = await pipe.execute()
         return int(count)
+
+    async def count_key(self, key: str, ttl: int) -> int:
+        """Add one to the counter `key` (expiring `ttl` seconds after its
+        first count); the count after, exact. Batched with the other
+        requests' (gateway.window_counts; gateway.api_scan)."""
+        return await self._window_counts.add_one(key, ttl)
 
     async def remember(self, token_hash: str, principal: dict) -> None:
         started = time.monotonic()

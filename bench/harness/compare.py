@@ -15,6 +15,12 @@ from bench.harness.load import drive, drive_wrk
 from bench.harness.stats import summarise, weighted_percentile
 
 
+def url_path(label: str) -> str:
+    """The path a --paths entry posts to: `/api/v1/scan/`, or after its
+    server's name (`wsgi:/api/v1/scan/`, scan_compare.SERVERS)."""
+    return label.split(":", 1)[-1]
+
+
 def codes_needed(args, paths: list[str]) -> int:
     """Registrants to seed so that no wrk run can run dry: every run gets
     --wrk-max-rate x its seconds fresh codes (unused ones are not reused)."""
@@ -31,12 +37,26 @@ def alternate_threads(args, paths, bases, seed, pids: list[int]) -> tuple[dict[s
     totals = {p: {"samples": [], "ok": 0, "seconds": 0.0, "errors": 0, "other": []} for p in paths}
     # Warm each path (caches, pools, prepared statements), unmeasured.
     for path in paths:
-        drive(bases[path], path, seed.tokens, iters[path], args.warmup, args.timeout, seed.event_id)
+        drive(
+            bases[path],
+            url_path(path),
+            seed.tokens,
+            iters[path],
+            args.warmup,
+            args.timeout,
+            seed.event_id,
+        )
     per_round = args.seconds / args.rounds
     for _ in range(args.rounds):
         for path in paths:
             logs, seconds, cpu = drive(
-                bases[path], path, seed.tokens, iters[path], per_round, args.timeout, seed.event_id
+                bases[path],
+                url_path(path),
+                seed.tokens,
+                iters[path],
+                per_round,
+                args.timeout,
+                seed.event_id,
             )
             t = totals[path]
             for client in logs:
@@ -69,7 +89,7 @@ def alternate_wrk(args, paths, bases, seed, pids: list[int]) -> tuple[dict[str, 
     for path in paths:  # warm caches, pools and prepared statements, unmeasured
         drive_wrk(
             bases[path],
-            path,
+            url_path(path),
             seed.tokens,
             fresh(args.warmup),
             args.warmup,
@@ -85,7 +105,7 @@ def alternate_wrk(args, paths, bases, seed, pids: list[int]) -> tuple[dict[str, 
         for path in paths:
             result, seconds, cpu = drive_wrk(
                 bases[path],
-                path,
+                url_path(path),
                 seed.tokens,
                 fresh(per_round),
                 per_round,
@@ -94,7 +114,7 @@ def alternate_wrk(args, paths, bases, seed, pids: list[int]) -> tuple[dict[str, 
             )
             q = result["quantiles_us"]  # q[i] is the (i + 1) / 10 % quantile
             print(
-                f"  round {n} {path:22} {result['requests'] / seconds:8.1f} scans/s"
+                f"  round {n} {path:27} {result['requests'] / seconds:8.1f} scans/s"
                 f"  p50 {q[499] / 1000:7.2f}  p99 {q[989] / 1000:7.2f}"
                 f"  max {result['max_us'] / 1000:7.2f} ms"
             )

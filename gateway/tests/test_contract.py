@@ -5,7 +5,10 @@ Each test runs the same scenario twice, on two registrants set up the same
 way: once through the DRF endpoint (Django's test client) and once through
 the gateway (the ASGI app in-process), with the same user's token, on
 committed data (transactional_db), then compares status codes, JSON bodies
-(ids and timestamps normalised) and the history rows each wrote.
+(ids and timestamps normalised) and the history rows each wrote. A third
+run posts to /api/v1/scan/ through config.asgi, where the gateway's
+endpoint answers API scans with a token (gateway.api_scan): the API as the
+product serves it.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from .conftest import bearer, user_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PATHS = ("api", "gateway")
+PATHS = ("api", "gateway", "asgi")
 TIME = re.compile(r"\b\d\d:\d\d\b")
 
 
@@ -42,7 +45,8 @@ def scan(gateway):
             api.credentials(**({"HTTP_AUTHORIZATION": headers["Authorization"]} if headers else {}))
             response = api.post("/api/v1/scan/", body, format="json")
         else:
-            response = gateway.post("/gateway/v1/scan", json=body, headers=headers)
+            url = "/gateway/v1/scan" if path == "gateway" else "/api/v1/scan/"
+            response = gateway.post(url, json=body, headers=headers)
         return response.status_code, response.json(), response.headers
 
     return do
@@ -103,9 +107,10 @@ def both(scan, user, status, mode, *, company=None, code=None, repeat=0, nonce=N
 
 
 def assert_same(results):
-    api, gateway = results["api"], results["gateway"]
-    assert gateway[0] == api[0]
-    assert gateway[1] == api[1]
+    api = results["api"]
+    for path in PATHS[1:]:
+        assert (path, results[path][0]) == (path, api[0])
+        assert (path, results[path][1]) == (path, api[1])
 
 
 @pytest.mark.parametrize("status", [s.value for s in Status])
@@ -227,8 +232,8 @@ def test_nonce_reused_for_another_badge(scan, staff):
 )
 def test_validation_errors(scan, staff, body):
     api = scan("api", staff, body)
-    gateway = scan("gateway", staff, body)
-    assert gateway[:2] == api[:2]
+    for path in PATHS[1:]:
+        assert (path, *scan(path, staff, body)[:2]) == (path, *api[:2])
 
 
 @pytest.mark.parametrize("case", ["none", "garbage", "basic", "three_parts", "viewer"])
@@ -242,9 +247,10 @@ def test_auth_refusals(scan, viewer, case):
     }[case]
     body = {"code": "abc", "mode": "desk"}
     api = scan("api", None, body, headers)
-    gateway = scan("gateway", None, body, headers)
-    assert gateway[:2] == api[:2]
-    assert gateway[2].get("www-authenticate") == api[2].get("www-authenticate")
+    for path in PATHS[1:]:
+        status, answer, response_headers = scan(path, None, body, headers)
+        assert (path, status, answer) == (path, *api[:2])
+        assert response_headers.get("www-authenticate") == api[2].get("www-authenticate")
 
 
 def test_wrong_content_type_and_malformed_json(gateway, staff):

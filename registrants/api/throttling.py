@@ -52,17 +52,24 @@ def _count(key: str, ttl: int) -> int:
         return 1
 
 
-def take_scan_slot(ident: str, scope: str = "scan") -> tuple[bool, float]:
-    """Count one scan for `ident` ("user:<pk>" or "addr:<ip>") in the current
-    window; return whether it is within the rate and the seconds until the
-    window ends. Every path that scans for a user (the API and the desk page)
-    counts here, so switching paths does not double a user's budget."""
+def scan_window(ident: str, scope: str = "scan") -> tuple[str, int, int, float]:
+    """The current window of `ident`'s scans: (cache key, the rate's count,
+    the window's seconds, seconds until it ends). take_scan_slot counts in
+    it; so does the API scan under ASGI (gateway.api_scan)."""
     rate = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][scope]
     num_requests, duration = parse_rate(rate)
     now = time.time()
     window = int(now // duration)
     wait = max(0.0, (window + 1) * duration - now)
-    key = f"throttle:{scope}:{ident}:{window}"
+    return f"throttle:{scope}:{ident}:{window}", num_requests, duration, wait
+
+
+def take_scan_slot(ident: str, scope: str = "scan") -> tuple[bool, float]:
+    """Count one scan for `ident` ("user:<pk>" or "addr:<ip>") in the current
+    window; return whether it is within the rate and the seconds until the
+    window ends. Every path that scans for a user (the API and the desk page)
+    counts here, so switching paths does not double a user's budget."""
+    key, num_requests, duration, wait = scan_window(ident, scope)
     try:
         count = _count(key, duration + 1)
     except Exception:
