@@ -111,31 +111,33 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.rounds = [int(x) for x in args.clients.split(",") if x.strip()]
     except ValueError:
         p.error("--clients takes numbers, e.g. 50,200")
-    args.variants = [parse_variant(v) for v in args.variant] or [("this checkout", "", [])]
+    args.variants = [parse_variant(v, args.api_workers) for v in args.variant] or [
+        ("this checkout", "", [], args.api_workers)
+    ]
     if not args.rounds or min(args.rounds) < 0 or args.changes < 1 or args.concurrency < 1:
         p.error("--clients takes numbers >= 0 (0: the API alone); --changes and "
                 "--concurrency must be positive")  # fmt: skip
     return args
 
 
-def parse_variant(text: str) -> tuple[str, str, list[str]]:
-    """'label@root:args' -> (label, root, args); root and args optional."""
+def parse_variant(text: str, api_workers: int) -> tuple[str, str, list[str], int]:
+    """'label@root:args' -> (label, root, uvicorn args, API workers); root
+    and args optional; an `api=N` among the args serves the API from a
+    uvicorn of its own with N workers (default `api_workers`)."""
     head, _, extra = text.partition(":")
     label, _, root = head.partition("@")
-    return label.strip(), root.strip(), extra.split()
+    options = [x for x in extra.split() if not x.startswith("api=")]
+    apis = [int(x[4:]) for x in extra.split() if x.startswith("api=")]
+    return label.strip(), root.strip(), options, apis[-1] if apis else api_workers
 
 
 def print_report(result: dict[str, Any]) -> None:
     """The figures per round as a table, then one JSON line."""
     print()
-    api = (
-        f"on a server of its own ({result['api_workers']} workers)"
-        if result["api_workers"]
-        else "on the same server"
-    )
     print(
         f"live latency: uvicorn ({result['workers']} worker) + Channels + Redis pub/sub, "
-        f"{result['changes']} changes per round, concurrency {result['concurrency']}, API {api}"
+        f"{result['changes']} changes per round, concurrency {result['concurrency']}; "
+        "RSS per web process: the websocket server's workers, then the API server's if any"
     )
     print(
         f"  cpus {os.cpu_count()}, python {sys.version.split()[0]}, "
@@ -172,17 +174,17 @@ def print_report(result: dict[str, Any]) -> None:
 
 
 def run_code(
-    args, variant: tuple[str, str, list[str]], env: dict[str, str], seed_: dict[str, Any],
+    args, variant: tuple[str, str, list[str], int], env: dict[str, str], seed_: dict[str, Any],
     ids: list[int],
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Serve one variant (checkout, uvicorn options), run every round on it
     (each with its own `args.changes` of `ids`), stop the servers."""
-    code, root, extra = variant
+    code, root, extra, api_workers = variant
     servers = [CheckoutUvicornServer(env=env, workers=args.workers, port=free_port(),
                                      start_timeout=90, own_session=True, root=root,
                                      extra_args=extra)]  # fmt: skip
-    if args.api_workers:
-        servers.append(CheckoutUvicornServer(env=env, workers=args.api_workers, port=free_port(),
+    if api_workers:
+        servers.append(CheckoutUvicornServer(env=env, workers=api_workers, port=free_port(),
                                              start_timeout=90, own_session=True, root=root,
                                              extra_args=extra))  # fmt: skip
     rounds = []
@@ -200,7 +202,7 @@ def run_code(
             )
             r = run_round(args, servers[0].url, seed_, clients, chunk,
                           api_base=servers[-1].url, rss_pids=pids)  # fmt: skip
-            rounds.append({"code": code, **r})
+            rounds.append({"code": code, "api_workers": api_workers, **r})
             lat = r["latency_from_answer_ms"]
             print(f"  p50 {lat['p50']} ms, p99 {lat['p99']} ms, lost {r['lost']}, "
                   f"API p50 {r['api_p50_ms']} ms, RSS {r['rss_peak_mb']} MB", flush=True)  # fmt: skip
