@@ -20,6 +20,7 @@ from bench.harness.rss import PeakRss, cpu_seconds
 from bench.harness.stats import rounded
 
 SOCKETS_PER_PROCESS = 50
+OPEN_TIMEOUT_SECONDS = 900
 
 
 def client_process(
@@ -39,7 +40,7 @@ def client_process(
                 ws_url,
                 origin=origin,
                 additional_headers={"Cookie": cookie},
-                open_timeout=60,
+                open_timeout=300,
                 max_size=None,
                 ping_interval=None,
             ) as ws:
@@ -156,7 +157,10 @@ def run_round(
     memory = PeakRss(rss_pids or []).start()
     for p in procs:
         p.start()
-    opened = sum(ready.get(timeout=180) for _ in procs)
+    # A shared machine may take minutes to open 1,000 sockets (each one's
+    # session, rights and snapshot are read on connect).
+    deadline = time.monotonic() + OPEN_TIMEOUT_SECONDS
+    opened = sum(ready.get(timeout=max(1.0, deadline - time.monotonic())) for _ in procs)
     if opened < clients:
         stop.set()
         raise RuntimeError(f"only {opened} of {clients} websockets opened")
