@@ -11,7 +11,9 @@ assignment removed, the account deactivated, a role changed) is closed with
 Each connection gets a snapshot of the numbers on connect and then every
 SNAPSHOT_SECONDS from a per-process ticker that counts once per event and
 shares the result with every local listener; between snapshots it gets
-every committed change as a delta (see messages.py).
+every committed change as a delta (see messages.py). The changes reach it
+through this process's one subscription to the event (fanout.py), already
+encoded, in the order the process received them.
 """
 
 from __future__ import annotations
