@@ -4,6 +4,13 @@ open dashboard, through uvicorn + Channels + Redis.
 
     .venv/bin/python bench/live_latency.py [--clients 50,200] [--changes 500]
         [--concurrency 1] [--database-url URL] [--redis-url URL] [--workers 1]
+        [--api-workers 0] [--variant LABEL@CHECKOUT:UVICORN-OPTIONS ...]
+
+A round of 0 clients measures the API's answer alone. Each --variant serves
+all rounds again from another checkout and/or with other uvicorn options
+(`api=N`: the API on a uvicorn of its own), so before and after come from
+one run. Per round it also prints the web processes' peak RSS and their
+CPU per change (bench/harness/rss.py).
 
 One command does everything, and undoes it:
 
