@@ -28,7 +28,8 @@ run: install
 	$(PY) manage.py collectstatic --noinput -v 0
 	$(PY) manage.py seed_demo
 	$(PY) manage.py ensure_demo_login --port $(PORT)
-	$(VENV)/bin/uvicorn config.asgi:application --host 127.0.0.1 --port $(PORT) --no-access-log
+	$(VENV)/bin/uvicorn config.asgi:application --host 127.0.0.1 --port $(PORT) --no-access-log \
+		--ws-per-message-deflate false
 
 test: install-dev
 	scripts/install-test-packages.sh

@@ -4,6 +4,13 @@ open dashboard, through uvicorn + Channels + Redis.
 
     .venv/bin/python bench/live_latency.py [--clients 50,200] [--changes 500]
         [--concurrency 1] [--database-url URL] [--redis-url URL] [--workers 1]
+        [--api-workers 0] [--variant LABEL@CHECKOUT:UVICORN-OPTIONS ...]
+
+A round of 0 clients measures the API's answer alone. Each --variant serves
+all rounds again from another checkout and/or with other uvicorn options
+(`api=N`: the API on a uvicorn of its own), so before and after come from
+one run. Per round it also prints the web processes' peak RSS and their
+CPU per change (bench/harness/rss.py).
 
 One command does everything, and undoes it:
 
@@ -43,6 +50,7 @@ import argparse
 import os
 import signal
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -52,11 +60,13 @@ if not __package__:  # run as a file: import bench.harness from the repository r
 
 from bench.harness import database, report
 from bench.harness.live import run_round
+from bench.harness.rss import web_processes
 from bench.harness.seeding import seed_live
-from bench.harness.servers import UvicornServer, free_port
+from bench.harness.servers import CheckoutUvicornServer, free_port
 from testing.servers import RedisServer
 
 TARGET_P99_MS = 100.0
+TARGET_RSS_MB = 150.0
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -71,6 +81,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--changes", type=int, default=500, help="status changes per round")
     p.add_argument("--concurrency", type=int, default=1, help="API requests in flight at once")
     p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    p.add_argument(
+        "--api-workers",
+        type=int,
+        default=0,
+        help="serve the API from a uvicorn of its own with this many workers "
+        "(websockets stay on --workers); 0: one server for both",
+    )
+    p.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="LABEL[@ROOT][:UVICORN ARGS]",
+        help="serve the rounds once per variant, in order, for a before/after in one "
+        "run: from checkout ROOT (default this one) with more uvicorn options, e.g. "
+        "'before@/work/main' 'after' 'no deflate:--ws-per-message-deflate false'",
+    )
     p.add_argument(
         "--database-url",
         default=database.DEFAULT_SERVER_URL,
@@ -92,9 +118,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.rounds = [int(x) for x in args.clients.split(",") if x.strip()]
     except ValueError:
         p.error("--clients takes numbers, e.g. 50,200")
-    if not args.rounds or min(args.rounds) < 1 or args.changes < 1 or args.concurrency < 1:
-        p.error("--clients, --changes and --concurrency must be positive")
+    args.variants = [parse_variant(v, args.api_workers) for v in args.variant] or [
+        ("this checkout", "", [], args.api_workers)
+    ]
+    if not args.rounds or min(args.rounds) < 0 or args.changes < 1 or args.concurrency < 1:
+        p.error("--clients takes numbers >= 0 (0: the API alone); --changes and "
+                "--concurrency must be positive")  # fmt: skip
     return args
+
+
+def parse_variant(text: str, api_workers: int) -> tuple[str, str, list[str], int]:
+    """'label@root:args' -> (label, root, uvicorn args, API workers); root
+    and args optional; an `api=N` among the args serves the API from a
+    uvicorn of its own with N workers (default `api_workers`)."""
+    head, _, extra = text.partition(":")
+    label, _, root = head.partition("@")
+    options = [x for x in extra.split() if not x.startswith("api=")]
+    apis = [int(x[4:]) for x in extra.split() if x.startswith("api=")]
+    return label.strip(), root.strip(), options, apis[-1] if apis else api_workers
 
 
 def print_report(result: dict[str, Any]) -> None:
@@ -102,13 +143,15 @@ def print_report(result: dict[str, Any]) -> None:
     print()
     print(
         f"live latency: uvicorn ({result['workers']} worker) + Channels + Redis pub/sub, "
-        f"{result['changes']} changes per round, concurrency {result['concurrency']}"
+        f"{result['changes']} changes per round, concurrency {result['concurrency']}; "
+        "RSS per web process: the websocket server's workers, then the API server's if any"
     )
     print(
         f"  cpus {os.cpu_count()}, python {sys.version.split()[0]}, "
         f"postgres {result['postgres']}, redis {result['redis']}"
     )
-    header = ("clients", "p50 ms", "p90 ms", "p99 ms", "max ms", "lost", "dropped", "api/s",
+    header = ("code", "clients", "p50 ms", "p90 ms", "p99 ms", "max ms", "lost", "dropped",
+              "api/s", "api p50", "api p99", "server CPU ms/change", "RSS MB per web process",
               "load avg (1/5/15) before -> after")  # fmt: skip
     rows = []
     for r in result["rounds"]:
@@ -116,20 +159,69 @@ def print_report(result: dict[str, Any]) -> None:
         load = (
             f"{'/'.join(map(str, r['loadavg_before']))} -> {'/'.join(map(str, r['loadavg_after']))}"
         )
-        rows.append((r["clients"], lat["p50"], lat["p90"], lat["p99"], lat["max"], r["lost"],
-                     r["dropped_sockets"], r["api_changes_per_s"], load))  # fmt: skip
+        rows.append((r["code"], r["clients"], lat["p50"], lat["p90"], lat["p99"], lat["max"],
+                     r["lost"], r["dropped_sockets"], r["api_changes_per_s"], r["api_p50_ms"],
+                     r["api_p99_ms"], r["server_cpu_ms_per_change"], " ".join(map(str, r["rss_peak_mb"])), load))  # fmt: skip
     report.print_table(header, rows)
     for r in result["rounds"]:
+        if not r["clients"]:
+            continue
         target = "met" if (r["latency_from_answer_ms"]["p99"] or 1e9) < TARGET_P99_MS else "NOT met"
+        memory = "met" if max(r["rss_peak_mb"], default=1e9) <= TARGET_RSS_MB else "NOT met"
         print(
-            f"  {r['clients']} clients: {r['deliveries']} of {r['expected_deliveries']} deliveries, "
+            f"  {r['code']}, {r['clients']} clients: {r['deliveries']} of "
+            f"{r['expected_deliveries']} deliveries, "
             f"{r['latency_from_answer_ms']['negative_share']} % before the API answer, "
             f"from the request p50 {r['latency_from_request_ms']['p50']} / "
-            f"p99 {r['latency_from_request_ms']['p99']} ms, API p50 {r['api_p50_ms']} ms, "
+            f"p99 {r['latency_from_request_ms']['p99']} ms, "
             f"duplicates {r['duplicates']}, API errors {r['api_error_count']}; "
-            f"p99 < {TARGET_P99_MS:.0f} ms {target}"
+            f"p99 < {TARGET_P99_MS:.0f} ms {target}, RSS <= {TARGET_RSS_MB:.0f} MB {memory}"
         )
     print(report.result_line(result))
+
+
+def run_code(
+    args, variant: tuple[str, str, list[str], int], env: dict[str, str], seed_: dict[str, Any],
+    ids: list[int],
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Serve one variant (checkout, uvicorn options), run every round on it
+    (each with its own `args.changes` of `ids`), stop the servers."""
+    code, root, extra, api_workers = variant
+    servers = [CheckoutUvicornServer(env=env, workers=args.workers, port=free_port(),
+                                     start_timeout=90, own_session=True, root=root,
+                                     extra_args=extra)]  # fmt: skip
+    if api_workers:
+        servers.append(CheckoutUvicornServer(env=env, workers=api_workers, port=free_port(),
+                                             start_timeout=90, own_session=True, root=root,
+                                             extra_args=extra))  # fmt: skip
+    rounds = []
+    try:
+        for server in servers:
+            server.start()
+        time.sleep(2.0)  # uvicorn's workers start after its first answer
+        pids = [pid for s in servers for pid in web_processes(s.proc.pid)]  # type: ignore[union-attr]
+        for i, clients in enumerate(args.rounds):
+            chunk = ids[i * args.changes : (i + 1) * args.changes]
+            print(
+                f"{code}, round {i + 1}: {clients} clients, {len(chunk)} changes, "
+                f"load average {os.getloadavg()[0]:.2f}…",
+                flush=True,
+            )
+            r = run_round(args, servers[0].url, seed_, clients, chunk,
+                          api_base=servers[-1].url, rss_pids=pids)  # fmt: skip
+            rounds.append({"code": code, "api_workers": api_workers, **r})
+            lat = r["latency_from_answer_ms"]
+            print(f"  p50 {lat['p50']} ms, p99 {lat['p99']} ms, lost {r['lost']}, "
+                  f"API p50 {r['api_p50_ms']} ms, RSS {r['rss_peak_mb']} MB", flush=True)  # fmt: skip
+    except BaseException:
+        for server in servers:
+            print(f"server log (tail): {server.log_text()[-2000:]}", file=sys.stderr)
+        raise
+    finally:
+        for server in servers:
+            server.stop()
+            server.close()
+    return rounds
 
 
 def _raise_interrupt(signum, frame) -> None:
@@ -143,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901  (setup and teardo
     signal.signal(signal.SIGTERM, _raise_interrupt)
     dbname = f"rd_live_bench_{os.getpid()}"
     db_url = database.database_url(args.database_url, dbname)
-    redis_server = server = None
+    redis_server = None
     created = False
     outcome = 3
     try:
@@ -158,31 +250,22 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901  (setup and teardo
                 redis_url = redis_server.url
             env = database.app_environment(db_url, redis_url)
             database.setup_django(env)
+            codes = args.variants
             print(
-                f"seeding {dbname}: {len(args.rounds) * args.changes} registrants, "
+                f"seeding {dbname}: {len(codes) * len(args.rounds) * args.changes} registrants, "
                 f"{max(args.rounds)} sessions…",
                 flush=True,
             )
-            seed_ = seed_live(len(args.rounds), args.changes, max(args.rounds))
+            per_code = len(args.rounds) * args.changes
+            seed_ = seed_live(len(codes) * len(args.rounds), args.changes, max(args.rounds))
             database.close_django_connections()
-            server = UvicornServer(env=env, workers=args.workers, port=free_port(),
-                                   start_timeout=90, own_session=True)  # fmt: skip
-            server.start()
-            base = server.url
         except Exception as exc:
             print(f"setup failed: {type(exc).__name__}: {exc}", file=sys.stderr)
             return 3
         rounds = []
-        for i, clients in enumerate(args.rounds):
-            ids = seed_["registrants"][i * args.changes : (i + 1) * args.changes]
-            print(
-                f"round {i + 1}: {clients} clients, {len(ids)} changes, "
-                f"load average {os.getloadavg()[0]:.2f}…",
-                flush=True,
-            )
-            rounds.append(run_round(args, base, seed_, clients, ids))
-            r = rounds[-1]["latency_from_answer_ms"]
-            print(f"  p50 {r['p50']} ms, p99 {r['p99']} ms, lost {rounds[-1]['lost']}", flush=True)
+        for n, variant in enumerate(codes):
+            ids = seed_["registrants"][n * per_code : (n + 1) * per_code]
+            rounds += run_code(args, variant, env, seed_, ids)
         import redis
 
         redis_version = redis.Redis.from_url(redis_url).info().get("redis_version", "?")
@@ -190,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901  (setup and teardo
             "bench": "live_latency",
             "at": datetime.now(UTC).isoformat(timespec="seconds"),
             "workers": args.workers,
+            "api_workers": args.api_workers,
+            "variants": args.variant,
             "changes": args.changes,
             "concurrency": args.concurrency,
             "postgres": postgres_version,
@@ -211,11 +296,6 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901  (setup and teardo
         outcome = 2
         return outcome
     finally:
-        if server is not None:
-            server.stop()
-            if outcome and server.log_text():
-                print("server log (tail):", server.log_text()[-2000:])
-            server.close()
         if redis_server is not None:
             redis_server.close()
         if created and not args.keep_db:

@@ -12,8 +12,11 @@ role=${1:-web}
 [ $# -gt 0 ] && shift
 case "$role" in
     web)
+        # No per-message deflate on the live dashboards' sockets: zlib per
+        # frame per socket cost more CPU and memory than the bytes it saves
+        # (docs/decisions/0205-live-fan-out.md).
         exec uvicorn config.asgi:application --host "${HOST:-0.0.0.0}" --port "${PORT:-8000}" \
-            --workers "${WEB_CONCURRENCY:-1}" --no-access-log \
+            --workers "${WEB_CONCURRENCY:-1}" --no-access-log --ws-per-message-deflate false \
             --proxy-headers --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" "$@" ;;
     gateway)
         exec uvicorn gateway.main:app --host "${HOST:-0.0.0.0}" --port "${PORT:-8001}" \

@@ -11,7 +11,9 @@ assignment removed, the account deactivated, a role changed) is closed with
 Each connection gets a snapshot of the numbers on connect and then every
 SNAPSHOT_SECONDS from a per-process ticker that counts once per event and
 shares the result with every local listener; between snapshots it gets
-every committed change as a delta (see messages.py).
+every committed change as a delta (see messages.py). The changes reach it
+through this process's one subscription to the event (fanout.py), already
+encoded, in the order the process received them.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections import defaultdict
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -30,8 +31,8 @@ from registrants import selectors
 from registrants.models import Event
 from registrants.permissions import P_VIEW_EVENT, may_access_event
 
+from . import fanout
 from .access_watch import close_code_now, user_group
-from .messages import group_name
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +48,6 @@ MALFORMED_FRAME = {
     },
 }
 
-# Per process: event id -> the consumers listening to it here.
-_listeners: dict[int, set[EventStreamConsumer]] = defaultdict(set)
 _ticker: asyncio.Task | None = None
 
 
@@ -69,21 +68,20 @@ def _snapshot(event_id: int) -> dict:
     return selectors.event_counts(event_id=event_id)
 
 
+def _snapshot_frame(numbers: dict) -> str:
+    return json.dumps({"type": "numbers", **numbers})
+
+
 async def _send_snapshots() -> None:
-    """Count once per event with local listeners, send to each of them."""
-    for event_id, consumers in list(_listeners.items()):
-        if not consumers:
-            _listeners.pop(event_id, None)
-            continue
+    """Count once per event with local listeners; queue the same frame for
+    each of them, behind the changes already queued."""
+    for event_id in fanout.listening_events():
         try:
             numbers = await _snapshot(event_id)
         except Exception as exc:
             logger.warning("live snapshot failed: %s", type(exc).__name__)
             continue
-        message = {"type": "numbers", **numbers}
-        # One task per connection: a slow client cannot hold up the others.
-        for consumer in list(consumers):
-            asyncio.ensure_future(consumer.send_bounded(message))
+        fanout.push_to_event(event_id, [_snapshot_frame(numbers)])
 
 
 async def _tick_forever() -> None:
@@ -104,9 +102,10 @@ def _ensure_ticker() -> None:
 class EventStreamConsumer(AsyncJsonWebsocketConsumer):
     """Streams one event's committed changes and numbers to one browser."""
 
+    outbox: fanout.Outbox | None = None
+
     async def connect(self) -> None:
         self.event_id = int(self.scope["url_route"]["kwargs"]["event_id"])
-        self.group = group_name(self.event_id)
         user = self.scope.get("user")
         if user is not None and user.is_authenticated:
             # Joined before the access check, so that a change committed
@@ -117,10 +116,11 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         if refusal:
             await self.close(code=refusal)
             return
-        # Join before the snapshot, so no change falls between the two.
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        # Join before the snapshot, so no change falls between the two; the
+        # outbox holds the changes until the snapshot is out.
+        self.outbox = fanout.Outbox(self._send_text, self._close_stuck, SEND_TIMEOUT_SECONDS)
+        await fanout.join(self.event_id, self.outbox)
         await self.accept()
-        _listeners[self.event_id].add(self)
         _ensure_ticker()
         # From here this connection's lines carry its id (the upgrade
         # request's X-Request-ID when sane), user and event. Bound after
@@ -131,17 +131,21 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
             user_id=getattr(self.scope.get("user"), "pk", None),
             event_id=self.event_id,
         )
-        await self.send_json({"type": "numbers", **(await _snapshot(self.event_id))})
+        await self.send(text_data=_snapshot_frame(await _snapshot(self.event_id)))
+        self.outbox.release()
 
     async def disconnect(self, code) -> None:
-        _listeners.get(getattr(self, "event_id", -1), set()).discard(self)
         failures = []
-        for group in (getattr(self, "group", None), getattr(self, "user_group", None)):
-            if group is None:
-                continue
+        if self.outbox is not None:
+            self.outbox.close()
             try:
-                await self.channel_layer.group_discard(group, self.channel_name)
+                await fanout.leave(self.event_id, self.outbox)
             except Exception as exc:  # Redis may be the reason we are closing
+                failures.append(type(exc).__name__)
+        if getattr(self, "user_group", None) is not None:
+            try:
+                await self.channel_layer.group_discard(self.user_group, self.channel_name)
+            except Exception as exc:
                 failures.append(type(exc).__name__)
         if failures:
             logger.warning("live group_discard failed: %s", ", ".join(failures))
@@ -161,19 +165,8 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive_json(self, content, **kwargs) -> None:
         # The page may ask for a snapshot at once (e.g. after it reconnected).
-        if isinstance(content, dict) and content.get("type") == "resync":
-            await self.send_json({"type": "numbers", **(await _snapshot(self.event_id))})
-
-    async def live_change(self, message: dict) -> None:
-        """A committed change from any process (group_send type live.change)."""
-        payload = {k: v for k, v in message.items() if k != "type"}
-        await self.send_bounded({"type": "change", **payload})
-
-    async def live_batch(self, message: dict) -> None:
-        """Several committed changes in one group_send (the gateway coalesces
-        them at door rate): sent to the browser one by one, as live_change."""
-        for change in message.get("messages", ()):
-            await self.live_change(change)
+        if isinstance(content, dict) and content.get("type") == "resync" and self.outbox:
+            self.outbox.push([_snapshot_frame(await _snapshot(self.event_id))])
 
     async def access_recheck(self, message: dict) -> None:
         """The user's access changed somewhere (access_watch): close with
@@ -181,15 +174,13 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         code = await close_code_now(self.scope["user"].pk, self.event_id)
         if code:
             logger.info("closing a live stream whose user lost access to the event")
-            _listeners.get(self.event_id, set()).discard(self)
+            if self.outbox is not None:
+                self.outbox.close()
             await self.close(code=code)
 
-    async def send_bounded(self, message: dict) -> None:
-        """Send, but give up on a client that cannot take it within the timeout."""
-        try:
-            await asyncio.wait_for(self.send_json(message), SEND_TIMEOUT_SECONDS)
-        except TimeoutError:
-            logger.info("closing a live client that stopped reading")
-            await self.close(code=4408)
-        except Exception as exc:
-            logger.debug("live send failed: %s", type(exc).__name__)
+    async def _send_text(self, text: str) -> None:
+        await self.send(text_data=text)
+
+    async def _close_stuck(self) -> None:
+        logger.info("closing a live client that stopped reading")
+        await self.close(code=4408)

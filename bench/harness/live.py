@@ -16,9 +16,11 @@ from typing import Any
 import httpx
 
 from bench.harness import stats
+from bench.harness.rss import PeakRss, cpu_seconds
 from bench.harness.stats import rounded
 
 SOCKETS_PER_PROCESS = 50
+OPEN_TIMEOUT_SECONDS = 900
 
 
 def client_process(
@@ -38,7 +40,7 @@ def client_process(
                 ws_url,
                 origin=origin,
                 additional_headers={"Cookie": cookie},
-                open_timeout=60,
+                open_timeout=300,
                 max_size=None,
                 ping_interval=None,
             ) as ws:
@@ -128,10 +130,19 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 def run_round(
-    args, base: str, seed_: dict[str, Any], clients: int, ids: list[int]
+    args,
+    base: str,
+    seed_: dict[str, Any],
+    clients: int,
+    ids: list[int],
+    *,
+    api_base: str | None = None,
+    rss_pids: list[int] | None = None,
 ) -> dict[str, Any]:
-    """One round: `clients` sockets open, the changes `ids` made through the
-    API, every delivery's latency and every loss counted."""
+    """One round: `clients` sockets open (none: the API's answer time alone),
+    the changes `ids` made through the API (at `api_base`, default `base`),
+    every delivery's latency and every loss counted, and the peak RSS of
+    `rss_pids` while it ran."""
     ctx = mp.get_context("spawn")
     ready, results, stop = ctx.Queue(), ctx.Queue(), ctx.Event()
     ws_url = base.replace("http://", "ws://") + f"/ws/events/{seed_['event_id']}/"
@@ -143,19 +154,24 @@ def run_round(
         )
         for g in groups
     ]
+    memory = PeakRss(rss_pids or []).start()
     for p in procs:
         p.start()
-    opened = sum(ready.get(timeout=180) for _ in procs)
+    # A shared machine may take minutes to open 1,000 sockets (each one's
+    # session, rights and snapshot are read on connect).
+    deadline = time.monotonic() + OPEN_TIMEOUT_SECONDS
+    opened = sum(ready.get(timeout=max(1.0, deadline - time.monotonic())) for _ in procs)
     if opened < clients:
         stop.set()
         raise RuntimeError(f"only {opened} of {clients} websockets opened")
     time.sleep(1.0)  # let the handshakes' work finish before measuring
     load_before = os.getloadavg()
     started = time.monotonic()
-    sent, answered, errors = api_changes(base, seed_["token"], ids, args.concurrency)
+    cpu_before = cpu_seconds(rss_pids or [])
+    sent, answered, errors = api_changes(api_base or base, seed_["token"], ids, args.concurrency)
     elapsed = time.monotonic() - started
     # Stragglers: the clients stop by themselves once they have everything.
-    deadline = time.monotonic() + args.settle
+    deadline = time.monotonic() + (args.settle if clients else 0)
     per_socket: list[dict[str, Any]] = []
     while len(per_socket) < clients and time.monotonic() < deadline + 60:
         if time.monotonic() > deadline:
@@ -170,6 +186,8 @@ def run_round(
         if p.is_alive():
             p.kill()
     load_after = os.getloadavg()
+    server_cpu = cpu_seconds(rss_pids or []) - cpu_before
+    rss_peak_mb = memory.stop()
 
     from_answer, from_request = [], []
     lost = lost_on_dropped = duplicates = 0
@@ -187,6 +205,7 @@ def run_round(
                 from_answer.append((at - answered[rid]) * 1000)
                 from_request.append((at - sent[rid]) * 1000)
     missing_sockets = clients - len(per_socket)
+    api_ms = [(answered[r] - sent[r]) * 1000 for r in answered]
     return {
         "clients": clients,
         "changes": len(ids),
@@ -194,7 +213,13 @@ def run_round(
         "api_errors": errors[:20],
         "api_error_count": len(errors),
         "api_changes_per_s": round(len(answered) / elapsed, 1) if elapsed else None,
-        "api_p50_ms": rounded(percentile([(answered[r] - sent[r]) * 1000 for r in answered], 50)),
+        "api_p50_ms": rounded(percentile(api_ms, 50)),
+        "api_p99_ms": rounded(percentile(api_ms, 99)),
+        "rss_peak_mb": rss_peak_mb,
+        # The web processes' CPU from the first change to the last delivery.
+        "server_cpu_ms_per_change": rounded(1000 * server_cpu / len(answered))
+        if answered
+        else None,
         "deliveries": len(from_answer),
         "expected_deliveries": clients * len(answered),
         "lost": lost,

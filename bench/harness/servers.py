@@ -10,7 +10,7 @@ from typing import Any
 
 from testing.servers import ROOT, UvicornServer, free_port
 
-__all__ = ["GunicornServer", "UvicornServer", "free_port", "summarize_log"]
+__all__ = ["CheckoutUvicornServer", "GunicornServer", "UvicornServer", "free_port", "summarize_log"]
 
 
 class GunicornServer(UvicornServer):
@@ -36,3 +36,19 @@ def summarize_log(text: str, keep: int = 5) -> dict[str, Any]:
     # "2026-11-26 12:00:00,123 WARNING name message" / "[...] [pid] [LEVEL] message"
     shapes = Counter(re.sub(r"^(\S+ \S+ |\[[^]]*\] \[\d+\] )", "", line)[:160] for line in lines)
     return {"lines": len(lines), "top": [[n, text] for text, n in shapes.most_common(keep)]}
+
+
+class CheckoutUvicornServer(UvicornServer):
+    """UvicornServer with more uvicorn options (`extra_args`), serving the
+    app from another checkout of the repository when `root` names one (e.g.
+    the main branch's), so that old and new code or settings can be
+    measured in one run against the same database."""
+
+    def __init__(self, *, root: str = "", extra_args: list[str] | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.root = root
+        self.extra_args = extra_args or []
+
+    def _command(self) -> list[str]:
+        return [*super()._command(), *(["--app-dir", self.root] if self.root else []),
+                *self.extra_args]  # fmt: skip
