@@ -331,6 +331,10 @@ SPECTACULAR_SETTINGS = {
         "GuestTypeEnum": "registrants.models.GuestType",
         "ScanModeEnum": "registrants.lifecycle.ScanMode",
         "ImportModeEnum": "imports.models.ImportMode",
+        # Three choice sets are named "kind": a history row's move, an
+        # e-mail's and a registration question's.
+        "MessageKindEnum": "mail.models.Kind",
+        "QuestionKindEnum": "signup.models.Question.Kind",
     },
     # What webhook endpoints receive (webhooks/schema.py).
     "WEBHOOKS": [

@@ -315,6 +315,10 @@ ROOT = Path(settings.BASE_DIR)
 # around the scan service, claimed in the scan's own transaction).
 WRITERS = ("registrants/services*", "registrants/sql*", "registrants/api/idempotency.py")
 SKIPPED_DIRS = {"tests", "migrations", "node_modules", "staticfiles", "__pycache__"}
+# Modules whose `.update(status=...)` sets another model's own status: an
+# e-mail's delivery status (mail.Message.status), never a registrant's. Only
+# that one finding is waived there; every other write is still looked for.
+OTHER_MODELS_STATUS_UPDATE = {"mail/sending.py", "mail/receivers.py"}
 SQL_STATUS_WRITE = re.compile(r"\bSET\b[^;]*?(?<![\w.])\"?status\"?\s*=(?!=)", re.I | re.S)
 # The tables only the writers write, by model (ORM) and by table (SQL).
 WRITTEN_MODELS = ("StatusChange", "ScanReceipt")
@@ -460,6 +464,8 @@ def test_status_history_and_receipts_are_written_only_by_the_writers():
     for path, name in zip(sources, names, strict=True):
         if not _is_writer(name):
             writes = table_writes(path.read_text(encoding="utf-8"))
+            if name in OTHER_MODELS_STATUS_UPDATE:
+                writes = [(line, what) for line, what in writes if what != "status= in .update()"]
             offenders += [f"{name}:{line}: {what}" for line, what in writes]
     assert offenders == []
 

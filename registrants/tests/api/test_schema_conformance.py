@@ -20,6 +20,7 @@ import pytest
 
 from gateway import services as gateway_services
 from gateway.models import ConflictReason, ScanConflict
+from registrants import services as registrant_services
 from registrants.tests.factories import CompanyFactory, EventFactory, make_registrant
 from webhooks import dispatch as webhook_dispatch
 
@@ -143,6 +144,17 @@ def test_every_answer_matches_its_schema(
     )
     answers = "/api/v1/registrants/{id}/answers/"
     check(org_client.get(f"/api/v1/registrants/{r}/answers/"), "get", answers)
+
+    # The waitlist: a full event's line, a seat freed and offered to its first.
+    small = EventFactory(capacity=1)
+    seated = make_registrant(small, name="Seated")
+    waiter = make_registrant(small, name="Waiter", status="waitlisted")
+    make_registrant(small, name="Second Waiter", status="waitlisted")
+    registrant_services.registrant_change_status(registrant_id=seated.pk, to_status="cancelled")
+    line = "/api/v1/events/{event_id}/waitlist/"
+    check(org_client.get(f"/api/v1/events/{small.pk}/waitlist/"), "get", line)
+    offers = "/api/v1/registrants/{id}/offers/"
+    check(org_client.get(f"/api/v1/registrants/{waiter.pk}/offers/"), "get", offers)
 
     # Writes, each answer checked, including a registrant created without a company.
     check(
