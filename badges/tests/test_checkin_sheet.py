@@ -18,7 +18,9 @@ def _pages(content: bytes) -> list[str]:
     texts = []
     for page in pdf:
         text = page.get_textpage()
-        texts.append(text.get_text_range())
+        # pdfium reads a "-" that ends a line as a possible hyphenation
+        # (U+FFFE): a code tail ending in "-" (one code in 64) read wrong.
+        texts.append(text.get_text_range().replace("\ufffe", "-"))
     return texts
 
 
