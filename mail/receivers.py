@@ -12,6 +12,7 @@ from django.dispatch import receiver
 
 from registrants.models import Registrant, Source, StatusChange
 from registrants.signals import (
+    history_rows_created,
     personal_data_requested,
     registrants_erasing,
     waitlist_offer_made,
@@ -44,15 +45,32 @@ def queue_on_status_change(
     sender: Any, instance: StatusChange, created: bool, **kwargs: Any
 ) -> None:
     """Sent by StatusChange.objects.create, inside the writer's transaction:
-    the message row commits or rolls back with the change. Bulk writers
-    (bulk_create, the SQL fast paths) send no signal, so bulk actions and
-    scans mail nobody."""
-    if not created:
-        return
+    the message row commits or rolls back with the change. The SQL fast
+    paths (scans) send no signal: a scan mails nobody."""
+    if created:
+        _queue_for(instance, {})
+
+
+@receiver(history_rows_created, dispatch_uid="mail.bulk_status_changes")
+def queue_on_bulk_status_changes(sender: Any, changes: list[StatusChange], **kwargs: Any) -> None:
+    """A bulk action's rows (one INSERT, no post_save), in its transaction:
+    the same messages as the changes made one by one."""
+    chosen: dict[int, MailSettings | None] = {}
+    for change in changes:
+        _queue_for(change, chosen)
+
+
+def _queue_for(instance: StatusChange, chosen_by_event: dict[int, MailSettings | None]) -> None:
+    """Queue the message a history row calls for, if the event wants it
+    (`chosen_by_event` caches the events' settings over a batch)."""
     kind = kind_for(instance)
     if kind is None:
         return
-    chosen = MailSettings.objects.filter(event_id=instance.event_id).first()
+    if instance.event_id not in chosen_by_event:
+        chosen_by_event[instance.event_id] = MailSettings.objects.filter(
+            event_id=instance.event_id
+        ).first()
+    chosen = chosen_by_event[instance.event_id]
     wanted = chosen is not None and (
         chosen.confirmations if kind == Kind.CONFIRMATION else chosen.cancellations
     )

@@ -26,6 +26,10 @@ registrants_erasing = Signal()
 # kwargs: registrant (the Registrant). Each receiver returns a dict of
 # {section name: JSON-ready data} that is merged into the export.
 personal_data_requested = Signal()
+# Sent INSIDE a bulk status change's transaction (registrants/services/bulk.py),
+# kwargs: changes (its StatusChange rows, written in one INSERT, which sends no
+# post_save). Receivers write what must commit with them (e-mails' log rows).
+history_rows_created = Signal()
 # Sent INSIDE the transaction that offers a freed seat to a waitlisted
 # registrant (registrants/waitlist.py), kwargs: registrant_id, offer_id,
 # expires_at. Receivers write what must commit with the offer (the e-mail's

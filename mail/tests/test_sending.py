@@ -298,3 +298,22 @@ def test_send_queued_mail_sends_what_was_left_queued(smtp, mailing_event, monkey
     call_command("send_queued_mail", stdout=out)
     assert out.getvalue().startswith("1 queued messages handed to their sender")
     assert len(smtp.to("ada@example.com")) == 1
+
+
+def test_a_bulk_cancellation_mails_each_person_and_a_bulk_check_in_nobody(smtp, mailing_event):
+    """A bulk action writes its history rows in one INSERT (no post_save):
+    its messages are queued all the same, in the chunk's transaction."""
+    people = [register(mailing_event, email=f"p{i}@example.com") for i in range(3)]
+    ids = [p.pk for p in people]
+    registrant_services.registrants_bulk_change_status(
+        registrant_ids=ids[:1], to_status="checked_in"
+    )
+    registrant_services.registrants_bulk_change_status(registrant_ids=ids, to_status="cancelled")
+    for i, person in enumerate(people):
+        kinds = list(
+            Message.objects.filter(registrant=person).order_by("id").values_list("kind", flat=True)
+        )
+        assert kinds == [Kind.CONFIRMATION, Kind.CANCELLATION], i
+        assert len(smtp.to(f"p{i}@example.com")) == 2
+    registrant_services.registrants_bulk_change_status(registrant_ids=ids, to_status="registered")
+    assert Message.objects.filter(kind=Kind.CONFIRMATION).count() == 6  # reinstated: the ticket

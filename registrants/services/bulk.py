@@ -14,6 +14,7 @@ from ..erasure import erased_error
 from ..errors import ApplicationError
 from ..lifecycle import Kind, Status
 from ..models import Event, Registrant, Source, StatusChange, WaitlistOffer
+from ..signals import history_rows_created
 from ..validation import require_plain_text
 from .announce import _announce_status_changes
 from .common import ALL_KINDS, Actor, _actor_or_none, _event_full, seats_held
@@ -164,6 +165,7 @@ def _bulk_change_chunk(
             changes = _record_many(
                 movers, to_status=to_status, actor=actor, source=source, note=note, at=now
             )
+            history_rows_created.send(sender=StatusChange, changes=changes)
             # One target status for the whole chunk, so one UPDATE. It sets
             # updated_at itself: .update() skips auto_now.
             Registrant.objects.filter(pk__in=[r.pk for r in movers]).update(
