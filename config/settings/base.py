@@ -109,6 +109,11 @@ else:
     DATABASES["default"]["OPTIONS"].setdefault(
         "connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5)
     )
+    # PostgreSQL's JIT compiles any plan whose estimate passes jit_above_cost:
+    # the counters' read (3 ms) paid 30 ms of compiling at a million
+    # registrants. Every statement here is short (docs/decisions/0230).
+    if not env.bool("DB_JIT", default=False):
+        DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -53,6 +53,7 @@ class PostgresBackend:
             "port": str(s["PORT"]) if s.get("PORT") else None,
             "connect_timeout": str(s.get("OPTIONS", {}).get("connect_timeout", 5)),
             "application_name": "gateway",
+            "options": s.get("OPTIONS", {}).get("options"),  # jit=off, as Django's
         }
         return make_conninfo(**{k: v for k, v in params.items() if v})
 
