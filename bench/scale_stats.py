@@ -110,11 +110,13 @@ def side_by_side(pairs: dict[str, tuple[Callable, Callable]], repeat: int, naive
     """{read: {"new": [ms...], "naive": [ms...]}}, new and naive alternating."""
     times: dict[str, dict[str, list[float]]] = {}
     for name, (new, naive) in pairs.items():
-        new(), naive()  # warm-up
+        new()  # warm-up
+        if naive is not None:
+            naive()
         runs = times[name] = {"new": [], "naive": []}
         for i in range(repeat):
             runs["new"].append(_ms(new))
-            if i < naive_repeat:
+            if naive is not None and i < naive_repeat:
                 runs["naive"].append(_ms(naive))
     return times
 
@@ -200,6 +202,8 @@ def measure_postgres(get: Callable, *, dsn: str, scanners: int, scan_rate: float
     seat count of event 1, new against naive, while `scanners` write."""
     from unittest import mock
 
+    from django.db import connection
+
     from registrants import selectors, services
     from registrants.models import Event
 
@@ -212,12 +216,28 @@ def measure_postgres(get: Callable, *, dsn: str, scanners: int, scan_rate: float
 
         return call
 
+    def jit_on(path: str) -> Callable[[], Any]:
+        # The server's own JIT setting, as the application ran before
+        # decision 0230: the same read, alternating with the new rows.
+        def call():
+            with connection.cursor() as cursor:
+                cursor.execute("SET jit = on")
+            try:
+                return get(path)
+            finally:
+                with connection.cursor() as cursor:
+                    cursor.execute("SET jit = off")
+
+        return call
+
     pairs = {
         "stats (API)": (lambda: get("/api/v1/events/1/stats/"), naive("/api/v1/events/1/stats/")),
+        "stats (API), JIT on": (jit_on("/api/v1/events/1/stats/"), None),
         "dashboard numbers": (
             lambda: get("/events/1/dashboard/numbers.json"),
             naive("/events/1/dashboard/numbers.json"),
         ),
+        "dashboard numbers, JIT on": (jit_on("/events/1/dashboard/numbers.json"), None),
         "live tiles (event_counts)": (
             lambda: selectors.event_counts(event_id=1),
             lambda: naive_event_counts(event_id=1),

@@ -384,5 +384,6 @@ class WaitlistOffer(models.Model):
 # The event counters' tables (kept by database triggers, registrants/counters).
 from .counter_models import BucketCount as BucketCount  # noqa: E402
 from .counter_models import CompanyCount as CompanyCount  # noqa: E402
+from .counter_models import CompanyTally as CompanyTally  # noqa: E402
 from .counter_models import GuestTypeCount as GuestTypeCount  # noqa: E402
 from .counter_models import StatusCount as StatusCount  # noqa: E402

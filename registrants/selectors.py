@@ -45,6 +45,14 @@ def registrant_list() -> QuerySet[Registrant]:
     )
 
 
+def registrant_matches() -> QuerySet[Registrant]:
+    """Registrants for a search's few matches (the desk): their companies
+    read once the matches are chosen (a prefetch), not joined. PostgreSQL
+    joins before it sorts the matches, and for a full name's one match it
+    hashed all 20,000 companies of the event (8 ms at a million)."""
+    return Registrant.objects.prefetch_related("company")
+
+
 def registrant_history(*, registrant_id: int) -> QuerySet[StatusChange]:
     """A registrant's history, oldest first."""
     return (

@@ -231,6 +231,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Django's ModelBackend, reading a user's permissions in one query (accounts/backends.py).
+AUTHENTICATION_BACKENDS = ["accounts.backends.ModelBackend"]
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 TOKEN_CACHE_SECONDS = env.int("TOKEN_CACHE_SECONDS", default=30)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 
+from accounts.backends import group_names
 from registrants import presenters
 from registrants.lifecycle import Kind, kind_of_change
 from registrants.roles import CHECKIN_STAFF, ORGANISER, VIEWER
@@ -44,5 +45,5 @@ def is_correction(change) -> bool:
 def role_label(user) -> str:
     if user.is_superuser:
         return "Administrator"
-    names = [ROLE_LABELS.get(g.name, g.name) for g in user.groups.all()]
+    names = [ROLE_LABELS.get(name, name) for name in group_names(user)]
     return ", ".join(names) or "No role"

@@ -135,6 +135,16 @@ def test_name_search_lists_matches_of_this_event(staff_web, crowd, event, query,
     assert [r.name for r in response.context["matches"]] == names
 
 
+def test_name_search_shows_each_matchs_company_or_none(staff_web, event):
+    make_registrant(event, name="Grace Hopper", company="Navy")
+    make_registrant(event, name="Grace Kelly", company=None)
+    response = staff_web.get(reverse("dashboard:desk_search", args=[event.pk]), {"code": "grace"})
+    html = response.content.decode()
+    hopper, kelly = html.split('class="match__name">')[1:]
+    assert hopper.startswith("Grace Hopper") and "Navy" in hopper
+    assert kelly.startswith("Grace Kelly") and "No company" in kelly
+
+
 def test_name_search_never_matches_codes(staff_web, crowd, event):
     code = crowd["ada"].check_in_code
     response = staff_web.get(reverse("dashboard:desk_search", args=[event.pk]), {"code": code})

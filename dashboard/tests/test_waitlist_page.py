@@ -4,6 +4,8 @@ page's waitlist panel, and the waitlisted tile and filter."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from registrants import services
@@ -106,3 +108,20 @@ def test_the_event_form_sets_the_offer_hours(org_web, line):
     assert response.status_code == 302
     event.refresh_from_db()
     assert event.waitlist_offer_hours == 6
+
+
+def test_the_page_of_someone_never_waitlisted_does_not_ask_for_offers(org_web, line):
+    event, seated, waiting = line
+    with CaptureQueriesContext(connection) as queries:
+        response = org_web.get(reverse("dashboard:registrant", args=[seated[1].pk]))
+    assert response.status_code == 200
+    offers = WaitlistOffer._meta.db_table
+    assert not [q for q in queries.captured_queries if offers in q["sql"]]
+
+
+def test_an_accepted_offer_stays_on_the_page_after_the_promotion(org_web, line):
+    event, seated, waiting = line
+    services.registrant_change_status(registrant_id=seated[0].pk, to_status="cancelled")
+    services.offer_accept(registrant_id=waiting[0].pk)
+    html = org_web.get(reverse("dashboard:registrant", args=[waiting[0].pk])).content.decode()
+    assert 'data-offer-state="accepted"' in html

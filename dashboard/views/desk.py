@@ -166,7 +166,9 @@ def desk_search(request, event_id: int):
         filterset = RegistrantFilter(
             data={"search": query[:200]},
             # Never the erased: they cannot be checked in.
-            queryset=in_event(selectors.registrant_list(), event.pk).filter(erased_at__isnull=True),
+            queryset=in_event(selectors.registrant_matches(), event.pk).filter(
+                erased_at__isnull=True
+            ),
         )
         # The newest matches, then by name: "first 8 by name" made the
         # database walk the event in name order until 8 matched (17 s for

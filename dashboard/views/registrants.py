@@ -17,6 +17,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from registrants import presenters, selectors, services, waitlist
 from registrants.errors import ApplicationError, http_status_for
+from registrants.lifecycle import Status
 from registrants.models import Event, Source
 from registrants.pages import no_store, require_perms
 from registrants.permissions import (
@@ -102,16 +103,20 @@ def _detail_context(request, registrant, **extra):
     kinds = role_kinds(request.user)
     targets = registrant_targets(request.user, registrant, kinds)
     can = capabilities(request.user)
+    history = list(selectors.registrant_history(registrant_id=registrant.pk))
+    # Offers go only to the waitlisted, and every waitlisting is in the
+    # history: most registrants' pages need not ask for offers.
+    waitlisted = any(change.to_status == Status.WAITLISTED for change in history)
     context = {
         "registrant": registrant,
         "event": registrant.event,
-        "history": list(selectors.registrant_history(registrant_id=registrant.pk)),
+        "history": history,
         "actions": [(t.value, presenters.move_label(registrant.status, t)) for t in targets],
         "can": can,
         # The registration page's questions and this person's answers.
         "answers": registrant_answers(registrant),
         "waitlist_position": waitlist.position(registrant),
-        "offers": list(registrant.waitlist_offers.all()),
+        "offers": list(registrant.waitlist_offers.all()) if waitlisted else [],
     }
     if can["edit"] and registrant.erased_at is None and "form" not in extra:
         context["form"] = RegistrantEditForm(

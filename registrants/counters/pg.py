@@ -18,6 +18,7 @@ from .tables import (
     BUCKET_SECONDS,
     CHECKED_IN,
     COMPANY_COUNTS,
+    COMPANY_TALLY,
     ENTERED,
     ENTRIES,
     EXITS,
@@ -110,12 +111,26 @@ def _registrant_apply(rows: str) -> str:
         SELECT event_id, guest_type, my_slot, SUM(n) FROM d WHERE status IN ({seat})
         GROUP BY event_id, guest_type HAVING SUM(n) <> 0 ORDER BY event_id, guest_type
         ON CONFLICT ON CONSTRAINT guesttypecount_key DO UPDATE SET n = c.n + EXCLUDED.n
+    ),
+    cd AS (
+        SELECT event_id, company_id, SUM(n) AS delta FROM d WHERE status IN ({seat})
+        GROUP BY event_id, company_id HAVING SUM(n) <> 0
+    ),
+    c AS (
+        INSERT INTO {COMPANY_COUNTS} AS c (event_id, company_id, slot, n)
+        SELECT event_id, company_id, registrants_company_slot(my_slot), delta FROM cd
+        ORDER BY event_id, company_id
+        ON CONFLICT ON CONSTRAINT companycount_key DO UPDATE SET n = c.n + EXCLUDED.n
+        RETURNING c.event_id, c.company_id, c.slot, c.n
     )
-    INSERT INTO {COMPANY_COUNTS} AS c (event_id, company_id, slot, n)
-    SELECT event_id, company_id, registrants_company_slot(my_slot), SUM(n) FROM d
-    WHERE status IN ({seat})
-    GROUP BY event_id, company_id HAVING SUM(n) <> 0 ORDER BY event_id, company_id
-    ON CONFLICT ON CONSTRAINT companycount_key DO UPDATE SET n = c.n + EXCLUDED.n;
+    -- Slot 0's rows that crossed zero (written under slot 0's lock: no
+    -- other transaction moves them meanwhile) move the event's tally.
+    INSERT INTO {COMPANY_TALLY} AS t (event_id, n)
+    SELECT c.event_id, SUM(CASE WHEN c.n > 0 THEN 1 ELSE -1 END) FROM c
+    JOIN cd ON cd.event_id = c.event_id AND cd.company_id = c.company_id
+    WHERE c.slot = 0 AND c.company_id <> 0 AND (c.n > 0) <> (c.n - cd.delta > 0)
+    GROUP BY c.event_id ORDER BY c.event_id
+    ON CONFLICT ON CONSTRAINT companytally_key DO UPDATE SET n = t.n + EXCLUDED.n;
     """
 
 

@@ -17,6 +17,7 @@ from .tables import (
     ARRIVALS,
     BUCKET_COUNTS,
     COMPANY_COUNTS,
+    COMPANY_TALLY,
     ENTRIES,
     EXITS,
     GUEST_TYPE_COUNTS,
@@ -29,7 +30,9 @@ _LAST_CHANGE = f"SELECT 'l', '', COALESCE(MAX(id), 0), 0 FROM {StatusChange._met
 # Named companies with a count outside slot 0 (`other`, few); the exact
 # counts (`t`) of those and of slot 0's largest: the top `top` + len(other)
 # by slot 0's count (with ties) hold every company of the true top `top`,
-# since only companies of `other` differ from their slot 0 count.
+# since only companies of `other` differ from their slot 0 count. How many
+# companies hold seats (`k`): the tally of slot 0's positive rows, with the
+# companies of `other` counted by their exact totals instead.
 _NUMBERS = f"""
 WITH other AS (
     SELECT DISTINCT company_id FROM {COMPANY_COUNTS}
@@ -58,9 +61,9 @@ SELECT 'b', kind, bucket, SUM(n) FROM {BUCKET_COUNTS} WHERE event_id = %s GROUP 
 UNION ALL
 SELECT 'c', name, company_id, n FROM t WHERE n > 0
 UNION ALL
-SELECT 'k', '', (
-    SELECT COUNT(*) FROM {COMPANY_COUNTS} WHERE event_id = %s AND slot = 0 AND company_id <> 0
-    AND n > 0 AND company_id NOT IN (SELECT company_id FROM other)
+SELECT 'k', '', COALESCE((SELECT SUM(n) FROM {COMPANY_TALLY} WHERE event_id = %s), 0) - (
+    SELECT COUNT(*) FROM {COMPANY_COUNTS} WHERE event_id = %s AND slot = 0 AND n > 0
+    AND company_id IN (SELECT company_id FROM other)
 ) + (SELECT COUNT(*) FROM t WHERE n > 0 AND company_id IN (SELECT company_id FROM other)), 0
 UNION ALL
 SELECT 'n', '', 0, SUM(n) FROM {COMPANY_COUNTS} WHERE event_id = %s AND company_id = 0
@@ -104,7 +107,7 @@ def _bucket_time(epoch: int) -> datetime.datetime:
 def event_numbers(event_id: int, *, top_companies: int) -> dict[str, Any]:
     """by_status, guest types and companies of the seat holders, arrivals
     and occupancy per bucket (the shapes of selectors.event_stats)."""
-    params = [event_id] * 3 + [max(0, top_companies - 1)] + [event_id] * 6
+    params = [event_id] * 3 + [max(0, top_companies - 1)] + [event_id] * 7
     rows = _fetch(_NUMBERS, params)
     buckets: dict[int, dict[str, int]] = {}
     for kind, key, number, n in rows:

@@ -10,7 +10,13 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from registrants.counter_models import BucketCount, CompanyCount, GuestTypeCount, StatusCount
+from registrants.counter_models import (
+    BucketCount,
+    CompanyCount,
+    CompanyTally,
+    GuestTypeCount,
+    StatusCount,
+)
 
 from .tables import (
     ARRIVALS,
@@ -18,6 +24,7 @@ from .tables import (
     BUCKET_SECONDS,
     CHECKED_IN,
     COMPANY_COUNTS,
+    COMPANY_TALLY,
     ENTERED,
     ENTRIES,
     EXITS,
@@ -64,6 +71,8 @@ def expected(event_id: int | None = None) -> Counts:
          f" WHERE status IN ({seat}){where} GROUP BY event_id, guest_type"),
         (COMPANY_COUNTS, f"SELECT event_id, COALESCE(company_id, 0), COUNT(*) FROM {REGISTRANTS}"
          f" WHERE status IN ({seat}){where} GROUP BY event_id, COALESCE(company_id, 0)"),
+        (COMPANY_TALLY, f"SELECT event_id, COUNT(DISTINCT company_id) FROM {REGISTRANTS}"
+         f" WHERE status IN ({seat}) AND company_id IS NOT NULL{where} GROUP BY event_id"),
         (BUCKET_COUNTS, f"SELECT event_id, '{ARRIVALS}', {_bucket('first_at')}, COUNT(*) FROM ("
          f" SELECT event_id, registrant_id, MIN(at) AS first_at FROM {HISTORY}"
          f" WHERE to_status = {CHECKED_IN}{where} GROUP BY event_id, registrant_id) f"
@@ -97,7 +106,28 @@ def current(event_id: int | None = None) -> Counts:
         for *key, n in _rows(sql, params):
             if n:
                 counts[(table, *key)] = int(n)
+    for event, n in _rows(_TALLIED_COMPANIES.format(where=where), params * 3):
+        if n:
+            counts[(COMPANY_TALLY, event)] = int(n)
     return counts
+
+
+# The companies with seats as the stats read them (reads.py): the tally of
+# slot 0's positive rows, less those of companies with rows in other slots,
+# plus those companies whose exact total is positive.
+_OTHER = (
+    f"EXISTS (SELECT 1 FROM {COMPANY_COUNTS} o WHERE o.event_id = c.event_id"
+    " AND o.company_id = c.company_id AND o.slot <> 0)"
+)
+_TALLIED_COMPANIES = (
+    f"SELECT event_id, SUM(n) FROM ("
+    f" SELECT event_id, n FROM {COMPANY_TALLY} WHERE 1 = 1{{where}}"
+    f" UNION ALL SELECT event_id, -1 FROM {COMPANY_COUNTS} c WHERE slot = 0 AND n > 0"
+    f" AND company_id <> 0{{where}} AND {_OTHER}"
+    f" UNION ALL SELECT event_id, 1 FROM {COMPANY_COUNTS} c WHERE company_id <> 0{{where}}"
+    f" AND {_OTHER} GROUP BY event_id, company_id HAVING SUM(n) > 0"
+    f") k GROUP BY event_id"
+)
 
 
 def differences(event_id: int | None = None) -> dict[tuple, tuple[int, int]]:
@@ -130,7 +160,7 @@ def recount(event_id: int | None = None) -> int:
         _lock_writers()
         held, recounted = current(event_id), expected(event_id)
         changed = sum(1 for k in held.keys() | recounted.keys() if held.get(k) != recounted.get(k))
-        for model in (StatusCount, GuestTypeCount, CompanyCount, BucketCount):
+        for model in (StatusCount, GuestTypeCount, CompanyCount, CompanyTally, BucketCount):
             rows = (
                 model.objects.all() if event_id is None else model.objects.filter(event_id=event_id)
             )
@@ -144,6 +174,7 @@ def _insert(counts: Iterable[tuple[tuple, int]]) -> None:
         STATUS_COUNTS: lambda e, status: StatusCount(event_id=e, status=status),
         GUEST_TYPE_COUNTS: lambda e, guest_type: GuestTypeCount(event_id=e, guest_type=guest_type),
         COMPANY_COUNTS: lambda e, company: CompanyCount(event_id=e, company_id=company),
+        COMPANY_TALLY: lambda e: CompanyTally(event_id=e),
         BUCKET_COUNTS: lambda e, kind, bucket: BucketCount(event_id=e, kind=kind, bucket=bucket),
     }
     by_model: dict[Any, list] = {}

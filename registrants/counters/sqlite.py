@@ -10,6 +10,7 @@ from .tables import (
     BUCKET_SECONDS,
     CHECKED_IN,
     COMPANY_COUNTS,
+    COMPANY_TALLY,
     ENTERED,
     ENTRIES,
     EVENTS,
@@ -32,7 +33,9 @@ def _bucket(column: str) -> str:
 
 
 def _add_registrant(row: str, sign: int) -> str:
-    """Statements adding registrant `row` (NEW or OLD) with `sign` to the counts."""
+    """Statements adding registrant `row` (NEW or OLD) with `sign` to the
+    counts. A company's count that has just become 1 (or 0) crossed zero:
+    the event's tally of companies with seats moves with it."""
     seat = seat_holding_sql()
     return f"""
     INSERT INTO {STATUS_COUNTS} (event_id, status, slot, n)
@@ -44,6 +47,12 @@ def _add_registrant(row: str, sign: int) -> str:
     INSERT INTO {COMPANY_COUNTS} (event_id, company_id, slot, n)
     SELECT {row}.event_id, COALESCE({row}.company_id, 0), 0, {sign} WHERE {row}.status IN ({seat})
     ON CONFLICT (event_id, company_id, slot) DO UPDATE SET n = n + excluded.n;
+    INSERT INTO {COMPANY_TALLY} (event_id, n)
+    SELECT {row}.event_id, {sign} FROM {COMPANY_COUNTS} c
+    WHERE {row}.status IN ({seat}) AND {row}.company_id IS NOT NULL
+    AND c.event_id = {row}.event_id AND c.company_id = {row}.company_id AND c.slot = 0
+    AND c.n = {1 if sign > 0 else 0}
+    ON CONFLICT (event_id) DO UPDATE SET n = n + excluded.n;
     """
 
 
@@ -142,7 +151,13 @@ def install_sql() -> list[str]:
         f"CREATE TRIGGER registrants_count_event_del AFTER DELETE ON {EVENTS} BEGIN"
         + "".join(
             f" DELETE FROM {table} WHERE event_id = OLD.id;"
-            for table in (STATUS_COUNTS, GUEST_TYPE_COUNTS, COMPANY_COUNTS, BUCKET_COUNTS)
+            for table in (
+                STATUS_COUNTS,
+                GUEST_TYPE_COUNTS,
+                COMPANY_COUNTS,
+                COMPANY_TALLY,
+                BUCKET_COUNTS,
+            )
         )
         + " END",
         _history_inserted(),

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from registrants import lifecycle
-from registrants.counter_models import BucketCount, CompanyCount, GuestTypeCount, StatusCount
+from registrants.counter_models import (
+    BucketCount,
+    CompanyCount,
+    CompanyTally,
+    GuestTypeCount,
+    StatusCount,
+)
 from registrants.models import Event, Registrant, StatusChange
 from registrants.sql.plans import sql_literal
 
@@ -13,6 +19,7 @@ HISTORY = StatusChange._meta.db_table
 STATUS_COUNTS = StatusCount._meta.db_table
 GUEST_TYPE_COUNTS = GuestTypeCount._meta.db_table
 COMPANY_COUNTS = CompanyCount._meta.db_table
+COMPANY_TALLY = CompanyTally._meta.db_table
 BUCKET_COUNTS = BucketCount._meta.db_table
 
 BUCKET_SECONDS = 15 * 60

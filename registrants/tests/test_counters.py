@@ -40,6 +40,11 @@ def _assert_exact(event: Event) -> None:
     assert recount.differences(event.pk) == {}
     stats = selectors.event_stats(event=event)
     assert stats["by_status"] == fresh_status_counts(event.pk)
+    holders = Registrant.objects.filter(event=event, status__in=SEAT_HOLDING)
+    companies = stats["companies"]
+    assert len(companies["top"]) + companies["others_companies"] == (
+        holders.exclude(company=None).values("company").distinct().count()
+    )
     assert (
         services.seats_taken(event_id=event.pk)
         == Registrant.objects.filter(event=event, status__in=SEAT_HOLDING).count()
