@@ -32,6 +32,9 @@ def _event_or_404(event_id: int, *, lock: bool = False) -> Event:
     return event
 
 
+EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+
+
 def _validated_window(
     opens_at: datetime.datetime | None, closes_at: datetime.datetime | None
 ) -> None:
@@ -41,6 +44,14 @@ def _validated_window(
                 "validation_error",
                 f"{name}: give a time zone offset.",
                 fields={name: ["Give a time zone offset, e.g. 2026-12-01T09:00:00+01:00."]},
+            )
+        # Before 1972 some zones' offsets had seconds (local mean time),
+        # which an RFC 3339 date-time cannot show; no window starts then.
+        if value is not None and value < EARLIEST:
+            raise ApplicationError(
+                "validation_error",
+                f"{name}: a time from the year 2000 on.",
+                fields={name: ["Give a time from the year 2000 on."]},
             )
     if opens_at is not None and closes_at is not None and opens_at >= closes_at:
         raise ApplicationError(

@@ -38,6 +38,10 @@ def test_organiser_opens_the_page_through_the_api(org_client, organiser):
         {"opens_at": "2026-12-01T00:00:00Z", "closes_at": "2026-11-01T00:00:00Z"},
         {"guest_types": ["wizard"]},
         {"enabled": "maybe"},
+        # A time before 2000 is a typo, and in some zones its offset had
+        # seconds, which no date-time in the API's schema may carry.
+        {"opens_at": "0812-08-15T19:42:05.000327-03:34"},
+        {"closes_at": "1899-12-31T23:00:00Z"},
     ],
 )
 def test_bad_page_settings_are_400_in_the_error_shape(org_client, body):
