@@ -13,13 +13,16 @@ A later migration that rebuilds the history table on SQLite must reinstall
 the trigger with install_trigger below (docs/decisions/0225).
 """
 
+from importlib import import_module
+
 from django.db import migrations, models
 
-HISTORY = "registrants_statuschange"
-DELIVERY = "webhooks_delivery"
-ENDPOINT = "webhooks_endpoint"
-NAME = "webhooks_record_deliveries"
-COLUMNS = "endpoint_id, status_change_id, registrant_id, state, attempts, next_attempt_at, body, created_at"
+# 0002 stays as it was: its names, its trigger statements and its removal
+# are reused; the function (PostgreSQL) and the row trigger (SQLite) change.
+previous = import_module("webhooks.migrations.0002_outbox_trigger")
+HISTORY, DELIVERY, ENDPOINT = previous.HISTORY, previous.DELIVERY, previous.ENDPOINT
+NAME, COLUMNS = previous.NAME, previous.COLUMNS
+PG_REMOVE, SQLITE_REMOVE = previous.PG_REMOVE, previous.SQLITE_REMOVE
 
 
 def _kind(row: str) -> str:
@@ -44,15 +47,8 @@ BEGIN
     RETURN NULL;
 END
 $$""",
-    f"DROP TRIGGER IF EXISTS {NAME} ON {HISTORY}",
-    f"""
-CREATE TRIGGER {NAME} AFTER INSERT ON {HISTORY}
-REFERENCING NEW TABLE AS new_history
-FOR EACH STATEMENT EXECUTE FUNCTION {NAME}()""",
+    *previous.PG_INSTALL[1:],  # the statement-level trigger that calls it
 ]
-PG_REMOVE = [f"DROP TRIGGER IF EXISTS {NAME} ON {HISTORY}", f"DROP FUNCTION IF EXISTS {NAME}()"]
-
-SQLITE_REMOVE = [f"DROP TRIGGER IF EXISTS {NAME}"]
 
 SQLITE_INSTALL = [
     f"DROP TRIGGER IF EXISTS {NAME}",
@@ -85,9 +81,7 @@ def remove_trigger(apps, schema_editor):
 
 def install_previous_trigger(apps, schema_editor):
     # Backwards: 0002's trigger, which does not read the removed column.
-    from importlib import import_module
-
-    import_module("webhooks.migrations.0002_outbox_trigger").install_trigger(apps, schema_editor)
+    previous.install_trigger(apps, schema_editor)
 
 
 class Migration(migrations.Migration):
