@@ -26,6 +26,8 @@ class Action(models.TextChoices):
     QUESTION_REMOVED = "question_removed", "Registration question removed"
     # Where registrants' data is sent: adding, changing or removing a webhook.
     WEBHOOK_CHANGED = "webhook_changed", "Webhook endpoint changed"
+    # An e-mail reminder to a selection of an event's registrants: one per run.
+    REMINDER_SENT = "reminder_sent", "Reminder sent"
 
 
 class AuditEntry(models.Model):

@@ -49,7 +49,7 @@ def _set_side(side: str, event_id: int) -> None:
 
     from webhooks.models import Endpoint
 
-    trigger = import_module("webhooks.migrations.0002_outbox_trigger")
+    trigger = import_module("webhooks.migrations.0003_endpoint_event_types")
     with connection.cursor() as cursor:
         for statement in trigger.PG_REMOVE if side == SIDES[0] else trigger.PG_INSTALL:
             cursor.execute(statement)

@@ -36,6 +36,17 @@ def wording_for(event_id: int, kind: str) -> wording.Wording:
     return wording.Wording(row.subject, row.body)
 
 
+def wordings_for(pairs: set[tuple[int, str]]) -> dict[tuple[int, str], wording.Wording]:
+    """wording_for of each (event id, kind), in one query."""
+    found = {
+        (row.event_id, row.kind): wording.Wording(row.subject, row.body)
+        for row in MailTemplate.objects.filter(
+            event_id__in={e for e, _ in pairs}, kind__in={k for _, k in pairs}
+        )
+    }
+    return {pair: found.get(pair, wording.DEFAULTS[pair[1]]) for pair in pairs}
+
+
 def values_for(
     registrant: Registrant,
     *,

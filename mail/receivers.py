@@ -1,6 +1,6 @@
 """What other apps' events mean for mail: a registration or a cancellation
-queues its message (in the same transaction), an erasure scrubs the log,
-a subject access export lists the messages."""
+queues its message (in the same transaction; which one: rules.py), an
+erasure scrubs the log, a subject access export lists the messages."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from registrants.models import Registrant, Source, StatusChange
+from registrants.models import Registrant, StatusChange
 from registrants.signals import (
     history_rows_created,
     personal_data_requested,
@@ -18,26 +18,14 @@ from registrants.signals import (
     waitlist_offer_made,
 )
 
+from . import bulk_mail
 from .compose import absolute
-from .models import Kind, MailSettings, Message, MessageStatus
+from .models import MailSettings, Message, MessageStatus
+from .rules import kind_for, wanted
 from .services import message_queue, waitlist_offer_queue
 from .tickets import ticket_path
 
-REGISTERED, CANCELLED = "registered", "cancelled"
-# A ticket goes out when someone becomes registered: new, promoted from the
-# waitlist, or reinstated.
-TICKET_FROM = {"", "waitlisted", CANCELLED}
 SCRUBBED = "(erased)"
-
-
-def kind_for(change: StatusChange) -> str | None:
-    """The message a history row calls for, before any event setting."""
-    if change.to_status == REGISTERED and change.from_status in TICKET_FROM:
-        # An import registers thousands at once: the reminder is its mail.
-        return None if change.source == Source.IMPORT else Kind.CONFIRMATION
-    if change.to_status == CANCELLED:
-        return Kind.CANCELLATION
-    return None
 
 
 @receiver(post_save, sender=StatusChange, dispatch_uid="mail.status_change")
@@ -47,44 +35,23 @@ def queue_on_status_change(
     """Sent by StatusChange.objects.create, inside the writer's transaction:
     the message row commits or rolls back with the change. The SQL fast
     paths (scans) send no signal: a scan mails nobody."""
-    if created:
-        _queue_for(instance, {})
+    if not created:
+        return
+    kind = kind_for(instance)
+    if kind is None:
+        return
+    chosen = MailSettings.objects.filter(event_id=instance.event_id).first()
+    if wanted(instance, kind, chosen):
+        registrant = Registrant.objects.select_related("event").get(pk=instance.registrant_id)
+        message_queue(registrant=registrant, kind=kind)
 
 
 @receiver(history_rows_created, dispatch_uid="mail.bulk_status_changes")
 def queue_on_bulk_status_changes(sender: Any, changes: list[StatusChange], **kwargs: Any) -> None:
     """A bulk action's rows (one INSERT, no post_save), in its transaction:
-    the same messages as the changes made one by one."""
-    chosen: dict[int, MailSettings | None] = {}
-    for change in changes:
-        _queue_for(change, chosen)
-
-
-def _queue_for(instance: StatusChange, chosen_by_event: dict[int, MailSettings | None]) -> None:
-    """Queue the message a history row calls for, if the event wants it
-    (`chosen_by_event` caches the events' settings over a batch)."""
-    kind = kind_for(instance)
-    if kind is None:
-        return
-    if instance.event_id not in chosen_by_event:
-        chosen_by_event[instance.event_id] = MailSettings.objects.filter(
-            event_id=instance.event_id
-        ).first()
-    chosen = chosen_by_event[instance.event_id]
-    wanted = chosen is not None and (
-        chosen.confirmations if kind == Kind.CONFIRMATION else chosen.cancellations
-    )
-    # Someone who registered on the public page asked for their ticket, and
-    # someone promoted from the waitlist was e-mailed the offer: the ticket
-    # reaches them whatever the setting (decision 0222).
-    wanted = wanted or (
-        kind == Kind.CONFIRMATION
-        and (instance.source == Source.REGISTRATION or instance.from_status == "waitlisted")
-    )
-    if not wanted:
-        return
-    registrant = Registrant.objects.select_related("event").get(pk=instance.registrant_id)
-    message_queue(registrant=registrant, kind=kind)
+    the same messages as the changes made one by one, read and written in
+    a fixed number of queries per batch (bulk_mail.py)."""
+    bulk_mail.queue_for_changes(changes)
 
 
 @receiver(waitlist_offer_made, dispatch_uid="mail.waitlist_offer")

@@ -7,6 +7,10 @@ worker (or the embedded default's thread) writes in chunks. Each chunk is
 its own transaction and a registrant gets one message per job (a unique
 constraint), so a job run twice or resumed after a dead worker mails
 nobody twice. The cancelled and the erased are never reminded.
+
+Each run is one audit entry (`reminder_sent`: who asked, the event, the
+filter, how many were queued), written with the messages of a small run and
+when a job is done, once per job however often it runs.
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
+from audit.models import Action, AuditEntry
+from audit.services import filter_summary
+from audit.services import record as audit_record
 from config import jobs
 from registrants import selectors as registrant_selectors
 from registrants.errors import ApplicationError
@@ -58,6 +65,19 @@ def _selection(event_id: int, params: QueryDict) -> QuerySet[Registrant]:
     )
 
 
+def _audit(
+    *, actor: Any, event_id: int, params: QueryDict, selected: int, queued: int, job_id: int | None
+) -> None:
+    details: dict[str, Any] = {
+        "queued": queued,
+        "selected": selected,
+        "filter": filter_summary(params, skip=IGNORED_PARAMETERS),
+    }
+    if job_id is not None:
+        details["job"] = job_id
+    audit_record(action=Action.REMINDER_SENT, actor=actor, event_id=event_id, details=details)
+
+
 def selection_count(*, event_id: int, params: QueryDict) -> int:
     """How many registrants a reminder with these filters would reach."""
     return _selection(event_id, params).count()
@@ -76,12 +96,21 @@ def reminder_send(*, event: Event, params: QueryDict, actor: Any) -> tuple[int, 
             transaction.on_commit(lambda: start(job.pk))
         return total, job
     template = wording_for(event.pk, Kind.REMINDER)
-    messages_queue(
-        [
-            message_build(registrant=registrant, kind=Kind.REMINDER, template=template)
-            for registrant in selection.order_by("pk")
-        ]
-    )
+    with transaction.atomic():
+        queued = messages_queue(
+            [
+                message_build(registrant=registrant, kind=Kind.REMINDER, template=template)
+                for registrant in selection.order_by("pk")
+            ]
+        )
+        _audit(
+            actor=actor,
+            event_id=event.pk,
+            params=params,
+            selected=total,
+            queued=len(queued),
+            job_id=None,
+        )
     return total, None
 
 
@@ -165,5 +194,25 @@ def reminder_job_run(*, job_id: int) -> None:
             continue  # another run of this job wrote the chunk meanwhile
         queued = Message.objects.filter(reminder_job_id=job_id).count()
         _touch(job_id, queued=queued)
-    queued = Message.objects.filter(reminder_job_id=job_id).count()
-    _touch(job_id, state=JobState.DONE, queued=queued)
+    _finish(job, params)
+
+
+def _finish(job: ReminderJob, params: QueryDict) -> None:
+    """The job is done: its count, and its audit entry unless a run of it
+    already wrote one (the job's row lock orders two runs finishing at once)."""
+    with transaction.atomic():
+        ReminderJob.objects.select_for_update().filter(pk=job.pk).first()
+        queued = Message.objects.filter(reminder_job_id=job.pk).count()
+        _touch(job.pk, state=JobState.DONE, queued=queued)
+        audited = AuditEntry.objects.filter(
+            action=Action.REMINDER_SENT, event_id=job.event_id, details__job=job.pk
+        ).exists()
+        if not audited:
+            _audit(
+                actor=job.actor,
+                event_id=job.event_id,
+                params=params,
+                selected=job.total,
+                queued=queued,
+                job_id=job.pk,
+            )

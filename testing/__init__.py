@@ -1,1 +1,2 @@
-"""Helpers shared by the tests of every app (see servers.py)."""
+"""Helpers shared by the tests of every app: servers.py (real servers) and
+broker.py (Celery publishing to a Redis that a test stops)."""

@@ -1,7 +1,7 @@
 """Webhook endpoints of an event and the deliveries to them.
 
 A delivery row is written by a database trigger on the history table
-(migration 0002) in the transaction of the status change itself, whatever
+(migrations 0002 and 0003) in the transaction of the status change itself, whatever
 wrote it (services, the gateway's SQL, imports, seeders): a change that
 commits has its deliveries, a rolled-back one has none. See
 docs/decisions/0225-webhook-outbox-trigger.md.
@@ -35,6 +35,9 @@ class Endpoint(models.Model):
     secret = models.CharField(max_length=80, default=new_secret)
     # A check-in code is a door key: sent only when someone who may see codes allowed it.
     include_check_in_codes = models.BooleanField(default=False)
+    # The kinds of change sent (payloads.TYPES), in that order; empty: every
+    # kind, including kinds added later. The outbox trigger reads it.
+    event_types = models.JSONField(default=list, blank=True)
     # The organiser's switch: while off, changes are not recorded for it.
     active = models.BooleanField(default=True)
     # Set when repeated failures stopped its deliveries; changes are still

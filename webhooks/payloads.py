@@ -18,10 +18,14 @@ PAYLOAD_VERSION = 1
 REGISTERED = "registrant.registered"
 STATUS_CHANGED = "registrant.status_changed"
 TYPES = (REGISTERED, STATUS_CHANGED)
+# What the Webhooks page calls each kind.
+TYPE_LABELS = {REGISTERED: "New registrations", STATUS_CHANGED: "Status changes"}
 
 
 def event_type(from_status: str) -> str:
-    """A creation row (no from-status) is a registration; anything else a status change."""
+    """A creation row (no from-status) is a registration; anything else a
+    status change. The outbox trigger (webhooks migration 0003) decides the
+    same in SQL."""
     return REGISTERED if not from_status else STATUS_CHANGED
 
 

@@ -5,12 +5,22 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from .models import Attempt, Delivery, Endpoint
+from .payloads import TYPES
+
+_KINDS_HELP = "The kinds of change sent to the endpoint; empty: every kind, including later ones."
+
+
+def _event_types(**options) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.ChoiceField(choices=TYPES), help_text=_KINDS_HELP, **options
+    )
 
 
 class EndpointSerializer(serializers.ModelSerializer):
     """An endpoint with its signing secret (organisers only see this)."""
 
     disabled = serializers.SerializerMethodField()
+    event_types = _event_types(read_only=True)
 
     class Meta:
         model = Endpoint
@@ -20,6 +30,7 @@ class EndpointSerializer(serializers.ModelSerializer):
             "url",
             "description",
             "include_check_in_codes",
+            "event_types",
             "active",
             "disabled",
             "disabled_at",
@@ -41,12 +52,14 @@ class EndpointCreateSerializer(serializers.Serializer):
         max_length=200, required=False, default="", allow_blank=True
     )
     include_check_in_codes = serializers.BooleanField(required=False, default=False)
+    event_types = _event_types(required=False, default=list)
 
 
 class EndpointUpdateSerializer(serializers.Serializer):
     url = serializers.URLField(max_length=500, required=False)
     description = serializers.CharField(max_length=200, required=False, allow_blank=True)
     include_check_in_codes = serializers.BooleanField(required=False)
+    event_types = _event_types(required=False)
     active = serializers.BooleanField(
         required=False, help_text="true also enables an endpoint disabled after failures."
     )

@@ -16,8 +16,25 @@ from registrants.permissions import P_VIEW_CODE
 
 from . import addresses, runner
 from .models import Delivery, Endpoint, new_secret
+from .payloads import TYPES
 
-EDITABLE = ("url", "description", "include_check_in_codes", "active")
+EDITABLE = ("url", "description", "include_check_in_codes", "active", "event_types")
+
+
+def _event_types(kinds: Any) -> list[str]:
+    """The kinds an endpoint receives, without repeats, in TYPES' order (empty:
+    every kind). Raises validation_error naming an unknown kind."""
+    if not isinstance(kinds, list | tuple) or not all(isinstance(k, str) for k in kinds):
+        raise ApplicationError(
+            "validation_error",
+            "event_types must be a list of kinds.",
+            fields={"event_types": ["Expected a list of kinds."]},
+        )
+    unknown = sorted(set(kinds) - set(TYPES))
+    if unknown:
+        message = f"Unknown kind: {', '.join(unknown)}. Known: {', '.join(TYPES)}."
+        raise ApplicationError("validation_error", message, fields={"event_types": [message]})
+    return [kind for kind in TYPES if kind in kinds]
 
 
 def _may_allow_codes(actor: Any, include_check_in_codes: bool) -> None:
@@ -44,12 +61,15 @@ def endpoint_create(
     url: str,
     description: str = "",
     include_check_in_codes: bool = False,
+    event_types: list[str] | tuple[str, ...] = (),
     actor: Any = None,
 ) -> Endpoint:
-    """Register an endpoint for an event's registrations and status changes.
-    Raises validation_error (a URL refused by addresses.resolve) and
+    """Register an endpoint for an event's registrations and status changes
+    (the kinds in `event_types`; empty: every kind). Raises validation_error
+    (a URL refused by addresses.resolve, an unknown kind) and
     permission_denied (codes asked for by someone who may not see them)."""
     _may_allow_codes(actor, include_check_in_codes)
+    kinds = _event_types(list(event_types))
     addresses.resolve(url)
     with transaction.atomic():
         if not Event.objects.filter(pk=event_id).exists():
@@ -59,9 +79,10 @@ def endpoint_create(
             url=url,
             description=description,
             include_check_in_codes=include_check_in_codes,
+            event_types=kinds,
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
-        _audit(endpoint, "created", actor, ["url", "include_check_in_codes"])
+        _audit(endpoint, "created", actor, ["url", "include_check_in_codes", "event_types"])
     return endpoint
 
 
@@ -72,6 +93,8 @@ def endpoint_update(*, endpoint_id: int, actor: Any = None, **changes: Any) -> E
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ApplicationError("validation_error", f"Not editable: {', '.join(sorted(unknown))}.")
+    if "event_types" in changes:
+        changes["event_types"] = _event_types(changes["event_types"])
     if "url" in changes:
         addresses.resolve(changes["url"])
     if changes.get("include_check_in_codes"):

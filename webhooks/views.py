@@ -16,11 +16,22 @@ from registrants.permissions import P_CHANGE_EVENT, P_VIEW_CODE, P_VIEW_EVENT, r
 
 from . import selectors, services
 from .models import Delivery, Endpoint
+from .payloads import TYPE_LABELS, TYPES
 
 PAGE_LOG = 20  # deliveries shown per endpoint on the page
 
 
-class EndpointForm(forms.Form):
+class KindsForm(forms.Form):
+    event_types = forms.MultipleChoiceField(
+        choices=[(kind, f"{TYPE_LABELS[kind]} ({kind})") for kind in TYPES],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Kinds of change sent",
+        help_text="None ticked: every kind, including kinds added later.",
+    )
+
+
+class EndpointForm(KindsForm):
     url = forms.URLField(max_length=500, label="URL", assume_scheme="https")
     description = forms.CharField(max_length=200, required=False)
     include_check_in_codes = forms.BooleanField(
@@ -47,7 +58,12 @@ def webhooks_page(request, event_id: int):
             messages.success(request, "Endpoint added. Its signing secret is shown below.")
             return _back(event.pk)
     endpoints = [
-        (endpoint, selectors.deliveries_of(endpoint.pk, limit=PAGE_LOG))
+        (
+            endpoint,
+            selectors.deliveries_of(endpoint.pk, limit=PAGE_LOG),
+            [TYPE_LABELS[kind] for kind in endpoint.event_types if kind in TYPE_LABELS],
+            KindsForm(initial={"event_types": endpoint.event_types}, prefix=f"e{endpoint.pk}"),
+        )
         for endpoint in selectors.endpoints_of(event.pk)
     ]
     return render_page(
@@ -79,12 +95,25 @@ _ACTIONS = {
 def endpoint_action(request, endpoint_id: int):
     endpoint = get_object_or_404(Endpoint, pk=endpoint_id)
     require_event(request.user, endpoint.event_id)
+    if request.POST.get("action") == "kinds":
+        return _change_kinds(request, endpoint)
     action = _ACTIONS.get(request.POST.get("action", ""))
     if action is None:
         messages.error(request, "Unknown action.")
     else:
         action(endpoint.pk, request.user)
         messages.success(request, "Endpoint updated.")
+    return _back(endpoint.event_id)
+
+
+def _change_kinds(request, endpoint: Endpoint):
+    form = KindsForm(request.POST, prefix=f"e{endpoint.pk}")
+    if form.is_valid():
+        kinds = form.cleaned_data["event_types"]
+        services.endpoint_update(endpoint_id=endpoint.pk, actor=request.user, event_types=kinds)
+        messages.success(request, "Endpoint updated.")
+    else:
+        messages.error(request, " ".join(str(e) for e in form.errors["event_types"]))
     return _back(endpoint.event_id)
 
 

@@ -8,6 +8,8 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from testing.broker import broker  # noqa: F401 - the broker-down tests' fixture
+
 
 @pytest.fixture(autouse=True)
 def import_settings(settings, tmp_path):

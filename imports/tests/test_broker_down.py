@@ -11,37 +11,15 @@ import datetime
 from pathlib import Path
 
 import pytest
-import redis
 from django.utils import timezone
 
-from imports import tasks
 from imports.models import ImportJob, ImportUpload
 from registrants.tests.factories import EventFactory
+from testing.broker import forget_connections, published
 
 from .conftest import csv_bytes, people, upload_file
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-def _forget_connections(app) -> None:
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def broker(redis_server, settings, monkeypatch):
-    """Celery sends to the private Redis (whatever this run's settings say)."""
-    settings.IMPORT_RUNNER = "celery"
-    app = tasks.app
-    monkeypatch.setattr(app.conf, "broker_url", redis_server.url)
-    monkeypatch.setattr(app.conf, "task_always_eager", False)
-    _forget_connections(app)
-    yield redis_server
-    _forget_connections(app)
-
-
-def queued_messages(server) -> int:
-    return redis.Redis.from_url(server.url).llen("celery")
 
 
 def uploads(settings) -> list[object]:
@@ -75,13 +53,13 @@ def test_an_upload_while_redis_is_down_is_refused_and_keeps_nothing(broker, org_
 
     # Once Redis is back the same file is not a duplicate, and its job is sent.
     broker.start()
-    _forget_connections(tasks.app)
+    forget_connections()
     again = upload(org_client, event, content)
     assert again.status_code == 202, again.content
     job = ImportJob.objects.get()
     assert (job.state, job.attempts) == ("queued", 0)
     assert ImportUpload.objects.filter(job_id=job.pk).exists()
-    assert queued_messages(broker) == 1
+    assert published(broker) == 1
 
 
 def test_the_import_page_refuses_with_503_while_redis_is_down(broker, organiser, client, settings):

@@ -8,6 +8,7 @@ import pytest
 from dashboard.tests.conftest import anon_web, org_web, staff_web, viewer_web  # noqa: F401
 from mail.models import MailSettings
 from registrants.tests.factories import EventFactory
+from testing.broker import broker  # noqa: F401 - the broker-down tests' fixture
 from testing.servers import use_a_file_for_the_sqlite_test_db
 
 from .smtp import SmtpServer

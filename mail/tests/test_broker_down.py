@@ -8,35 +8,14 @@ the message leaves."""
 from __future__ import annotations
 
 import pytest
-import redis
 
 from mail import dispatch
 from mail.models import Message, MessageStatus
-from mail.tasks import send_message
 from registrants import services as registrant_services
 from registrants.models import Registrant
+from testing.broker import forget_connections, published
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-def _forget_connections(app) -> None:
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def broker(redis_server, settings, monkeypatch):
-    settings.IMPORT_RUNNER = "celery"
-    app = send_message.app
-    monkeypatch.setattr(app.conf, "broker_url", redis_server.url)
-    monkeypatch.setattr(app.conf, "task_always_eager", False)
-    _forget_connections(app)
-    yield redis_server
-    _forget_connections(app)
-
-
-def published(server) -> int:
-    return redis.Redis.from_url(server.url).llen("celery")
 
 
 def test_a_registration_while_the_broker_is_down_keeps_its_message_for_later(
@@ -51,7 +30,7 @@ def test_a_registration_while_the_broker_is_down_keeps_its_message_for_later(
     assert (message.status, message.attempts) == (MessageStatus.QUEUED, 0)
 
     broker.start()
-    _forget_connections(send_message.app)
+    forget_connections()
     settings.MAIL_SWEEP_AFTER_SECONDS = 0
     assert dispatch.sweep() == [message.pk]
     assert published(broker) == 1
@@ -74,7 +53,7 @@ def test_a_large_reminder_while_the_broker_is_down_starts_once_it_is_back(
     assert job.state == JobState.QUEUED
 
     broker.start()
-    _forget_connections(send_message.app)
+    forget_connections()
     settings.MAIL_LEASE_SECONDS = 0
     page = org_web.get(answer["Location"])
     assert page.status_code == 200

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mail.models import Kind
-from mail.receivers import kind_for
+from mail.rules import kind_for
 from registrants.models import Source, StatusChange
 
 

@@ -14,7 +14,8 @@ row triggers; its WHEN clause is the same probe per row.
 
 A later migration that rebuilds the history table on SQLite (an AlterField
 there copies the table) drops this trigger with the old table and must
-install it again (install_trigger below), as 0005 does for the history guard.
+install it again, as 0005 does for the history guard: with the install_trigger
+of 0003, which also honours each endpoint's event_types.
 """
 
 from django.db import migrations
