@@ -30,8 +30,6 @@ from testing.servers import (
 
 from .frames import recv_message
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
 # Every response says which upstream answered it (the websocket's 101 too).
 UPSTREAM_HEADER = "add_header X-Upstream $upstream_addr always;"
 
@@ -75,6 +73,26 @@ def next_of(ws, wanted_type: str, timeout: float = 5.0) -> dict:
             return message
 
 
+def test_the_images_live_role_serves_the_app_on_8002_without_deflate(tmp_path):
+    """deploy/entrypoint.sh's `live` role: the same ASGI app as `web`, on
+    the port nginx's live upstream names, per-message deflate off."""
+    fake = tmp_path / "uvicorn"
+    fake.write_text('#!/bin/sh\necho "$@"\n')
+    fake.chmod(0o755)
+    args = subprocess.run(
+        ["sh", str(ROOT / "deploy/entrypoint.sh"), "live"],
+        env={"PATH": f"{tmp_path}:/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert args[0] == "config.asgi:application"
+    assert args[args.index("--port") + 1] == "8002"
+    assert args[args.index("--ws-per-message-deflate") + 1] == "false"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
 def test_through_nginx_the_socket_is_on_a_live_process_and_gets_the_apis_change(redis_server):
     event = EventFactory(capacity=50)
     registrant = make_registrant(event)
