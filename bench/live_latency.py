@@ -4,12 +4,13 @@ open dashboard, through uvicorn + Channels + Redis.
 
     .venv/bin/python bench/live_latency.py [--clients 50,200] [--changes 500]
         [--concurrency 1] [--database-url URL] [--redis-url URL] [--workers 1]
-        [--api-workers 0] [--variant LABEL@CHECKOUT:UVICORN-OPTIONS ...]
+        [--api-workers 0] [--rate 0] [--client-nice 0]
+        [--variant LABEL@CHECKOUT:UVICORN-OPTIONS ...]
 
 A round of 0 clients measures the API's answer alone. Each --variant serves
 all rounds again from another checkout and/or with other uvicorn options
-(`api=N`: the API on a uvicorn of its own), so before and after come from
-one run. Per round it also prints the web processes' peak RSS and their
+(`api=N`: the API on a uvicorn of its own; `nice=N`: the websocket server
+at that lower CPU priority), so before and after come from one run. Per round it also prints the web processes' peak RSS and their
 CPU per change (bench/harness/rss.py).
 
 One command does everything, and undoes it:
@@ -60,6 +61,7 @@ if not __package__:  # run as a file: import bench.harness from the repository r
 
 from bench.harness import database, report
 from bench.harness.live import run_round
+from bench.harness.priority import lower_priority
 from bench.harness.rss import web_processes
 from bench.harness.seeding import seed_live
 from bench.harness.servers import CheckoutUvicornServer, free_port
@@ -80,6 +82,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--changes", type=int, default=500, help="status changes per round")
     p.add_argument("--concurrency", type=int, default=1, help="API requests in flight at once")
+    p.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="changes per second, one at a time (0: each as soon as the last was answered)",
+    )
+    p.add_argument(
+        "--client-nice",
+        type=int,
+        default=0,
+        help="run the websocket clients at this lower CPU priority (nice value, their "
+        "sessions' autogroups too): in real life the browsers are not on the server",
+    )
     p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     p.add_argument(
         "--api-workers",
@@ -119,7 +134,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     except ValueError:
         p.error("--clients takes numbers, e.g. 50,200")
     args.variants = [parse_variant(v, args.api_workers) for v in args.variant] or [
-        ("this checkout", "", [], args.api_workers)
+        ("this checkout", "", [], args.api_workers, 0)
     ]
     if not args.rounds or min(args.rounds) < 0 or args.changes < 1 or args.concurrency < 1:
         p.error("--clients takes numbers >= 0 (0: the API alone); --changes and "
@@ -127,15 +142,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def parse_variant(text: str, api_workers: int) -> tuple[str, str, list[str], int]:
-    """'label@root:args' -> (label, root, uvicorn args, API workers); root
-    and args optional; an `api=N` among the args serves the API from a
-    uvicorn of its own with N workers (default `api_workers`)."""
+def parse_variant(text: str, api_workers: int) -> tuple[str, str, list[str], int, int]:
+    """'label@root:args' -> (label, root, uvicorn args, API workers, nice);
+    root and args optional; an `api=N` among the args serves the API from a
+    uvicorn of its own with N workers (default `api_workers`); `nice=N` runs
+    the websocket server at that lower CPU priority (bench/harness/priority.py)."""
     head, _, extra = text.partition(":")
     label, _, root = head.partition("@")
-    options = [x for x in extra.split() if not x.startswith("api=")]
+    options = [x for x in extra.split() if not x.startswith(("api=", "nice="))]
     apis = [int(x[4:]) for x in extra.split() if x.startswith("api=")]
-    return label.strip(), root.strip(), options, apis[-1] if apis else api_workers
+    nices = [int(x[5:]) for x in extra.split() if x.startswith("nice=")]
+    return (label.strip(), root.strip(), options, apis[-1] if apis else api_workers,
+            nices[-1] if nices else 0)  # fmt: skip
 
 
 def print_report(result: dict[str, Any]) -> None:
@@ -143,7 +161,9 @@ def print_report(result: dict[str, Any]) -> None:
     print()
     print(
         f"live latency: uvicorn ({result['workers']} worker) + Channels + Redis pub/sub, "
-        f"{result['changes']} changes per round, concurrency {result['concurrency']}; "
+        f"{result['changes']} changes per round at {result['rate'] or 'full'} per s, "
+        f"concurrency {result['concurrency']}, "
+        f"clients at nice {result['client_nice']}; "
         "RSS per web process: the websocket server's workers, then the API server's if any"
     )
     print(
@@ -181,12 +201,13 @@ def print_report(result: dict[str, Any]) -> None:
 
 
 def run_code(
-    args, variant: tuple[str, str, list[str], int], env: dict[str, str], seed_: dict[str, Any],
+    args, variant: tuple[str, str, list[str], int, int], env: dict[str, str],
+    seed_: dict[str, Any],
     ids: list[int],
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Serve one variant (checkout, uvicorn options), run every round on it
     (each with its own `args.changes` of `ids`), stop the servers."""
-    code, root, extra, api_workers = variant
+    code, root, extra, api_workers, nice = variant
     servers = [CheckoutUvicornServer(env=env, workers=args.workers, port=free_port(),
                                      start_timeout=90, own_session=True, root=root,
                                      extra_args=extra)]  # fmt: skip
@@ -200,6 +221,8 @@ def run_code(
             server.start()
         time.sleep(2.0)  # uvicorn's workers start after its first answer
         pids = [pid for s in servers for pid in web_processes(s.proc.pid)]  # type: ignore[union-attr]
+        for pid in [servers[0].proc.pid, *web_processes(servers[0].proc.pid)]:  # type: ignore[union-attr]
+            lower_priority(pid, nice)
         for i, clients in enumerate(args.rounds):
             chunk = ids[i * args.changes : (i + 1) * args.changes]
             print(
@@ -209,7 +232,7 @@ def run_code(
             )
             r = run_round(args, servers[0].url, seed_, clients, chunk,
                           api_base=servers[-1].url, rss_pids=pids)  # fmt: skip
-            rounds.append({"code": code, "api_workers": api_workers, **r})
+            rounds.append({"code": code, "api_workers": api_workers, "nice": nice, **r})
             lat = r["latency_from_answer_ms"]
             print(f"  p50 {lat['p50']} ms, p99 {lat['p99']} ms, lost {r['lost']}, "
                   f"API p50 {r['api_p50_ms']} ms, RSS {r['rss_peak_mb']} MB", flush=True)  # fmt: skip
@@ -277,6 +300,8 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901  (setup and teardo
             "variants": args.variant,
             "changes": args.changes,
             "concurrency": args.concurrency,
+            "client_nice": args.client_nice,
+            "rate": args.rate,
             "postgres": postgres_version,
             "redis": redis_version,
             "redis_url": database.redact(redis_url),

@@ -2,6 +2,9 @@
 # The image's roles (Dockerfile). The first argument picks one; anything
 # else runs as a command (`docker run IMAGE python manage.py shell`).
 #   web       config.asgi under uvicorn: pages, API, websockets, the gateway too
+#   live      the same app for the live dashboards' websockets (/ws/) only,
+#             so that pushing every change to every socket never delays an
+#             API answer (docs/decisions/0240-live-processes.md)
 #   gateway   the door-scanner gateway alone (gateway.main)
 #   worker    a Celery worker (imports)
 #   beat      Celery beat (requeues interrupted imports every minute)
@@ -16,6 +19,10 @@ case "$role" in
         # frame per socket cost more CPU and memory than the bytes it saves
         # (docs/decisions/0205-live-fan-out.md).
         exec uvicorn config.asgi:application --host "${HOST:-0.0.0.0}" --port "${PORT:-8000}" \
+            --workers "${WEB_CONCURRENCY:-1}" --no-access-log --ws-per-message-deflate false \
+            --proxy-headers --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" "$@" ;;
+    live)
+        exec uvicorn config.asgi:application --host "${HOST:-0.0.0.0}" --port "${PORT:-8002}" \
             --workers "${WEB_CONCURRENCY:-1}" --no-access-log --ws-per-message-deflate false \
             --proxy-headers --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" "$@" ;;
     gateway)

@@ -15,7 +15,7 @@
 #    host's loopback, ports 185xx.
 # 3. `up -d`: compose starts each service once what it depends on is healthy
 #    (PostgreSQL, Redis) or done (migrate); then every container must be
-#    healthy (postgres, redis, web1, web2, gateway, nginx: their health
+#    healthy (postgres, redis, web1, web2, live1, live2, gateway, nginx: their health
 #    checks) or running (worker, beat), and migrate exited 0 having printed
 #    the demo login.
 # 4. Through nginx (scripts/compose_smoke_checks.py): /readyz, the login
@@ -38,6 +38,7 @@ export BASE=${BASE_IMAGE:-rd-base:bookworm}
 export COMPOSE_PROJECT_NAME=${COMPOSE_PROJECT_NAME:-rdcomposesmoke}
 export LOCAL_HTTP_PORT=${LOCAL_HTTP_PORT:-18580} LOCAL_WEB1_PORT=${LOCAL_WEB1_PORT:-18581}
 export LOCAL_WEB2_PORT=${LOCAL_WEB2_PORT:-18582} LOCAL_GATEWAY_PORT=${LOCAL_GATEWAY_PORT:-18583}
+export LOCAL_LIVE1_PORT=${LOCAL_LIVE1_PORT:-18584} LOCAL_LIVE2_PORT=${LOCAL_LIVE2_PORT:-18585}
 SECRET_KEY=compose-smoke-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 export SECRET_KEY
 HEALTHY_WITHIN=${HEALTHY_WITHIN:-240}  # seconds, for the whole stack
@@ -98,7 +99,7 @@ while read -r s id; do
     cid[$s]=$id
 done < <(docker ps -a --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME" \
     --format '{{.Label "com.docker.compose.service"}} {{.ID}}')
-services=(postgres redis migrate web1 web2 gateway worker beat nginx)
+services=(postgres redis migrate web1 web2 live1 live2 gateway worker beat nginx)
 for s in "${services[@]}"; do
     [ -n "${cid[$s]:-}" ] || fail "no container for $s"
 done
@@ -131,7 +132,7 @@ printf '%s\n' "$migrate_log" | grep -F "Registrant Dashboard: http://127.0.0.1:$
 # read: word-splits the login into its two halves.
 read -r demo_user demo_password <<<"$login"
 uids=()
-for s in web1 web2 gateway worker beat; do
+for s in web1 web2 live1 live2 gateway worker beat; do
     uid=$(docker exec "${cid[$s]}" sh -c 'awk "/^Uid:/ {print \$2}" /proc/1/status')
     [ -n "$uid" ] && [ "$uid" != 0 ] || fail "$s runs as uid '$uid'"
     uids+=("$s=$uid")

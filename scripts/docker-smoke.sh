@@ -192,7 +192,9 @@ step "nginx in front"
 # pointed at the containers here: the gateway route, the websocket route
 # and the static cache.
 NGINX_PORT=${SMOKE_NGINX_PORT:-18482}
+# The web container serves /ws/ too: the live upstream points at it.
 sed -e "s/server web1:8000/server 127.0.0.1:$WEB_PORT/; s/server web2:8000/server 127.0.0.1:$WEB_PORT/" \
+    -e "s/server live1:8002/server 127.0.0.1:$WEB_PORT/; s/server live2:8002/server 127.0.0.1:$WEB_PORT/" \
     -e "s/server gateway:8001/server 127.0.0.1:$GATEWAY_PORT/; s/listen 8080/listen 127.0.0.1:$NGINX_PORT/" \
     -e "s|/var/cache/nginx/static|$WORK/nginx-cache|" deploy/nginx/nginx.conf >"$WORK/nginx.conf"
 # Its workers run as www-data: they need to reach the cache directory.

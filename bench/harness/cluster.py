@@ -52,6 +52,9 @@ def nginx_config(workdir: Path, port: int, web: list[int], gateway: int) -> Path
     text = (REPO / "deploy/nginx/nginx.conf").read_text()
     text = text.replace("server web1:8000", f"server 127.0.0.1:{web[0]}")
     text = text.replace("server web2:8000", f"server 127.0.0.1:{web[1]}")
+    # The web processes serve /ws/ too (one app): the live upstream is them.
+    text = text.replace("server live1:8002", f"server 127.0.0.1:{web[0]}")
+    text = text.replace("server live2:8002", f"server 127.0.0.1:{web[1]}")
     text = text.replace("server gateway:8001", f"server 127.0.0.1:{gateway}")
     text = text.replace("listen 8080", f"listen 127.0.0.1:{port}")
     text = text.replace("/var/cache/nginx/static", str(workdir / "nginx-cache"))

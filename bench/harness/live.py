@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from bench.harness import stats
+from bench.harness.priority import detach_and_lower
 from bench.harness.rss import PeakRss, cpu_seconds
 from bench.harness.stats import rounded
 
@@ -24,10 +25,15 @@ OPEN_TIMEOUT_SECONDS = 900
 
 
 def client_process(
-    ws_url: str, origin: str, cookies: list[str], expected: list[int], ready, stop, results
-) -> None:
-    """Open one socket per cookie; record (registrant id, arrival) per change."""
+    ws_url: str, origin: str, cookies: list[str], expected: list[int], ready, stop, results,
+    nice: int = 0,
+) -> None:  # fmt: skip
+    """Open one socket per cookie; record (registrant id, arrival) per change.
+    `nice` > 0: at that lower priority (the browsers are elsewhere in real
+    life; here they share the server's cores)."""
     import websockets
+
+    detach_and_lower(nice)
 
     wanted = set(expected)
 
@@ -53,16 +59,18 @@ def client_process(
                     except TimeoutError:
                         continue
                     at = time.monotonic()
-                    message = json.loads(raw)
-                    if message.get("type") != "change" or message.get("kind") != "status":
-                        continue
-                    rid = message["registrant"]["id"]
-                    if rid not in wanted:
-                        continue
-                    if rid in arrivals:
-                        duplicates += 1
-                    else:
-                        arrivals[rid] = at
+                    parsed = json.loads(raw)
+                    # Changes that queued up on the server come as one array.
+                    for message in parsed if isinstance(parsed, list) else [parsed]:
+                        if message.get("type") != "change" or message.get("kind") != "status":
+                            continue
+                        rid = message["registrant"]["id"]
+                        if rid not in wanted:
+                            continue
+                        if rid in arrivals:
+                            duplicates += 1
+                        else:
+                            arrivals[rid] = at
         except Exception as exc:  # reported as a dropped socket
             dropped = f"{type(exc).__name__}: {exc}"[:200]
         return {"arrivals": arrivals, "duplicates": duplicates, "dropped": dropped}
@@ -82,9 +90,11 @@ def client_process(
 
 
 def api_changes(
-    base: str, token: str, ids: list[int], concurrency: int
+    base: str, token: str, ids: list[int], concurrency: int, rate: float = 0.0
 ) -> tuple[dict[int, float], dict[int, float], list[str]]:
-    """registered -> checked_in for each id; (sent, answered, errors)."""
+    """registered -> checked_in for each id; (sent, answered, errors). With
+    `rate` (changes per second, one at a time), the n-th change starts no
+    earlier than n / rate seconds after the first."""
     sent: dict[int, float] = {}
     answered: dict[int, float] = {}
     errors: list[str] = []
@@ -115,7 +125,12 @@ def api_changes(
             else:
                 errors.append(f"{rid}: HTTP {response.status_code}")
 
-    if concurrency == 1:
+    if rate > 0:
+        first = time.monotonic()
+        for n, rid in enumerate(ids):
+            time.sleep(max(0.0, first + n / rate - time.monotonic()))
+            change(rid)
+    elif concurrency == 1:
         for rid in ids:
             change(rid)
     else:
@@ -150,7 +165,9 @@ def run_round(
     groups = [cookies[i : i + SOCKETS_PER_PROCESS] for i in range(0, clients, SOCKETS_PER_PROCESS)]
     procs = [
         ctx.Process(
-            target=client_process, args=(ws_url, base, g, ids, ready, stop, results), daemon=True
+            target=client_process,
+            args=(ws_url, base, g, ids, ready, stop, results, getattr(args, "client_nice", 0)),
+            daemon=True,
         )
         for g in groups
     ]
@@ -168,7 +185,9 @@ def run_round(
     load_before = os.getloadavg()
     started = time.monotonic()
     cpu_before = cpu_seconds(rss_pids or [])
-    sent, answered, errors = api_changes(api_base or base, seed_["token"], ids, args.concurrency)
+    sent, answered, errors = api_changes(
+        api_base or base, seed_["token"], ids, args.concurrency, getattr(args, "rate", 0.0)
+    )
     elapsed = time.monotonic() - started
     # Stragglers: the clients stop by themselves once they have everything.
     deadline = time.monotonic() + (args.settle if clients else 0)

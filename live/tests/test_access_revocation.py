@@ -16,6 +16,7 @@ from accounts.models import EventAssignment
 from registrants import services
 from registrants.tests.factories import EventFactory, make_registrant, make_user
 
+from .frames import receive_message
 from .test_consumers import communicator, connect_and_read_snapshot, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,7 +42,7 @@ async def still_receives(comm, registrant) -> None:
         registrant_id=registrant.pk, to_status="checked_in"
     )
     while True:
-        message = await comm.receive_json_from(timeout=5)
+        message = await receive_message(comm)
         if message["type"] == "change":
             assert message["registrant"]["id"] == registrant.pk
             return

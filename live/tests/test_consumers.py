@@ -17,6 +17,8 @@ from live.routing import websocket_urlpatterns
 from registrants import services
 from registrants.tests.factories import EventFactory, make_registrant, make_user
 
+from .frames import receive_message
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -42,7 +44,7 @@ def communicator(event_id: int, user) -> WebsocketCommunicator:
 async def connect_and_read_snapshot(comm):
     connected, code = await comm.connect(timeout=5)
     assert connected, code
-    hello = await comm.receive_json_from(timeout=5)
+    hello = await receive_message(comm)
     assert hello["type"] == "numbers"
     return hello
 
@@ -86,7 +88,7 @@ def test_every_reading_role_receives_committed_changes_with_deltas(role):
         await database_sync_to_async(services.registrant_change_status)(
             registrant_id=registrant.pk, to_status="checked_in"
         )
-        message = await comm.receive_json_from(timeout=5)
+        message = await receive_message(comm)
         assert message["type"] == "change"
         assert message["registrant"]["id"] == registrant.pk
         assert message["delta"] == {"registered": -1, "checked_in": 1}
@@ -113,7 +115,7 @@ def test_rolled_back_change_publishes_nothing_and_commit_publishes_exactly_once(
         await database_sync_to_async(services.registrant_change_status)(
             registrant_id=registrant.pk, to_status="checked_in"
         )
-        first = await comm.receive_json_from(timeout=5)
+        first = await receive_message(comm)
         assert first["type"] == "change"
         assert first["delta"] == {"registered": -1, "checked_in": 1}
         assert await comm.receive_nothing(timeout=0.5)
@@ -132,7 +134,7 @@ def test_entry_scan_of_a_registered_code_is_one_message_with_both_steps(viewer):
         await database_sync_to_async(services.registrant_scan)(
             code=registrant.check_in_code, mode="entry", event_id=registrant.event_id
         )
-        message = await comm.receive_json_from(timeout=5)
+        message = await receive_message(comm)
         assert [c["to_status"] for c in message["changes"]] == ["checked_in", "entered"]
         assert message["delta"] == {"registered": -1, "entered": 1}
         await comm.disconnect()
@@ -147,11 +149,11 @@ def test_registration_moves_the_numbers_and_deletion_does_not(viewer):
         comm = communicator(event.pk, viewer)
         await connect_and_read_snapshot(comm)
         registrant = await database_sync_to_async(make_registrant)(event)
-        messages = [await comm.receive_json_from(timeout=5) for _ in range(2)]
+        messages = [await receive_message(comm) for _ in range(2)]
         deltas = [m["delta"] for m in messages if m["delta"]]
         assert deltas == [{"registered": 1}]
         await database_sync_to_async(services.registrant_delete)(registrant_id=registrant.pk)
-        erased = await comm.receive_json_from(timeout=5)
+        erased = await receive_message(comm)
         assert erased["action"] == "erased"
         assert erased["delta"] == {}  # an erased registrant keeps its status
         assert erased["registrant"]["name"] == "Erased registrant"
@@ -209,7 +211,7 @@ def test_resync_request_answers_a_fresh_snapshot(viewer):
         comm = communicator(event.pk, viewer)
         hello = await connect_and_read_snapshot(comm)
         await comm.send_json_to({"type": "resync"})
-        again = await comm.receive_json_from(timeout=5)
+        again = await receive_message(comm)
         assert again["type"] == "numbers"
         assert again["by_status"] == hello["by_status"]
         assert again["by_status"]["entered"] == 1
@@ -244,7 +246,7 @@ def test_a_bulk_action_reaches_the_browser_change_by_change_in_few_sends(viewer,
         )
         frames = []
         while len(frames) < len(people):
-            frame = await comm.receive_json_from(timeout=5)
+            frame = await receive_message(comm)
             if frame["type"] == "change":
                 frames.append(frame)
         await comm.disconnect()

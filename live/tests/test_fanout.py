@@ -5,6 +5,7 @@ change in order, and a listener that stops reading is dropped alone."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from channels.db import database_sync_to_async
@@ -15,6 +16,7 @@ from live.messages import group_name
 from registrants import services
 from registrants.tests.factories import EventFactory, make_registrant, make_user
 
+from .frames import messages_in, receive_message
 from .test_consumers import communicator, connect_and_read_snapshot, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -55,7 +57,7 @@ def test_the_listeners_of_an_event_share_one_subscription_and_each_gets_every_ch
                 registrant_id=person.pk, to_status="checked_in"
             )
         for comm in comms:
-            frames = [await comm.receive_json_from(timeout=5) for _ in people]
+            frames = [await receive_message(comm) for _ in people]
             assert [f["registrant"]["id"] for f in frames] == [p.pk for p in people]
             assert all(f["type"] == "change" for f in frames)
         for comm in comms:
@@ -96,7 +98,7 @@ def test_a_client_that_stops_reading_is_closed_and_the_others_get_everything(mon
         for outbox in (slow, normal):
             await fanout.join(event.pk, outbox)
             outbox.release()
-        frames = [f"frame {i}" for i in range(50)]
+        frames = [json.dumps({"frame": i}) for i in range(50)]
         fanout.push_to_event(event.pk, frames)
         await asyncio.wait_for(stuck_closed.wait(), 10)
         for _ in range(100):
@@ -114,7 +116,8 @@ def test_a_client_that_stops_reading_is_closed_and_the_others_get_everything(mon
 
     run(collect)
     assert closed == ["slow"]
-    assert got == frames
+    received = [m for text in got for m in messages_in(json.loads(text))]
+    assert received == [json.loads(f) for f in frames]
 
 
 def test_a_backlog_past_the_limit_closes_the_client():
@@ -138,3 +141,43 @@ def test_a_backlog_past_the_limit_closes_the_client():
 
     run(scenario)
     assert closed == [True]
+
+
+def test_frames_that_queue_behind_a_write_go_out_together_as_one_array_in_order(monkeypatch):
+    """While one frame is being written the next ones queue; the writer then
+    sends them as one array frame (one write, not one per change), in
+    order, at most MAX_JOINED at a time; a lone frame goes out as it is."""
+    monkeypatch.setattr(fanout, "MAX_JOINED", 3, raising=False)
+    sent: list[str] = []
+
+    async def scenario():
+        gate = asyncio.Event()
+
+        async def send(text: str) -> None:
+            sent.append(text)
+            if len(sent) == 1:
+                await gate.wait()
+
+        async def on_stuck() -> None:
+            raise AssertionError("not stuck")
+
+        async def until(count: int) -> None:
+            for _ in range(500):
+                if len(sent) >= count:
+                    return
+                await asyncio.sleep(0.01)
+
+        outbox = fanout.Outbox(send, on_stuck, timeout=5)
+        outbox.release()
+        outbox.push(['{"n":0}'])
+        await until(1)
+        outbox.push(['{"n":1}', '{"n":2}'])
+        outbox.push(['{"n":3}', '{"n":4}'])
+        gate.set()
+        await until(3)
+        outbox.push(['{"n":5}'])
+        await until(4)
+        outbox.close()
+
+    run(scenario)
+    assert sent == ['{"n":0}', '[{"n":1},{"n":2},{"n":3}]', '{"n":4}', '{"n":5}']

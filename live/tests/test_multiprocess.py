@@ -7,7 +7,6 @@ changing statuses and writing history, and the dashboards resync after.
 
 from __future__ import annotations
 
-import json
 import time
 
 import httpx
@@ -19,6 +18,8 @@ from registrants.models import Registrant, StatusChange
 from registrants.tests.factories import EventFactory, make_registrant, make_user
 from registrants.tests.invariants import assert_invariants, fresh_status_counts
 from testing.servers import database_url_for_current_test_db, session_cookie_for, uvicorn_server
+
+from .frames import recv_message
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -34,7 +35,7 @@ def next_message(ws, wanted_type: str, timeout: float = 5.0) -> dict:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise AssertionError(f"no {wanted_type} message within {timeout} s")
-        message = json.loads(ws.recv(timeout=remaining))
+        message = recv_message(ws, timeout=remaining)
         if message["type"] == wanted_type:
             return message
 

@@ -8,6 +8,7 @@ import pytest
 
 from registrants.tests.factories import EventFactory, make_user
 
+from .frames import receive_message
 from .test_consumers import communicator, connect_and_read_snapshot, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,11 +31,11 @@ def test_a_frame_that_is_not_json_text_gets_an_error_frame_and_the_stream_goes_o
         comm = communicator(event.pk, viewer)
         await connect_and_read_snapshot(comm)
         await comm.send_to(**frame)
-        answer = await comm.receive_json_from(timeout=5)
+        answer = await receive_message(comm)
         assert answer["type"] == "error"
         assert answer["error"]["code"] == "malformed_request"
         await comm.send_json_to({"type": "resync"})
-        assert (await comm.receive_json_from(timeout=5))["type"] == "numbers"
+        assert (await receive_message(comm))["type"] == "numbers"
         await comm.disconnect()
 
     run(scenario)
@@ -51,7 +52,7 @@ def test_json_that_is_not_a_request_is_ignored():
             await comm.send_json_to(content)
         # Nothing was answered before the resync's snapshot.
         await comm.send_json_to({"type": "resync"})
-        assert (await comm.receive_json_from(timeout=5))["type"] == "numbers"
+        assert (await receive_message(comm))["type"] == "numbers"
         await comm.disconnect()
 
     run(scenario)

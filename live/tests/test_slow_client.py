@@ -17,7 +17,6 @@ conftest.py); with REDIS_URL set the server uses the Redis channel layer.
 from __future__ import annotations
 
 import base64
-import json
 import os
 import socket
 import threading
@@ -32,6 +31,8 @@ from live.consumers import SEND_TIMEOUT_SECONDS
 from registrants.models import StatusChange
 from registrants.tests.factories import EventFactory, make_registrant, make_user
 from testing.servers import UvicornServer, database_url_for_current_test_db, session_cookie_for
+
+from .frames import recv_message
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -87,7 +88,7 @@ class NormalClient(threading.Thread):
             open_timeout=10,
             max_size=None,
         ).__enter__()
-        first = json.loads(self.ws.recv(timeout=10))
+        first = recv_message(self.ws, timeout=10)
         assert first["type"] == "numbers"
         self.changes: list[tuple[int, int, float]] = []  # (registrant, change id, received)
         self.error: BaseException | None = None
@@ -96,7 +97,7 @@ class NormalClient(threading.Thread):
         try:
             deadline = time.monotonic() + 180
             while len(self.changes) < CHANGES and time.monotonic() < deadline:
-                message = json.loads(self.ws.recv(timeout=30))
+                message = recv_message(self.ws, timeout=30)
                 if message["type"] == "change" and message["kind"] == "status":
                     self.changes.append(
                         (

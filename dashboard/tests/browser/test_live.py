@@ -248,3 +248,23 @@ def test_the_pages_tiles_are_computed_exactly_as_the_server_computes_them(open_a
             for t in tiles_from_counts(counts, capacity)
         ]
         assert tiles == expected, (counts, capacity)
+
+
+def test_changes_pushed_together_reach_the_list_as_one_frame_each_applied(open_live, conference):
+    """A bulk check-in pushes its changes at once; the server sends changes
+    queued together as one array frame (live/fanout.py), and the page
+    applies each of them: every row follows, not only the counts (which the
+    snapshot every 3 s would correct anyway)."""
+    event = conference["event"]
+    people = [conference["ada"], conference["dennis"]]
+    listing = open_live("organiser", f"/events/{event.pk}/registrants/")
+    expect(listing.locator("#live-state")).to_have_attribute("data-state", "live", timeout=15_000)
+    listing.evaluate("window.notReloaded = true")
+    services.registrants_bulk_change_status(
+        registrant_ids=[p.pk for p in people], to_status=Status.CHECKED_IN
+    )
+    for person in people:
+        expect(listing.locator(f"#row-{person.pk} .col-status")).to_have_text(
+            "Checked in", timeout=2_500
+        )
+    assert listing.evaluate("window.notReloaded") is True

@@ -11,6 +11,7 @@
                      on connect, on {"type": "resync"} and every 3 s.
      onChange(m)     {"type": "change", kind, action?, registrant, changes,
                      delta}: one committed change.
+   Several of these may come as one frame, a JSON array, in order.
 
    State, shown by the page's indicator (an element with data-live-indicator,
    data-live-label and optionally data-live-problem inside):
@@ -158,8 +159,14 @@
           setState("live");
           onOpen();
         }
-        if (message.type === "numbers") onNumbers(message);
-        else if (message.type === "change") onChange(message);
+        // Frames that queued up on the server while it was behind arrive
+        // as one array, in order.
+        const messages = Array.isArray(message) ? message : [message];
+        for (const one of messages) {
+          if (!one) continue;
+          if (one.type === "numbers") onNumbers(one);
+          else if (one.type === "change") onChange(one);
+        }
       };
       ws.onclose = function (event) {
         if (socket !== ws) return;
