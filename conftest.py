@@ -10,7 +10,13 @@ from rest_framework.test import APIClient
 from accounts.tokens import token_create
 from registrants.roles import CHECKIN_STAFF, ORGANISER, VIEWER
 from registrants.tests.factories import EventFactory, make_user
+from testing import fast_flush
 from testing.servers import RedisServer
+
+
+def pytest_configure(config):
+    # DELETE instead of TRUNCATE after transactional tests on PostgreSQL.
+    fast_flush.install()
 
 
 def pytest_collection_modifyitems(config, items):

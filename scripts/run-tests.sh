@@ -23,6 +23,20 @@
 # test costs, so each running once takes over a minute off CI.
 # Extra arguments go to every pytest run.
 #
+# The PostgreSQL stages and the SQLite stages run side by side, as two lanes
+# (decision record 0235): they share nothing (the SQLite run has no
+# DATABASE_URL or REDIS_URL; its database is a file of its own; servers
+# take free ports), and a lone pytest process leaves much of two cores idle
+# (waiting on PostgreSQL, on servers and workers it starts, on sockets).
+# The PostgreSQL lane prints as it goes; the SQLite lane writes
+# $ARTIFACTS/sqlite.log, printed whole when both lanes have finished, so a
+# failure's summary is in the CI output either way; the per-stage lines
+# come last, as before. Within a lane the browser stage follows the main
+# one: the fault tests stop and start the run's PostgreSQL
+# (gateway/tests/test_outage.py), which another stage on that server must
+# not see. testing/fast_flush.py makes the flush after each transactional
+# test cheap (a minute or more of the PostgreSQL run).
+#
 # Last, the container smoke: the image is built and run against the test
 # PostgreSQL and Redis (scripts/docker-smoke.sh), then the whole compose
 # stack is brought up with its health checks, checked through nginx and
@@ -59,26 +73,57 @@ stop_services() {
 trap stop_services EXIT
 
 start=$(date +%s)
-results=()
-run() {
-    local label=$1
-    shift
-    local t0=$(date +%s)
+STAGES=$ARTIFACTS/stages
+rm -rf "$STAGES" && mkdir -p "$STAGES"
+stage() { # order label command...: one pytest run; its result line into $STAGES/order
+    local order=$1 label=$2
+    shift 2
+    local t0 rc
+    t0=$(date +%s)
     echo "== $label =="
     "$@"
-    local rc=$?
-    results+=("$label: exit $rc, $(( $(date +%s) - t0 )) s")
+    rc=$?
+    echo "$rc $label: exit $rc, $(( $(date +%s) - t0 )) s" >"$STAGES/$order"
+}
+
+postgres_lane() {
+    stage 1 "PostgreSQL + Redis" $PY -m pytest -p no:cacheprovider --durations=15 -m "not browser" "$@"
+    stage 2 "PostgreSQL + Redis, browser" $PY -m pytest -p no:cacheprovider -m "browser and postgres" "$@"
+}
+sqlite_lane() {
+    stage 3 "SQLite" env -u DATABASE_URL -u REDIS_URL TEST_DB=sqlite \
+        $PY -m pytest -p no:cacheprovider --durations=15 -m "not postgres and not browser" "$@"
+    stage 4 "SQLite, browser" env -u DATABASE_URL -u REDIS_URL TEST_DB=sqlite \
+        $PY -m pytest -p no:cacheprovider -m "browser and not postgres" "$@"
+}
+# The two lanes side by side: the PostgreSQL one printed as it goes, the
+# SQLite one into its log, printed whole when both have finished.
+sqlite_lane "$@" >"$ARTIFACTS/sqlite.log" 2>&1 &
+sqlite_pid=$!
+postgres_lane "$@" 2>&1 | tee "$ARTIFACTS/postgresql.log"
+wait "$sqlite_pid"
+echo "== SQLite lane, run beside it ($ARTIFACTS/sqlite.log) =="
+cat "$ARTIFACTS/sqlite.log"
+
+results=()
+failed=0
+for order in 1 2 3 4; do
+    read -r rc line <"$STAGES/$order" || { rc=1 line="stage $order: did not finish"; }
+    results+=("$line")
     # Exit code 5 means "no tests collected": not a failure of the suite.
     if [ "$rc" != 0 ] && [ "$rc" != 5 ]; then failed=1; fi
+done
+run() { # label command...: a stage after the lanes, in the foreground
+    local label=$1
+    shift
+    local t0 rc
+    t0=$(date +%s)
+    echo "== $label =="
+    "$@"
+    rc=$?
+    results+=("$label: exit $rc, $(( $(date +%s) - t0 )) s")
+    if [ "$rc" != 0 ]; then failed=1; fi
 }
-failed=0
-
-run "PostgreSQL + Redis" $PY -m pytest -p no:cacheprovider --durations=15 -m "not browser" "$@"
-run "PostgreSQL + Redis, browser" $PY -m pytest -p no:cacheprovider -m "browser and postgres" "$@"
-run "SQLite" env -u DATABASE_URL -u REDIS_URL TEST_DB=sqlite \
-    $PY -m pytest -p no:cacheprovider --durations=15 -m "not postgres and not browser" "$@"
-run "SQLite, browser" env -u DATABASE_URL -u REDIS_URL TEST_DB=sqlite \
-    $PY -m pytest -p no:cacheprovider -m "browser and not postgres" "$@"
 
 container_smoke() { # waits for the background preparation, then builds and checks the image
     local t0 rc

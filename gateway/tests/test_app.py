@@ -175,8 +175,11 @@ def test_a_group_connection_killed_between_groups_is_replaced(gateway, staff, ev
 
     assert scan(people[0]).status_code == 200
     with connection.cursor() as cursor:
+        # With a timeout it returns once they have ended (else it only
+        # signals them): on a busy machine the next group could take a
+        # connection whose backend has not ended yet, and see it end mid-use.
         cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "SELECT pg_terminate_backend(pid, 30000) FROM pg_stat_activity "
             "WHERE application_name = 'gateway' AND pid <> pg_backend_pid()"
         )
     assert scan(people[1]).status_code == 200

@@ -49,8 +49,12 @@ class Soak:
         self.event, self.rng, self.seed = event, random.Random(seed), seed
 
     def _someone(self) -> Registrant:
-        ids = list(Registrant.objects.filter(event=self.event).values_list("id", flat=True))
-        return Registrant.objects.get(pk=self.rng.choice(ids))
+        # Another thread may purge the one picked between the two reads.
+        while True:
+            ids = list(Registrant.objects.filter(event=self.event).values_list("id", flat=True))
+            person = Registrant.objects.filter(pk=self.rng.choice(ids)).first()
+            if person is not None:
+                return person
 
     def sql_scan(self) -> None:
         mode = self.rng.choice(ScanMode.values)
