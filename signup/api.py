@@ -7,8 +7,6 @@ change_event, as editing the event does (organisers).
 
 from __future__ import annotations
 
-import datetime
-
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -32,25 +30,12 @@ from .selectors import (
 )
 
 
-class RFC3339DateTimeField(serializers.DateTimeField):
-    """A date-time written as RFC 3339 (the schema's date-time) allows: a
-    local offset with seconds (a zone's local mean time, before its standard
-    offsets, e.g. London's -00:01:15 before 1847) is written in UTC."""
-
-    def to_representation(self, value):
-        local = self.enforce_timezone(value) if isinstance(value, datetime.datetime) else None
-        offset = local.utcoffset() if local is not None else None
-        if offset is not None and offset % datetime.timedelta(minutes=1):
-            return value.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
-        return super().to_representation(value)
-
-
 class RegistrationPageSerializer(serializers.Serializer):
     enabled = serializers.BooleanField()
-    opens_at = RFC3339DateTimeField(
+    opens_at = serializers.DateTimeField(
         allow_null=True, help_text="Without an offset: in the event's time zone. Null: now."
     )
-    closes_at = RFC3339DateTimeField(
+    closes_at = serializers.DateTimeField(
         allow_null=True,
         help_text="Without an offset: in the event's time zone. Null: until the event closes.",
     )
