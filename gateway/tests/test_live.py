@@ -8,6 +8,7 @@ from channels.layers import get_channel_layer
 
 from gateway import live
 from live.messages import status_change_message
+from live.tests.frames import receive_message
 from live.tests.test_consumers import communicator, connect_and_read_snapshot, run
 from registrants.models import StatusChange
 from registrants.tests.factories import EventFactory, make_registrant, make_user
@@ -67,7 +68,9 @@ def test_a_burst_of_changes_is_few_sends_and_every_frame_arrives_in_order(monkey
         for n in range(1, burst + 1):  # all commit while no send has run yet
             live.publish(change(event.pk, n))
         await live.drain()
-        frames = [await comm.receive_json_from(timeout=5) for _ in range(burst + 1)]
+        # A frame holds one change, or an array of those that queued up.
+        frames = [await receive_message(comm, timeout=5) for _ in range(burst + 1)]
+        assert not comm.__dict__.get("pending_messages")
         assert await comm.receive_nothing(timeout=0.3)
         await comm.disconnect()
         got.extend(frames)
