@@ -4,6 +4,8 @@ changes made one by one would write."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -16,6 +18,7 @@ from registrants.tests.factories import EventFactory, make_registrant
 
 pytestmark = pytest.mark.django_db
 
+TICKET_TOKEN = re.compile(r"t=[\w:.%-]+")
 COMPARED = ("registrant_id", "event_id", "kind", "recipient", "subject", "body_text", "body_html")
 
 
@@ -53,6 +56,15 @@ def queries_for(size: int) -> int:
     return len(queries)
 
 
+def _unsigned(row: dict) -> dict:
+    """The row with its ticket links' signatures left out: they carry the
+    second they were signed, which differs when the two writes straddle one."""
+    return {
+        field: TICKET_TOKEN.sub("t=<signed>", value) if isinstance(value, str) else value
+        for field, value in row.items()
+    }
+
+
 def test_the_queries_do_not_grow_with_the_batch():
     assert queries_for(5) == queries_for(50)
 
@@ -70,5 +82,5 @@ def test_it_writes_what_the_changes_one_by_one_would():
             continue
         one = message_build(registrant=change.registrant, kind=kind)
         expected.append({field: getattr(one, field) for field in COMPARED})
-    assert written == expected
+    assert [_unsigned(row) for row in written] == [_unsigned(row) for row in expected]
     assert any(row["subject"].startswith("Sorry Person") for row in written)

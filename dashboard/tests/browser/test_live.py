@@ -263,8 +263,10 @@ def test_changes_pushed_together_reach_the_list_as_one_frame_each_applied(open_l
     services.registrants_bulk_change_status(
         registrant_ids=[p.pk for p in people], to_status=Status.CHECKED_IN
     )
+    # Rows change only through the frames (the list refreshes itself every
+    # 60 s while live): a generous wait still fails if a frame is not applied.
     for person in people:
         expect(listing.locator(f"#row-{person.pk} .col-status")).to_have_text(
-            "Checked in", timeout=2_500
+            "Checked in", timeout=10_000
         )
     assert listing.evaluate("window.notReloaded") is True
