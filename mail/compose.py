@@ -30,14 +30,12 @@ def absolute(path: str) -> str:
 
 def wording_for(event_id: int, kind: str) -> wording.Wording:
     """The event's template of `kind`, else the default."""
-    row = MailTemplate.objects.filter(event_id=event_id, kind=kind).first()
-    if row is None:
-        return wording.DEFAULTS[kind]
-    return wording.Wording(row.subject, row.body)
+    return wordings_for({(event_id, kind)})[event_id, kind]
 
 
 def wordings_for(pairs: set[tuple[int, str]]) -> dict[tuple[int, str], wording.Wording]:
-    """wording_for of each (event id, kind), in one query."""
+    """The event's template of each (event id, kind), else the default, in
+    one query (a template is unique per event and kind)."""
     found = {
         (row.event_id, row.kind): wording.Wording(row.subject, row.body)
         for row in MailTemplate.objects.filter(
