@@ -102,6 +102,12 @@ def api(client: httpx.Client, token: str, path: str, body: dict[str, Any]) -> di
     return response.json()
 
 
+def messages_in(frame: Any) -> list[dict[str, Any]]:
+    """A frame's messages: changes that queued up behind a socket's write come
+    as one JSON array frame (live/fanout.py), a lone change as an object."""
+    return list(frame) if isinstance(frame, list) else [frame]
+
+
 async def next_change(ws: Any, registrant_id: int, status: str | None = None) -> dict[str, Any]:
     """The first change frame about `registrant_id` (with `status`, if given)."""
     deadline = time.monotonic() + WAIT_SECONDS
@@ -110,10 +116,11 @@ async def next_change(ws: Any, registrant_id: int, status: str | None = None) ->
             frame = json.loads(await asyncio.wait_for(ws.recv(), left))
         except TimeoutError:
             break
-        summary = frame.get("registrant") or {}
-        if frame.get("type") == "change" and summary.get("id") == registrant_id:
-            if status is None or summary.get("status") == status:
-                return frame
+        for message in messages_in(frame):
+            summary = message.get("registrant") or {}
+            if message.get("type") == "change" and summary.get("id") == registrant_id:
+                if status is None or summary.get("status") == status:
+                    return message
     raise CheckFailed(f"no live change for registrant {registrant_id} within {WAIT_SECONDS:.0f} s")
 
 
@@ -130,8 +137,8 @@ async def live(args: argparse.Namespace, client: httpx.Client, jar: dict[str, st
     headers = {"Cookie": cookie_header(jar), "Origin": args.edge, "X-Request-ID": request_id}
     seen: list[str] = []
     async with websockets.connect(ws_url, additional_headers=headers, open_timeout=10) as ws:
-        first = json.loads(await asyncio.wait_for(ws.recv(), WAIT_SECONDS))
-        expect(first.get("type") == "numbers", f"first live frame: {first}")
+        first = messages_in(json.loads(await asyncio.wait_for(ws.recv(), WAIT_SECONDS)))[0]
+        expect(first.get("type") == "numbers", f"first live message: {first}")
         codes = []
         for n, web in enumerate(args.web, start=1):
             with httpx.Client(base_url=web, timeout=10) as direct:
