@@ -209,9 +209,13 @@ def measure_postgres(get: Callable, *, dsn: str, scanners: int, scan_rate: float
 
     event = Event.objects.get(pk=1)
 
+    def naive_stats_of(*, event_id: int, top_companies: int = 10) -> dict[str, Any] | None:
+        found = Event.objects.filter(pk=event_id).first()
+        return None if found is None else naive_event_stats(event=found, top_companies=top_companies)
+
     def naive(path: str) -> Callable[[], Any]:
         def call():
-            with mock.patch.object(selectors, "event_stats", naive_event_stats):
+            with mock.patch.object(selectors, "event_stats_of", naive_stats_of):
                 return get(path)
 
         return call

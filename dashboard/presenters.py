@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from registrants import presenters, selectors
 from registrants.lifecycle import SEAT_HOLDING, Status
-from registrants.models import Event, GuestType, Source, StatusChange
+from registrants.models import GuestType, Source, StatusChange
 
 # The feed reads "new → Registered" for a registrant's first row.
 FEED_NO_STATUS = presenters.NO_STATUS_LABEL.lower()
@@ -75,19 +75,23 @@ def _filled(
 
 
 def _series(points: list[tuple[datetime.datetime, int]]) -> dict[str, list]:
-    days = {timezone.localtime(start).date() for start, _ in points}
+    zone = timezone.get_current_timezone()
+    days = {start.astimezone(zone).date() for start, _ in points}
+    starts = [start for start, _ in points]
     return {
-        "labels": [presenters.local_time(start, with_date=len(days) > 1) for start, _ in points],
+        "labels": presenters.local_times(starts, with_date=len(days) > 1),
         "values": [value for _, value in points],
     }
 
 
-def feed_item(change: StatusChange) -> dict[str, Any]:
+def feed_item(change: StatusChange, time: str | None = None) -> dict[str, Any]:
+    """One row of the dashboard's feed; `time` is its local_time with the
+    day, when the caller formatted the feed's times together."""
     registrant = change.registrant
     return {
         "id": change.pk,
         "at": change.at.isoformat(),
-        "time": presenters.local_time(change.at, with_date=True),
+        "time": time if time is not None else presenters.local_time(change.at, with_date=True),
         "registrant": registrant.name,
         "company": registrant.company.name if registrant.company is not None else "",
         "url": reverse("dashboard:registrant", args=[registrant.pk]),
@@ -152,10 +156,13 @@ def tiles_from_counts(by_status: dict[str, int], capacity: int) -> list[dict[str
     return tiles
 
 
-def dashboard_numbers(event: Event) -> dict[str, Any]:
+def dashboard_numbers(event_id: int) -> dict[str, Any] | None:
     """Everything the event dashboard shows, JSON-ready: the page renders it
-    first and numbers.json serves it for the periodic refresh."""
-    stats = selectors.event_stats(event=event)
+    first and numbers.json serves it for the periodic refresh. None when
+    there is no such event (its row is read with the numbers)."""
+    stats = selectors.event_stats_of(event_id=event_id)
+    if stats is None:
+        return None
     total, capacity = stats["total"], stats["capacity"]
     by_status = stats["by_status"]
     tiles = tiles_from_counts(by_status, capacity)
@@ -168,9 +175,11 @@ def dashboard_numbers(event: Event) -> dict[str, Any]:
     if companies["no_company"]:
         company_labels.append("No company")
         company_values.append(companies["no_company"])
-    feed = [feed_item(c) for c in selectors.event_feed(event_id=event.pk)]
+    changes = list(selectors.event_feed(event_id=event_id))
+    times = presenters.local_times([c.at for c in changes], with_date=True)
+    feed = [feed_item(c, time) for c, time in zip(changes, times, strict=True)]
     return {
-        "event": event.pk,
+        "event": event_id,
         "generated_at": stats["generated_at"].isoformat(),
         "generated_time": timezone.localtime(stats["generated_at"]).strftime("%H:%M:%S"),
         "capacity": capacity,

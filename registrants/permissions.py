@@ -69,11 +69,14 @@ def assigned_event_ids(user) -> frozenset[int] | None:
     if cached is not False:
         assert cached is None or isinstance(cached, frozenset)
         return cached
+    from accounts.backends import ASSIGNMENTS_ATTR
     from accounts.models import EventAssignment
 
-    ids = frozenset(
-        EventAssignment.objects.filter(user_id=user.pk).values_list("event_id", flat=True)
-    )
+    ids = getattr(user, ASSIGNMENTS_ATTR, None)  # read with the user, for a request's user
+    if ids is None:
+        ids = frozenset(
+            EventAssignment.objects.filter(user_id=user.pk).values_list("event_id", flat=True)
+        )
     result = ids or ALL_EVENTS
     setattr(user, _CACHE_ATTR, result)
     return result

@@ -42,6 +42,17 @@ def local_time(
     return f"{local:%d %b %H:%M}" if with_date else f"{local:%H:%M}"
 
 
+def local_times(ats: list[datetime.datetime], *, with_date: bool = False) -> list[str]:
+    """local_time of each of `ats` in the time zone active for this request,
+    looked up once: a chart's buckets and a feed's rows are hundreds of
+    times, and the active zone is a context-local read each."""
+    zone = timezone.get_current_timezone()
+    return [
+        f"{at.astimezone(zone):%d %b %H:%M}" if with_date else f"{at.astimezone(zone):%H:%M}"
+        for at in ats
+    ]
+
+
 def local_hhmm(at: datetime.datetime, time_zone: str | None = None) -> str:
     """local_time without the day: what scan answers say."""
     return local_time(at, time_zone)

@@ -132,22 +132,34 @@ def _occupancy(event_id: int, until: datetime.datetime | None = None) -> list[di
 
 
 def event_stats(*, event: Event, top_companies: int = TOP_COMPANIES) -> dict[str, Any]:
+    """event_stats_of an event in hand (Event.DoesNotExist if it has gone)."""
+    stats = event_stats_of(event_id=event.pk, top_companies=top_companies)
+    if stats is None:
+        raise Event.DoesNotExist(f"event {event.pk} no longer exists")
+    return stats
+
+
+def event_stats_of(*, event_id: int, top_companies: int = TOP_COMPANIES) -> dict[str, Any] | None:
     """The dashboard numbers of one event (docs/api.md, GET /events/{id}/stats/),
     from the event's counters (registrants/counters): their cost does not
-    grow with the event."""
-    numbers = counter_reads.event_numbers(event.pk, top_companies=top_companies)
+    grow with the event. None when there is no such event: the event's
+    capacity comes in the same statement, so a caller needs no other read."""
+    numbers = counter_reads.event_numbers(event_id, top_companies=top_companies)
+    if numbers is None:
+        return None
     status_counts = numbers["by_status"]
     total = sum(status_counts.values())
     attendees = sum(status_counts[s] for s in SEAT_HOLDING)
     guest_counts = numbers["by_guest_type"]
+    capacity = numbers["capacity"]
     return {
-        "event": event.pk,
+        "event": event_id,
         "generated_at": timezone.now(),
-        "capacity": event.capacity,
+        "capacity": capacity,
         "total": total,
         "attendees": attendees,
         "on_site": status_counts[Status.ENTERED],
-        "seats_left": max(0, event.capacity - attendees),
+        "seats_left": max(0, capacity - attendees),
         "by_status": status_counts,
         "by_guest_type": {g: guest_counts.get(g, 0) for g in GuestType.values},
         "companies": numbers["companies"],

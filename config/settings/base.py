@@ -361,6 +361,13 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# With Redis, sessions are read from it and kept in the database
+# (config/sessions.py, decision 0260): no database round trip per request
+# for the session, and a Redis outage falls back to the table. Without
+# Redis the table alone: a per-process cache would keep a logged-out
+# session alive in the other processes.
+SESSION_ENGINE = "config.sessions" if REDIS_URL else "django.contrib.sessions.backends.db"
+SESSION_CACHE_SECONDS = env.int("SESSION_CACHE_SECONDS", default=300)
 
 # --- Logs -----------------------------------------------------------------------
 # LOG_FORMAT=json: one JSON object per line with the request id, user id and

@@ -65,7 +65,7 @@ def test_the_dashboard_tiles_come_from_the_counts_alone(event, crowd, organiser)
         actor=organiser,
         source=Source.DASHBOARD,
     )
-    numbers = dashboard_numbers(event)
+    numbers = dashboard_numbers(event.pk)
     by_status = dict(
         zip([s.value for s in Status], numbers["charts"]["status"]["values"], strict=True)
     )

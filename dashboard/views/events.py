@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 
 from registrants import selectors
 from registrants.api.errors import error_body
-from registrants.models import Event
 from registrants.pages import no_store, require_perms
 from registrants.permissions import (
     P_VIEW_EVENT,
@@ -53,7 +52,9 @@ def event_list(request):
 @require_perms(P_VIEW_EVENT, P_VIEW_REGISTRANT, P_VIEW_HISTORY)
 def event_dashboard(request, event_id: int):
     event = get_object_or_404(selectors.event_list(), pk=event_id)
-    numbers = dashboard_numbers(event)
+    numbers = dashboard_numbers(event.pk)
+    if numbers is None:  # deleted between the two reads
+        raise Http404
     numbers_url = reverse("dashboard:event_numbers", args=[event.pk])
     return no_store(
         render(
@@ -89,7 +90,7 @@ def event_numbers(request, event_id: int):
     )
     if refusal is not None:
         return refusal
-    event = Event.objects.filter(pk=event_id).first()
-    if event is None:
+    numbers = dashboard_numbers(event_id)
+    if numbers is None:
         return JsonResponse(error_body("not_found", "No such event."), status=404)
-    return no_store(JsonResponse(dashboard_numbers(event)))
+    return no_store(JsonResponse(numbers))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -16,7 +17,7 @@ from rest_framework.views import APIView
 
 from registrants import history_as_of, presenters, scanning, selectors, services
 from registrants.errors import ApplicationError, http_status_for
-from registrants.models import Registrant, Source
+from registrants.models import Event, Registrant, Source
 from registrants.permissions import (
     P_ADD_COMPANY,
     P_ADD_EVENT,
@@ -46,6 +47,7 @@ from .filters import StrictOrderingFilter
 from .keyset_pagination import RegistrantKeysetPagination
 from .pagination import SmallCursorPagination
 from .schema import errors
+from .stats_json import stats_representation
 from .throttling import ScanRateThrottle
 
 ID_REGEX = r"[0-9]{1,18}"  # longer ids cannot exist (bigint) and would overflow lookups
@@ -103,10 +105,16 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @action(detail=True, methods=["get"])
     def stats(self, request, pk=None):
         """The dashboard numbers of the event, now or as of a past moment (`at`)."""
-        event = get_object_or_404(self.get_queryset(), pk=pk)
         at = parse_at(request.query_params)
+        if history_as_of.past_moment(at) is None:
+            # The live figures read the event with its numbers: one statement.
+            live = selectors.event_stats_of(event_id=int(pk))
+            if live is None:
+                raise Http404
+            return Response(stats_representation({**live, "as_of": None}))
+        event = get_object_or_404(Event.objects.all(), pk=pk)
         stats = history_as_of.event_stats_as_of(event=event, at=at)
-        return Response(s.EventStatsSerializer(stats).data)
+        return Response(stats_representation(stats))
 
     def _render(self, pk: int):
         return s.EventSerializer(self.get_queryset().get(pk=pk)).data

@@ -11,7 +11,7 @@ from typing import Any
 from django.db import connection
 
 from registrants.lifecycle import SEAT_HOLDING, Status
-from registrants.models import Company, StatusChange
+from registrants.models import Company, Event, StatusChange
 
 from .tables import (
     ARRIVALS,
@@ -67,6 +67,8 @@ SELECT 'k', '', COALESCE((SELECT SUM(n) FROM {COMPANY_TALLY} WHERE event_id = %s
 ) + (SELECT COUNT(*) FROM t WHERE n > 0 AND company_id IN (SELECT company_id FROM other)), 0
 UNION ALL
 SELECT 'n', '', 0, SUM(n) FROM {COMPANY_COUNTS} WHERE event_id = %s AND company_id = 0
+UNION ALL
+SELECT 'e', '', capacity, 0 FROM {Event._meta.db_table} WHERE id = %s
 """
 
 
@@ -104,11 +106,16 @@ def _bucket_time(epoch: int) -> datetime.datetime:
     return datetime.datetime.fromtimestamp(epoch, tz=datetime.UTC)
 
 
-def event_numbers(event_id: int, *, top_companies: int) -> dict[str, Any]:
-    """by_status, guest types and companies of the seat holders, arrivals
-    and occupancy per bucket (the shapes of selectors.event_stats)."""
-    params = [event_id] * 3 + [max(0, top_companies - 1)] + [event_id] * 7
+def event_numbers(event_id: int, *, top_companies: int) -> dict[str, Any] | None:
+    """The event's capacity, by_status, guest types and companies of the
+    seat holders, arrivals and occupancy per bucket (the shapes of
+    selectors.event_stats); None when there is no such event. The event's
+    row comes in the same statement: a stats read is one round trip."""
+    params = [event_id] * 3 + [max(0, top_companies - 1)] + [event_id] * 8
     rows = _fetch(_NUMBERS, params)
+    capacity = next((number for kind, _, number, _ in rows if kind == "e"), None)
+    if capacity is None:
+        return None
     buckets: dict[int, dict[str, int]] = {}
     for kind, key, number, n in rows:
         if kind == "b":
@@ -127,6 +134,7 @@ def event_numbers(event_id: int, *, top_companies: int) -> dict[str, Any]:
     no_company = next((n for kind, _, _, n in rows if kind == "n"), 0)
     named_seats = sum(by_status.get(s.value, 0) for s in SEAT_HOLDING) - no_company
     return {
+        "capacity": capacity,
         "by_status": by_status,
         "by_guest_type": {key: n for kind, key, _, n in rows if kind == "g"},
         "companies": {
