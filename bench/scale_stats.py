@@ -211,7 +211,9 @@ def measure_postgres(get: Callable, *, dsn: str, scanners: int, scan_rate: float
 
     def naive_stats_of(*, event_id: int, top_companies: int = 10) -> dict[str, Any] | None:
         found = Event.objects.filter(pk=event_id).first()
-        return None if found is None else naive_event_stats(event=found, top_companies=top_companies)
+        return (
+            None if found is None else naive_event_stats(event=found, top_companies=top_companies)
+        )
 
     def naive(path: str) -> Callable[[], Any]:
         def call():
