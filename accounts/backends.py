@@ -113,7 +113,8 @@ def load_user(user_id: Any) -> Any | None:
         return None
     # The shapes ModelBackend.get_all_permissions and group_names keep; an
     # inactive user's permissions are never looked at (get_all_permissions).
-    user._perm_cache = set(_as_list(user.__dict__.pop("_perm_list")))
+    loaded: Any = user  # the attributes are Django's and this module's, not the model's
+    loaded._perm_cache = set(_as_list(user.__dict__.pop("_perm_list")))
     setattr(user, _GROUPS_ATTR, sorted(_as_list(user.__dict__.pop("_group_list"))))
     setattr(user, ASSIGNMENTS_ATTR, frozenset(_as_list(user.__dict__.pop("_event_list"))))
     return user
