@@ -62,12 +62,19 @@ def registrant_history(*, registrant_id: int) -> QuerySet[StatusChange]:
     )
 
 
-def event_feed(*, event_id: int, limit: int = 50) -> QuerySet[StatusChange]:
-    """The latest status changes of an event, newest first."""
-    return (
-        StatusChange.objects.filter(event_id=event_id)
-        .select_related("actor", "registrant", "registrant__company")
-        .order_by("-id")[:limit]
+FEED_FIELDS = (
+    "id", "at", "from_status", "to_status", "source", "note", "registrant_id",
+    "registrant__name", "registrant__company__name",
+    "actor_id", "actor__first_name", "actor__last_name", "actor__username",
+)  # fmt: skip
+
+
+def event_feed(*, event_id: int, limit: int = 50) -> list[dict[str, Any]]:
+    """The latest status changes of an event, newest first, as rows of
+    FEED_FIELDS (what the feed shows: building four model objects per row
+    cost more than the query, measured at a million)."""
+    return list(
+        StatusChange.objects.filter(event_id=event_id).order_by("-id").values(*FEED_FIELDS)[:limit]
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 
 from django.urls import reverse
@@ -109,3 +110,32 @@ def test_unknown_event_is_a_404_page_and_a_json_404(org_web):
     assert b"This page does not exist" in page.content
     numbers = org_web.get(reverse("dashboard:event_numbers", args=[999999]))
     assert numbers.status_code == 404 and numbers.json()["error"]["code"] == "not_found"
+
+
+def test_feed_rows_link_each_registrant_and_name_each_actor(org_web, event, organiser):
+    from dashboard.presenters import FEED_NO_STATUS
+    from registrants.presenters import local_time
+    from registrants.tests.factories import make_registrant
+
+    organiser.first_name, organiser.last_name = "Olga", "Ortiz"
+    organiser.save()
+    alone = make_registrant(event, name="No Company", company=None)
+    acme = make_registrant(event, name="Acme Person", company="Acme")
+    services.registrant_change_status(
+        registrant_id=acme.pk, to_status="checked_in", actor=organiser, source=Source.DASHBOARD
+    )
+    feed = org_web.get(reverse("dashboard:event_numbers", args=[event.pk])).json()["feed"]
+    by_person = {}
+    for item in feed:
+        by_person.setdefault(item["registrant"], []).append(item)
+    for name, registrant in (("No Company", alone), ("Acme Person", acme)):
+        for item in by_person[name]:
+            assert item["url"] == reverse("dashboard:registrant", args=[registrant.pk])
+    assert {i["company"] for i in by_person["No Company"]} == {""}
+    assert {i["company"] for i in by_person["Acme Person"]} == {"Acme"}
+    checked_in = by_person["Acme Person"][0]
+    assert checked_in["to_status"] == "checked_in" and checked_in["actor"] == "Olga Ortiz"
+    assert checked_in["time"] == local_time(
+        datetime.datetime.fromisoformat(checked_in["at"]), with_date=True
+    )
+    assert by_person["No Company"][-1]["from_label"] == FEED_NO_STATUS
