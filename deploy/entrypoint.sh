@@ -22,6 +22,12 @@ case "$role" in
             --workers "${WEB_CONCURRENCY:-1}" --no-access-log --ws-per-message-deflate false \
             --proxy-headers --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" "$@" ;;
     live)
+        # Changes reach a live process only through Redis: without it the
+        # dashboards would open and never move.
+        if [ -z "${REDIS_URL:-}" ]; then
+            echo "the live role needs REDIS_URL: changes reach it through Redis" >&2
+            exit 2
+        fi
         exec uvicorn config.asgi:application --host "${HOST:-0.0.0.0}" --port "${PORT:-8002}" \
             --workers "${WEB_CONCURRENCY:-1}" --no-access-log --ws-per-message-deflate false \
             --proxy-headers --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" "$@" ;;

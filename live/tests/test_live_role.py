@@ -81,7 +81,7 @@ def test_the_images_live_role_serves_the_app_on_8002_without_deflate(tmp_path):
     fake.chmod(0o755)
     args = subprocess.run(
         ["sh", str(ROOT / "deploy/entrypoint.sh"), "live"],
-        env={"PATH": f"{tmp_path}:/usr/bin:/bin"},
+        env={"PATH": f"{tmp_path}:/usr/bin:/bin", "REDIS_URL": "redis://127.0.0.1:6379/0"},
         capture_output=True,
         text=True,
         check=True,
@@ -89,6 +89,22 @@ def test_the_images_live_role_serves_the_app_on_8002_without_deflate(tmp_path):
     assert args[0] == "config.asgi:application"
     assert args[args.index("--port") + 1] == "8002"
     assert args[args.index("--ws-per-message-deflate") + 1] == "false"
+
+
+def test_the_live_role_refuses_to_start_without_redis(tmp_path):
+    """A live process hears of changes only through Redis: without
+    REDIS_URL its dashboards would open and never move, so it says so."""
+    fake = tmp_path / "uvicorn"
+    fake.write_text('#!/bin/sh\necho started\n')
+    fake.chmod(0o755)
+    ran = subprocess.run(
+        ["sh", str(ROOT / "deploy/entrypoint.sh"), "live"],
+        env={"PATH": f"{tmp_path}:/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+    )
+    assert ran.returncode == 2 and "started" not in ran.stdout
+    assert "REDIS_URL" in ran.stderr
 
 
 @pytest.mark.postgres
