@@ -95,7 +95,7 @@ def test_the_live_role_refuses_to_start_without_redis(tmp_path):
     """A live process hears of changes only through Redis: without
     REDIS_URL its dashboards would open and never move, so it says so."""
     fake = tmp_path / "uvicorn"
-    fake.write_text('#!/bin/sh\necho started\n')
+    fake.write_text("#!/bin/sh\necho started\n")
     fake.chmod(0o755)
     ran = subprocess.run(
         ["sh", str(ROOT / "deploy/entrypoint.sh"), "live"],
