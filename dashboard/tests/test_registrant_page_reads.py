@@ -135,3 +135,15 @@ def test_other_registrant_pages_still_show_times_in_the_events_zone(org_web, eve
     assert response.status_code == 200
     # The timeline's times are the history rows' own (written now): Paris's offset.
     assert '+01:00">' in response.content.decode()
+
+
+def test_the_status_panel_after_a_move_reads_no_mail(org_web, everything):
+    with CaptureQueriesContext(connection) as captured:
+        response = org_web.post(
+            reverse("dashboard:registrant_transition", args=[everything.pk]),
+            {"to_status": "entered"},
+            HTTP_HX_REQUEST="true",
+        )
+    assert response.status_code == 200 and "Ada Lovelace: entered." in response.content.decode()
+    reads = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT")]
+    assert not any('"mail_message"' in sql for sql in reads)

@@ -53,9 +53,12 @@ def _registrant_or_404(request, pk: int):
     return registrant
 
 
-def _page_or_404(request, pk: int) -> RegistrantPage:
-    """_registrant_or_404 with everything the registrant page shows, in one query."""
-    page = registrant_page(registrant_id=pk, with_messages=request.user.has_perm(P_CHANGE_EVENT))
+def _page_or_404(request, pk: int, *, mail: bool = True) -> RegistrantPage:
+    """_registrant_or_404 with everything the registrant page shows, in one
+    query (its e-mails only for those who may see them, and only if `mail`)."""
+    page = registrant_page(
+        registrant_id=pk, with_messages=mail and request.user.has_perm(P_CHANGE_EVENT)
+    )
     if page is None:
         raise Http404("No such registrant.")
     require_event(request.user, page.registrant.event_id)
@@ -214,7 +217,10 @@ def registrant_transition(request, pk: int):
         return render(
             request,
             "dashboard/partials/registrant_status.html",
-            _detail_context(request, _page_or_404(request, pk), error=error, notice=notice),
+            # The status panel alone: no e-mails in it.
+            _detail_context(
+                request, _page_or_404(request, pk, mail=False), error=error, notice=notice
+            ),
             status=status,
         )
     if error:
