@@ -147,3 +147,16 @@ def test_the_status_panel_after_a_move_reads_no_mail(org_web, everything):
     assert response.status_code == 200 and "Ada Lovelace: entered." in response.content.decode()
     reads = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT")]
     assert not any('"mail_message"' in sql for sql in reads)
+
+
+def test_the_page_lists_the_newest_fifty_e_mails(org_web, event):
+    ada = make_registrant(event, name="Ada Lovelace")
+    Message.objects.bulk_create(
+        Message(registrant=ada, event=event, kind="reminder", recipient="a@example.com",
+                subject=f"Reminder {n}", body_text="-", body_html="-")
+        for n in range(52)
+    )  # fmt: skip
+    html, own = _page_queries(org_web, ada)
+    ids = sorted(Message.objects.filter(registrant=ada).values_list("id", flat=True))
+    shown = [int(i) for i in re.findall(r'<tr data-message="(\d+)"', html)]
+    assert len(own) == 1 and shown == ids[:-51:-1]
