@@ -144,7 +144,7 @@ def _detail_context(request, page: RegistrantPage, **extra):
             initial={
                 "name": registrant.name,
                 "email": registrant.email,
-                "company": registrant.company.name if registrant.company_id else "",
+                "company": registrant.company.name if registrant.company is not None else "",
                 "guest_type": registrant.guest_type,
             }
         )
