@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 
 from django import template
+from django.conf import settings
 from django.template import defaulttags
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.html import conditional_escape
@@ -54,7 +55,9 @@ class RememberedURLNode(defaulttags.URLNode):
             except AttributeError:
                 current_app = None
         try:
-            url = _reverse(get_urlconf(), get_script_prefix(), view_name, args, kwargs, current_app)
+            # The request's URL conf, else the settings' (tests override it).
+            urlconf = get_urlconf() or settings.ROOT_URLCONF
+            url = _reverse(urlconf, get_script_prefix(), view_name, args, kwargs, current_app)
         except NoReverseMatch:
             if self.asvar is None:
                 raise

@@ -62,3 +62,10 @@ def test_the_script_prefix_is_part_of_what_is_remembered():
     finally:
         set_script_prefix("/")
     assert template.render({}) == "/"
+
+
+def test_the_url_conf_is_part_of_what_is_remembered(settings):
+    template = engines["django"].from_string("{% url 'dashboard:events' %}")
+    assert template.render({}) == "/"
+    settings.ROOT_URLCONF = "dashboard.tests.urls_mounted"
+    assert template.render({}) == "/mounted/"
