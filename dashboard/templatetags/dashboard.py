@@ -7,7 +7,6 @@ from django.utils.html import format_html
 
 from accounts.backends import group_names
 from registrants import presenters
-from registrants.lifecycle import Kind, kind_of_change
 from registrants.roles import CHECKIN_STAFF, ORGANISER, VIEWER
 
 register = template.Library()
@@ -43,12 +42,6 @@ def actor_name(user) -> str:
 @register.filter
 def guest_type_label(value: str) -> str:
     return presenters.guest_type_label(value)
-
-
-@register.filter
-def is_correction(change) -> bool:
-    """Whether a history row is a correction (shown as such on the timeline)."""
-    return kind_of_change(change.from_status, change.to_status) == Kind.CORRECTION
 
 
 @register.simple_tag

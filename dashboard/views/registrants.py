@@ -41,6 +41,7 @@ from ..forms import RegistrantEditForm, TransitionForm
 from ..listing import Row, build_listing, row_actions
 from ..live_pages import LIST_REFRESH, live_page_config
 from ..registrant_page import RegistrantPage, registrant_page
+from ..timeline import timeline_rows
 from .common import is_htmx
 
 
@@ -129,7 +130,7 @@ def _detail_context(request, page: RegistrantPage, **extra):
     context = {
         "registrant": registrant,
         "event": registrant.event,
-        "history": history,
+        "timeline": timeline_rows(history),
         "actions": [(t.value, presenters.move_label(registrant.status, t)) for t in targets],
         "can": can,
         # The registration page's questions and this person's answers.
