@@ -23,6 +23,12 @@ class JsonRows(Subquery):
     sort the rows by a key you read."""
 
     def __init__(self, queryset: QuerySet, **extra: Any) -> None:
+        # The keys are the inner SELECT's column names: a plain field's
+        # column (which must be its name) or an annotation's alias.
+        meta = queryset.model._meta
+        for name in queryset.query.values_select:
+            if meta.get_field(name).column != name:
+                raise ValueError(f"{name!r}: name it with an annotation (its column differs)")
         self.names = list(queryset.query.values_select) + list(queryset.query.annotation_select)
         super().__init__(queryset, output_field=JSONField(), **extra)
 
