@@ -1,5 +1,5 @@
 """The registrant page at a million registrants, this code beside a previous
-version's, request by request in the same run.
+version's, turn about in the same run.
 
     .venv/bin/python bench/registrant_page.py --database rd_scale_page --previous main
     .venv/bin/python bench/registrant_page.py --database rd_scale_page --previous main --repeat 300
@@ -8,9 +8,11 @@ On a machine whose load moves (2 cores shared with other work), two runs one
 after the other measure different machines; here one worker process per
 version (the previous one from `git archive REV` into a temporary folder)
 serves the page through Django's test client as a logged-in organiser, and
-the parent asks them in turn, one request each, so both versions see the same
-load. Prints p50 and p99 of the wall time and of the worker's CPU time per
-version, the ratio, the load average, and one RESULT JSON line.
+the parent asks them in turn, --turn requests back to back each (a worker
+asked for single requests measured its own waking up too), so both
+versions see the same load. Prints p50 and p99 of the wall time and of the
+worker's CPU time per version, the ratio, the load average, and one RESULT
+JSON line.
 
 Uses bench/scale_data.py's data set (its event 1) on the durable cluster;
 writes nothing but the bench's organiser account (get_or_create).
@@ -38,6 +40,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--port", type=int, default=55499)
     p.add_argument("--previous", default="main", help="the git revision to compare with")
     p.add_argument("--repeat", type=int, default=200, help="requests per version")
+    p.add_argument("--turn", type=int, default=10, help="requests per version and turn")
     p.add_argument("--worker", type=Path, help=argparse.SUPPRESS)  # a checkout to serve from
     return p.parse_args(argv)
 
@@ -76,14 +79,17 @@ def worker(root: Path, dsn: str) -> None:
     for _ in range(3):  # warm-up: templates, the statement, the connection
         client.get(url)
     print("ready", flush=True)
-    for _line in sys.stdin:
-        wall, cpu = time.perf_counter(), time.process_time()
-        response = client.get(url)
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        if response.status_code != 200:
-            print(json.dumps({"error": response.status_code}), flush=True)
-            return
-        print(json.dumps({"wall": wall * 1000, "cpu": cpu * 1000}), flush=True)
+    for line in sys.stdin:
+        walls, cpus = [], []
+        for _ in range(int(line)):  # back to back, as bench/scale.py measures
+            wall, cpu = time.perf_counter(), time.process_time()
+            response = client.get(url)
+            walls.append((time.perf_counter() - wall) * 1000)
+            cpus.append((time.process_time() - cpu) * 1000)
+            if response.status_code != 200:
+                print(json.dumps({"error": response.status_code}), flush=True)
+                return
+        print(json.dumps({"wall": walls, "cpu": cpus}), flush=True)
 
 
 def _export(rev: str, into: Path) -> None:
@@ -135,23 +141,23 @@ def main(argv: list[str] | None = None) -> int:
                     raise SystemExit(f"{name}: the worker did not start")
             times: dict[str, dict[str, list[float]]] = {n: {"wall": [], "cpu": []} for n in workers}
             load_before = os.getloadavg()
-            for _ in range(args.repeat):
+            for _ in range(-(-args.repeat // args.turn)):
                 for name, proc in workers.items():
                     assert proc.stdin is not None and proc.stdout is not None
-                    proc.stdin.write("go\n")
+                    proc.stdin.write(f"{args.turn}\n")
                     proc.stdin.flush()
                     answer = json.loads(proc.stdout.readline())
                     if "error" in answer:
                         raise SystemExit(f"{name}: HTTP {answer['error']}")
-                    times[name]["wall"].append(answer["wall"])
-                    times[name]["cpu"].append(answer["cpu"])
+                    times[name]["wall"].extend(answer["wall"])
+                    times[name]["cpu"].extend(answer["cpu"])
             load_after = os.getloadavg()
         finally:
             for proc in workers.values():
                 proc.kill()
                 proc.wait()
     results = {n: {k: _summary(v) for k, v in t.items()} for n, t in times.items()}
-    print(f"registrant page, {args.repeat} requests per version, turn about")
+    print(f"registrant page, {args.repeat} requests per version, {args.turn} a turn")
     print(f"{'version':<28} {'wall p50':>9} {'wall p99':>9} {'cpu p50':>9} {'cpu p99':>9}")
     for name, r in results.items():
         print(f"{name:<28} {r['wall']['p50']:>9} {r['wall']['p99']:>9}"
