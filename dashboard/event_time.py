@@ -3,7 +3,8 @@
 Every page of one event (its URL carries `event_id`, or it is a registrant's
 page) activates the event's time zone for the request, so the presenters'
 local times ("checked in at 18:42", history, the desk's clock) are the
-venue's. Other pages, the API and the gateway keep the deployment's
+venue's. The registrant page and its forms activate it in the view, from
+the event they read with the registrant (activate_event_zone). Other pages, the API and the gateway keep the deployment's
 TIME_ZONE (decision record 0101).
 """
 
@@ -17,16 +18,11 @@ from registrants.models import Event, Registrant
 
 API_PREFIXES = ("/api/", "/gateway/")
 
-# The pages whose `pk` is a registrant's (dashboard and badges URL names).
-REGISTRANT_PAGES = frozenset(
-    {
-        "registrant",
-        "registrant_row",
-        "registrant_transition",
-        "registrant_edit",
-        "registrant_delete",
-    }
-)
+# The pages whose `pk` is a registrant's (dashboard URL names). The registrant
+# page and its forms (dashboard/views/registrants.py) are not here: they read
+# the registrant with its event anyway and activate the zone themselves
+# (activate_event_zone), which saves this lookup's query.
+REGISTRANT_PAGES = frozenset({"registrant_row"})
 
 
 def event_time_zone(*, event_id: int | None = None, registrant_id: int | None = None):
@@ -41,10 +37,22 @@ def event_time_zone(*, event_id: int | None = None, registrant_id: int | None = 
         )
     else:
         return None
+    return _zone(name)
+
+
+def _zone(name: str | None):
     try:
         return zoneinfo.ZoneInfo(name) if name else None
     except (ValueError, zoneinfo.ZoneInfoNotFoundError):
         return None  # a zone the system's database no longer has: the default
+
+
+def activate_event_zone(event: Event) -> None:
+    """For a view that has read the event already: its zone for the rest of
+    the request (the middleware deactivates it after the response)."""
+    zone = _zone(event.time_zone)
+    if zone is not None:
+        timezone.activate(zone)
 
 
 class EventTimeZoneMiddleware:

@@ -103,10 +103,14 @@ def kind_of(from_status: str, to_status: str) -> Kind | None:
     return TRANSITIONS.get((Status(from_status), Status(to_status)))
 
 
+# A set built once: pages call kind_of_change per history row.
+_STATUS_VALUES = frozenset(Status.values)
+
+
 def kind_of_change(from_status: str, to_status: str) -> Kind | None:
     """The kind of a history row's move: None for the creation row (no
     from-status), and for a move the table no longer allows."""
-    if not from_status or from_status not in Status.values or to_status not in Status.values:
+    if not from_status or from_status not in _STATUS_VALUES or to_status not in _STATUS_VALUES:
         return None
     return kind_of(from_status, to_status)
 

@@ -106,14 +106,20 @@ def actor_display_name(actor: Any) -> str:
     )
 
 
+# Looked up once: a page calls these per row, and `Status.values` builds its
+# list anew on every call.
+_STATUS_LABELS = {status.value: status.label for status in Status}
+_GUEST_TYPE_LABELS = {guest_type.value: guest_type.label for guest_type in GuestType}
+
+
 def status_label(status: str | None) -> str:
     """A status's label; NO_STATUS_LABEL for none (or an unknown value)."""
-    return Status(status).label if status in Status.values else NO_STATUS_LABEL
+    return _STATUS_LABELS.get(status, NO_STATUS_LABEL)  # type: ignore[arg-type]
 
 
 def guest_type_label(value: str) -> str:
     """A guest type's label; an unknown value as it is."""
-    return GuestType(value).label if value in GuestType.values else value
+    return _GUEST_TYPE_LABELS.get(value, value)
 
 
 def move_label(from_status: str, to_status: str) -> str:

@@ -82,6 +82,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # {% url %} remembers what it reversed (dashboard/templatetags/remembered_urls.py).
+            "builtins": ["dashboard.templatetags.remembered_urls"],
         },
     },
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -21,6 +22,7 @@ from registrants.lifecycle import Status
 from registrants.models import Event, Source
 from registrants.pages import no_store, require_perms
 from registrants.permissions import (
+    P_CHANGE_EVENT,
     P_CHANGE_REGISTRANT,
     P_DELETE_REGISTRANT,
     P_VIEW_EVENT,
@@ -32,19 +34,37 @@ from registrants.permissions import (
     require_event,
     role_kinds,
 )
-from signup.selectors import answer_filter_options, registrant_answers
+from signup.selectors import answer_filter_options
 
+from ..event_time import activate_event_zone
 from ..forms import RegistrantEditForm, TransitionForm
 from ..listing import Row, build_listing, row_actions
 from ..live_pages import LIST_REFRESH, live_page_config
+from ..registrant_page import RegistrantPage, registrant_page
+from ..timeline import timeline_rows
 from .common import is_htmx
 
 
 def _registrant_or_404(request, pk: int):
-    """The registrant, 404 if none, 403 outside the user's events."""
+    """The registrant, 404 if none, 403 outside the user's events; its
+    event's time zone active from here on."""
     registrant = get_object_or_404(selectors.registrant_list().select_related("event"), pk=pk)
     require_event(request.user, registrant.event_id)
+    activate_event_zone(registrant.event)
     return registrant
+
+
+def _page_or_404(request, pk: int, *, mail: bool = True) -> RegistrantPage:
+    """_registrant_or_404 with everything the registrant page shows, in one
+    query (its e-mails only for those who may see them, and only if `mail`)."""
+    page = registrant_page(
+        registrant_id=pk, with_messages=mail and request.user.has_perm(P_CHANGE_EVENT)
+    )
+    if page is None:
+        raise Http404("No such registrant.")
+    require_event(request.user, page.registrant.event_id)
+    activate_event_zone(page.registrant.event)
+    return page
 
 
 def _safe_next(request, fallback: str) -> str:
@@ -99,22 +119,24 @@ def registrant_list(request, event_id: int):
 # --- One registrant ---------------------------------------------------------------
 
 
-def _detail_context(request, registrant, **extra):
+def _detail_context(request, page: RegistrantPage, **extra):
+    registrant, history = page.registrant, page.history
     kinds = role_kinds(request.user)
     targets = registrant_targets(request.user, registrant, kinds)
     can = capabilities(request.user)
-    history = list(selectors.registrant_history(registrant_id=registrant.pk))
     # Offers go only to the waitlisted, and every waitlisting is in the
     # history: most registrants' pages need not ask for offers.
     waitlisted = any(change.to_status == Status.WAITLISTED for change in history)
     context = {
         "registrant": registrant,
         "event": registrant.event,
-        "history": history,
+        "timeline": timeline_rows(history),
         "actions": [(t.value, presenters.move_label(registrant.status, t)) for t in targets],
         "can": can,
         # The registration page's questions and this person's answers.
-        "answers": registrant_answers(registrant),
+        "answers": page.answers,
+        # None when the user may not see them (no card, nothing read).
+        "mail_messages": page.messages,
         "waitlist_position": waitlist.position(registrant),
         "offers": list(registrant.waitlist_offers.all()) if waitlisted else [],
     }
@@ -123,7 +145,7 @@ def _detail_context(request, registrant, **extra):
             initial={
                 "name": registrant.name,
                 "email": registrant.email,
-                "company": registrant.company.name if registrant.company_id else "",
+                "company": registrant.company.name if registrant.company is not None else "",
                 "guest_type": registrant.guest_type,
             }
         )
@@ -133,9 +155,9 @@ def _detail_context(request, registrant, **extra):
 
 @require_perms(P_VIEW_REGISTRANT, P_VIEW_HISTORY)
 def registrant_detail(request, pk: int):
-    registrant = _registrant_or_404(request, pk)
+    page = _page_or_404(request, pk)
     return no_store(
-        render(request, "dashboard/registrant_detail.html", _detail_context(request, registrant))
+        render(request, "dashboard/registrant_detail.html", _detail_context(request, page))
     )
 
 
@@ -172,9 +194,9 @@ def registrant_transition(request, pk: int):
             error, status = exc.message, http_status_for(exc.code)
         else:
             notice = _outcome_message(result)
-    registrant = _registrant_or_404(request, pk)
 
     if request.POST.get("context") == "row" and is_htmx(request):
+        registrant = _registrant_or_404(request, pk)
         row = Row(
             registrant=registrant,
             actions=row_actions(request.user, registrant, kinds),
@@ -196,14 +218,17 @@ def registrant_transition(request, pk: int):
         return render(
             request,
             "dashboard/partials/registrant_status.html",
-            _detail_context(request, registrant, error=error, notice=notice),
+            # The status panel alone: no e-mails in it.
+            _detail_context(
+                request, _page_or_404(request, pk, mail=False), error=error, notice=notice
+            ),
             status=status,
         )
     if error:
         return render(
             request,
             "dashboard/registrant_detail.html",
-            _detail_context(request, registrant, error=error),
+            _detail_context(request, _page_or_404(request, pk), error=error),
             status=status,
         )
     messages.success(request, notice)
@@ -237,7 +262,7 @@ def registrant_edit(request, pk: int):
     return render(
         request,
         "dashboard/registrant_detail.html",
-        _detail_context(request, registrant, form=form, edit_open=True),
+        _detail_context(request, _page_or_404(request, pk), form=form, edit_open=True),
         status=status,
     )
 
@@ -253,7 +278,7 @@ def registrant_delete(request, pk: int):
         return render(
             request,
             "dashboard/registrant_detail.html",
-            _detail_context(request, registrant, error=exc.message),
+            _detail_context(request, _page_or_404(request, pk), error=exc.message),
             status=http_status_for(exc.code),
         )
     messages.success(
