@@ -9,25 +9,36 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from registrants.lifecycle import Status
 from registrants.models import GuestType
 
 # DRF's own formatting of a date-time (ISO 8601 in the current time zone,
-# "Z" for UTC), one instance each: exactly what the serializer writes.
-_local = serializers.DateTimeField()
+# "Z" for UTC): exactly what the serializer writes.
 _utc = serializers.DateTimeField(default_timezone=datetime.UTC)
 
 
-def _time(value: datetime.datetime | None) -> str | None:
-    return _local.to_representation(value) if value is not None else None
+def _times_formatter():
+    """DRF's DateTimeField formatting with the current time zone looked up
+    once per body, not once per bucket (a context-local read each)."""
+    zone = timezone.get_current_timezone()
+
+    def format_time(value: datetime.datetime | None) -> str | None:
+        if value is None:
+            return None
+        text = value.astimezone(zone).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return format_time
 
 
 def stats_representation(stats: dict[str, Any]) -> dict[str, Any]:
     """EventStatsSerializer(stats).data, as plain dicts and lists."""
     companies = stats["companies"]
     as_of = stats.get("as_of")
+    _time = _times_formatter()
     return {
         "event": int(stats["event"]),
         "generated_at": _time(stats["generated_at"]),
