@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<34} {r['p50']:>9} {r['p99']:>9} {r['max']:>9}", flush=True)
     results["lists"] = scale_lists.measure(
         get=get, timed=timed, summary=summary, repeat=args.repeat, deep_page=args.deep_page,
-        plans=args.plans,
+        plans=args.plans, copy=args.database != scale_data.DATABASE,
     )  # fmt: skip
     print("RESULT " + json.dumps({"load": os.getloadavg(), "reads": results, "numbers": numbers}))
     return 0

@@ -116,3 +116,56 @@ def test_a_term_many_companies_contain_still_finds_their_people(organiser, peopl
 
     monkeypatch.setattr(search, "MAX_COMPANY_IDS", 0)  # the subquery branch
     assert _api_names(organiser, "société", people["event"]) == {people["nestle"].name}
+
+
+@pytest.mark.parametrize(
+    "term,expected",
+    [
+        ("maría   garcía", set()),  # the blanks are part of the term
+        ("garcía maría", set()),  # both words, not in that order
+        ("maría example", set()),  # one word in the name, both in the email
+        ("ia garc", {"María García"}),  # the term across the words' edges
+        ("ía g", {"María García"}),  # no word of three letters
+        ("zoë smi", {"Zoë Smith"}),
+        ("maría ％", set()),  # folds to a literal "%", not a wildcard
+        ("under_score 100%", {"Under_Score 100%"}),
+    ],
+)
+def test_a_term_of_several_words_matches_as_a_whole(organiser, people, term, expected):
+    """PostgreSQL looks a term of several words up word by word, then checks
+    the whole term: the words alone must never make a match."""
+    make_registrant(people["event"], name="Under_Score 100%")
+    assert _api_names(organiser, term, people["event"]) == expected
+
+
+@pytest.mark.postgres
+def test_the_registrant_table_keeps_name_and_email_folded_and_indexed():
+    """Migration 0022: the stored folded columns the search reads, their
+    trigram indexes, and values that follow every write of the row."""
+    from django.db import connection
+
+    from registrants.models import Registrant
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s AND indexname LIKE %s",
+            [Registrant._meta.db_table, "%fold_trgm"],
+        )
+        indexes = dict(cursor.fetchall())
+    assert set(indexes) == {"registrant_name_fold_trgm", "registrant_email_fold_trgm"}
+    assert "USING gin (name_folded gin_trgm_ops)" in indexes["registrant_name_fold_trgm"]
+    assert "USING gin (email_folded gin_trgm_ops)" in indexes["registrant_email_fold_trgm"]
+
+    event = EventFactory()
+    someone = make_registrant(event, name="Zoë Ångström", email="Zoe@Café.example")
+    Registrant.objects.filter(pk=someone.pk).update(name="Łukasz GARCÍA")
+
+    def folded() -> tuple[str, str]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT name_folded, email_folded FROM registrants_registrant WHERE id = %s",
+                [someone.pk],
+            )
+            return cursor.fetchone()
+
+    assert folded() == ("lukasz garcia", "zoe@cafe.example")
