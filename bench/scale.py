@@ -19,7 +19,8 @@ bench/scale_lists.py's reads (the lists, their search, pages 1 and
 version. Prints p50, p99 and max per read and one RESULT JSON line.
 
 The data set's big event is event 1. Nothing is written but the bench's
-organiser account.
+organiser account; on a copy (--database), the scanners' scans and the
+previous search's indexes (bench/scale_search.py, dropped after).
 """
 
 from __future__ import annotations
