@@ -24,6 +24,8 @@ from .normalization import fold_text
 
 FOLD_FUNCTION = "rd_fold"
 MAX_COMPANY_IDS = 1000
+# A term's words looked up on their own in a trigram index (FoldedContains).
+MAX_WORDS = 4
 
 
 class Folded(Func):
@@ -90,14 +92,14 @@ class FoldedContains(Expression):
     their stored columns: a trigram index returns candidates, each checked
     again against the row, and a stored value spares that check a call of
     rd_fold (unaccent through an SQL wrapper, 1.5 microseconds).
-    A term of several words is looked up by its words of three letters or
-    more, each its own key of the trigram index, and then checked whole by
-    strpos: `LIKE '%zoe lovelace%'` would also ask the index for the
-    trigrams the blank makes ("oe ", "  l", " lo": those of every word
-    that starts with an l), whose long lists cost most of its scan
-    (bench/plans/list_status_search_page1.txt). Folding maps characters one
-    at a time, so a value that contains the folded term contains each
-    folded word: looking up the words loses no match.
+    A term of several words is looked up by its (MAX_WORDS longest) words
+    of three letters or more, each its own key of the trigram index, then
+    checked whole by strpos: `LIKE '%zoe lovelace%'` would also ask the
+    index for the trigrams the blank makes ("oe ", "  l", " lo": those of
+    every word that starts with an l), whose long lists cost most of its
+    scan (bench/plans/list_status_search_page1_previous.txt). Folding maps
+    characters one at a time, so a value that contains the folded term
+    contains each folded word: looking up the words loses no match.
     SQLite has no trigram index: one LIKE over the folded value.
     """
 
@@ -126,7 +128,13 @@ class FoldedContains(Expression):
             if key in STORED_FOLDS:
                 folded = StoredFold(source, STORED_FOLDS[key])
         term = Folded(Value(self.term))
-        words = [word for word in dict.fromkeys(self.term.split()) if len(word) >= 3]
+        # The longest words (the rarest, as a rule); any of them bound the
+        # matches, and a 200-character term would make dozens of keys.
+        words = sorted(
+            (word for word in dict.fromkeys(self.term.split()) if len(word) >= 3),
+            key=len,
+            reverse=True,
+        )[:MAX_WORDS]
         if len(self.term.split()) < 2 or not words:
             return compiler.compile(Contains(folded, term))
         lookups: list[Lookup] = [Contains(folded, Folded(Value(word))) for word in words]

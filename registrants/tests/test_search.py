@@ -169,3 +169,12 @@ def test_the_registrant_table_keeps_name_and_email_folded_and_indexed():
             return cursor.fetchone()
 
     assert folded() == ("lukasz garcia", "zoe@cafe.example")
+
+
+def test_a_term_of_many_words_is_still_checked_whole(organiser, people):
+    """Only the longest words go to the index; the others still count."""
+    make_registrant(people["event"], name="Ann Bea Cid Dee Eve Fay Gus Hal")
+    assert _api_names(organiser, "ann bea cid dee eve fay gus hal", people["event"]) == {
+        "Ann Bea Cid Dee Eve Fay Gus Hal"
+    }
+    assert _api_names(organiser, "ann bea cid dee eve fay gus hax", people["event"]) == set()
