@@ -1,46 +1,50 @@
-"""The registrant's name and email kept folded, on PostgreSQL.
+"""The registrant's name and email and the company's name kept folded, on
+PostgreSQL.
 
-PostgreSQL: two stored generated columns, `name_folded` and
-`email_folded` (= rd_fold of the column, computed by the server on every
-write, whoever writes), and the trigram indexes over them in place of
-0009's indexes over rd_fold(name) and rd_fold(email). A trigram index
-finds candidates only; each one is checked again against the row, and
-rd_fold (unaccent through an SQL wrapper, which PostgreSQL does not
-inline) costs about 2 microseconds a call: reading the stored value
-instead halves a searched list page at a million registrants
-(docs/decisions/0250). The model does not declare the columns: only
-registrants/search.py reads them.
+PostgreSQL: stored generated columns, the registrant's `name_folded` and
+`email_folded` and the company's `name_folded` (= rd_fold of the column,
+computed by the server on every write, whoever writes), and the trigram
+indexes over them in place of 0009's indexes over rd_fold(...). A trigram
+index finds candidates only; each one is checked again against the row,
+and rd_fold (unaccent through an SQL wrapper, which PostgreSQL does not
+inline) costs about 1.5 microseconds a call: reading the stored value
+instead makes a searched list page's query 2-3 times faster at a million
+registrants (docs/decisions/0250). The model does not declare the
+columns: only registrants/search.py reads them.
 
-Rewrites the table and its indexes, holding off readers and writers: 44 s
-at 1,500,000 registrants on the bench machine (docs/operations.md, upgrade
-notes), then vacuums it.
+Rewrites the tables and their indexes, holding off readers and writers:
+44-64 s for 1,500,000 registrants on the bench machine (docs/operations.md,
+upgrade notes), then vacuums them.
 
 SQLite: nothing here; it has no trigram index and folds while it reads.
 """
 
 from django.db import migrations
 
-TABLE = "registrants_registrant"
-# Trigram index -> (the folded column it indexes, the column it folds).
+# Trigram index -> (table, the folded column it indexes, the column it folds).
 INDEXES = {
-    "registrant_name_fold_trgm": ("name_folded", "name"),
-    "registrant_email_fold_trgm": ("email_folded", "email"),
+    "registrant_name_fold_trgm": ("registrants_registrant", "name_folded", "name"),
+    "registrant_email_fold_trgm": ("registrants_registrant", "email_folded", "email"),
+    "company_name_fold_trgm": ("registrants_company", "name_folded", "name"),
 }
+TABLES = ("registrants_registrant", "registrants_company")
 
 
 def add_folded_columns(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    # Dropped first, so that the table's rewrite does not rebuild them.
+    # Dropped first, so that the tables' rewrite does not rebuild them.
     for index in INDEXES:
         schema_editor.execute(f"DROP INDEX IF EXISTS {index}")
-    columns = ", ".join(
-        f"ADD COLUMN {folded} text GENERATED ALWAYS AS (rd_fold({column})) STORED"
-        for folded, column in INDEXES.values()
-    )
-    schema_editor.execute(f"ALTER TABLE {TABLE} {columns}")
-    for index, (folded, _column) in INDEXES.items():
-        schema_editor.execute(f"CREATE INDEX {index} ON {TABLE} USING gin ({folded} gin_trgm_ops)")
+    for table in TABLES:
+        columns = ", ".join(
+            f"ADD COLUMN {folded} text GENERATED ALWAYS AS (rd_fold({column})) STORED"
+            for of_table, folded, column in INDEXES.values()
+            if of_table == table
+        )
+        schema_editor.execute(f"ALTER TABLE {table} {columns}")
+    for index, (table, folded, _column) in INDEXES.items():
+        schema_editor.execute(f"CREATE INDEX {index} ON {table} USING gin ({folded} gin_trgm_ops)")
 
 
 def vacuum(apps, schema_editor):
@@ -48,16 +52,16 @@ def vacuum(apps, schema_editor):
     that answer from an index alone visit the table too (seconds here,
     outside any transaction, as VACUUM must be)."""
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"VACUUM (ANALYZE) {TABLE}")
+        schema_editor.execute(f"VACUUM (ANALYZE) {', '.join(TABLES)}")
 
 
 def drop_folded_columns(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    for index, (folded, column) in INDEXES.items():
-        schema_editor.execute(f"ALTER TABLE {TABLE} DROP COLUMN IF EXISTS {folded}")
+    for index, (table, folded, column) in INDEXES.items():
+        schema_editor.execute(f"ALTER TABLE {table} DROP COLUMN IF EXISTS {folded}")
         schema_editor.execute(
-            f"CREATE INDEX IF NOT EXISTS {index} ON {TABLE} "
+            f"CREATE INDEX IF NOT EXISTS {index} ON {table} "
             f"USING gin (rd_fold({column}) gin_trgm_ops)"
         )
 

@@ -141,23 +141,34 @@ def test_a_term_of_several_words_matches_as_a_whole(organiser, people, term, exp
 @pytest.mark.postgres
 def test_the_registrant_table_keeps_name_and_email_folded_and_indexed():
     """Migration 0022: the stored folded columns the search reads, their
-    trigram indexes, and values that follow every write of the row."""
+    trigram indexes, and values that follow every write of the row (and
+    the company's name, folded alike)."""
     from django.db import connection
 
     from registrants.models import Registrant
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s AND indexname LIKE %s",
-            [Registrant._meta.db_table, "%fold_trgm"],
+            "SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE %s",
+            ["%fold_trgm"],
         )
         indexes = dict(cursor.fetchall())
-    assert set(indexes) == {"registrant_name_fold_trgm", "registrant_email_fold_trgm"}
+    assert set(indexes) == {
+        "registrant_name_fold_trgm",
+        "registrant_email_fold_trgm",
+        "company_name_fold_trgm",
+    }
     assert "USING gin (name_folded gin_trgm_ops)" in indexes["registrant_name_fold_trgm"]
     assert "USING gin (email_folded gin_trgm_ops)" in indexes["registrant_email_fold_trgm"]
+    assert (
+        "registrants_company USING gin (name_folded gin_trgm_ops)"
+        in (indexes["company_name_fold_trgm"])
+    )
 
     event = EventFactory()
-    someone = make_registrant(event, name="Zoë Ångström", email="Zoe@Café.example")
+    someone = make_registrant(
+        event, name="Zoë Ångström", email="Zoe@Café.example", company="Nestlé Søciété"
+    )
     Registrant.objects.filter(pk=someone.pk).update(name="Łukasz GARCÍA")
 
     def folded() -> tuple[str, str]:
@@ -169,6 +180,11 @@ def test_the_registrant_table_keeps_name_and_email_folded_and_indexed():
             return cursor.fetchone()
 
     assert folded() == ("lukasz garcia", "zoe@cafe.example")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name_folded FROM registrants_company WHERE id = %s", [someone.company_id]
+        )
+        assert cursor.fetchone() == ("nestle societe",)
 
 
 def test_a_term_of_many_words_is_still_checked_whole(organiser, people):
