@@ -59,7 +59,12 @@ def _new_api(status: str | None = None, search: str | None = None, before_id: in
         qs = qs.filter(registrant_search(search))
     position = keyset.Position(None, before_id) if before_id else None
     return keyset.page_queryset(
-        qs, order=keyset.Order(), size=SIZE, position=position, event_id=EVENT
+        qs,
+        order=keyset.Order(),
+        size=SIZE,
+        position=position,
+        event_id=EVENT,
+        search=bool(search),
     )
 
 

@@ -194,3 +194,28 @@ def test_a_term_of_many_words_is_still_checked_whole(organiser, people):
         "Ann Bea Cid Dee Eve Fay Gus Hal"
     }
     assert _api_names(organiser, "ann bea cid dee eve fay gus hax", people["event"]) == set()
+
+
+def test_a_search_page_reads_each_row_company_and_sorts_by_it(organiser, people):
+    """A search's page reads the company names row by row (no join): the
+    rows still carry their companies, and `ordering=company` still walks
+    them in order across pages."""
+    event = people["event"]
+    for company in ("Zeta Labs", "Alpha Works", "Mid Corp"):
+        make_registrant(event, name=f"Searchable {company}", company=company)
+    make_registrant(event, name="Searchable Nobody")
+    client = client_for(organiser)
+    params = {"event": event.pk, "search": "searchable", "ordering": "company", "page_size": 1}
+    seen, url = [], "/api/v1/registrants/"
+    while url:
+        response = client.get(url, params if url == "/api/v1/registrants/" else None)
+        assert response.status_code == 200
+        body = response.json()
+        seen += [(row["name"], (row["company"] or {}).get("name")) for row in body["results"]]
+        url = body["next"]
+    assert seen == [
+        ("Searchable Nobody", None),
+        ("Searchable Alpha Works", "Alpha Works"),
+        ("Searchable Mid Corp", "Mid Corp"),
+        ("Searchable Zeta Labs", "Zeta Labs"),
+    ]
