@@ -6,13 +6,14 @@ Called by bench/scale_lists.py (`measure`) on a copy of the data set:
 
 "new" is the search of registrants/search.py: on PostgreSQL the stored
 folded columns of migration 0022 and, for a term of several words, its
-words looked up on their own and the term checked by strpos. "previous" is
-the search before it: `rd_fold(column) LIKE '%term%'` over trigram indexes
-of rd_fold(...) (migration 0009's: the registrant's name and email, the
-company's name), which this module builds for the comparison and drops
-after (about 20 s at 1,500,000 rows: it writes, so never on the shared
-rd_scale). Each read is a whole request through Django's test client;
-"query" is the API's list query alone.
+words looked up on their own and the term checked by strpos; and the page's
+company names read row by row (selectors.company_names_per_row). "previous"
+is the search before it: `rd_fold(column) LIKE '%term%'` over trigram
+indexes of rd_fold(...) (migration 0009's: the registrant's name and email,
+the company's name), the companies joined; this module builds the indexes
+for the comparison and drops them after (about 20 s at 1,500,000 rows: it
+writes, so never on the shared rd_scale). Each read is a whole request
+through Django's test client; "query" is the API's list query alone.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def previous_search() -> Iterator[None]:
     """The previous search's SQL and indexes for the duration."""
     from django.db import connection
 
+    from registrants import selectors
     from registrants.search import FoldedContains
 
     with connection.cursor() as cursor:
@@ -45,13 +47,16 @@ def previous_search() -> Iterator[None]:
                 f"USING gin (rd_fold({column}) gin_trgm_ops)"
             )
         cursor.execute("ANALYZE registrants_registrant, registrants_company")
-    new = FoldedContains.as_postgresql
-    # The generic form is the previous one: rd_fold(column) LIKE the term.
+    new, per_row = FoldedContains.as_postgresql, selectors.company_names_per_row
+    # The generic form is the previous one: rd_fold(column) LIKE the term;
+    # and the companies joined, as registrant_list() joins them.
     FoldedContains.as_postgresql = FoldedContains.as_sql  # type: ignore[method-assign]
+    selectors.company_names_per_row = lambda queryset: queryset
     try:
         yield
     finally:
         FoldedContains.as_postgresql = new  # type: ignore[method-assign]
+        selectors.company_names_per_row = per_row
         with connection.cursor() as cursor:
             for index in PREVIOUS_INDEXES:
                 cursor.execute(f"DROP INDEX IF EXISTS {index}")
