@@ -13,11 +13,14 @@ indexes of rd_fold(...) (migration 0009's: the registrant's name and email,
 the company's name), the companies joined; this module builds the indexes
 for the comparison and drops them after (about 20 s at 1,500,000 rows: it
 writes, so never on the shared rd_scale). Each read is a whole request
-through Django's test client; "query" is the API's list query alone.
+through Django's test client; "query" is the API's list query alone. The
+two run in turns, new then previous, so that load drifting during the
+run weighs on both.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,12 +36,9 @@ PREVIOUS_INDEXES = {
 
 
 @contextmanager
-def previous_search() -> Iterator[None]:
-    """The previous search's SQL and indexes for the duration."""
+def previous_indexes() -> Iterator[None]:
+    """The previous search's indexes for the duration."""
     from django.db import connection
-
-    from registrants import selectors
-    from registrants.search import FoldedContains
 
     with connection.cursor() as cursor:
         for index, (table, column) in PREVIOUS_INDEXES.items():
@@ -47,9 +47,23 @@ def previous_search() -> Iterator[None]:
                 f"USING gin (rd_fold({column}) gin_trgm_ops)"
             )
         cursor.execute("ANALYZE registrants_registrant, registrants_company")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            for index in PREVIOUS_INDEXES:
+                cursor.execute(f"DROP INDEX IF EXISTS {index}")
+
+
+@contextmanager
+def previous_code() -> Iterator[None]:
+    """The previous search's SQL for the duration: the generic form, rd_fold
+    (column) LIKE the term, and the companies joined as registrant_list()
+    joins them."""
+    from registrants import selectors
+    from registrants.search import FoldedContains
+
     new, per_row = FoldedContains.as_postgresql, selectors.company_names_per_row
-    # The generic form is the previous one: rd_fold(column) LIKE the term;
-    # and the companies joined, as registrant_list() joins them.
     FoldedContains.as_postgresql = FoldedContains.as_sql  # type: ignore[method-assign]
     selectors.company_names_per_row = lambda queryset: queryset
     try:
@@ -57,9 +71,6 @@ def previous_search() -> Iterator[None]:
     finally:
         FoldedContains.as_postgresql = new  # type: ignore[method-assign]
         selectors.company_names_per_row = per_row
-        with connection.cursor() as cursor:
-            for index in PREVIOUS_INDEXES:
-                cursor.execute(f"DROP INDEX IF EXISTS {index}")
 
 
 def _reads(get: Callable[..., Any], someone_name: str) -> dict[str, Callable[[], Any]]:
@@ -77,34 +88,46 @@ def _reads(get: Callable[..., Any], someone_name: str) -> dict[str, Callable[[],
 
 
 def measure(*, get, timed, summary, repeat: int, someone_name: str, plans: Path | None) -> dict:
-    """Print and return the searches, new beside previous."""
+    """Print and return the searches, new beside previous, `repeat` turns of
+    each read new then previous (`timed` unused: the turns alternate)."""
     from bench.scale_lists import _new_api, _plans
 
     reads = _reads(get, someone_name)
     query = {"API list: status + 'zoe lovelace'": lambda: list(_new_api("entered", "zoe lovelace"))}
-    results: dict[str, dict[str, Any]] = {}
+    calls = {**reads, **{f"{name} (query)": call for name, call in query.items()}}
+    samples: dict[str, dict[str, list[float]]] = {name: {} for name in calls}
 
-    def run(label: str) -> None:
-        for name, call in reads.items():
-            results.setdefault(name, {})[label] = summary(timed(call, repeat))
-            if name in query:
-                results[name][f"{label}_query"] = summary(timed(query[name], repeat))
+    def once(label: str) -> None:
+        for name, call in calls.items():
+            started = time.perf_counter()
+            call()
+            elapsed = (time.perf_counter() - started) * 1000
+            samples[name].setdefault(label, []).append(elapsed)
 
-    run("new")
     new_sql = _new_api("entered", "zoe lovelace").query.sql_with_params()
-    with previous_search():
-        run("previous")
+    with previous_indexes():
+        # New and previous in turns (after a warm-up of each), so that the
+        # machine's load drifting during the run weighs on both alike.
+        for turn in range(repeat + 1):
+            once("new")
+            with previous_code():
+                once("previous")
+            if turn == 0:
+                for by_label in samples.values():
+                    by_label.clear()
         if plans is not None:
-            _plans(
-                plans,
-                {
-                    "list_status_search_page1_previous": (
-                        new_sql,
-                        _new_api("entered", "zoe lovelace"),
-                    )
-                },
-                labels=("new", "previous"),
-            )
+            with previous_code():
+                previous_qs = _new_api("entered", "zoe lovelace")
+                _plans(
+                    plans,
+                    {"list_status_search_page1_previous": (new_sql, previous_qs)},
+                    labels=("new", "previous"),
+                )
+    results: dict[str, dict[str, Any]] = {}
+    for name, by_label in samples.items():
+        read, is_query, _ = name.partition(" (query)")
+        for label, times in by_label.items():
+            results.setdefault(read, {})[f"{label}_query" if is_query else label] = summary(times)
     print(f"\n{'search':<40} {'new p50':>8} {'new p99':>8} {'prev p50':>9} {'x':>6}"
           f" {'query new':>10} {'query prev':>11}")  # fmt: skip
     for name, r in results.items():
