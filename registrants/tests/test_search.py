@@ -219,3 +219,25 @@ def test_a_search_page_reads_each_row_company_and_sorts_by_it(organiser, people)
         ("Searchable Mid Corp", "Mid Corp"),
         ("Searchable Zeta Labs", "Zeta Labs"),
     ]
+
+
+def test_a_search_page_reads_no_company_row_by_row(
+    organiser, people, django_assert_max_num_queries
+):
+    """The company names come with the rows: as many queries for a page of
+    twenty matches with companies as for one."""
+    event = people["event"]
+    for i in range(20):
+        make_registrant(event, name=f"Listed {i}", company=f"Firm {i}")
+    client = client_for(organiser)
+    client.get("/api/v1/registrants/", {"event": event.pk, "search": "listed 1"})
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as one:
+        response = client.get("/api/v1/registrants/", {"event": event.pk, "search": "listed 19"})
+    assert [row["company"]["name"] for row in response.json()["results"]] == ["Firm 19"]
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        response = client.get("/api/v1/registrants/", {"event": event.pk, "search": "listed"})
+    names = {row["company"]["name"] for row in response.json()["results"]}
+    assert names == {f"Firm {i}" for i in range(20)}
