@@ -15,6 +15,8 @@ by name): the ratio naive/new understates what changed. "query" is the new
 API query alone, to compare with "naive" like for like. The naive queries
 run on the same schema (the new (event, id) index included). With --plans, EXPLAIN (ANALYZE, BUFFERS) of the
 new and the naive query of each list read is written to that folder.
+On a copy of the data set (--database other than rd_scale), the search
+beside the previous search follows (bench/scale_search.py).
 """
 
 from __future__ import annotations
@@ -57,7 +59,12 @@ def _new_api(status: str | None = None, search: str | None = None, before_id: in
         qs = qs.filter(registrant_search(search))
     position = keyset.Position(None, before_id) if before_id else None
     return keyset.page_queryset(
-        qs, order=keyset.Order(), size=SIZE, position=position, event_id=EVENT
+        qs,
+        order=keyset.Order(),
+        size=SIZE,
+        position=position,
+        event_id=EVENT,
+        search=bool(search),
     )
 
 
@@ -135,14 +142,18 @@ def _page_cursor(page: int) -> str:
     return keyset.encode(keyset.Position(row.name, row.pk))
 
 
-def _plans(folder: Path, queries: dict[str, tuple[Any, Any]]) -> None:
+def _plans(
+    folder: Path, queries: dict[str, tuple[Any, Any]], labels: tuple[str, str] = ("new", "naive")
+) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of each pair of querysets (or of their
+    compiled SQL and parameters) into folder/name.txt."""
     from django.db import connection
 
     folder.mkdir(parents=True, exist_ok=True)
     for name, pair in queries.items():
         lines = []
-        for label, qs in zip(("new", "naive"), pair, strict=True):
-            sql, params = qs.query.sql_with_params()
+        for label, qs in zip(labels, pair, strict=True):
+            sql, params = qs if isinstance(qs, tuple) else qs.query.sql_with_params()
             with connection.cursor() as cursor:
                 cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
                 plan = "\n".join(row[0] for row in cursor.fetchall())
@@ -150,8 +161,12 @@ def _plans(folder: Path, queries: dict[str, tuple[Any, Any]]) -> None:
         (folder / f"{name}.txt").write_text("\n".join(lines))
 
 
-def measure(*, get: Get, timed, summary, repeat: int, deep_page: int, plans: Path | None):
-    """Print and return the list reads, new beside naive."""
+def measure(
+    *, get: Get, timed, summary, repeat: int, deep_page: int, plans: Path | None, copy: bool = False
+):
+    """Print and return the list reads, new beside naive; on a copy of the
+    data set (`copy`: it builds indexes) the search beside the previous
+    search too (bench/scale_search.py)."""
     from registrants.models import Registrant
 
     someone = Registrant.objects.filter(event_id=EVENT, status="exited").order_by("id")[5000]
@@ -251,6 +266,13 @@ def measure(*, get: Get, timed, summary, repeat: int, deep_page: int, plans: Pat
                 "desk_search_viktor": (_new_desk("viktor"), _naive_desk_query("viktor")),
             },
         )
+    if copy:
+        from bench import scale_search
+
+        results["search"] = scale_search.measure(
+            get=get, timed=timed, summary=summary, repeat=repeat, someone_name=someone.name,
+            plans=plans,
+        )  # fmt: skip
     return results
 
 
@@ -259,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     import json
     import os
 
-    from bench import scale
+    from bench import scale, scale_data
 
     args = scale.parse_args(argv)
     os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{args.port}/{args.database}"
@@ -290,7 +312,8 @@ def main(argv: list[str] | None = None) -> int:
         return response.json() if is_json else None
 
     results = measure(get=get, timed=scale.timed, summary=scale.summary, repeat=args.repeat,
-                      deep_page=args.deep_page, plans=args.plans)  # fmt: skip
+                      deep_page=args.deep_page, plans=args.plans,
+                      copy=args.database != scale_data.DATABASE)  # fmt: skip
     print("RESULT " + json.dumps({"load": os.getloadavg(), "lists": results}))
     return 0
 

@@ -166,7 +166,10 @@ class RegistrantSerializer(serializers.ModelSerializer):
     def get_company(self, obj) -> CompanyRefSerializer(allow_null=True):  # type: ignore[valid-type]
         if obj.company_id is None:
             return None
-        return {"id": obj.company_id, "name": obj.company.name}
+        # A search's page reads the name without the company row
+        # (selectors.company_names_per_row); other lists join it.
+        name = getattr(obj, "company_name", None)
+        return {"id": obj.company_id, "name": name or obj.company.name}
 
     def get_allowed_transitions(self, obj) -> list[Status]:
         if obj.erased_at is not None:

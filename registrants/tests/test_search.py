@@ -116,3 +116,128 @@ def test_a_term_many_companies_contain_still_finds_their_people(organiser, peopl
 
     monkeypatch.setattr(search, "MAX_COMPANY_IDS", 0)  # the subquery branch
     assert _api_names(organiser, "société", people["event"]) == {people["nestle"].name}
+
+
+@pytest.mark.parametrize(
+    "term,expected",
+    [
+        ("maría   garcía", set()),  # the blanks are part of the term
+        ("garcía maría", set()),  # both words, not in that order
+        ("maría example", set()),  # one word in the name, both in the email
+        ("ia garc", {"María García"}),  # the term across the words' edges
+        ("ía g", {"María García"}),  # no word of three letters
+        ("zoë smi", {"Zoë Smith"}),
+        ("maría ％", set()),  # folds to a literal "%", not a wildcard
+        ("under_score 100%", {"Under_Score 100%"}),
+    ],
+)
+def test_a_term_of_several_words_matches_as_a_whole(organiser, people, term, expected):
+    """PostgreSQL looks a term of several words up word by word, then checks
+    the whole term: the words alone must never make a match."""
+    make_registrant(people["event"], name="Under_Score 100%")
+    assert _api_names(organiser, term, people["event"]) == expected
+
+
+@pytest.mark.postgres
+def test_the_registrant_table_keeps_name_and_email_folded_and_indexed():
+    """Migration 0022: the stored folded columns the search reads, their
+    trigram indexes, and values that follow every write of the row (and
+    the company's name, folded alike)."""
+    from django.db import connection
+
+    from registrants.models import Registrant
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE %s",
+            ["%fold_trgm"],
+        )
+        indexes = dict(cursor.fetchall())
+    assert set(indexes) == {
+        "registrant_name_fold_trgm",
+        "registrant_email_fold_trgm",
+        "company_name_fold_trgm",
+    }
+    assert "USING gin (name_folded gin_trgm_ops)" in indexes["registrant_name_fold_trgm"]
+    assert "USING gin (email_folded gin_trgm_ops)" in indexes["registrant_email_fold_trgm"]
+    assert (
+        "registrants_company USING gin (name_folded gin_trgm_ops)"
+        in (indexes["company_name_fold_trgm"])
+    )
+
+    event = EventFactory()
+    someone = make_registrant(
+        event, name="Zoë Ångström", email="Zoe@Café.example", company="Nestlé Søciété"
+    )
+    Registrant.objects.filter(pk=someone.pk).update(name="Łukasz GARCÍA")
+
+    def folded() -> tuple[str, str]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT name_folded, email_folded FROM registrants_registrant WHERE id = %s",
+                [someone.pk],
+            )
+            return cursor.fetchone()
+
+    assert folded() == ("lukasz garcia", "zoe@cafe.example")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name_folded FROM registrants_company WHERE id = %s", [someone.company_id]
+        )
+        assert cursor.fetchone() == ("nestle societe",)
+
+
+def test_a_term_of_many_words_is_still_checked_whole(organiser, people):
+    """Only the longest words go to the index; the others still count."""
+    make_registrant(people["event"], name="Ann Bea Cid Dee Eve Fay Gus Hal")
+    assert _api_names(organiser, "ann bea cid dee eve fay gus hal", people["event"]) == {
+        "Ann Bea Cid Dee Eve Fay Gus Hal"
+    }
+    assert _api_names(organiser, "ann bea cid dee eve fay gus hax", people["event"]) == set()
+
+
+def test_a_search_page_reads_each_row_company_and_sorts_by_it(organiser, people):
+    """A search's page reads the company names row by row (no join): the
+    rows still carry their companies, and `ordering=company` still walks
+    them in order across pages."""
+    event = people["event"]
+    for company in ("Zeta Labs", "Alpha Works", "Mid Corp"):
+        make_registrant(event, name=f"Searchable {company}", company=company)
+    make_registrant(event, name="Searchable Nobody")
+    client = client_for(organiser)
+    params = {"event": event.pk, "search": "searchable", "ordering": "company", "page_size": 1}
+    seen, url = [], "/api/v1/registrants/"
+    while url:
+        response = client.get(url, params if url == "/api/v1/registrants/" else None)
+        assert response.status_code == 200
+        body = response.json()
+        seen += [(row["name"], (row["company"] or {}).get("name")) for row in body["results"]]
+        url = body["next"]
+    assert seen == [
+        ("Searchable Nobody", None),
+        ("Searchable Alpha Works", "Alpha Works"),
+        ("Searchable Mid Corp", "Mid Corp"),
+        ("Searchable Zeta Labs", "Zeta Labs"),
+    ]
+
+
+def test_a_search_page_reads_no_company_row_by_row(
+    organiser, people, django_assert_max_num_queries
+):
+    """The company names come with the rows: as many queries for a page of
+    twenty matches with companies as for one."""
+    event = people["event"]
+    for i in range(20):
+        make_registrant(event, name=f"Listed {i}", company=f"Firm {i}")
+    client = client_for(organiser)
+    client.get("/api/v1/registrants/", {"event": event.pk, "search": "listed 1"})
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as one:
+        response = client.get("/api/v1/registrants/", {"event": event.pk, "search": "listed 19"})
+    assert [row["company"]["name"] for row in response.json()["results"]] == ["Firm 19"]
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        response = client.get("/api/v1/registrants/", {"event": event.pk, "search": "listed"})
+    names = {row["company"]["name"] for row in response.json()["results"]}
+    assert names == {f"Firm {i}" for i in range(20)}
