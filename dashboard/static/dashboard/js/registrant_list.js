@@ -87,6 +87,7 @@
   // The ticks are read just before the swap, not when the request leaves:
   // a box ticked while the re-read is on its way must survive it.
   let rereading = false;
+  let changedWhileRereading = null; // row ids changed while the whole list is re-read
   let ticksAtSwap = null;
 
   function rereadResults() {
@@ -94,9 +95,18 @@
     // The user's own filter request is on its way (hx-indicator="#results").
     if (!results || !window.htmx || results.classList.contains("htmx-request")) return;
     rereading = true;
+    changedWhileRereading = new Set();
     window.htmx.ajax("GET", window.location.pathname + window.location.search, {
       target: "#results", swap: "innerHTML",
-    }).finally(function () { rereading = false; });
+    }).finally(function () {
+      rereading = false;
+      // The whole list may have been rendered before a change that arrived
+      // meanwhile, and its swap may land after that row's own re-read:
+      // read those rows again, so that no change is undone by older HTML.
+      const changed = changedWhileRereading;
+      changedWhileRereading = null;
+      if (changed) changed.forEach(rereadRow);
+    });
   }
 
   function isResults(event) {
@@ -166,6 +176,7 @@
 
   function onChange(message) {
     const registrant = message.registrant || {};
+    if (changedWhileRereading && registrant.id) changedWhileRereading.add(registrant.id);
     const row = document.getElementById("row-" + registrant.id);
     if (row) {
       // An erased registrant keeps its row (marked erased): re-read like an edit.
