@@ -77,3 +77,19 @@ def test_after_redis_comes_back_the_table_fills_it_again(redis_sessions):
     redis_sessions.start()  # empty: it keeps nothing on disk
     assert _session_reads(client) == 1  # read from the table, copied to Redis
     assert _session_reads(client) == 0
+
+
+def test_sessions_of_every_connection_share_one_cache_object(redis_sessions):
+    """Under ASGI each websocket's scope keeps its session: a cache object
+    per context (`caches[...]`) was a Redis connection pool per socket."""
+    import asyncio
+
+    from asgiref.sync import sync_to_async
+
+    from config.sessions import SessionStore
+
+    async def connections():
+        return await asyncio.gather(*(sync_to_async(SessionStore)() for _ in range(3)))
+
+    stores = asyncio.run(connections())
+    assert len({id(store._cache) for store in stores}) == 1
