@@ -11,6 +11,7 @@ test_widgets.py compares them): only the template step is replaced.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -38,13 +39,13 @@ def attrs_html(attrs: dict[str, Any]) -> str:
 
 
 class _PythonRendered:
-    """Replaces Widget._render (the template step) with `html(widget)`."""
+    """Replaces Widget._render (the template step) with `html(widget)`,
+    which each widget class below defines."""
+
+    html: Callable[[dict[str, Any]], str]
 
     def _render(self, template_name, context, renderer=None):
         return mark_safe(self.html(context["widget"]))  # noqa: S308  (every part is escaped)
-
-    def html(self, widget: dict[str, Any]) -> str:
-        raise NotImplementedError
 
 
 class _Input(_PythonRendered):
