@@ -13,6 +13,7 @@ change to who may do what shows on the next request.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -20,6 +21,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Q, Value
 from django.db.models.expressions import RawSQL
@@ -74,9 +76,15 @@ def _as_list(value: Any) -> list[Any]:
     return json.loads(value) if isinstance(value, str) else list(value or [])
 
 
-def load_user(user_id: Any) -> Any | None:
-    """The user `user_id` (None if there is none) with their permissions,
-    group names and assigned events already on the object: one query."""
+# Compiled with this id, then run with the user's (_statement()).
+_PLACEHOLDER = -1
+
+
+@functools.cache
+def _statement(alias: str, vendor: str) -> str:
+    """The user query's SQL, compiled once per database: compiling it (three
+    list subqueries) cost more than running it. Its one parameter is the
+    user's id. `vendor` only keys the cache (_list_of's SQL depends on it)."""
     User = get_user_model()
     user_table, pk = User._meta.db_table, User._meta.pk.column
     user_perms = User.user_permissions.through._meta.db_table
@@ -99,22 +107,33 @@ def load_user(user_id: Any) -> Any | None:
     events = _list_of(
         f"SELECT event_id AS v FROM {EventAssignment._meta.db_table} WHERE user_id = {outer}"
     )
+    query = User._default_manager.annotate(
+        _perm_list=RawSQL(perms, ()),
+        _group_list=RawSQL(groups, ()),
+        _event_list=RawSQL(events, ()),
+    ).filter(pk=_PLACEHOLDER)
+    sql, params = query.query.get_compiler(using=alias).as_sql()
+    if params != (_PLACEHOLDER,):
+        raise RuntimeError("the user statement's one parameter must be the user's id")
+    return sql
+
+
+def load_user(user_id: Any) -> Any | None:
+    """The user `user_id` (None if there is none) with their permissions,
+    group names and assigned events already on the object: one query."""
+    User = get_user_model()
     try:
-        user = (
-            User._default_manager.annotate(
-                _perm_list=RawSQL(perms, ()),
-                _group_list=RawSQL(groups, ()),
-                _event_list=RawSQL(events, ()),
-            )
-            .filter(pk=user_id)
-            .get()
-        )
-    except (User.DoesNotExist, ValueError, TypeError):
+        pk = User._meta.pk.get_prep_value(User._meta.pk.to_python(user_id))
+    except (ValidationError, ValueError, TypeError):
         return None
+    sql = _statement(connection.alias, connection.vendor)
+    found = list(User._default_manager.raw(sql, (pk,)))
+    if not found:
+        return None
+    user: Any = found[0]  # the attributes are Django's and this module's, not the model's
     # The shapes ModelBackend.get_all_permissions and group_names keep; an
     # inactive user's permissions are never looked at (get_all_permissions).
-    loaded: Any = user  # the attributes are Django's and this module's, not the model's
-    loaded._perm_cache = set(_as_list(user.__dict__.pop("_perm_list")))
+    user._perm_cache = set(_as_list(user.__dict__.pop("_perm_list")))
     setattr(user, _GROUPS_ATTR, sorted(_as_list(user.__dict__.pop("_group_list"))))
     setattr(user, ASSIGNMENTS_ATTR, frozenset(_as_list(user.__dict__.pop("_event_list"))))
     return user
