@@ -75,12 +75,22 @@ def _filled(
     return filled
 
 
-def _series(points: list[tuple[datetime.datetime, int]]) -> dict[str, list]:
+def _series(
+    points: list[tuple[datetime.datetime, int]], local: dict[datetime.datetime, datetime.datetime]
+) -> dict[str, list]:
+    """A chart's labels and values. `local` maps bucket starts to local
+    times, shared by the charts of one answer: arrivals and occupancy have
+    mostly the same few hundred buckets, each converted once."""
     zone = timezone.get_current_timezone()
-    days = {start.astimezone(zone).date() for start, _ in points}
-    starts = [start for start, _ in points]
+    times = []
+    for start, _ in points:
+        at = local.get(start)
+        if at is None:
+            at = local[start] = start.astimezone(zone)
+        times.append(at)
+    with_date = len({at.date() for at in times}) > 1
     return {
-        "labels": presenters.local_times(starts, with_date=len(days) > 1),
+        "labels": [presenters.format_local(at, with_date=with_date) for at in times],
         "values": [value for _, value in points],
     }
 
@@ -199,6 +209,7 @@ def dashboard_numbers(event_id: int) -> dict[str, Any] | None:
     times = presenters.local_times([c["at"] for c in changes], with_date=True)
     url = registrant_url_maker()
     feed = [feed_item(c, time, url) for c, time in zip(changes, times, strict=True)]
+    local: dict[datetime.datetime, datetime.datetime] = {}
     return {
         "event": event_id,
         "generated_at": stats["generated_at"].isoformat(),
@@ -217,8 +228,8 @@ def dashboard_numbers(event_id: int) -> dict[str, Any] | None:
                 "labels": [g.label for g in GuestType],
                 "values": [stats["by_guest_type"][g] for g in GuestType.values],
             },
-            "arrivals": _series(_filled(stats["arrivals"], "count", carry=False)),
-            "occupancy": _series(_filled(stats["occupancy"], "inside", carry=True)),
+            "arrivals": _series(_filled(stats["arrivals"], "count", carry=False), local),
+            "occupancy": _series(_filled(stats["occupancy"], "inside", carry=True), local),
         },
         # Charts with nothing to plot say so instead of drawing empty axes.
         "empty": {

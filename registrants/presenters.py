@@ -38,8 +38,9 @@ def local_time(
     ("18:42"), or with the day ("06 Dec 18:42"), in `time_zone` (an event's),
     else the time zone active for this request (the deployment's default
     unless a page activated its event's)."""
-    local = timezone.localtime(at, _zone(time_zone) if time_zone else None)
-    return f"{local:%d %b %H:%M}" if with_date else f"{local:%H:%M}"
+    return format_local(
+        timezone.localtime(at, _zone(time_zone) if time_zone else None), with_date=with_date
+    )
 
 
 def local_times(ats: list[datetime.datetime], *, with_date: bool = False) -> list[str]:
@@ -47,10 +48,12 @@ def local_times(ats: list[datetime.datetime], *, with_date: bool = False) -> lis
     looked up once: a chart's buckets and a feed's rows are hundreds of
     times, and the active zone is a context-local read each."""
     zone = timezone.get_current_timezone()
-    return [
-        f"{at.astimezone(zone):%d %b %H:%M}" if with_date else f"{at.astimezone(zone):%H:%M}"
-        for at in ats
-    ]
+    return [format_local(at.astimezone(zone), with_date=with_date) for at in ats]
+
+
+def format_local(local: datetime.datetime, *, with_date: bool = False) -> str:
+    """local_time's words for a time already in the zone to show."""
+    return f"{local:%d %b %H:%M}" if with_date else f"{local:%H:%M}"
 
 
 def local_hhmm(at: datetime.datetime, time_zone: str | None = None) -> str:
