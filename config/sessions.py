@@ -18,10 +18,11 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.contrib.sessions.backends import db
 from django.core.cache import BaseCache, caches
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+
+from . import db_sessions
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def _forget_cache(*, setting: str, **kwargs: Any) -> None:
         _shared.clear()
 
 
-class SessionStore(db.SessionStore):
+class SessionStore(db_sessions.SessionStore):
     """The database's session store with a guarded, short-lived cache copy."""
 
     def __init__(self, session_key: str | None = None) -> None:

@@ -3,11 +3,14 @@ otherwise; logging out ends the session for every process."""
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from registrants.roles import ORGANISER
 from registrants.tests.factories import PASSWORD, make_user
@@ -38,3 +41,41 @@ def test_logging_out_ends_the_session_for_an_old_cookie(organiser_login):
     replay.cookies[settings.SESSION_COOKIE_NAME] = cookie
     assert replay.get("/api/v1/events/").status_code in (401, 403)
     assert replay.get("/").status_code == 302  # to the login page
+
+
+def test_the_table_store_reads_a_live_session_and_forgets_an_expired_or_unknown_key():
+    from django.contrib.sessions.models import Session
+
+    from config.db_sessions import SessionStore
+
+    live = SessionStore()
+    live["who"] = "organiser"
+    live.save()
+    expired = SessionStore()
+    expired["who"] = "gone"
+    expired.save()
+    Session.objects.filter(session_key=expired.session_key).update(
+        expire_date=timezone.now() - datetime.timedelta(seconds=1)
+    )
+
+    assert SessionStore(live.session_key).load() == {"who": "organiser"}
+    for key in (expired.session_key, "no-such-session-key-at-all"):
+        store = SessionStore(key)
+        assert store.load() == {}
+        assert store.session_key is None  # saving starts a new session
+    # A session a second from its end is still live (expire_date > now).
+    Session.objects.filter(session_key=live.session_key).update(
+        expire_date=timezone.now() + datetime.timedelta(seconds=1)
+    )
+    assert SessionStore(live.session_key).load() == {"who": "organiser"}
+
+
+def test_the_table_store_reads_a_session_in_one_query():
+    from config.db_sessions import SessionStore
+
+    store = SessionStore()
+    store["n"] = 1
+    store.save()
+    with CaptureQueriesContext(connection) as queries:
+        assert SessionStore(store.session_key).load() == {"n": 1}
+    assert len(queries.captured_queries) == 1

@@ -368,7 +368,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # for the session, and a Redis outage falls back to the table. Without
 # Redis the table alone: a per-process cache would keep a logged-out
 # session alive in the other processes.
-SESSION_ENGINE = "config.sessions" if REDIS_URL else "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "config.sessions" if REDIS_URL else "config.db_sessions"
 SESSION_CACHE_SECONDS = env.int("SESSION_CACHE_SECONDS", default=300)
 
 # --- Logs -----------------------------------------------------------------------
