@@ -190,7 +190,7 @@ def dashboard_numbers(event_id: int) -> dict[str, Any] | None:
     """Everything the event dashboard shows, JSON-ready: the page renders it
     first and numbers.json serves it for the periodic refresh. None when
     there is no such event (its row is read with the numbers)."""
-    stats = selectors.event_stats_of(event_id=event_id)
+    stats, changes = selectors.event_stats_and_feed(event_id=event_id)
     if stats is None:
         return None
     total, capacity = stats["total"], stats["capacity"]
@@ -205,7 +205,6 @@ def dashboard_numbers(event_id: int) -> dict[str, Any] | None:
     if companies["no_company"]:
         company_labels.append("No company")
         company_values.append(companies["no_company"])
-    changes = selectors.event_feed(event_id=event_id)
     times = presenters.local_times([c["at"] for c in changes], with_date=True)
     url = registrant_url_maker()
     feed = [feed_item(c, time, url) for c, time in zip(changes, times, strict=True)]

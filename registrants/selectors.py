@@ -78,7 +78,11 @@ def event_feed(*, event_id: int, limit: int = 50) -> list[dict[str, Any]]:
     sql = _feed_statement(connection.alias, connection.vendor, limit)
     with connection.cursor() as cursor:
         cursor.execute(sql, (event_id,))
-        rows = [dict(zip(FEED_FIELDS, row, strict=True)) for row in cursor.fetchall()]
+        return _feed_rows(cursor.fetchall())
+
+
+def _feed_rows(raw: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    rows = [dict(zip(FEED_FIELDS, row, strict=True)) for row in raw]
     for row in rows:
         at = row["at"]
         if isinstance(at, str):
@@ -183,6 +187,40 @@ def event_stats_of(*, event_id: int, top_companies: int = TOP_COMPANIES) -> dict
     grow with the event. None when there is no such event: the event's
     capacity comes in the same statement, so a caller needs no other read."""
     numbers = counter_reads.event_numbers(event_id, top_companies=top_companies)
+    return _stats(event_id, numbers)
+
+
+def event_stats_and_feed(
+    *, event_id: int, limit: int = 50
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """event_stats_of and event_feed, as the dashboard reads them together.
+
+    On PostgreSQL both statements go in one message: one wait for the
+    database instead of two, which is what a read costs while scanners keep
+    the cores busy. Client-side binding (Django's default) allows several
+    statements per execute; with server-side binding they go one by one."""
+    numbers_sql, numbers_params = counter_reads.numbers_statement(
+        event_id, top_companies=TOP_COMPANIES
+    )
+    feed_sql = _feed_statement(connection.alias, connection.vendor, limit)
+    one_message = connection.vendor == "postgresql" and not connection.settings_dict.get(
+        "OPTIONS", {}
+    ).get("server_side_binding")
+    with connection.cursor() as cursor:
+        if one_message:
+            cursor.execute(f"{numbers_sql};\n{feed_sql}", [*numbers_params, event_id])
+            numbers_rows = cursor.fetchall()
+            cursor.nextset()
+        else:
+            cursor.execute(numbers_sql, numbers_params)
+            numbers_rows = cursor.fetchall()
+            cursor.execute(feed_sql, (event_id,))
+        feed_rows = cursor.fetchall()
+    numbers = counter_reads.numbers_from_rows(numbers_rows, top_companies=TOP_COMPANIES)
+    return _stats(event_id, numbers), _feed_rows(feed_rows)
+
+
+def _stats(event_id: int, numbers: dict[str, Any] | None) -> dict[str, Any] | None:
     if numbers is None:
         return None
     status_counts = numbers["by_status"]

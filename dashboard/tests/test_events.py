@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime
 import json
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from registrants import services
-from registrants.models import Source
+from registrants.models import Source, StatusChange
 
 
 def test_events_list_shows_seats_taken_of_capacity_and_links(org_web, crowd, event):
@@ -139,3 +141,23 @@ def test_feed_rows_link_each_registrant_and_name_each_actor(org_web, event, orga
         datetime.datetime.fromisoformat(checked_in["at"]), with_date=True
     )
     assert by_person["No Company"][-1]["from_label"] == FEED_NO_STATUS
+
+
+def test_numbers_read_the_counters_and_the_feed_in_one_round_trip_on_postgresql(
+    org_web, crowd, event
+):
+    """Both statements go to PostgreSQL in one message (selectors.
+    event_stats_and_feed); SQLite runs them one by one. Same answer."""
+    url = reverse("dashboard:event_numbers", args=[event.pk])
+    with CaptureQueriesContext(connection) as queries:
+        data = org_web.get(url).json()
+    reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if "registrants_statuscount" in q["sql"] or "registrants_statuschange" in q["sql"]
+    ]
+    assert len(reads) == (1 if connection.vendor == "postgresql" else 2)
+    history = StatusChange.objects.filter(event=event).order_by("-id")
+    assert data["total"] == 5
+    assert [item["id"] for item in data["feed"]] == [c.pk for c in history]
+    assert {item["registrant"] for item in data["feed"]} >= {"Ada Lovelace", "Alan Turing"}

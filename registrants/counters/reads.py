@@ -106,13 +106,25 @@ def _bucket_time(epoch: int) -> datetime.datetime:
     return datetime.datetime.fromtimestamp(epoch, tz=datetime.UTC)
 
 
+def numbers_statement(event_id: int, *, top_companies: int) -> tuple[str, list[Any]]:
+    """event_numbers' SQL and parameters, for a caller that sends it with
+    another statement (selectors.event_stats_and_feed)."""
+    return _NUMBERS, [event_id] * 3 + [max(0, top_companies - 1)] + [event_id] * 8
+
+
 def event_numbers(event_id: int, *, top_companies: int) -> dict[str, Any] | None:
     """The event's capacity, by_status, guest types and companies of the
     seat holders, arrivals and occupancy per bucket (the shapes of
     selectors.event_stats); None when there is no such event. The event's
     row comes in the same statement: a stats read is one round trip."""
-    params = [event_id] * 3 + [max(0, top_companies - 1)] + [event_id] * 8
-    rows = _fetch(_NUMBERS, params)
+    with connection.cursor() as cursor:
+        cursor.execute(*numbers_statement(event_id, top_companies=top_companies))
+        return numbers_from_rows(cursor.fetchall(), top_companies=top_companies)
+
+
+def numbers_from_rows(raw: list[tuple[Any, ...]], *, top_companies: int) -> dict[str, Any] | None:
+    """event_numbers from the rows of numbers_statement."""
+    rows = [(kind, key, int(number), int(n or 0)) for kind, key, number, n in raw]
     capacity = next((number for kind, _, number, _ in rows if kind == "e"), None)
     if capacity is None:
         return None
