@@ -37,10 +37,11 @@ def event_time_zone(*, event_id: int | None = None, registrant_id: int | None = 
         )
     else:
         return None
-    return _zone(name)
+    return zone_named(name)
 
 
-def _zone(name: str | None):
+def zone_named(name: str | None) -> zoneinfo.ZoneInfo | None:
+    """The ZoneInfo called `name`; None for none or one this system lacks."""
     try:
         return zoneinfo.ZoneInfo(name) if name else None
     except (ValueError, zoneinfo.ZoneInfoNotFoundError):
@@ -50,7 +51,7 @@ def _zone(name: str | None):
 def activate_event_zone(event: Event) -> None:
     """For a view that has read the event already: its zone for the rest of
     the request (the middleware deactivates it after the response)."""
-    zone = _zone(event.time_zone)
+    zone = zone_named(event.time_zone)
     if zone is not None:
         timezone.activate(zone)
 

@@ -17,6 +17,8 @@ from registrants import presenters, selectors
 from registrants.lifecycle import SEAT_HOLDING, Status
 from registrants.models import GuestType, Source
 
+from .event_time import zone_named
+
 # The feed reads "new → Registered" for a registrant's first row.
 FEED_NO_STATUS = presenters.NO_STATUS_LABEL.lower()
 BUCKET = datetime.timedelta(seconds=selectors.BUCKET_SECONDS)
@@ -76,12 +78,13 @@ def _filled(
 
 
 def _series(
-    points: list[tuple[datetime.datetime, int]], local: dict[datetime.datetime, datetime.datetime]
+    points: list[tuple[datetime.datetime, int]],
+    local: dict[datetime.datetime, datetime.datetime],
+    zone: datetime.tzinfo,
 ) -> dict[str, list]:
-    """A chart's labels and values. `local` maps bucket starts to local
-    times, shared by the charts of one answer: arrivals and occupancy have
-    mostly the same few hundred buckets, each converted once."""
-    zone = timezone.get_current_timezone()
+    """A chart's labels and values in `zone`. `local` maps bucket starts to
+    local times, shared by the charts of one answer: arrivals and occupancy
+    have mostly the same few hundred buckets, each converted once."""
     times = []
     for start, _ in points:
         at = local.get(start)
@@ -190,7 +193,8 @@ def dashboard_numbers(event_id: int) -> dict[str, Any] | None:
     """Everything the event dashboard shows, JSON-ready: the page renders it
     first and numbers.json serves it for the periodic refresh. None when
     there is no such event (its row is read with the numbers)."""
-    stats, changes = selectors.event_stats_and_feed(event_id=event_id)
+    reads = selectors.event_stats_and_feed(event_id=event_id)
+    stats, changes = reads.stats, reads.feed
     if stats is None:
         return None
     total, capacity = stats["total"], stats["capacity"]
@@ -205,14 +209,17 @@ def dashboard_numbers(event_id: int) -> dict[str, Any] | None:
     if companies["no_company"]:
         company_labels.append("No company")
         company_values.append(companies["no_company"])
-    times = presenters.local_times([c["at"] for c in changes], with_date=True)
+    # The event's zone, read with the numbers: whatever the request's
+    # (numbers.json is not zoned by the middleware; decision 0275).
+    zone = zone_named(reads.time_zone) or timezone.get_current_timezone()
+    times = presenters.local_times([c["at"] for c in changes], with_date=True, zone=zone)
     url = registrant_url_maker()
     feed = [feed_item(c, time, url) for c, time in zip(changes, times, strict=True)]
     local: dict[datetime.datetime, datetime.datetime] = {}
     return {
         "event": event_id,
         "generated_at": stats["generated_at"].isoformat(),
-        "generated_time": timezone.localtime(stats["generated_at"]).strftime("%H:%M:%S"),
+        "generated_time": timezone.localtime(stats["generated_at"], zone).strftime("%H:%M:%S"),
         "capacity": capacity,
         "total": total,
         "tiles": tiles,
@@ -227,8 +234,8 @@ def dashboard_numbers(event_id: int) -> dict[str, Any] | None:
                 "labels": [g.label for g in GuestType],
                 "values": [stats["by_guest_type"][g] for g in GuestType.values],
             },
-            "arrivals": _series(_filled(stats["arrivals"], "count", carry=False), local),
-            "occupancy": _series(_filled(stats["occupancy"], "inside", carry=True), local),
+            "arrivals": _series(_filled(stats["arrivals"], "count", carry=False), local, zone),
+            "occupancy": _series(_filled(stats["occupancy"], "inside", carry=True), local, zone),
         },
         # Charts with nothing to plot say so instead of drawing empty axes.
         "empty": {

@@ -43,11 +43,13 @@ def local_time(
     )
 
 
-def local_times(ats: list[datetime.datetime], *, with_date: bool = False) -> list[str]:
-    """local_time of each of `ats` in the time zone active for this request,
-    looked up once: a chart's buckets and a feed's rows are hundreds of
-    times, and the active zone is a context-local read each."""
-    zone = timezone.get_current_timezone()
+def local_times(
+    ats: list[datetime.datetime], *, with_date: bool = False, zone: datetime.tzinfo | None = None
+) -> list[str]:
+    """local_time of each of `ats` in `zone`, else the time zone active for
+    this request, looked up once: a chart's buckets and a feed's rows are
+    hundreds of times, and the active zone is a context-local read each."""
+    zone = zone or timezone.get_current_timezone()
     return [format_local(at.astimezone(zone), with_date=with_date) for at in ats]
 
 

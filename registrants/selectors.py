@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import functools
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Sum, Value
@@ -190,10 +190,17 @@ def event_stats_of(*, event_id: int, top_companies: int = TOP_COMPANIES) -> dict
     return _stats(event_id, numbers)
 
 
-def event_stats_and_feed(
-    *, event_id: int, limit: int = 50
-) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    """event_stats_of and event_feed, as the dashboard reads them together.
+class DashboardReads(NamedTuple):
+    """event_stats_of (None: no such event), event_feed and the event's time zone."""
+
+    stats: dict[str, Any] | None
+    feed: list[dict[str, Any]]
+    time_zone: str | None
+
+
+def event_stats_and_feed(*, event_id: int, limit: int = 50) -> DashboardReads:
+    """event_stats_of, event_feed and the event's time zone, as the
+    dashboard reads them together.
 
     On PostgreSQL both statements go in one message: one wait for the
     database instead of two, which is what a read costs while scanners keep
@@ -217,7 +224,11 @@ def event_stats_and_feed(
             cursor.execute(feed_sql, (event_id,))
         feed_rows = cursor.fetchall()
     numbers = counter_reads.numbers_from_rows(numbers_rows, top_companies=TOP_COMPANIES)
-    return _stats(event_id, numbers), _feed_rows(feed_rows)
+    return DashboardReads(
+        stats=_stats(event_id, numbers),
+        feed=_feed_rows(feed_rows),
+        time_zone=numbers["time_zone"] if numbers is not None else None,
+    )
 
 
 def _stats(event_id: int, numbers: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime
 import json
+import zoneinfo
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
+from dashboard.presenters import dashboard_numbers
 from registrants import services
 from registrants.models import Source, StatusChange
 
@@ -161,3 +164,27 @@ def test_numbers_read_the_counters_and_the_feed_in_one_round_trip_on_postgresql(
     assert data["total"] == 5
     assert [item["id"] for item in data["feed"]] == [c.pk for c in history]
     assert {item["registrant"] for item in data["feed"]} >= {"Ada Lovelace", "Alan Turing"}
+
+
+def test_numbers_show_the_events_own_time_zone_whatever_the_request_has_active(crowd, event):
+    """dashboard_numbers reads the event's zone with its numbers, so the feed,
+    the charts and the clock are the venue's even where no middleware
+    activated it (numbers.json)."""
+    event.time_zone = "Asia/Tokyo"
+    event.save(update_fields=["time_zone"])
+    tokyo = zoneinfo.ZoneInfo("Asia/Tokyo")
+    with timezone.override(zoneinfo.ZoneInfo("America/Los_Angeles")):
+        numbers = dashboard_numbers(event.pk)
+    assert numbers is not None
+    newest = StatusChange.objects.filter(event=event).latest("id")
+    assert numbers["feed"][0]["time"] == newest.at.astimezone(tokyo).strftime("%d %b %H:%M")
+    generated = datetime.datetime.fromisoformat(numbers["generated_at"])
+    assert numbers["generated_time"] == generated.astimezone(tokyo).strftime("%H:%M:%S")
+    first_arrival = crowd_first_arrival(event).astimezone(tokyo)
+    assert first_arrival.strftime("%H:%M") in " ".join(numbers["charts"]["arrivals"]["labels"])
+
+
+def crowd_first_arrival(event) -> datetime.datetime:
+    """The 15-minute bucket of the event's first check-in."""
+    first = StatusChange.objects.filter(event=event, to_status="checked_in").earliest("at").at
+    return first.replace(minute=first.minute - first.minute % 15, second=0, microsecond=0)

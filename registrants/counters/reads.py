@@ -68,7 +68,7 @@ SELECT 'k', '', COALESCE((SELECT SUM(n) FROM {COMPANY_TALLY} WHERE event_id = %s
 UNION ALL
 SELECT 'n', '', 0, SUM(n) FROM {COMPANY_COUNTS} WHERE event_id = %s AND company_id = 0
 UNION ALL
-SELECT 'e', '', capacity, 0 FROM {Event._meta.db_table} WHERE id = %s
+SELECT 'e', time_zone, capacity, 0 FROM {Event._meta.db_table} WHERE id = %s
 """
 
 
@@ -113,7 +113,7 @@ def numbers_statement(event_id: int, *, top_companies: int) -> tuple[str, list[A
 
 
 def event_numbers(event_id: int, *, top_companies: int) -> dict[str, Any] | None:
-    """The event's capacity, by_status, guest types and companies of the
+    """The event's capacity and time zone, by_status, guest types and companies of the
     seat holders, arrivals and occupancy per bucket (the shapes of
     selectors.event_stats); None when there is no such event. The event's
     row comes in the same statement: a stats read is one round trip."""
@@ -147,6 +147,7 @@ def numbers_from_rows(raw: list[tuple[Any, ...]], *, top_companies: int) -> dict
     named_seats = sum(by_status.get(s.value, 0) for s in SEAT_HOLDING) - no_company
     return {
         "capacity": capacity,
+        "time_zone": next(key for kind, key, _, _ in rows if kind == "e"),
         "by_status": by_status,
         "by_guest_type": {key: n for kind, key, _, n in rows if kind == "g"},
         "companies": {
