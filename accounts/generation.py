@@ -13,10 +13,11 @@ import secrets
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.dispatch import Signal
+
+from config.cache import cache
 
 from .models import CredentialsGeneration
 

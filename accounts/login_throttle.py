@@ -14,9 +14,10 @@ import math
 import time
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
 from rest_framework.throttling import BaseThrottle
+
+from config.cache import cache
 
 logger = logging.getLogger(__name__)
 

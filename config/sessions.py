@@ -18,37 +18,20 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.core.cache import BaseCache, caches
-from django.core.signals import setting_changed
-from django.dispatch import receiver
+from django.core.cache import BaseCache
 
 from . import db_sessions
+from .cache import shared_cache
 
 logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "rd.session:"
 
-# One cache object per process. `caches[alias]` is one per context (asgiref
-# Local): under ASGI every websocket's scope keeps its session, so each
-# socket held a cache object and Redis connection pool of its own
-# (measured: 15 MB more per live process at 500 sockets). Redis clients
-# are thread-safe, so all sessions share this one.
-_shared: dict[str, BaseCache] = {}
-
 
 def _session_cache() -> BaseCache:
-    alias = settings.SESSION_CACHE_ALIAS
-    backend = _shared.get(alias)
-    if backend is None:
-        backend = _shared[alias] = caches.create_connection(alias)
-    return backend
-
-
-@receiver(setting_changed, dispatch_uid="config.sessions.cache")
-def _forget_cache(*, setting: str, **kwargs: Any) -> None:
-    """Tests that point CACHES elsewhere get a cache object for it."""
-    if setting in ("CACHES", "SESSION_CACHE_ALIAS"):
-        _shared.clear()
+    # One object per process (config/cache.py): each websocket keeps
+    # its session under ASGI, and each held a Redis pool of its own.
+    return shared_cache(settings.SESSION_CACHE_ALIAS)
 
 
 class SessionStore(db_sessions.SessionStore):

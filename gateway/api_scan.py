@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import logging
 import time
-from functools import lru_cache
 from typing import Any
 
-from django.core.cache import DEFAULT_CACHE_ALIAS, caches
-
 from config import logs
+from config.cache import shared_cache
 from registrants.api.throttling import scan_window, take_scan_slot
 
 from . import cache, request_ids
@@ -58,13 +56,6 @@ def takes(scope: dict[str, Any]) -> bool:
     return False
 
 
-@lru_cache(maxsize=1)
-def _cache_key_of():
-    # Django's cache, made once: under ASGI `caches[...]` builds one per
-    # request's context.
-    return caches.create_connection(DEFAULT_CACHE_ALIAS).make_and_validate_key
-
-
 async def take_user_slot(principal: Principal) -> None:
     """Count the scan in its user's throttle window, as ScanRateThrottle
     does; a 429 Refusal over the rate. Fails open, as it does."""
@@ -75,7 +66,7 @@ async def take_user_slot(principal: Principal) -> None:
     else:
         key, limit, duration, wait = scan_window(ident)
         try:
-            count = await store.count_key(_cache_key_of()(key), duration + 1)
+            count = await store.count_key(shared_cache().make_and_validate_key(key), duration + 1)
         except Exception as exc:
             logger.warning("throttle cache unavailable (%s); scan allowed", type(exc).__name__)
             return

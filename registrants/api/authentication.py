@@ -16,12 +16,12 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from accounts import generation
 from accounts.tokens import hash_key, token_user
+from config.cache import cache
 
 logger = logging.getLogger(__name__)
 

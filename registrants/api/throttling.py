@@ -14,8 +14,9 @@ import logging
 import time
 
 from django.conf import settings
-from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
+
+from config.cache import cache
 
 logger = logging.getLogger(__name__)
 
