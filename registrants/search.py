@@ -19,6 +19,7 @@ from django.db.models.functions import StrIndex
 from django.db.models.lookups import Contains, GreaterThan, Lookup
 from django.dispatch import receiver
 
+from .id_lists import IdIn
 from .models import Company
 from .normalization import fold_text
 
@@ -175,5 +176,5 @@ def registrant_search(term: str) -> Q:
         # parameters than SQLite accepts in one statement.
         condition |= Q(company_id__in=companies)
     elif company_ids:
-        condition |= Q(company_id__in=company_ids)
+        condition |= Q(IdIn("company_id", company_ids))
     return condition
