@@ -14,6 +14,7 @@ from django.db.models import Count, Q
 from django.http import QueryDict
 
 from registrants import keyset, presenters, selectors
+from registrants.counters import reads as counter_reads
 from registrants.filters import ORDERING_ALIASES, RegistrantFilter, in_event, parse_ordering
 from registrants.lifecycle import NOTE_REQUIRED, Kind, Status
 from registrants.models import Company, Event, GuestType, Registrant
@@ -241,7 +242,7 @@ def _counts(event: Event, params: QueryDict) -> dict[str, int]:
         return chip_counts(event=event, params=params)
     if any(params.get(name) for name in NARROWING):
         return {}
-    return selectors.event_counts(event_id=event.pk)["by_status"]
+    return counter_reads.status_counts(event.pk)
 
 
 def chip_counts(*, event: Event, params: QueryDict) -> dict[str, int]:

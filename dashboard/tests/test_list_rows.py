@@ -9,6 +9,7 @@ answers whole; only the CSRF tokens differ (each rendering masks its own).
 
 from __future__ import annotations
 
+import datetime
 import re
 from pathlib import Path
 
@@ -153,3 +154,17 @@ def test_a_row_actions_answers_are_the_previous_html(organiser, staff, people):
     for now, before in answers:
         assert 'class="row-message' in now
         assert now == before
+
+
+def test_the_lists_times_are_the_events_local_times(org_web, people):
+    """The list's view activates the event's zone itself (the middleware
+    leaves this page to it): a time of 20:30 UTC in January is 12:30 in
+    Los Angeles."""
+    someone = people["made"][0]
+    Registrant.objects.filter(pk=someone.pk).update(
+        created_at=datetime.datetime(2026, 1, 15, 20, 30, tzinfo=datetime.UTC)
+    )
+    url = reverse("dashboard:registrants", args=[people["event"].pk])
+    for query in ("", "search=waitlisted"):
+        html = org_web.get(f"{url}?{query}").content.decode()
+        assert '<time datetime="2026-01-15T12:30:00-08:00">15 Jan 12:30</time>' in html
