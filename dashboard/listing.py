@@ -15,6 +15,7 @@ from django.http import QueryDict
 
 from registrants import keyset, presenters, selectors
 from registrants.counters import reads as counter_reads
+from registrants.event_companies import first_company_ids
 from registrants.filters import ORDERING_ALIASES, RegistrantFilter, in_event, parse_ordering
 from registrants.lifecycle import NOTE_REQUIRED, Kind, Status
 from registrants.models import Company, Event, GuestType, Registrant
@@ -196,12 +197,7 @@ def company_options(event: Event, chosen: int | None) -> list[Company]:
     """The company menu: the event's companies by name, or only the chosen
     one when the event has more than MAX_COMPANY_OPTIONS (the first ones by
     id, read off the (event, company) index, tell)."""
-    ids = list(
-        Registrant.objects.filter(event_id=event.pk, company_id__isnull=False)
-        .order_by("company_id")
-        .values_list("company_id", flat=True)
-        .distinct()[: MAX_COMPANY_OPTIONS + 1]
-    )
+    ids = first_company_ids(event.pk, MAX_COMPANY_OPTIONS + 1)
     if len(ids) > MAX_COMPANY_OPTIONS:
         ids = [chosen] if chosen else []
     return list(Company.objects.filter(pk__in=ids).order_by("name"))
