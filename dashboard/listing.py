@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import QueryDict
 
 from registrants import keyset, presenters, selectors
@@ -117,22 +117,16 @@ def build_listing(*, event: Event, params: QueryDict, user, kinds: frozenset[Kin
     ordering = _ordering(params, errors)
     order = _order(ordering)
     page = keyset.page(
-        filterset.qs,
+        _with_twins(filterset.qs),
         order=order,
         size=PAGE_SIZE,
         position=_position(params.get("cursor"), order, errors),
         event_id=event.pk,
         search=bool((params.get("search") or "").strip()),
     )
-    registrants = page.rows
-    duplicates = _duplicate_emails(event, [r.email for r in registrants])
     rows = [
-        Row(
-            registrant=r,
-            actions=row_actions(user, r, kinds),
-            duplicate=r.email in duplicates,
-        )
-        for r in registrants
+        Row(registrant=r, actions=row_actions(user, r, kinds), duplicate=r.email_twice)
+        for r in page.rows
     ]
 
     counts = _counts(event, params)
@@ -269,6 +263,16 @@ def row_for(registrant: Registrant, *, user, kinds: frozenset[Kind]) -> Row:
         actions=row_actions(user, registrant, kinds),
         duplicate=bool(_duplicate_emails(registrant.event, [registrant.email])),
     )
+
+
+def _with_twins(queryset: QuerySet[Registrant]) -> QuerySet[Registrant]:
+    """Each row's `email_twice`: another registration of its event has the
+    same email. In the page's own query (one probe of the (event, email)
+    index per row shown) rather than a query of its own after it."""
+    twins = Registrant.objects.filter(
+        event_id=OuterRef("event_id"), email=OuterRef("email")
+    ).exclude(pk=OuterRef("pk"))
+    return queryset.annotate(email_twice=Exists(twins))
 
 
 def _duplicate_emails(event: Event, emails: list[str]) -> set[str]:
