@@ -99,7 +99,7 @@ def _naive_page(page: int, search: str = "", status: str = "") -> Callable[[], A
 def _page_query(ids_in_list: bool = False, **params: str):
     """The list page's first page query (dashboard/listing.py) for `params`;
     with ids_in_list, a search's company ids as `IN (...)`, as before
-    registrants/id_lists.py."""
+    registrants/search_ids.py."""
     import contextlib
     from unittest import mock
 

@@ -19,9 +19,9 @@ from django.db.models.functions import StrIndex
 from django.db.models.lookups import Contains, GreaterThan, Lookup
 from django.dispatch import receiver
 
-from .id_lists import IdIn
 from .models import Company
 from .normalization import fold_text
+from .search_ids import IdIn
 
 FOLD_FUNCTION = "rd_fold"
 MAX_COMPANY_IDS = 1000

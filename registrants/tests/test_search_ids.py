@@ -7,9 +7,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from registrants.id_lists import IdIn
 from registrants.models import Registrant
 from registrants.search import registrant_search
+from registrants.search_ids import IdIn
 from registrants.tests.factories import EventFactory, make_registrant
 
 pytestmark = pytest.mark.django_db
