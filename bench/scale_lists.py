@@ -16,7 +16,9 @@ API query alone, to compare with "naive" like for like. The naive queries
 run on the same schema (the new (event, id) index included). With --plans, EXPLAIN (ANALYZE, BUFFERS) of the
 new and the naive query of each list read is written to that folder.
 On a copy of the data set (--database other than rd_scale), the search
-beside the previous search follows (bench/scale_search.py).
+beside the previous search follows (bench/scale_search.py). The list page
+beside a previous revision of the code, request for request in turns:
+bench/list_page.py.
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ def _new_api(status: str | None = None, search: str | None = None, before_id: in
     )
 
 
-def _naive_page(page: int, search: str = "") -> Callable[[], Any]:
+def _naive_page(page: int, search: str = "", status: str = "") -> Callable[[], Any]:
     """The previous list page: offset Paginator by name (its count), chip counts."""
     from django.core.paginator import Paginator
     from django.http import QueryDict
@@ -82,7 +84,9 @@ def _naive_page(page: int, search: str = "") -> Callable[[], Any]:
     qs = selectors.registrant_list().filter(event_id=EVENT)
     if search:
         qs = qs.filter(registrant_search(search))
-    params = QueryDict(urlencode({"search": search} if search else {}))
+    if status:
+        qs = qs.filter(status=status)
+    params = QueryDict(urlencode({k: v for k, v in (("search", search), ("status", status)) if v}))
 
     def run():
         paginator = Paginator(qs.order_by("name", "id"), SIZE)
@@ -90,6 +94,31 @@ def _naive_page(page: int, search: str = "") -> Callable[[], Any]:
         chip_counts(event=event, params=params)
 
     return run
+
+
+def _page_query(ids_in_list: bool = False, **params: str):
+    """The list page's first page query (dashboard/listing.py) for `params`;
+    with ids_in_list, a search's company ids as `IN (...)`, as before
+    registrants/search_ids.py."""
+    import contextlib
+    from unittest import mock
+
+    from django.db.models import Q
+    from django.http import QueryDict
+
+    from registrants import keyset, search, selectors
+    from registrants.filters import RegistrantFilter, in_event
+
+    def as_in(field: str, ids: list[int]) -> Q:
+        return Q(**{f"{field}__in": ids})
+
+    previous = mock.patch.object(search, "IdIn", as_in) if ids_in_list else contextlib.nullcontext()
+    with previous:
+        data = QueryDict(urlencode(params))
+        qs = RegistrantFilter(data=data, queryset=in_event(selectors.registrant_list(), EVENT)).qs
+        return keyset.page_queryset(
+            qs, order=keyset.Order(), size=SIZE, event_id=EVENT, search=bool(params.get("search"))
+        )
 
 
 def _naive_desk_query(term: str):
@@ -216,6 +245,11 @@ def measure(
             _naive_page(1, "garcia"),
             None,
         ),
+        "list page: status + search 'garcia'": (
+            lambda: get(f"/events/{EVENT}/registrants/", status="entered", search="garcia"),
+            _naive_page(1, "garcia", "entered"),
+            None,
+        ),
         "desk search: a full name": (
             lambda: get(f"/events/{EVENT}/desk/search/", code=someone.name),
             _naive_desk(someone.name),
@@ -265,6 +299,17 @@ def measure(
                 "list_status_search_page1": (_new_api(**both), _naive_api(**both)),
                 "desk_search_viktor": (_new_desk("viktor"), _naive_desk_query("viktor")),
             },
+        )
+        page_garcia = {"status": "entered", "search": "garcia"}
+        _plans(
+            plans,
+            {
+                "list_page_status_search_garcia": (
+                    _page_query(**page_garcia),
+                    _page_query(True, **page_garcia),
+                )
+            },
+            labels=("new: company ids as = ANY(%s::bigint[])", "previous: company ids as IN (...)"),
         )
     if copy:
         from bench import scale_search

@@ -23,6 +23,10 @@ API_PREFIXES = ("/api/", "/gateway/")
 # the registrant with its event anyway and activate the zone themselves
 # (activate_event_zone), which saves this lookup's query.
 REGISTRANT_PAGES = frozenset({"registrant_row"})
+# Event pages whose view reads the event anyway and activates its zone
+# (activate_event_zone): the registrant list, where this lookup was one of
+# ten queries.
+SELF_ZONED_EVENT_PAGES = frozenset({"registrants"})
 
 
 def event_time_zone(*, event_id: int | None = None, registrant_id: int | None = None):
@@ -74,9 +78,11 @@ class EventTimeZoneMiddleware:
             return None
         match = request.resolver_match
         zone = None
+        own = match is not None and match.namespace == "dashboard"
         if "event_id" in view_kwargs:
-            zone = event_time_zone(event_id=view_kwargs["event_id"])
-        elif match is not None and match.namespace == "dashboard" and "pk" in view_kwargs:
+            if not (own and match.url_name in SELF_ZONED_EVENT_PAGES):
+                zone = event_time_zone(event_id=view_kwargs["event_id"])
+        elif own and "pk" in view_kwargs:
             if match.url_name in REGISTRANT_PAGES:
                 zone = event_time_zone(registrant_id=view_kwargs["pk"])
         if zone is not None:

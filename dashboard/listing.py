@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import QueryDict
 
 from registrants import keyset, presenters, selectors
+from registrants.counters import reads as counter_reads
+from registrants.event_companies import first_company_ids
 from registrants.filters import ORDERING_ALIASES, RegistrantFilter, in_event, parse_ordering
 from registrants.lifecycle import NOTE_REQUIRED, Kind, Status
 from registrants.models import Company, Event, GuestType, Registrant
@@ -115,22 +117,16 @@ def build_listing(*, event: Event, params: QueryDict, user, kinds: frozenset[Kin
     ordering = _ordering(params, errors)
     order = _order(ordering)
     page = keyset.page(
-        filterset.qs,
+        _with_twins(filterset.qs),
         order=order,
         size=PAGE_SIZE,
         position=_position(params.get("cursor"), order, errors),
         event_id=event.pk,
         search=bool((params.get("search") or "").strip()),
     )
-    registrants = page.rows
-    duplicates = _duplicate_emails(event, [r.email for r in registrants])
     rows = [
-        Row(
-            registrant=r,
-            actions=row_actions(user, r, kinds),
-            duplicate=r.email in duplicates,
-        )
-        for r in registrants
+        Row(registrant=r, actions=row_actions(user, r, kinds), duplicate=r.email_twice)
+        for r in page.rows
     ]
 
     counts = _counts(event, params)
@@ -195,12 +191,7 @@ def company_options(event: Event, chosen: int | None) -> list[Company]:
     """The company menu: the event's companies by name, or only the chosen
     one when the event has more than MAX_COMPANY_OPTIONS (the first ones by
     id, read off the (event, company) index, tell)."""
-    ids = list(
-        Registrant.objects.filter(event_id=event.pk, company_id__isnull=False)
-        .order_by("company_id")
-        .values_list("company_id", flat=True)
-        .distinct()[: MAX_COMPANY_OPTIONS + 1]
-    )
+    ids = first_company_ids(event.pk, MAX_COMPANY_OPTIONS + 1)
     if len(ids) > MAX_COMPANY_OPTIONS:
         ids = [chosen] if chosen else []
     return list(Company.objects.filter(pk__in=ids).order_by("name"))
@@ -241,7 +232,7 @@ def _counts(event: Event, params: QueryDict) -> dict[str, int]:
         return chip_counts(event=event, params=params)
     if any(params.get(name) for name in NARROWING):
         return {}
-    return selectors.event_counts(event_id=event.pk)["by_status"]
+    return counter_reads.status_counts(event.pk)
 
 
 def chip_counts(*, event: Event, params: QueryDict) -> dict[str, int]:
@@ -272,6 +263,16 @@ def row_for(registrant: Registrant, *, user, kinds: frozenset[Kind]) -> Row:
         actions=row_actions(user, registrant, kinds),
         duplicate=bool(_duplicate_emails(registrant.event, [registrant.email])),
     )
+
+
+def _with_twins(queryset: QuerySet[Registrant]) -> QuerySet[Registrant]:
+    """Each row's `email_twice`: another registration of its event has the
+    same email. In the page's own query (one probe of the (event, email)
+    index per row shown) rather than a query of its own after it."""
+    twins = Registrant.objects.filter(
+        event_id=OuterRef("event_id"), email=OuterRef("email")
+    ).exclude(pk=OuterRef("pk"))
+    return queryset.annotate(email_twice=Exists(twins))
 
 
 def _duplicate_emails(event: Event, emails: list[str]) -> set[str]:

@@ -21,6 +21,7 @@ from django.dispatch import receiver
 
 from .models import Company
 from .normalization import fold_text
+from .search_ids import IdIn
 
 FOLD_FUNCTION = "rd_fold"
 MAX_COMPANY_IDS = 1000
@@ -175,5 +176,5 @@ def registrant_search(term: str) -> Q:
         # parameters than SQLite accepts in one statement.
         condition |= Q(company_id__in=companies)
     elif company_ids:
-        condition |= Q(company_id__in=company_ids)
+        condition |= Q(IdIn("company_id", company_ids))
     return condition

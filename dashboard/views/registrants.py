@@ -91,6 +91,7 @@ def _outcome_message(result: services.StatusResult) -> str:
 @vary_on_headers("HX-Request")
 def registrant_list(request, event_id: int):
     event = get_object_or_404(Event, pk=event_id)
+    activate_event_zone(event)  # not the middleware's: it would read the event again
     listing = build_listing(
         event=event, params=request.GET, user=request.user, kinds=role_kinds(request.user)
     )
