@@ -23,10 +23,11 @@ API_PREFIXES = ("/api/", "/gateway/")
 # the registrant with its event anyway and activate the zone themselves
 # (activate_event_zone), which saves this lookup's query.
 REGISTRANT_PAGES = frozenset({"registrant_row"})
-# Event pages whose view reads the event anyway and activates its zone
-# (activate_event_zone): the registrant list, where this lookup was one of
-# ten queries.
-SELF_ZONED_EVENT_PAGES = frozenset({"registrants"})
+# Event pages that need no lookup here: the registrant list reads the event
+# anyway and activates its zone (activate_event_zone), where this lookup was
+# one of ten queries; the dashboard's numbers.json formats its times in the
+# zone its counters' statement returns (presenters.dashboard_numbers).
+SELF_ZONED_EVENT_PAGES = frozenset({"registrants", "event_numbers"})
 
 
 def event_time_zone(*, event_id: int | None = None, registrant_id: int | None = None):

@@ -188,3 +188,17 @@ def crowd_first_arrival(event) -> datetime.datetime:
     """The 15-minute bucket of the event's first check-in."""
     first = StatusChange.objects.filter(event=event, to_status="checked_in").earliest("at").at
     return first.replace(minute=first.minute - first.minute % 15, second=0, microsecond=0)
+
+
+def test_numbers_json_reads_the_event_once_with_its_numbers(org_web, crowd, event):
+    """No time-zone lookup of the event before the numbers (they carry it)."""
+    event.time_zone = "Asia/Tokyo"
+    event.save(update_fields=["time_zone"])
+    url = reverse("dashboard:event_numbers", args=[event.pk])
+    with CaptureQueriesContext(connection) as queries:
+        data = org_web.get(url).json()
+    lookups = [q for q in queries.captured_queries if '"registrants_event"."time_zone"' in q["sql"]]
+    assert lookups == []
+    newest = StatusChange.objects.filter(event=event).latest("id")
+    tokyo = zoneinfo.ZoneInfo("Asia/Tokyo")
+    assert data["feed"][0]["time"] == newest.at.astimezone(tokyo).strftime("%d %b %H:%M")
