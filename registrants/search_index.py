@@ -1,4 +1,4 @@
-# ruff: noqa: S608  (table and column names are this module's constants)
+# ruff: noqa: S608, S611  (table and column names are this module's constants; the term a parameter)
 """The registrant search's index on SQLite: an FTS5 table of trigrams over
 each registrant's folded name and email (docs/decisions/0270).
 
@@ -26,8 +26,10 @@ from __future__ import annotations
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.expressions import RawSQL
+from django.dispatch import receiver
 
 from .normalization import fold_text
+from .signals import registrants_erasing
 
 TABLE = "registrants_registrant_search"
 REGISTRANTS = "registrants_registrant"
@@ -120,3 +122,15 @@ def matching_ids(term: str) -> RawSQL:
     """The ids of the registrants whose folded name or email contains the
     folded `term` (`usable(term)` must hold)."""
     return RawSQL(_MATCHING, (term,))
+
+
+@receiver(registrants_erasing, dispatch_uid="registrants.search_index.erasing")
+def forget_erased(sender, registrant_ids, **kwargs) -> None:
+    """The triggers have replaced the erased values, but FTS5 keeps what a
+    row held in its older segments until they merge: merged now, in the
+    erasure's transaction, so the index keeps no trigram of an erased name
+    or email (about 0.3 s at 100,000 registrants, once per erasure)."""
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor == "sqlite":
+        with db.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {TABLE} ({TABLE}) VALUES ('optimize')")
