@@ -23,8 +23,12 @@ drops the triggers with the old table: it must call `install` again.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorWrapper
 from django.db.models.expressions import RawSQL
 from django.dispatch import receiver
 
@@ -32,6 +36,9 @@ from .normalization import fold_text
 from .signals import registrants_erasing
 
 TABLE = "registrants_registrant_search"
+# While it holds a row (only ever inside one write transaction, which SQLite
+# runs alone), the insert trigger leaves the new rows to `bulk_insert`.
+BULK = "registrants_registrant_search_bulk"
 REGISTRANTS = "registrants_registrant"
 FOLD = "rd_fold"
 # A trigram index finds nothing shorter than its trigrams.
@@ -41,7 +48,8 @@ MAX_MATCHES = 5000
 
 _TRIGGERS = ["registrant_search_ins", "registrant_search_upd", "registrant_search_del"]
 UNINSTALL = [f"DROP TRIGGER IF EXISTS {name}" for name in _TRIGGERS] + [
-    f"DROP TABLE IF EXISTS {TABLE}"
+    f"DROP TABLE IF EXISTS {TABLE}",
+    f"DROP TABLE IF EXISTS {BULK}",
 ]
 
 # The rowid is the registrant's id. `case_sensitive 1`: the values and the
@@ -66,9 +74,11 @@ def install_sql() -> list[str]:
     return [
         *UNINSTALL,
         _CREATE,
+        f"CREATE TABLE {BULK} (bulk integer NOT NULL)",
         f"INSERT INTO {TABLE} (rowid, name, email)"
         f" SELECT id, {FOLD}(name), {FOLD}(email) FROM {REGISTRANTS}",
-        f"CREATE TRIGGER registrant_search_ins AFTER INSERT ON {REGISTRANTS} BEGIN"
+        f"CREATE TRIGGER registrant_search_ins AFTER INSERT ON {REGISTRANTS}"
+        f" WHEN NOT EXISTS (SELECT 1 FROM {BULK}) BEGIN"
         f" INSERT INTO {TABLE} (rowid, name, email) VALUES (NEW.id, {_ROW}); END",
         # A new id (never done by the product) moves the row; the delete
         # first, so that the insert never meets the row it replaces.
@@ -88,6 +98,28 @@ def install(connection: BaseDatabaseWrapper) -> None:
     with connection.cursor() as cursor:
         for statement in install_sql():
             cursor.execute(statement)
+
+
+@contextmanager
+def bulk_insert(cursor: CursorWrapper, *, above_id: int) -> Iterator[None]:
+    """Index the registrants inserted inside the block (their ids all above
+    `above_id`) in one statement at its end, rather than row by row in the
+    trigger: 4 to 6 times cheaper, and an import's final step holds
+    SQLite's only write lock while it runs. Inside the caller's write
+    transaction; nothing on PostgreSQL."""
+    if cursor.db.vendor != "sqlite":
+        yield
+        return
+    cursor.execute(f"INSERT INTO {BULK} (bulk) VALUES (1)")
+    try:
+        yield
+        cursor.execute(
+            f"INSERT INTO {TABLE} (rowid, name, email) SELECT id, {FOLD}(name), {FOLD}(email)"
+            f" FROM {REGISTRANTS} WHERE id > %s",
+            [above_id],
+        )
+    finally:
+        cursor.execute(f"DELETE FROM {BULK}")
 
 
 def uninstall(connection: BaseDatabaseWrapper) -> None:

@@ -1,6 +1,6 @@
 """The registrant search's FTS5 trigram index on SQLite, filled from the
 rows, and the triggers that keep it (registrants/search_index.py,
-docs/decisions/0270). About N s at 100,000 registrants (docs/operations.md).
+docs/decisions/0270): about 1.2 s for 110,000 registrants (docs/operations.md).
 
 PostgreSQL: nothing here (its trigram indexes are 0022's).
 """
