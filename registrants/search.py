@@ -5,7 +5,9 @@ Both sides of the comparison go through one SQL function, `rd_fold`:
 on PostgreSQL a wrapper of the unaccent extension (migration 0009), whose
 values for the registrant's name and email the table stores (migration
 0022), with trigram indexes over them, so a search stays indexed; on
-SQLite normalization.fold_text, registered on every new connection. The
+SQLite normalization.fold_text, registered on every new connection, whose
+values for the name and email an FTS5 trigram index holds (migration
+0023, registrants/search_index.py). The
 search term is folded by the same function in the same query, so what a
 term matches never depends on Python and the database folding differently.
 """
@@ -185,6 +187,8 @@ def registrant_search(term: str) -> Q:
 
 
 def _name_or_email(term: str) -> Q:
+    # SQLite: the index for a term it can answer, unless the term is so
+    # common that the rows newest first hold a page of it sooner.
     if (
         connection.vendor == "sqlite"
         and search_index.usable(term)
