@@ -204,12 +204,22 @@ def _segments() -> list[bytes]:
 
 
 @pytest.mark.sqlite
-def test_an_erasure_leaves_no_trigram_of_the_name_in_the_index(crowd):
+@pytest.mark.parametrize("bulk", [False, True])
+def test_an_erasure_leaves_no_trigram_of_the_name_in_the_index(crowd, bulk, monkeypatch):
     """FTS5 keeps a changed row's old trigrams in older segments until they
-    merge: the erasure merges them, so the index stores what an index built
-    from the rows as they are now would store, and nothing of the name."""
-    someone = make_registrant(crowd, name="Qwxzv Jkqpf", email="vzxwq@fpqkj.example")
-    registrant_erase(registrant_id=someone.pk)
+    merge: an erasure (one, or many in chunks) merges them, so the index
+    stores what an index built from the rows as they are now would store."""
+    from registrants import erasure
+
+    monkeypatch.setattr(erasure, "ERASE_CHUNK", 1)
+    people = [
+        make_registrant(crowd, name="Qwxzv Jkqpf", email="vzxwq@fpqkj.example"),
+        make_registrant(crowd, name="Ýrsa Þórðar", email="yrsa@thordar.example"),
+    ]
+    if bulk:
+        erasure.registrants_erase(registrant_ids=[p.pk for p in people])
+    else:
+        registrant_erase(registrant_id=people[0].pk)
     erased = _segments()
     search_index.install(connection)
     assert erased == _segments()
