@@ -23,6 +23,7 @@ drops the triggers with the old table: it must call `install` again.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -39,6 +40,9 @@ TABLE = "registrants_registrant_search"
 BULK = "registrants_registrant_search_bulk"
 REGISTRANTS = "registrants_registrant"
 FOLD = "rd_fold"
+# FTS5's trigram tokenizer came with SQLite 3.34 (Django 5.2 accepts 3.31):
+# older libraries keep no index and every search scans, as before 0023.
+AVAILABLE = sqlite3.sqlite_version_info >= (3, 34)
 # A trigram index finds nothing shorter than its trigrams.
 MIN_LENGTH = 3
 # More matches than this: reading the rows finds a page sooner (`common`).
@@ -90,11 +94,12 @@ def install_sql() -> list[str]:
 
 def install(connection: BaseDatabaseWrapper) -> None:
     """On SQLite, (re)build the index from the rows and (re)create its
-    triggers; nothing elsewhere (PostgreSQL has trigram indexes)."""
+    triggers; nothing elsewhere (PostgreSQL has trigram indexes) or on a
+    SQLite older than 3.34 (AVAILABLE)."""
     if connection.vendor != "sqlite":
         return
     with connection.cursor() as cursor:
-        for statement in install_sql():
+        for statement in install_sql() if AVAILABLE else UNINSTALL:
             cursor.execute(statement)
 
 
@@ -105,7 +110,7 @@ def bulk_insert(cursor: CursorWrapper, *, above_id: int) -> Iterator[None]:
     trigger: 4 to 6 times cheaper, and an import's final step holds
     SQLite's only write lock while it runs. Inside the caller's write
     transaction; nothing on PostgreSQL."""
-    if cursor.db.vendor != "sqlite":
+    if cursor.db.vendor != "sqlite" or not AVAILABLE:
         yield
         return
     cursor.execute(f"INSERT INTO {BULK} (bulk) VALUES (1)")
@@ -133,7 +138,7 @@ def usable(term: str) -> bool:
     """Whether the index can answer `term`: three characters or more once
     folded (the length rd_fold gives, which may differ from the term's) and
     no NUL character, which would end the query's string early."""
-    return len(fold_text(term)) >= MIN_LENGTH and "\x00" not in term
+    return AVAILABLE and len(fold_text(term)) >= MIN_LENGTH and "\x00" not in term
 
 
 def common(term: str) -> bool:
@@ -160,6 +165,6 @@ def merge_segments() -> None:
     erasure no trigram of the erased names and emails stays in the index
     (about 0.3 s at 100,000 registrants). Nothing elsewhere."""
     db = connections[DEFAULT_DB_ALIAS]
-    if db.vendor == "sqlite":
+    if db.vendor == "sqlite" and AVAILABLE:
         with db.cursor() as cursor:
             cursor.execute(f"INSERT INTO {TABLE} ({TABLE}) VALUES ('optimize')")

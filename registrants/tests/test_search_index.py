@@ -242,3 +242,20 @@ def test_the_rebuild_command_makes_the_index_whole_again(organiser, crowd):
     assert "rebuilt" in out.getvalue()
     assert search_index_violations() == []
     assert api_names(organiser, crowd, "ada byron") == ["Ada Byron"]
+
+
+@pytest.mark.sqlite
+def test_without_the_trigram_tokenizer_every_search_scans(organiser, crowd, monkeypatch):
+    """A SQLite older than 3.34: no index is built, and every search reads
+    the rows as before it, with the same answers."""
+    monkeypatch.setattr(search_index, "AVAILABLE", False)
+    search_index.install(connection)  # what migration 0023 does there
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE name LIKE %s", [f"{search_index.TABLE}%"]
+        )
+        assert cursor.fetchall() == []
+    make_registrant(crowd, name="After No Index")
+    registrant_erase(registrant_id=Registrant.objects.get(name="Ada Lovelace").pk)
+    for term in ("lovelace", "after no", "garcia"):
+        assert api_names(organiser, crowd, term) == expected(crowd, term)
