@@ -21,14 +21,16 @@ def pytest_configure(config):
 
 def pytest_collection_modifyitems(config, items):
     """Tests marked `postgres` need PostgreSQL; on SQLite they are deselected
-    (reported as such), never skipped silently."""
+    (reported as such), never skipped silently; those marked `sqlite` alike
+    on PostgreSQL."""
     from django.conf import settings
 
-    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
-        return
+    other = (
+        "sqlite" if settings.DATABASES["default"]["ENGINE"].endswith("postgresql") else "postgres"
+    )
     selected, deselected = [], []
     for item in items:
-        (deselected if item.get_closest_marker("postgres") else selected).append(item)
+        (deselected if item.get_closest_marker(other) else selected).append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = selected

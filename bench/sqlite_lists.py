@@ -8,10 +8,16 @@
    2,000 companies; a second event of 10,000), then ANALYZE;
 2. measures through Django's test client as an organiser, each read
    --repeat times after one warm-up: the API list's first page with a
-   search (a common term, a rare full name, a status and a search), the
-   dashboard's list page with a search, the desk's search; and beside each
-   API read the previous query (`event_id = 1` ordered by -id) alone;
-3. prints p50/p99 per read, the load average, and one RESULT JSON line.
+   search (a common term, a rare full name, a status and a search, a rare
+   term, a two-letter term the index cannot serve), the dashboard's list
+   page with a search, the desk's search, the stats (API) and the
+   dashboard's numbers; beside each search the same request with the
+   search index turned off (the code before decision 0270: every row's
+   folded name read), in turns, and beside each API read the query before
+   decision 0195 (`event_id = 1` ordered by -id) alone;
+3. times the rebuild of the search index from the rows (what migration
+   0023 does to an existing file);
+4. prints p50/p99 per read, the load average, and one RESULT JSON line.
 """
 
 from __future__ import annotations
@@ -82,8 +88,70 @@ def timed(call, repeat: int) -> dict:
         t0 = time.perf_counter()
         call()
         times.append((time.perf_counter() - t0) * 1000)
-    times.sort()
+    return summary(times)
+
+
+def summary(times: list[float]) -> dict:
+    times = sorted(times)
     return {"p50": round(statistics.median(times), 1), "p99": round(percentile(times, 0.99), 1)}
+
+
+def without_index(call):
+    """`call` with the search index turned off: the search reads every row
+    of the event as before decision 0270."""
+    from registrants import search_index
+
+    def scan():
+        usable = search_index.usable
+        search_index.usable = lambda term: False
+        try:
+            call()
+        finally:
+            search_index.usable = usable
+
+    return scan
+
+
+def in_turns(new, old, repeat: int) -> tuple[dict, dict | None]:
+    """p50/p99 of `new` and of `old` (None: none), called in turns so that
+    both see the same load, after one warm-up each."""
+    new()
+    if old is None:
+        return timed(new, repeat), None
+    old()
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeat):
+        for call, into in ((new, times[0]), (old, times[1])):
+            t0 = time.perf_counter()
+            call()
+            into.append((time.perf_counter() - t0) * 1000)
+    return summary(times[0]), summary(times[1])
+
+
+def index_megabytes() -> float:
+    """The search index's trigrams and folded values, stored."""
+    from django.db import connection
+
+    from registrants.search_index import TABLE
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT sum(length(block)) FROM {TABLE}_data)"  # noqa: S608
+            f" + (SELECT sum(length(c0) + length(c1)) FROM {TABLE}_content)"
+        )
+        return cursor.fetchone()[0] / 1e6
+
+
+def rebuild_seconds() -> float:
+    """The rebuild of the search index from the rows (migration 0023's work)."""
+    from django.db import connection, transaction
+
+    from registrants import search_index
+
+    started = time.perf_counter()
+    with transaction.atomic():
+        search_index.install(connection)
+    return time.perf_counter() - started
 
 
 def naive(event_id: int, search: str, status: str | None = None):
@@ -126,8 +194,11 @@ def run(args: argparse.Namespace, workdir: Path) -> dict:
 
         return call
 
-    api = "/api/v1/registrants/"
-    reads = {
+    rebuild = rebuild_seconds()
+    print(f"search index rebuilt from {args.registrants + 10_000:,} rows in {rebuild:.1f} s,"
+          f" {index_megabytes():.1f} MB")  # fmt: skip
+    api, page = "/api/v1/registrants/", f"/events/{event}/registrants/"
+    searches = {
         "API list: search 'garcia'": (get(api, event=event, search="garcia"),
                                       naive(event, "garcia")),
         "API list: search a full name": (get(api, event=event, search=someone),
@@ -135,19 +206,32 @@ def run(args: argparse.Namespace, workdir: Path) -> dict:
         "API list: status + 'zoe lovelace'": (
             get(api, event=event, status="entered", search="zoe lovelace"),
             naive(event, "zoe lovelace", "entered")),
-        "list page: search 'garcia'": (get(f"/events/{event}/registrants/", search="garcia"),
-                                       None),
-        "list page: search a full name": (get(f"/events/{event}/registrants/", search=someone),
-                                          None),
+        "API list: search 'zzq' (no match)": (get(api, event=event, search="zzq"), None),
+        "API list: 'example' (every email)": (get(api, event=event, search="example"), None),
+        "API list: search 'ga' (no index)": (get(api, event=event, search="ga"), None),
+        "list page: search 'garcia'": (get(page, search="garcia"), None),
+        "list page: search a full name": (get(page, search=someone), None),
+        "list page: status + 'zoe lovelace'": (
+            get(page, status="entered", search="zoe lovelace"), None),
         "desk search: a full name": (get(f"/events/{event}/desk/search/", code=someone), None),
+        "desk search: 'lovelace'": (get(f"/events/{event}/desk/search/", code="lovelace"), None),
     }  # fmt: skip
-    results = {}
-    print(f"{'read':<36} {'p50 ms':>8} {'p99 ms':>8} {'naive p50':>10}")
-    for name, (new, old) in reads.items():
-        r = timed(new, args.repeat)
+    others = {
+        "stats (API)": get(f"/api/v1/events/{event}/stats/"),
+        "dashboard numbers": get(f"/events/{event}/dashboard/numbers.json"),
+    }
+    results: dict = {"rebuild_s": round(rebuild, 2)}
+    print(f"{'read':<36} {'p50 ms':>8} {'p99 ms':>8} {'scan p50':>9} {'naive p50':>10}")
+    for name, (new, old) in searches.items():
+        r, scan = in_turns(new, without_index(new), args.repeat)
         n = timed(old, max(3, args.repeat // 4)) if old else None
-        results[name] = {"new": r, "naive": n}
-        print(f"{name:<36} {r['p50']:>8} {r['p99']:>8} {n['p50'] if n else '-':>10}", flush=True)
+        results[name] = {"new": r, "scan": scan, "naive": n}
+        print(f"{name:<36} {r['p50']:>8} {r['p99']:>8} {scan['p50'] if scan else '-':>9}"
+              f" {n['p50'] if n else '-':>10}", flush=True)  # fmt: skip
+    for name, call in others.items():
+        r = timed(call, args.repeat)
+        results[name] = {"new": r}
+        print(f"{name:<36} {r['p50']:>8} {r['p99']:>8} {'-':>9} {'-':>10}", flush=True)
     return results
 
 

@@ -5,13 +5,16 @@ Both sides of the comparison go through one SQL function, `rd_fold`:
 on PostgreSQL a wrapper of the unaccent extension (migration 0009), whose
 values for the registrant's name and email the table stores (migration
 0022), with trigram indexes over them, so a search stays indexed; on
-SQLite normalization.fold_text, registered on every new connection. The
+SQLite normalization.fold_text, registered on every new connection, whose
+values for the name and email an FTS5 trigram index holds (migration
+0023, registrants/search_index.py). The
 search term is folded by the same function in the same query, so what a
 term matches never depends on Python and the database folding differently.
 """
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.backends.signals import connection_created
 from django.db.models import BooleanField, Expression, F, Func, Q, TextField, Value
 from django.db.models.expressions import Col
@@ -19,6 +22,7 @@ from django.db.models.functions import StrIndex
 from django.db.models.lookups import Contains, GreaterThan, Lookup
 from django.dispatch import receiver
 
+from . import search_index
 from .models import Company
 from .normalization import fold_text
 from .search_ids import IdIn
@@ -102,7 +106,8 @@ class FoldedContains(Expression):
     scan (bench/plans/list_status_search_page1_previous.txt). Folding maps
     characters one at a time, so a value that contains the folded term
     contains each folded word: looking up the words loses no match.
-    SQLite has no trigram index: one LIKE over the folded value.
+    SQLite has no trigram index: one LIKE over the folded value (the
+    registrant's name and email have an FTS5 index instead: search_index).
     """
 
     output_field = BooleanField()
@@ -161,7 +166,9 @@ def registrant_search(term: str) -> Q:
 
     The companies are looked up first (a list of ids) rather than joined:
     an OR across a join cannot use the registrant table's indexes, while
-    `company_id IN (...)` can (the (event, company) index).
+    `company_id IN (...)` can (the (event, company) index). On SQLite the
+    name and email are looked up in their FTS5 trigram index when the term
+    is long enough (search_index), matching what the scan would match.
     """
     # Ids only, in no order: the model's order by name sorted every match.
     companies = (
@@ -170,7 +177,7 @@ def registrant_search(term: str) -> Q:
         .values_list("id", flat=True)
     )
     company_ids = list(companies[: MAX_COMPANY_IDS + 1])
-    condition = Q(folded_contains("name", term)) | Q(folded_contains("email", term))
+    condition = _name_or_email(term)
     if len(company_ids) > MAX_COMPANY_IDS:
         # A term most companies contain: a subquery, rather than more
         # parameters than SQLite accepts in one statement.
@@ -178,3 +185,15 @@ def registrant_search(term: str) -> Q:
     elif company_ids:
         condition |= Q(IdIn("company_id", company_ids))
     return condition
+
+
+def _name_or_email(term: str) -> Q:
+    # SQLite: the index for a term it can answer, unless the term is so
+    # common that the rows newest first hold a page of it sooner.
+    if (
+        connection.vendor == "sqlite"
+        and search_index.usable(term)
+        and not search_index.common(term)
+    ):
+        return Q(pk__in=search_index.matching_ids(term))
+    return Q(folded_contains("name", term)) | Q(folded_contains("email", term))

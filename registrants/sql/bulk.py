@@ -11,7 +11,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from registrants import lifecycle
+from registrants import lifecycle, search_index
 from registrants.models import Registrant, Source, StatusChange
 
 from .history import HISTORY, HISTORY_COLUMNS, REGISTRANTS, history_insert
@@ -45,13 +45,15 @@ def move_staged_imports(
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {_q(REGISTRANTS)}")
         (before,) = cursor.fetchone()
-        cursor.execute(
-            f"INSERT INTO {_q(REGISTRANTS)} (event_id, company_id, {', '.join(map(_q, columns))})"
-            f" SELECT %s, c.id, {staged} FROM temp.{_q(stage_table)} s"
-            f" LEFT JOIN {company_table} c ON c.normalized_name = s.company_key"
-            " WHERE s.row <= %s ORDER BY s.row",
-            [event_id, last_row],
-        )
+        with search_index.bulk_insert(cursor, above_id=before):
+            cursor.execute(
+                f"INSERT INTO {_q(REGISTRANTS)} (event_id, company_id,"
+                f" {', '.join(map(_q, columns))})"
+                f" SELECT %s, c.id, {staged} FROM temp.{_q(stage_table)} s"
+                f" LEFT JOIN {company_table} c ON c.normalized_name = s.company_key"
+                " WHERE s.row <= %s ORDER BY s.row",
+                [event_id, last_row],
+            )
         row, params = _creation_row(event_id, actor_id=actor_id, marker=marker)
         cursor.execute(
             history_insert(

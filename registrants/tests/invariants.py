@@ -3,6 +3,8 @@
 I1 status == newest history row's to_status; I2 the history chain is
 unbroken, and every history row carries its registrant's event (the column
 repeats it, with no foreign key of its own: migration 0007); I3 seats taken <= capacity; I5 the stats equal a fresh SQL count.
+On SQLite, the search index holds every registrant's folded name and email
+(registrants/search_index.py), whoever wrote them.
 Each check reads the database directly, not through the code under test.
 """
 
@@ -10,10 +12,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from django.db import connection
 from django.db.models import F
 
+from registrants import search_index
 from registrants.lifecycle import SEAT_HOLDING, Status
 from registrants.models import Event, Registrant, StatusChange
+from registrants.normalization import fold_text
 
 
 def history_violations(event_ids=None) -> list[str]:
@@ -67,6 +72,25 @@ def fresh_status_counts(event_id: int) -> dict[str, int]:
     return counts
 
 
+def search_index_violations() -> list[str]:
+    """On SQLite, the rows of the search index differ from the registrants'
+    folded names and emails (none elsewhere)."""
+    if connection.vendor != "sqlite" or not search_index.AVAILABLE:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT rowid, name, email FROM {search_index.TABLE}")  # noqa: S608
+        indexed = {row[0]: tuple(row[1:]) for row in cursor.fetchall()}
+    expected = {
+        pk: (fold_text(name), fold_text(email))
+        for pk, name, email in Registrant.objects.values_list("id", "name", "email")
+    }
+    return [
+        f"registrant {pk}: indexed {indexed.get(pk)} but folded {expected.get(pk)}"
+        for pk in sorted(set(indexed) | set(expected))
+        if indexed.get(pk) != expected.get(pk)
+    ]
+
+
 def assert_invariants(event_ids=None) -> None:
-    problems = history_violations(event_ids) + capacity_violations()
+    problems = history_violations(event_ids) + capacity_violations() + search_index_violations()
     assert not problems, "invariants violated:\n" + "\n".join(problems[:20])
