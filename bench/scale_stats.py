@@ -215,9 +215,21 @@ def measure_postgres(get: Callable, *, dsn: str, scanners: int, scan_rate: float
             None if found is None else naive_event_stats(event=found, top_companies=top_companies)
         )
 
+    def naive_stats_and_feed(*, event_id: int, limit: int = 50) -> selectors.DashboardReads:
+        # The dashboard's numbers: the naive stats, then the feed.
+        found = Event.objects.filter(pk=event_id).first()
+        return selectors.DashboardReads(
+            stats=None if found is None else naive_event_stats(event=found),
+            feed=selectors.event_feed(event_id=event_id, limit=limit),
+            time_zone=None if found is None else found.time_zone,
+        )
+
     def naive(path: str) -> Callable[[], Any]:
         def call():
-            with mock.patch.object(selectors, "event_stats_of", naive_stats_of):
+            with (
+                mock.patch.object(selectors, "event_stats_of", naive_stats_of),
+                mock.patch.object(selectors, "event_stats_and_feed", naive_stats_and_feed),
+            ):
                 return get(path)
 
         return call
