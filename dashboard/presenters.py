@@ -106,6 +106,9 @@ def registrant_url_maker() -> Callable[[int], str]:
     return lambda pk: f"{head}{int(pk)}{tail}"
 
 
+_SOURCE_LABELS = {source.value: source.label for source in Source}
+
+
 def feed_item(
     change: dict[str, Any], time: str | None = None, url: Callable[[int], str] | None = None
 ) -> dict[str, Any]:
@@ -128,12 +131,14 @@ def feed_item(
         "url": (url or registrant_url_maker())(change["registrant_id"]),
         "from_status": change["from_status"],
         "from_label": (
-            Status(change["from_status"]).label if change["from_status"] else FEED_NO_STATUS
+            presenters.status_label(change["from_status"])
+            if change["from_status"]
+            else FEED_NO_STATUS
         ),
         "to_status": change["to_status"],
-        "to_label": Status(change["to_status"]).label,
+        "to_label": presenters.status_label(change["to_status"]),
         "actor": actor,
-        "source": Source(change["source"]).label,
+        "source": _SOURCE_LABELS[change["source"]],
         "note": change["note"],
     }
 

@@ -53,9 +53,18 @@ def local_times(
     return [format_local(at.astimezone(zone), with_date=with_date) for at in ats]
 
 
+# strftime's "%b" of each month (1-based), read once: a chart formats
+# hundreds of times per answer, and strftime was most of that.
+_MONTH_ABBREVIATIONS = ("", *(datetime.date(2000, m, 1).strftime("%b") for m in range(1, 13)))
+
+
 def format_local(local: datetime.datetime, *, with_date: bool = False) -> str:
-    """local_time's words for a time already in the zone to show."""
-    return f"{local:%d %b %H:%M}" if with_date else f"{local:%H:%M}"
+    """local_time's words for a time already in the zone to show: "18:42",
+    or "06 Dec 18:42" with the day (strftime's "%d %b %H:%M")."""
+    clock = f"{local.hour:02d}:{local.minute:02d}"
+    if not with_date:
+        return clock
+    return f"{local.day:02d} {_MONTH_ABBREVIATIONS[local.month]} {clock}"
 
 
 def local_hhmm(at: datetime.datetime, time_zone: str | None = None) -> str:
