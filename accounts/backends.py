@@ -7,16 +7,21 @@ permissions, the page header shows the user's groups, and a staff member's
 events limit what they see. ModelBackend reads these in four round trips;
 on a busy machine each costs more than the query itself. Here
 `get_user` reads the user row with their permissions, group names and
-assigned events in one statement. Nothing is kept between requests: a
-change to who may do what shows on the next request.
+assigned events in one statement. With Redis the user so read is kept
+there under the credentials generation it was read under, as API tokens
+are (accounts/generation.py): a change to who may do what moves the
+generation, and every process reads the user again on its next request
+(decision 0280).
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import logging
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
 from django.contrib.auth.models import Group, Permission
@@ -26,7 +31,12 @@ from django.db import connection
 from django.db.models import Q, Value
 from django.db.models.expressions import RawSQL
 
+from config.cache import cache
+
+from . import generation
 from .models import EventAssignment
+
+logger = logging.getLogger(__name__)
 
 _GROUPS_ATTR = "_group_names_cache"
 # The events a user is assigned to, read with the user (registrants.permissions
@@ -41,7 +51,7 @@ class ModelBackend(DjangoModelBackend):
 
     def get_user(self, user_id: Any) -> Any | None:
         """The active user `user_id` with what requests ask of them."""
-        user = load_user(user_id)
+        user = cached_user(user_id)
         return user if user is not None and self.user_can_authenticate(user) else None
 
     def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
@@ -136,6 +146,41 @@ def load_user(user_id: Any) -> Any | None:
     user._perm_cache = set(_as_list(user.__dict__.pop("_perm_list")))
     setattr(user, _GROUPS_ATTR, sorted(_as_list(user.__dict__.pop("_group_list"))))
     setattr(user, ASSIGNMENTS_ATTR, frozenset(_as_list(user.__dict__.pop("_event_list"))))
+    return user
+
+
+def cached_user(user_id: Any) -> Any | None:
+    """load_user through the shared cache: with Redis, one cache round trip
+    instead of a database one while the credentials generation the user was
+    read under is current (kept TOKEN_CACHE_SECONDS at most). Without Redis,
+    or with it down, load_user."""
+    User = get_user_model()
+    try:
+        pk = User._meta.pk.to_python(user_id)
+    except (ValidationError, ValueError, TypeError):
+        return None
+    if not generation.shared():
+        return load_user(pk)
+    key = f"session-user:{pk}"
+    try:
+        values = cache.get_many([key, generation.CACHE_KEY])
+        current = values.get(generation.CACHE_KEY)
+        if current is None:
+            current = generation.initialise()
+    except Exception:  # a cache outage must not log everyone out
+        logger.warning("user cache unavailable; reading the database")
+        return load_user(pk)
+    entry = values.get(key)
+    if entry is not None and entry[1] == current:
+        return entry[0]
+    user = load_user(pk)
+    if user is not None:
+        try:
+            # Under the generation read BEFORE the database: if a change
+            # committed meanwhile, this entry is never trusted.
+            cache.set(key, (user, current), settings.TOKEN_CACHE_SECONDS)
+        except Exception:
+            logger.warning("user cache unavailable; not caching")
     return user
 
 

@@ -64,27 +64,38 @@ def initialise() -> int:
 
 
 def bump() -> None:
-    """Invalidate every cached token: call inside the transaction that changes
-    a user's access. Without Redis the row moves with the change (a rollback
-    undoes it); the shared cache and this process's near caches move after
-    commit. With Redis the row is left alone: its lock would make every
-    change to users wait for the others' transactions, for nothing."""
+    """Invalidate every cached token and logged-in user: call inside the
+    transaction that changes a user's access. Without Redis the row moves
+    with the change (a rollback undoes it); the shared cache and this
+    process's near caches move after commit. With Redis the row is left
+    alone: its lock would make every change to users wait for the others'
+    transactions, for nothing. With Redis the number also moves at once,
+    so that this transaction's own next reads (a request of the same test,
+    a service that checks afterwards) see the change; a rollback then only
+    costs a re-read. Only the move after commit is what other connections
+    rely on: entries they cached from the old rows meanwhile are dropped."""
     if not shared():
         updated = CredentialsGeneration.objects.filter(pk=1).update(value=F("value") + 1)
         if not updated:  # the row went with a test's flush
             CredentialsGeneration.objects.get_or_create(pk=1, defaults={"value": 1})
+    else:
+        _move_shared()
     transaction.on_commit(_after_commit)
+
+
+def _move_shared() -> None:
+    try:
+        initialise()
+        cache.incr(CACHE_KEY)
+    except Exception as exc:
+        logger.warning(
+            "cache unavailable (%s); cached tokens may live %ss",
+            type(exc).__name__,
+            settings.TOKEN_CACHE_SECONDS,
+        )
 
 
 def _after_commit() -> None:
     if shared():
-        try:
-            initialise()
-            cache.incr(CACHE_KEY)
-        except Exception as exc:
-            logger.warning(
-                "cache unavailable (%s); cached tokens may live %ss",
-                type(exc).__name__,
-                settings.TOKEN_CACHE_SECONDS,
-            )
+        _move_shared()
     credentials_changed.send(sender=None)

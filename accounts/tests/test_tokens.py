@@ -78,7 +78,7 @@ def test_a_login_does_not_move_the_generation(db, django_capture_on_commit_callb
         staff.save(update_fields=["last_login"])
         assert generation.current() == before
         staff.save()
-    assert generation.current() == before + 1
+    assert generation.current() != before  # moved (with Redis at once and again after commit)
 
 
 def test_the_migration_hashes_existing_plain_tokens_which_keep_working(db):
