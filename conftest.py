@@ -95,5 +95,19 @@ def redis_server():
 
 
 @pytest.fixture
+def redis_cache(settings, redis_server):
+    """The default cache on a private redis-server, with the backend and
+    timeouts the settings give Redis; returns the server."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "config.cache.ReusingRedisCache",
+            "LOCATION": redis_server.url,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    return redis_server
+
+
+@pytest.fixture
 def is_postgres():
     return connection.vendor == "postgresql"

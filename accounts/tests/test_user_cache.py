@@ -18,16 +18,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def redis_users(settings, redis_server):
-    settings.REDIS_URL = redis_server.url
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "config.cache.ReusingRedisCache",
-            "LOCATION": redis_server.url,
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
-    }
-    return redis_server
+def redis_users(settings, redis_cache):
+    settings.REDIS_URL = redis_cache.url  # the credentials generation lives in Redis
+    return redis_cache
 
 
 def _log_in(username: str, role: str) -> tuple[Client, object]:

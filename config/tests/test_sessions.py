@@ -17,17 +17,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def redis_sessions(settings, redis_server):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "config.cache.ReusingRedisCache",
-            "LOCATION": redis_server.url,
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
-    }
+def redis_sessions(settings, redis_cache):
     settings.SESSION_ENGINE = "config.sessions"
     settings.SESSION_CACHE_SECONDS = 120
-    return redis_server
+    return redis_cache
 
 
 def _log_in() -> Client:

@@ -17,18 +17,6 @@ from registrants.tests.factories import make_user
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def redis_cache(settings, redis_server):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "config.cache.ReusingRedisCache",
-            "LOCATION": redis_server.url,
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
-    }
-    return redis_server
-
-
 def _connections_received(url: str) -> int:
     return int(redis.Redis.from_url(url).info("stats")["total_connections_received"])
 
