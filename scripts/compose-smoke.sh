@@ -145,9 +145,10 @@ esac
 token() { # token NAME ROLE: a user with an API token, made in web1
     docker exec "${cid[web1]}" python manage.py create_user "$1" --role "$2" --token | tail -n 1
 }
-"$PY" scripts/compose_smoke_checks.py --edge "http://127.0.0.1:$LOCAL_HTTP_PORT" \
+DEMO_PASSWORD=$demo_password "$PY" scripts/compose_smoke_checks.py \
+    --edge "http://127.0.0.1:$LOCAL_HTTP_PORT" \
     --web "http://127.0.0.1:$LOCAL_WEB1_PORT" --web "http://127.0.0.1:$LOCAL_WEB2_PORT" \
-    --login "$demo_user" "$demo_password" \
+    --username "$demo_user" \
     --organiser-token "$(token compose-organiser organiser)" \
     --door-token "$(token compose-door checkin_staff)" || fail "checks through nginx"
 

@@ -2,7 +2,8 @@
 
   python scripts/compose_smoke_checks.py --edge http://127.0.0.1:18580 \
       --web http://127.0.0.1:18581 --web http://127.0.0.1:18582 \
-      --login organiser PASSWORD --organiser-token T --door-token T
+      --username organiser --organiser-token T --door-token T
+  (the demo password in the environment, DEMO_PASSWORD)
 
 1. /readyz and /gateway/readyz answer 200 through nginx.
 2. The login page answers 200 and the demo login printed by the `migrate`
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import sys
 import time
@@ -166,18 +168,32 @@ async def live(args: argparse.Namespace, client: httpx.Client, jar: dict[str, st
     return seen
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None, environ: dict[str, str]) -> argparse.Namespace:
+    """The command line, and the demo password from the environment.
+
+    The password is not an argument: a random one starts with "-" one time
+    in 64 (token_urlsafe), which argparse takes for an option, and an
+    argument is visible to every user of the machine in `ps`.
+    """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--edge", required=True, help="nginx, e.g. http://127.0.0.1:18580")
     parser.add_argument("--web", action="append", required=True, help="a web process, direct")
-    parser.add_argument("--login", nargs=2, required=True, metavar=("USERNAME", "PASSWORD"))
+    parser.add_argument("--username", required=True, help="the demo login's user")
     parser.add_argument("--organiser-token", required=True)
     parser.add_argument("--door-token", required=True)
     args = parser.parse_args(argv)
+    args.password = environ.get("DEMO_PASSWORD", "")
+    if not args.password:
+        parser.error("DEMO_PASSWORD is not set (the demo login's password)")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv, dict(os.environ))
     try:
         with httpx.Client(base_url=args.edge, timeout=10) as client:
             readiness(client)
-            jar = log_in(client, args.edge, *args.login)
+            jar = log_in(client, args.edge, args.username, args.password)
             seen = asyncio.run(live(args, client, jar))
     except (CheckFailed, httpx.HTTPError, OSError, websockets.WebSocketException) as exc:
         print(f"compose checks FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)
