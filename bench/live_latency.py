@@ -22,7 +22,9 @@ One command does everything, and undoes it:
    as testing/servers.py's session_cookie_for makes them);
 2. starts a private redis-server (unless --redis-url is given) and uvicorn
    serving config.asgi:application with DATABASE_URL and REDIS_URL, so the
-   channel layer is channels-redis pub/sub as in production;
+   channel layer is channels-redis pub/sub as in production (with the API on
+   a uvicorn of its own, the websockets' one serves the live role's
+   config.live_asgi, as the image does);
 3. per round (--clients, e.g. 50 then 200): opens that many websockets to
    /ws/events/<id>/ with the session cookie and an allowed Origin, spread
    over client processes of at most 50 sockets each (asyncio + websockets),
@@ -142,6 +144,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def websocket_app(root: str, api_workers: int) -> str:
+    """The app the websockets' server runs: with the API on servers of its
+    own it is the image's live role, config.live_asgi, where the checkout
+    has one (older ones served config.asgi in that role too)."""
+    checkout = Path(root) if root else Path(__file__).resolve().parents[1]
+    if api_workers and (checkout / "config" / "live_asgi.py").exists():
+        return "config.live_asgi:application"
+    return "config.asgi:application"
+
+
 def parse_variant(text: str, api_workers: int) -> tuple[str, str, list[str], int, int]:
     """'label@root:args' -> (label, root, uvicorn args, API workers, nice);
     root and args optional; an `api=N` among the args serves the API from a
@@ -210,7 +222,7 @@ def run_code(
     code, root, extra, api_workers, nice = variant
     servers = [CheckoutUvicornServer(env=env, workers=args.workers, port=free_port(),
                                      start_timeout=90, own_session=True, root=root,
-                                     extra_args=extra)]  # fmt: skip
+                                     extra_args=extra, app=websocket_app(root, api_workers))]  # fmt: skip
     if api_workers:
         servers.append(CheckoutUvicornServer(env=env, workers=api_workers, port=free_port(),
                                              start_timeout=90, own_session=True, root=root,

@@ -2,9 +2,10 @@
 # The image's roles (Dockerfile). The first argument picks one; anything
 # else runs as a command (`docker run IMAGE python manage.py shell`).
 #   web       config.asgi under uvicorn: pages, API, websockets, the gateway too
-#   live      the same app for the live dashboards' websockets (/ws/) only,
+#   live      config.live_asgi: the live dashboards' websockets (/ws/) only,
 #             so that pushing every change to every socket never delays an
-#             API answer (docs/decisions/0240-live-processes.md)
+#             API answer (docs/decisions/0240-live-processes.md); without the
+#             gateway, lighter (docs/decisions/0285-live-role-app.md)
 #   gateway   the door-scanner gateway alone (gateway.main)
 #   worker    a Celery worker (imports)
 #   beat      Celery beat (requeues interrupted imports every minute)
@@ -28,8 +29,10 @@ case "$role" in
             echo "the live role needs REDIS_URL: changes reach it through Redis" >&2
             exit 2
         fi
-        exec uvicorn config.asgi:application --host "${HOST:-0.0.0.0}" --port "${PORT:-8002}" \
-            --workers "${WEB_CONCURRENCY:-1}" --no-access-log --ws-per-message-deflate false \
+        # No lifespan: the gateway's connection pool is the only thing that
+        # uses it, and the live app has no gateway.
+        exec uvicorn config.live_asgi:application --host "${HOST:-0.0.0.0}" --port "${PORT:-8002}" \
+            --workers "${WEB_CONCURRENCY:-1}" --no-access-log --ws-per-message-deflate false --lifespan off \
             --proxy-headers --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" "$@" ;;
     gateway)
         exec uvicorn gateway.main:app --host "${HOST:-0.0.0.0}" --port "${PORT:-8001}" \

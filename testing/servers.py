@@ -209,9 +209,9 @@ class UvicornServer(_Server):
 
 
 @contextlib.contextmanager
-def uvicorn_server(*, env: dict[str, str], workers: int = 1):
-    """Serve config.asgi on a free loopback port; yields the base URL."""
-    with UvicornServer(env=env, workers=workers) as server:
+def uvicorn_server(*, env: dict[str, str], workers: int = 1, app: str = "config.asgi:application"):
+    """Serve `app` (config.asgi) on a free loopback port; yields the base URL."""
+    with UvicornServer(env=env, workers=workers, app=app) as server:
         yield server.url
 
 

@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -73,9 +74,10 @@ def next_of(ws, wanted_type: str, timeout: float = 5.0) -> dict:
             return message
 
 
-def test_the_images_live_role_serves_the_app_on_8002_without_deflate(tmp_path):
-    """deploy/entrypoint.sh's `live` role: the same ASGI app as `web`, on
-    the port nginx's live upstream names, per-message deflate off."""
+def test_the_images_live_role_serves_the_live_app_on_8002_without_deflate(tmp_path):
+    """deploy/entrypoint.sh's `live` role: config.live_asgi (websockets,
+    no gateway, so no lifespan), on the port nginx's live upstream names,
+    per-message deflate off."""
     fake = tmp_path / "uvicorn"
     fake.write_text('#!/bin/sh\necho "$@"\n')
     fake.chmod(0o755)
@@ -86,9 +88,28 @@ def test_the_images_live_role_serves_the_app_on_8002_without_deflate(tmp_path):
         text=True,
         check=True,
     ).stdout.split()
-    assert args[0] == "config.asgi:application"
+    assert args[0] == "config.live_asgi:application"
     assert args[args.index("--port") + 1] == "8002"
     assert args[args.index("--ws-per-message-deflate") + 1] == "false"
+    assert args[args.index("--lifespan") + 1] == "off"
+
+
+def test_the_live_app_leaves_the_gateway_and_fastapi_unimported():
+    """The live role's reason to have an app of its own: FastAPI and
+    pydantic (about 17 MB per process) stay out, while its websocket stack
+    is config.asgi's own."""
+    probe = (
+        "import sys, config.live_asgi as live;"
+        "from django.urls import get_resolver; get_resolver().url_patterns;"
+        "print(sorted(m for m in ('fastapi', 'pydantic', 'gateway.app', 'gateway.api_scan')"
+        " if m in sys.modules));"
+        "print(type(live.application.application_mapping['websocket']).__name__)"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    ran = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    assert ran.stdout.split("\n")[:2] == ["[]", "SameOriginValidator"]
 
 
 def test_the_live_role_refuses_to_start_without_redis(tmp_path):
@@ -115,7 +136,10 @@ def test_through_nginx_the_socket_is_on_a_live_process_and_gets_the_apis_change(
     organiser = make_user("olga", "organiser")
     token = token_create(user=organiser)[1]
     env = {"DATABASE_URL": database_url_for_current_test_db(), "REDIS_URL": redis_server.url}
-    with uvicorn_server(env=env) as web, uvicorn_server(env=env) as live:
+    with (
+        uvicorn_server(env=env) as web,
+        uvicorn_server(env=env, app="config.live_asgi:application") as live,
+    ):
         web_addr, live_addr = web.removeprefix("http://"), live.removeprefix("http://")
         with nginx_in_front(web_addr, live_addr) as base:
             with connect(
